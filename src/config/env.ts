@@ -1,0 +1,75 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Configuration is parsed once at start-up. No secret has a default: a missing required
+ * setting stops the process with a message naming it.
+ */
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().url().optional(),
+  AUDITORIUM_DATA_DIR: z.string().min(1).default("./data"),
+  AUDITORIUM_PUBLIC_URL: z.string().url().optional(),
+  AUDITORIUM_OWNER_EMAIL: z.string().email().default("owner@example.com"),
+  AUDITORIUM_LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info"),
+  AUDITORIUM_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 14),
+  AUDITORIUM_PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+  AUDITORIUM_PUBLIC_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  AUDITORIUM_TRUST_PROXY: bool.default(false),
+  AUDITORIUM_SECURE_COOKIES: bool.optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Server PostgreSQL when set; otherwise PGlite on disk under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  ownerEmail: string;
+  logLevel: Env["AUDITORIUM_LOG_LEVEL"];
+  sessionTtlMs: number;
+  publicRateLimit: { max: number; windowMs: number };
+  trustProxy: boolean;
+  secureCookies: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  const publicUrl = (env.AUDITORIUM_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: path.resolve(env.AUDITORIUM_DATA_DIR),
+    publicUrl,
+    ownerEmail: env.AUDITORIUM_OWNER_EMAIL,
+    logLevel: env.AUDITORIUM_LOG_LEVEL,
+    sessionTtlMs: env.AUDITORIUM_SESSION_TTL_HOURS * 3600_000,
+    publicRateLimit: {
+      max: env.AUDITORIUM_PUBLIC_RATE_LIMIT,
+      windowMs: env.AUDITORIUM_PUBLIC_RATE_WINDOW_SECONDS * 1000,
+    },
+    trustProxy: env.AUDITORIUM_TRUST_PROXY,
+    secureCookies: env.AUDITORIUM_SECURE_COOKIES ?? publicUrl.startsWith("https://"),
+  };
+}

@@ -1,0 +1,15 @@
+import type { Kysely } from "kysely";
+import { type Migration, Migrator } from "kysely/migration";
+import * as m0001 from "./migrations/0001_spine.ts";
+
+/** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
+const migrations: Record<string, Migration> = {
+  "0001_spine": m0001,
+};
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error("Database migration failed", { cause: error });
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

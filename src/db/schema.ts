@@ -1,0 +1,213 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
+
+/** A timestamptz column: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type Role = "owner" | "admin" | "marketer" | "viewer";
+export type ContactMatching = "email" | "name" | "email_name";
+export type EventFormat = "onsite" | "webinar" | "hybrid";
+export type EventStatus = "draft" | "published" | "cancelled";
+export type RegistrationStatus = "registered" | "waitlisted" | "cancelled";
+export type RegistrationSource = "api" | "public" | "import" | "provider";
+export type FieldRequirement = "required" | "optional";
+export type RegistrationFields = Partial<Record<"company" | "jobTitle", FieldRequirement>>;
+export type ImportStatus = "pending" | "running" | "completed" | "failed";
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  contact_matching: ColumnType<ContactMatching, ContactMatching | undefined, ContactMatching>;
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: Role;
+  created_at: CreatedAt;
+}
+
+export interface UserSessionsTable {
+  token_hash: string;
+  user_id: string;
+  organization_id: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface SignInLinksTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  role: Role;
+  token_hash: string;
+  token_prefix: string;
+  created_by: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface EventsTable {
+  id: string;
+  organization_id: string;
+  title: string;
+  description: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  time_zone: string;
+  format: EventFormat;
+  language: string;
+  capacity: number | null;
+  registration_opens_at: Timestamp | null;
+  registration_closes_at: Timestamp | null;
+  status: ColumnType<EventStatus, EventStatus | undefined, EventStatus>;
+  slug: string;
+  registration_fields: Json<RegistrationFields>;
+  consent_text: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface EventSessionsTable {
+  id: string;
+  organization_id: string;
+  event_id: string;
+  title: string;
+  description: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  format: EventFormat | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ContactsTable {
+  id: string;
+  organization_id: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  email_normalized: string;
+  company: string | null;
+  job_title: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RegistrationsTable {
+  id: string;
+  organization_id: string;
+  event_id: string;
+  contact_id: string;
+  status: RegistrationStatus;
+  source: RegistrationSource;
+  consent_text: string | null;
+  consent_at: Timestamp | null;
+  cancel_token_hash: string | null;
+  cancelled_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RegistrationSessionsTable {
+  registration_id: string;
+  session_id: string;
+  organization_id: string;
+}
+
+export interface CheckInsTable {
+  id: string;
+  organization_id: string;
+  event_id: string;
+  session_id: string | null;
+  registration_id: string;
+  kind: "onsite" | "webinar";
+  checked_in_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface IdempotencyKeysTable {
+  organization_id: string;
+  scope: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: Json<unknown> | null;
+  created_at: CreatedAt;
+}
+
+export interface ImportsTable {
+  id: string;
+  organization_id: string;
+  event_id: string;
+  status: ImportStatus;
+  file_name: string;
+  total_rows: number;
+  processed_rows: number;
+  succeeded_rows: number;
+  failed_rows: number;
+  created_by: string;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+
+export interface ImportFilesTable {
+  import_id: string;
+  content: string;
+}
+
+export interface ImportRowErrorsTable {
+  import_id: string;
+  row_number: number;
+  field: string | null;
+  message: string;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  user_sessions: UserSessionsTable;
+  sign_in_links: SignInLinksTable;
+  api_tokens: ApiTokensTable;
+  events: EventsTable;
+  event_sessions: EventSessionsTable;
+  contacts: ContactsTable;
+  registrations: RegistrationsTable;
+  registration_sessions: RegistrationSessionsTable;
+  check_ins: CheckInsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  imports: ImportsTable;
+  import_files: ImportFilesTable;
+  import_row_errors: ImportRowErrorsTable;
+}
+
+export type EventRow = Selectable<EventsTable>;
+export type NewEvent = Insertable<EventsTable>;
+export type EventUpdate = Updateable<EventsTable>;
+export type SessionRow = Selectable<EventSessionsTable>;
+export type ContactRow = Selectable<ContactsTable>;
+export type RegistrationRow = Selectable<RegistrationsTable>;
+export type CheckInRow = Selectable<CheckInsTable>;
+export type ImportRow = Selectable<ImportsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type UserRow = Selectable<UsersTable>;

@@ -1,0 +1,38 @@
+import pino, { type Logger } from "pino";
+
+/**
+ * Deep redaction is a backstop only: personal data reaches logs solely through allow-list
+ * projections, and request URLs are logged without their query strings (sign-in links carry
+ * tokens there).
+ */
+export const REDACT_PATHS = [
+  "password",
+  "*.password",
+  "*.newPassword",
+  "*.currentPassword",
+  "token",
+  "*.token",
+  "*.secret",
+  "*.accessTokenSecret",
+  "*.accessTokenKey",
+  "*.clientSecret",
+  "authorization",
+  "*.authorization",
+  "*.headers.authorization",
+  "*.headers.cookie",
+  "*.headers['set-cookie']",
+  "*.email",
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      base: { service: "auditorium" },
+    },
+    destination,
+  );
+}
+
+export type { Logger };

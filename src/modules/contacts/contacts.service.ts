@@ -1,0 +1,152 @@
+import { sql, type Transaction } from "kysely";
+import type { Db } from "../../db/database.ts";
+import type { ContactMatching, ContactRow, Database } from "../../db/schema.ts";
+import { notFound } from "../../lib/errors.ts";
+import { uuidv7 } from "../../lib/ids.ts";
+import { decodeCursor, toPage } from "../../lib/pagination.ts";
+import { normalizeEmail } from "../access/sessions.service.ts";
+import type { PersonInput, UpdateContactInput } from "./contacts.schemas.ts";
+
+type Executor = Db | Transaction<Database>;
+
+export function toContactDto(c: ContactRow) {
+  return {
+    id: c.id,
+    firstName: c.first_name,
+    lastName: c.last_name,
+    email: c.email,
+    company: c.company,
+    jobTitle: c.job_title,
+    createdAt: c.created_at.toISOString(),
+    updatedAt: c.updated_at.toISOString(),
+  };
+}
+
+/**
+ * Contacts, and the organization's rule for recognising a registrant as a known contact:
+ * by email, by first + last name, or by all three. Emails compare case-insensitively;
+ * names compare case-insensitively after trimming. No match creates a contact.
+ */
+export function createContactService(deps: { db: Db }) {
+  const { db } = deps;
+
+  async function get(organizationId: string, id: string, executor: Executor = db) {
+    const row = await executor
+      .selectFrom("contacts")
+      .selectAll()
+      .where("organization_id", "=", organizationId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw notFound("Contact");
+    return row;
+  }
+
+  async function create(organizationId: string, person: PersonInput, executor: Executor = db) {
+    return executor
+      .insertInto("contacts")
+      .values({
+        id: uuidv7(),
+        organization_id: organizationId,
+        first_name: person.firstName,
+        last_name: person.lastName,
+        email: person.email,
+        email_normalized: normalizeEmail(person.email),
+        company: person.company ?? null,
+        job_title: person.jobTitle ?? null,
+        updated_at: new Date(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  return {
+    get,
+    create,
+
+    async matchingRule(organizationId: string, executor: Executor = db): Promise<ContactMatching> {
+      const org = await executor
+        .selectFrom("organizations")
+        .select("contact_matching")
+        .where("id", "=", organizationId)
+        .executeTakeFirstOrThrow();
+      return org.contact_matching;
+    },
+
+    /** Finds the contact this person is under the rule (oldest first), or creates one. */
+    async matchOrCreate(trx: Executor, organizationId: string, rule: ContactMatching, person: PersonInput) {
+      const byEmail = rule === "email" || rule === "email_name";
+      const byName = rule === "name" || rule === "email_name";
+      const found = await trx
+        .selectFrom("contacts")
+        .selectAll()
+        .where("organization_id", "=", organizationId)
+        .$if(byEmail, (q) => q.where("email_normalized", "=", normalizeEmail(person.email)))
+        .$if(byName, (q) =>
+          q
+            .where(sql<string>`lower(first_name)`, "=", person.firstName.toLowerCase())
+            .where(sql<string>`lower(last_name)`, "=", person.lastName.toLowerCase()),
+        )
+        .orderBy("id")
+        .limit(1)
+        .executeTakeFirst();
+      if (!found) return create(organizationId, person, trx);
+      // Newer details fill in what the contact lacked or had changed; identity fields stay.
+      const company = person.company ?? found.company;
+      const jobTitle = person.jobTitle ?? found.job_title;
+      if (company === found.company && jobTitle === found.job_title) return found;
+      return trx
+        .updateTable("contacts")
+        .set({ company, job_title: jobTitle, updated_at: new Date() })
+        .where("id", "=", found.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async list(
+      organizationId: string,
+      query: { limit: number; cursor?: string | undefined; q?: string | null | undefined },
+    ) {
+      const after = decodeCursor(query.cursor);
+      const needle = query.q?.toLowerCase();
+      const rows = await db
+        .selectFrom("contacts")
+        .selectAll()
+        .where("organization_id", "=", organizationId)
+        .$if(after !== undefined, (q) => q.where("id", "<", after as string))
+        .$if(Boolean(needle), (q) =>
+          q.where((eb) =>
+            eb.or([
+              eb(sql`position(${needle} in email_normalized)`, ">", 0),
+              eb(sql`position(${needle} in lower(first_name || ' ' || last_name))`, ">", 0),
+            ]),
+          ),
+        )
+        .orderBy("id", "desc")
+        .limit(query.limit + 1)
+        .execute();
+      return toPage(rows, query.limit);
+    },
+
+    async update(organizationId: string, id: string, patch: UpdateContactInput) {
+      await get(organizationId, id);
+      return db
+        .updateTable("contacts")
+        .set({
+          ...(patch.firstName !== undefined && { first_name: patch.firstName }),
+          ...(patch.lastName !== undefined && { last_name: patch.lastName }),
+          ...(patch.email !== undefined && {
+            email: patch.email,
+            email_normalized: normalizeEmail(patch.email),
+          }),
+          ...(patch.company !== undefined && { company: patch.company }),
+          ...(patch.jobTitle !== undefined && { job_title: patch.jobTitle }),
+          updated_at: new Date(),
+        })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+  };
+}
+
+export type ContactService = ReturnType<typeof createContactService>;

@@ -1,0 +1,231 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Db } from "../../db/database.ts";
+import type { EventRow } from "../../db/schema.ts";
+import { email, errorResponses, line, optionalLine, uuid } from "../../http/schemas.ts";
+import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
+import type { RateLimiter } from "../../lib/rate-limit.ts";
+import { instantToLocal } from "../../lib/time.ts";
+import type { EventService } from "../events/events.service.ts";
+import type { RegistrationService } from "../registrations/registrations.service.ts";
+
+const slugParams = z.strictObject({
+  slug: z
+    .string()
+    .min(1)
+    .max(80)
+    .regex(/^[a-z0-9-]+$/, "is not a slug"),
+});
+
+const publicRegistrationBody = z.strictObject({
+  firstName: line(100),
+  lastName: line(100),
+  email,
+  company: optionalLine(200),
+  jobTitle: optionalLine(200),
+  sessionIds: z.array(uuid).max(100).default([]),
+  consent: z.boolean().optional(),
+});
+
+const requirement = z.enum(["required", "optional"]);
+const publicEvent = z.object({
+  slug: z.string(),
+  title: z.string(),
+  description: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  startsAtLocal: z.string(),
+  endsAtLocal: z.string(),
+  timeZone: z.string(),
+  format: z.enum(["onsite", "webinar", "hybrid"]),
+  language: z.string(),
+  registrationOpen: z.boolean(),
+  registrationOpensAt: z.string().nullable(),
+  registrationClosesAt: z.string().nullable(),
+  fields: z.object({
+    firstName: requirement,
+    lastName: requirement,
+    email: requirement,
+    company: requirement.optional(),
+    jobTitle: requirement.optional(),
+  }),
+  consentText: z.string().nullable(),
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      startsAt: z.string(),
+      endsAt: z.string(),
+      startsAtLocal: z.string(),
+    }),
+  ),
+});
+
+function registrationState(event: EventRow, now = new Date()): "open" | "not_yet_open" | "closed" {
+  if (event.registration_opens_at && now < event.registration_opens_at) return "not_yet_open";
+  if (event.registration_closes_at && now >= event.registration_closes_at) return "closed";
+  if (now >= event.ends_at) return "closed";
+  return "open";
+}
+
+/**
+ * The public registration endpoint: published events only, only the fields the event asks
+ * for, consent recorded with its text, and a per-address rate limit before any work.
+ */
+export function publicRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; events: EventService; registrations: RegistrationService; limiter: RateLimiter },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { db, registrations, limiter } = deps;
+  const tags = ["public"];
+
+  async function publishedEvent(slug: string) {
+    const event = await db
+      .selectFrom("events")
+      .selectAll()
+      .where("slug", "=", slug)
+      .where("status", "=", "published")
+      .executeTakeFirst();
+    if (!event) throw notFound("Event");
+    return event;
+  }
+
+  r.get(
+    "/api/v1/public/events/:slug",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary: "A published event as its registration page needs it",
+        params: slugParams,
+        response: { 200: publicEvent, ...errorResponses },
+      },
+    },
+    async (request) => {
+      limiter.hit(request.ip);
+      const event = await publishedEvent(request.params.slug);
+      const sessions = await db
+        .selectFrom("event_sessions")
+        .selectAll()
+        .where("event_id", "=", event.id)
+        .orderBy("starts_at")
+        .execute();
+      return {
+        slug: event.slug,
+        title: event.title,
+        description: event.description,
+        startsAt: event.starts_at.toISOString(),
+        endsAt: event.ends_at.toISOString(),
+        startsAtLocal: instantToLocal(event.starts_at, event.time_zone),
+        endsAtLocal: instantToLocal(event.ends_at, event.time_zone),
+        timeZone: event.time_zone,
+        format: event.format,
+        language: event.language,
+        registrationOpen: registrationState(event) === "open",
+        registrationOpensAt: event.registration_opens_at?.toISOString() ?? null,
+        registrationClosesAt: event.registration_closes_at?.toISOString() ?? null,
+        fields: {
+          firstName: "required" as const,
+          lastName: "required" as const,
+          email: "required" as const,
+          ...event.registration_fields,
+        },
+        consentText: event.consent_text,
+        sessions: sessions.map((s) => ({
+          id: s.id,
+          title: s.title,
+          startsAt: s.starts_at.toISOString(),
+          endsAt: s.ends_at.toISOString(),
+          startsAtLocal: instantToLocal(s.starts_at, event.time_zone),
+        })),
+      };
+    },
+  );
+
+  r.post(
+    "/api/v1/public/events/:slug/registrations",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "Register for a published event. Answers with the status and a secret that cancels the registration.",
+        params: slugParams,
+        body: publicRegistrationBody,
+        response: {
+          201: z.object({
+            registrationId: z.string(),
+            status: z.enum(["registered", "waitlisted"]),
+            cancelToken: z.string(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      limiter.hit(request.ip);
+      const event = await publishedEvent(request.params.slug);
+      const body = request.body;
+      const asked = event.registration_fields;
+      for (const field of ["company", "jobTitle"] as const) {
+        const given = body[field] !== undefined && body[field] !== null;
+        if (given && !asked[field])
+          throw new AppError(400, "field_not_asked", `${field}: this event does not ask for it`, { field });
+        if (!given && asked[field] === "required")
+          throw new AppError(400, "validation_failed", `${field}: required`, { field });
+      }
+      if (event.consent_text && body.consent !== true) {
+        throw unprocessable(
+          "consent_required",
+          "consent: the registrant must accept the consent text",
+          "consent",
+        );
+      }
+      if (!event.consent_text && body.consent !== undefined) {
+        throw new AppError(400, "field_not_asked", "consent: this event does not ask for it", {
+          field: "consent",
+        });
+      }
+      const state = registrationState(event);
+      if (state !== "open")
+        throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
+      const { registration, cancelToken } = await registrations.register(event.organization_id, event.id, {
+        contact: {
+          firstName: body.firstName,
+          lastName: body.lastName,
+          email: body.email,
+          company: body.company,
+          jobTitle: body.jobTitle,
+        },
+        sessionIds: body.sessionIds,
+        source: "public",
+        consentText: event.consent_text,
+        withCancelToken: true,
+      });
+      return reply.code(201).send({
+        registrationId: registration.id,
+        status: registration.status as "registered" | "waitlisted",
+        cancelToken: cancelToken as string,
+      });
+    },
+  );
+
+  r.post(
+    "/api/v1/public/registrations/cancel",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary: "Cancel a registration with the secret from its confirmation",
+        body: z.strictObject({ token: z.string().min(1).max(200) }),
+        response: { 200: z.object({ id: z.string(), status: z.literal("cancelled") }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      limiter.hit(request.ip);
+      return registrations.cancelByToken(request.body.token);
+    },
+  );
+}

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts";
+import { contactResponse, personInput } from "../contacts/contacts.schemas.ts";
+
+export const registrationStatus = z.enum(["registered", "waitlisted", "cancelled"]);
+export const registrationSource = z.enum(["api", "public", "import", "provider"]);
+
+export const createRegistrationBody = z
+  .strictObject({
+    contactId: uuid.optional(),
+    contact: personInput.optional(),
+    sessionIds: z.array(uuid).max(100).default([]),
+    consentText: text(5_000).optional(),
+  })
+  .refine((b) => (b.contactId === undefined) !== (b.contact === undefined), {
+    message: "give exactly one of contactId or contact",
+    path: ["contact"],
+  });
+
+export const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+});
+
+export const listRegistrationsQuery = z.strictObject({
+  ...paginationQuery,
+  status: registrationStatus.optional(),
+  q: optionalLine(200),
+});
+
+export const registrationResponse = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  status: registrationStatus,
+  source: registrationSource,
+  contact: contactResponse,
+  sessionIds: z.array(z.string()),
+  consentAt: z.string().nullable(),
+  cancelledAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export type CreateRegistrationInput = z.infer<typeof createRegistrationBody>;
+export type RegistrationDto = z.infer<typeof registrationResponse>;

@@ -1,0 +1,330 @@
+import { sql, type Transaction } from "kysely";
+import type { Db } from "../../db/database.ts";
+import type {
+  ContactRow,
+  Database,
+  EventRow,
+  RegistrationRow,
+  RegistrationSource,
+  RegistrationStatus,
+} from "../../db/schema.ts";
+import { conflict, notFound, unprocessable } from "../../lib/errors.ts";
+import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
+import { decodeCursor, toPage } from "../../lib/pagination.ts";
+import type { PersonInput } from "../contacts/contacts.schemas.ts";
+import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
+import type { EventService } from "../events/events.service.ts";
+import type { RegistrationDto } from "./registrations.schemas.ts";
+
+type Trx = Transaction<Database>;
+type Executor = Db | Trx;
+
+export interface RegisterInput {
+  contactId?: string | undefined;
+  contact?: PersonInput | undefined;
+  sessionIds: string[];
+  source: RegistrationSource;
+  consentText?: string | null | undefined;
+  /** Public registrations get a secret with which the registrant can cancel. */
+  withCancelToken?: boolean;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toRegistrationDto(
+  r: RegistrationRow,
+  contact: ContactRow,
+  sessionIds: string[],
+): RegistrationDto {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    status: r.status,
+    source: r.source,
+    contact: toContactDto(contact),
+    sessionIds,
+    consentAt: iso(r.consent_at),
+    cancelledAt: iso(r.cancelled_at),
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/**
+ * Registrations. Capacity decisions take the event row lock, so two registrations for the
+ * last place cannot both get it; a freed place goes to the oldest waitlisted registration
+ * in the same transaction that freed it.
+ */
+export function createRegistrationService(deps: { db: Db; contacts: ContactService; events: EventService }) {
+  const { db, contacts, events } = deps;
+
+  async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
+    const map = new Map<string, string[]>();
+    if (registrationIds.length === 0) return map;
+    const rows = await executor
+      .selectFrom("registration_sessions")
+      .select(["registration_id", "session_id"])
+      .where("registration_id", "in", registrationIds)
+      .orderBy("session_id")
+      .execute();
+    for (const row of rows)
+      map.set(row.registration_id, [...(map.get(row.registration_id) ?? []), row.session_id]);
+    return map;
+  }
+
+  async function load(organizationId: string, id: string, executor: Executor = db): Promise<RegistrationDto> {
+    const reg = await executor
+      .selectFrom("registrations")
+      .selectAll()
+      .where("organization_id", "=", organizationId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!reg) throw notFound("Registration");
+    const contact = await contacts.get(organizationId, reg.contact_id, executor);
+    return toRegistrationDto(reg, contact, (await sessionIdsOf(executor, [id])).get(id) ?? []);
+  }
+
+  async function countRegistered(trx: Trx, eventId: string) {
+    const row = await trx
+      .selectFrom("registrations")
+      .select(sql<number>`count(*)::int`.as("n"))
+      .where("event_id", "=", eventId)
+      .where("status", "=", "registered")
+      .executeTakeFirstOrThrow();
+    return row.n;
+  }
+
+  /** Moves the oldest waitlisted registrations into free places. Call with the event locked. */
+  async function fillFromWaitlist(trx: Trx, event: EventRow): Promise<string[]> {
+    const free =
+      event.capacity === null
+        ? Number.MAX_SAFE_INTEGER
+        : event.capacity - (await countRegistered(trx, event.id));
+    if (free <= 0) return [];
+    const promoted = await trx
+      .selectFrom("registrations")
+      .select("id")
+      .where("event_id", "=", event.id)
+      .where("status", "=", "waitlisted")
+      .orderBy("created_at")
+      .orderBy("id")
+      .limit(Math.min(free, 10_000))
+      .execute();
+    if (promoted.length === 0) return [];
+    const ids = promoted.map((p) => p.id);
+    await trx
+      .updateTable("registrations")
+      .set({ status: "registered", updated_at: new Date() })
+      .where("id", "in", ids)
+      .execute();
+    return ids;
+  }
+
+  async function validateSessions(trx: Trx, eventId: string, sessionIds: string[]) {
+    const unique = [...new Set(sessionIds)];
+    if (unique.length === 0) return unique;
+    const found = await trx
+      .selectFrom("event_sessions")
+      .select("id")
+      .where("event_id", "=", eventId)
+      .where("id", "in", unique)
+      .execute();
+    if (found.length !== unique.length)
+      throw unprocessable("unknown_session", "A session does not belong to this event", "sessionIds");
+    return unique;
+  }
+
+  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
+  async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
+    const event = await events.lock(trx, organizationId, eventId);
+    if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
+    const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
+    let contact: ContactRow;
+    if (input.contactId !== undefined) {
+      contact = await contacts.get(organizationId, input.contactId, trx).catch(() => {
+        throw unprocessable("unknown_contact", "No such contact", "contactId");
+      });
+    } else if (input.contact) {
+      const rule = await contacts.matchingRule(organizationId, trx);
+      contact = await contacts.matchOrCreate(trx, organizationId, rule, input.contact);
+    } else {
+      throw unprocessable("contact_required", "A contact or contactId is required", "contact");
+    }
+    const existing = await trx
+      .selectFrom("registrations")
+      .select(["id", "status"])
+      .where("event_id", "=", eventId)
+      .where("contact_id", "=", contact.id)
+      .where("status", "<>", "cancelled")
+      .executeTakeFirst();
+    if (existing)
+      throw conflict(
+        "already_registered",
+        `This person is already ${existing.status} for the event`,
+        "contact.email",
+      );
+    const full = event.capacity !== null && (await countRegistered(trx, eventId)) >= event.capacity;
+    const status: RegistrationStatus = full ? "waitlisted" : "registered";
+    const cancelToken = input.withCancelToken ? newSecretToken() : null;
+    const now = new Date();
+    const reg = await trx
+      .insertInto("registrations")
+      .values({
+        id: uuidv7(),
+        organization_id: organizationId,
+        event_id: eventId,
+        contact_id: contact.id,
+        status,
+        source: input.source,
+        consent_text: input.consentText ?? null,
+        consent_at: input.consentText ? now : null,
+        cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (sessionIds.length > 0) {
+      await trx
+        .insertInto("registration_sessions")
+        .values(
+          sessionIds.map((session_id) => ({
+            registration_id: reg.id,
+            session_id,
+            organization_id: organizationId,
+          })),
+        )
+        .execute();
+    }
+    return { registration: toRegistrationDto(reg, contact, sessionIds.sort()), cancelToken };
+  }
+
+  async function cancelIn(trx: Trx, reg: RegistrationRow) {
+    if (reg.status === "cancelled") return;
+    const event = await events.lock(trx, reg.organization_id, reg.event_id);
+    const now = new Date();
+    await trx
+      .updateTable("registrations")
+      .set({ status: "cancelled", cancelled_at: now, updated_at: now })
+      .where("id", "=", reg.id)
+      .execute();
+    if (reg.status === "registered") await fillFromWaitlist(trx, event);
+  }
+
+  return {
+    load,
+    registerIn,
+    fillFromWaitlist,
+
+    async register(organizationId: string, eventId: string, input: RegisterInput) {
+      return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
+    },
+
+    async cancel(organizationId: string, id: string) {
+      return db.transaction().execute(async (trx) => {
+        const reg = await trx
+          .selectFrom("registrations")
+          .selectAll()
+          .where("organization_id", "=", organizationId)
+          .where("id", "=", id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!reg) throw notFound("Registration");
+        await cancelIn(trx, reg);
+        return load(organizationId, id, trx);
+      });
+    },
+
+    /** Cancels with the secret from a public registration's confirmation; unknown secrets are 404. */
+    async cancelByToken(token: string) {
+      return db.transaction().execute(async (trx) => {
+        const reg = await trx
+          .selectFrom("registrations")
+          .selectAll()
+          .where("cancel_token_hash", "=", hashToken(token))
+          .forUpdate()
+          .executeTakeFirst();
+        if (!reg) throw notFound("Registration");
+        await cancelIn(trx, reg);
+        return { id: reg.id, status: "cancelled" as const };
+      });
+    },
+
+    /** After an event's capacity grows, waitlisted people move up. */
+    async refillEvent(organizationId: string, eventId: string) {
+      return db
+        .transaction()
+        .execute(async (trx) => fillFromWaitlist(trx, await events.lock(trx, organizationId, eventId)));
+    },
+
+    async list(
+      organizationId: string,
+      eventId: string,
+      query: {
+        limit: number;
+        cursor?: string | undefined;
+        status?: RegistrationStatus | undefined;
+        q?: string | null | undefined;
+      },
+    ) {
+      await events.get(organizationId, eventId);
+      const after = decodeCursor(query.cursor);
+      const needle = query.q?.toLowerCase();
+      const rows = await db
+        .selectFrom("registrations as r")
+        .innerJoin("contacts as c", "c.id", "r.contact_id")
+        .selectAll("r")
+        .select([
+          "c.first_name",
+          "c.last_name",
+          "c.email",
+          "c.email_normalized",
+          "c.company",
+          "c.job_title",
+          "c.created_at as contact_created_at",
+          "c.updated_at as contact_updated_at",
+        ])
+        .where("r.event_id", "=", eventId)
+        .$if(after !== undefined, (q) => q.where("r.id", ">", after as string))
+        .$if(query.status !== undefined, (q) => q.where("r.status", "=", query.status as RegistrationStatus))
+        .$if(Boolean(needle), (q) =>
+          q.where((eb) =>
+            eb.or([
+              eb(sql`position(${needle} in c.email_normalized)`, ">", 0),
+              eb(sql`position(${needle} in lower(c.first_name || ' ' || c.last_name))`, ">", 0),
+            ]),
+          ),
+        )
+        .orderBy("r.id")
+        .limit(query.limit + 1)
+        .execute();
+      const pageRows = toPage(rows, query.limit);
+      const sessions = await sessionIdsOf(
+        db,
+        pageRows.data.map((r) => r.id),
+      );
+      return {
+        data: pageRows.data.map((r) =>
+          toRegistrationDto(
+            r,
+            {
+              id: r.contact_id,
+              organization_id: r.organization_id,
+              first_name: r.first_name,
+              last_name: r.last_name,
+              email: r.email,
+              email_normalized: r.email_normalized,
+              company: r.company,
+              job_title: r.job_title,
+              created_at: r.contact_created_at,
+              updated_at: r.contact_updated_at,
+            },
+            sessions.get(r.id) ?? [],
+          ),
+        ),
+        nextCursor: pageRows.nextCursor,
+      };
+    },
+  };
+}
+
+export type RegistrationService = ReturnType<typeof createRegistrationService>;

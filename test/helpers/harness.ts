@@ -1,0 +1,170 @@
+import { Writable } from "node:stream";
+import { after, before, describe } from "node:test";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { buildApp, type Services } from "../../src/app.ts";
+import { loadConfig } from "../../src/config/env.ts";
+import { type DatabaseHandle, openDatabase } from "../../src/db/database.ts";
+import { migrateToLatest } from "../../src/db/migrate.ts";
+import type { Role } from "../../src/db/schema.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+
+/**
+ * Runs a suite on every backend: embedded PGlite always, and server PostgreSQL when
+ * TEST_DATABASE_URL is set (as in CI). Each suite gets a database of its own, created and
+ * dropped here, so test files never collide on the shared server.
+ */
+export interface Backend {
+  name: "pglite" | "postgres";
+  open(): Promise<{ database: DatabaseHandle; drop(): Promise<void> }>;
+}
+
+export function backends(): Backend[] {
+  const list: Backend[] = [
+    {
+      name: "pglite",
+      async open() {
+        const database = await openDatabase({});
+        return { database, drop: async () => {} };
+      },
+    },
+  ];
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (serverUrl) {
+    list.push({
+      name: "postgres",
+      async open() {
+        const name = `auditorium_t_${uuidv7().replace(/-/g, "").slice(-16)}`;
+        const admin = new pg.Client({ connectionString: serverUrl });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.end();
+        const url = new URL(serverUrl);
+        url.pathname = `/${name}`;
+        const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 5 });
+        return {
+          database,
+          async drop() {
+            const a = new pg.Client({ connectionString: serverUrl });
+            await a.connect();
+            await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            await a.end();
+          },
+        };
+      },
+    });
+  }
+  return list;
+}
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface TestOrg {
+  id: string;
+  ownerId: string;
+  tokens: Record<Role, string>;
+}
+
+export class TestContext {
+  app!: FastifyInstance;
+  services!: Services;
+  database!: DatabaseHandle;
+  /** Everything the app logged, for tests that look for leaks. */
+  logs: string[] = [];
+
+  async request<T = any>(
+    method: string,
+    url: string,
+    options: {
+      token?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      cookie?: string;
+      raw?: string;
+    } = {},
+  ): Promise<Response<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.cookie) headers.cookie = options.cookie;
+    let payload: string | undefined;
+    if (options.raw !== undefined) payload = options.raw;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await this.app.inject({
+      method: method as "GET",
+      url,
+      headers,
+      ...(payload !== undefined && { payload }),
+    });
+    let body: unknown = res.body;
+    if ((res.headers["content-type"] ?? "").toString().includes("json") && res.body)
+      body = JSON.parse(res.body);
+    return { status: res.statusCode, body: body as T, headers: res.headers, text: res.body };
+  }
+
+  /** An organization with an owner and one API token per role. */
+  async createOrg(name = "Org"): Promise<TestOrg> {
+    const { db } = this.database;
+    const id = uuidv7();
+    const ownerId = uuidv7();
+    await db.insertInto("organizations").values({ id, name }).execute();
+    await db
+      .insertInto("users")
+      .values({ id: ownerId, email: `owner-${ownerId}@example.com`, name: "Owner" })
+      .execute();
+    await db
+      .insertInto("memberships")
+      .values({ organization_id: id, user_id: ownerId, role: "owner" })
+      .execute();
+    const caller = { userId: ownerId, organizationId: id, role: "owner" as const, via: "token" as const };
+    const tokens = {} as Record<Role, string>;
+    for (const role of ["owner", "admin", "marketer", "viewer"] as const) {
+      tokens[role] = (await this.services.tokens.create(caller, { name: role, role })).token;
+    }
+    return { id, ownerId, tokens };
+  }
+}
+
+/** Declares a suite once per backend; `body` registers the tests with a ready context. */
+export function forEachBackend(title: string, body: (ctx: TestContext, backend: Backend["name"]) => void) {
+  for (const backend of backends()) {
+    describe(`${title} [${backend.name}]`, () => {
+      const ctx = new TestContext();
+      let drop: () => Promise<void> = async () => {};
+      before(async () => {
+        const opened = await backend.open();
+        drop = opened.drop;
+        ctx.database = opened.database;
+        await migrateToLatest(ctx.database.db);
+        const sink = new Writable({
+          write(chunk, _enc, cb) {
+            ctx.logs.push(chunk.toString());
+            cb();
+          },
+        });
+        const config = loadConfig({ AUDITORIUM_PUBLIC_RATE_LIMIT: "1000", ...testEnv });
+        const built = await buildApp({ config, database: ctx.database, logger: createLogger("info", sink) });
+        ctx.app = built.app;
+        ctx.services = built.services;
+        await ctx.app.ready();
+      });
+      after(async () => {
+        await ctx.app?.close();
+        await ctx.database?.close();
+        await drop();
+      });
+      body(ctx, backend.name);
+    });
+  }
+}
+
+/** Environment overrides a suite can set before its `forEachBackend` call. */
+export const testEnv: Record<string, string> = {};
