@@ -7,7 +7,8 @@ const migrations: Record<string, Migration> = {
   "0001_spine": m0001,
 };
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new Error("Database migration failed", { cause: error });

@@ -107,7 +107,12 @@ export class TestContext {
     let body: unknown = res.body;
     if ((res.headers["content-type"] ?? "").toString().includes("json") && res.body)
       body = JSON.parse(res.body);
-    return { status: res.statusCode, body: body as T, headers: res.headers, text: res.body };
+    return {
+      status: res.statusCode,
+      body: body as T,
+      headers: res.headers as Response["headers"],
+      text: res.body,
+    };
   }
 
   /** An organization with an owner and one API token per role. */
