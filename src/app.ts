@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
-import { installErrorHandling } from "./http/errors.ts";
+import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -18,6 +18,7 @@ import { checkInRoutes } from "./modules/checkins/checkins.routes.ts";
 import { createCheckInService } from "./modules/checkins/checkins.service.ts";
 import { contactRoutes } from "./modules/contacts/contacts.routes.ts";
 import { createContactService } from "./modules/contacts/contacts.service.ts";
+import { createEventSessionService } from "./modules/events/event-sessions.service.ts";
 import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
 import { importRoutes } from "./modules/imports/imports.routes.ts";
@@ -25,11 +26,21 @@ import { createImportService } from "./modules/imports/imports.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
+import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
+import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
+import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
+import { createSyncWorker } from "./modules/webinars/sync/index.ts";
+import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
+import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
+import { createWebinarService } from "./modules/webinars/webinars.service.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
 
 export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
+  /** Keys, queue, gate and providers; built here when not given (tests). */
+  runtime?: Runtime;
 }
 
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
@@ -39,31 +50,76 @@ const BODY_LIMIT = 256 * 1024;
  * The one composition root: services are built from explicit dependencies here and handed
  * to the HTTP routes. Nothing else constructs a service.
  */
-export function createServices({ config, database }: Pick<AppDeps, "config" | "database">) {
+export function createServices({
+  config,
+  database,
+  logger,
+  runtime,
+}: Pick<AppDeps, "config" | "database"> & { logger?: Logger; runtime: Runtime }) {
   const { db } = database;
+  const { queue, gate, envelope, providers } = runtime;
+  const planner = createSyncPlanner({ queue });
   const sessions = createSessionService({ db, config });
   const members = createMemberService({ db, sessions });
   const tokens = createTokenService({ db });
   const contacts = createContactService({ db });
-  const events = createEventService({ db });
-  const registrations = createRegistrationService({ db, contacts, events });
+  const eventHooks = createWebinarEventHooks({ planner });
+  const events = createEventService({ db, hooks: eventHooks });
+  const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
+  const registrations = createRegistrationService({
+    db,
+    contacts,
+    events,
+    registrationsChanged: planner.registrationsChanged,
+  });
   const checkIns = createCheckInService({ db });
-  const imports = createImportService({ db, registrations });
-  return { sessions, members, tokens, contacts, events, registrations, checkIns, imports };
+  const imports = createImportService({ db, registrations, logger });
+  const configurations = createConfigurationService({ db, envelope, gate, queue });
+  const webinars = createWebinarService({ db, queue });
+  const syncWorker = createSyncWorker({
+    database,
+    queue,
+    providers,
+    configurations,
+    contacts,
+    gate,
+    options: {
+      concurrency: config.workerConcurrency,
+      pollPlan: { fastSeconds: config.metricsPollSeconds },
+      tuning: { quotaPauseSeconds: config.quotaPauseSeconds },
+    },
+  });
+  return {
+    sessions,
+    members,
+    tokens,
+    contacts,
+    events,
+    eventSessions,
+    registrations,
+    checkIns,
+    imports,
+    configurations,
+    webinars,
+    syncWorker,
+    providers,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: Services }> {
   const { config, database, logger } = deps;
-  const services = createServices(deps);
+  const ownRuntime = deps.runtime ? null : await createRuntime({ config, database, logger });
+  const runtime = deps.runtime ?? (ownRuntime as Runtime);
+  const services = createServices({ ...deps, runtime });
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    disableRequestLogging: false,
-    // Query strings can carry sign-in tokens: log the path only.
     requestIdHeader: "x-request-id",
+    // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -106,6 +162,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
       if (request.caller && request.method !== "GET" && request.method !== "HEAD")
         assertSameOrigin(request.headers, config.publicUrl);
     }
+    // Anonymous calls to the private API stop here, before validation can describe the input.
+    if (!request.caller && /^\/api\/v1\/(?!public\/|auth\/(?:link|login)(?:\?|$))/.test(request.url))
+      throw new AppError(401, "unauthenticated", "Sign in or present an API token");
   });
 
   installMetrics(app);
@@ -127,11 +186,29 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   );
 
   accessRoutes(app, { ...services, secureCookies: config.secureCookies });
-  eventRoutes(app, { ...services, refill: services.registrations.refillEvent });
+  eventRoutes(app, {
+    ...services,
+    sessions: services.eventSessions,
+    refill: services.registrations.refillEvent,
+  });
   contactRoutes(app, services);
   registrationRoutes(app, { ...services, db: database.db });
   checkInRoutes(app, services);
+  // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
+  // import route does; kept as bytes so the route can refuse non-UTF-8 files.
+  app.addContentTypeParser("text/csv", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   importRoutes(app, services);
+  // Imports left pending or half-done by a stop or crash continue once the app is ready;
+  // closing finishes the batch in flight so the database is not closed under it.
+  app.addHook("onReady", async () => {
+    await services.imports.resumeUnfinished();
+  });
+  app.addHook("onClose", async () => {
+    await services.imports.stop();
+    await ownRuntime?.close();
+  });
+  webinarConfigurationRoutes(app, services);
+  webinarRoutes(app, services);
   publicRoutes(app, {
     ...services,
     db: database.db,

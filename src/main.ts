@@ -5,21 +5,36 @@ import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
+import { createRuntime } from "./runtime.ts";
 
 const USAGE = `auditorium <command>
 
-  serve                    run the API (and, on the embedded database, the background work)
-  migrate                  apply database migrations and exit
-  sign-in-link --email E   print a new one-time sign-in link for an existing user
+  serve [--no-worker] [--demo]  run the API; on the embedded database (or unless --no-worker)
+                                also the sync worker. --demo also starts the ON24 simulator and
+                                walks a webinar through its whole life.
+  worker                        run only the sync worker (server PostgreSQL; several may run)
+  migrate                       apply database migrations and exit
+  sign-in-link --email E        print a new one-time sign-in link for an existing user
 `;
 
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { email: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      email: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      "no-worker": { type: "boolean" },
+      demo: { type: "boolean" },
+    },
   });
   const command = positionals[0] ?? "serve";
   if (values.help) return void process.stdout.write(USAGE);
+  let demo: Awaited<ReturnType<typeof import("./demo.ts")["prepareDemo"]>> | undefined;
+  if (values.demo) {
+    // The simulator runs as a separate process; the demo only points the ON24 adapter at it.
+    const { prepareDemo } = await import("./demo.ts");
+    demo = await prepareDemo();
+  }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -38,18 +53,39 @@ async function main() {
         .where("email", "=", normalizeEmail(values.email))
         .executeTakeFirst();
       if (!user) throw new ConfigError("No user has that email");
-      const services = createServices({ config, database });
+      const runtime = await createRuntime({ config, database, logger });
+      const services = createServices({ config, database, logger, runtime });
       process.stdout.write(`${await services.sessions.issueSignInLink(user.id)}\n`);
+      await runtime.close();
       await database.close();
       return;
     }
+    case "worker": {
+      if (database.kind === "pglite") {
+        throw new ConfigError(
+          "`auditorium worker` needs DATABASE_URL (server PostgreSQL); the embedded mode runs the worker inside `serve`",
+        );
+      }
+      const runtime = await createRuntime({ config, database, logger });
+      const services = createServices({ config, database, logger, runtime });
+      await services.syncWorker.start();
+      process.stdout.write(`Auditorium worker ${process.pid} is running.\n`);
+      onStop(async () => {
+        await runtime.close();
+        await database.close();
+      });
+      return;
+    }
     case "serve": {
-      const { app, services } = await buildApp({ config, database, logger });
+      const runtime = await createRuntime({ config, database, logger });
+      const { app, services } = await buildApp({ config, database, logger, runtime });
       const link = await services.sessions.bootstrap(config.ownerEmail);
+      const withWorker = database.kind === "pglite" || !values["no-worker"];
+      if (withWorker) await services.syncWorker.start();
       await app.listen({ port: config.port, host: config.host });
       const where = config.databaseUrl ? "server PostgreSQL" : `embedded database in ${config.dataDir}`;
       process.stdout.write(
-        `\nAuditorium is running at ${config.publicUrl} (${where}).\nAPI docs: ${config.publicUrl}/docs\n`,
+        `\nAuditorium is running at ${config.publicUrl} (${where}${withWorker ? ", with the sync worker" : ", API only"}).\nAPI docs: ${config.publicUrl}/docs\n`,
       );
       if (link) {
         // Printed to the terminal only, never logged: it signs in as the owner, once, within 24 hours.
@@ -57,19 +93,28 @@ async function main() {
           `\nFirst start: sign in as ${config.ownerEmail} with this one-time link (valid 24 h):\n  ${link}\n\n`,
         );
       }
-      const stop = async () => {
+      onStop(async () => {
         await app.close();
+        await runtime.close();
         await database.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+        await demo?.stop();
+      });
+      if (demo) await demo.run({ app, services });
       return;
     }
     default:
       process.stderr.write(USAGE);
       process.exitCode = 2;
   }
+}
+
+function onStop(stop: () => Promise<void>) {
+  const handler = async () => {
+    await stop().catch(() => {});
+    process.exit(0);
+  };
+  process.once("SIGINT", handler);
+  process.once("SIGTERM", handler);
 }
 
 main().catch((error) => {

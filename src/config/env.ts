@@ -27,6 +27,12 @@ export const envSchema = z.object({
   AUDITORIUM_PUBLIC_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   AUDITORIUM_TRUST_PROXY: bool.default(false),
   AUDITORIUM_SECURE_COOKIES: bool.optional(),
+  AUDITORIUM_KEYRING_DIR: z.string().min(1).optional(),
+  AUDITORIUM_ON24_NA_URL: z.string().url().optional(),
+  AUDITORIUM_ON24_EU_URL: z.string().url().optional(),
+  AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
+  AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -44,6 +50,13 @@ export interface Config {
   publicRateLimit: { max: number; windowMs: number };
   trustProxy: boolean;
   secureCookies: boolean;
+  /** Folder of the local keyring that holds the key-encryption keys. */
+  keyringDir: string;
+  /** Overrides ON24's regional API base URLs (a simulator, a proxy); unset means ON24 itself. */
+  on24BaseUrls: { NA?: string; EU?: string };
+  workerConcurrency: number;
+  metricsPollSeconds: number;
+  quotaPauseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -71,5 +84,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: env.AUDITORIUM_TRUST_PROXY,
     secureCookies: env.AUDITORIUM_SECURE_COOKIES ?? publicUrl.startsWith("https://"),
+    keyringDir: path.resolve(env.AUDITORIUM_KEYRING_DIR ?? path.join(env.AUDITORIUM_DATA_DIR, "keys")),
+    on24BaseUrls: {
+      ...(env.AUDITORIUM_ON24_NA_URL && { NA: env.AUDITORIUM_ON24_NA_URL.replace(/\/$/, "") }),
+      ...(env.AUDITORIUM_ON24_EU_URL && { EU: env.AUDITORIUM_ON24_EU_URL.replace(/\/$/, "") }),
+    },
+    workerConcurrency: env.AUDITORIUM_WORKER_CONCURRENCY,
+    metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
+    quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
   };
 }

@@ -14,6 +14,7 @@ export interface DatabaseHandle {
   pglite?: PGlite;
   /** Present only on server PostgreSQL. */
   pool?: pg.Pool;
+  connectionString?: string;
   close(): Promise<void>;
 }
 
@@ -31,7 +32,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: "postgres", pool, close: () => db.destroy() };
+    return { db, kind: "postgres", pool, connectionString: options.databaseUrl, close: () => db.destroy() };
   }
   let dir: string | undefined;
   if (options.dataDir) {

@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
+import type { WebinarTables } from "./schema-webinars.ts";
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -83,6 +84,8 @@ export interface EventsTable {
   slug: string;
   registration_fields: Json<RegistrationFields>;
   consent_text: string | null;
+  webinar_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
+  webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -96,6 +99,8 @@ export interface EventSessionsTable {
   starts_at: Timestamp;
   ends_at: Timestamp;
   format: EventFormat | null;
+  webinar_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
+  webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -141,6 +146,8 @@ export interface CheckInsTable {
   session_id: string | null;
   registration_id: string;
   kind: "onsite" | "webinar";
+  webinar_id: ColumnType<string | null, string | null | undefined, string | null>;
+  viewing_minutes: ColumnType<number | null, number | null | undefined, number | null>;
   checked_in_at: Timestamp;
   created_at: CreatedAt;
 }
@@ -182,7 +189,7 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database {
+export interface Database extends WebinarTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError } from "../lib/errors.ts";
 
@@ -25,10 +25,23 @@ const PG_INPUT_ERRORS: Record<string, [number, string]> = {
   "22003": [400, "number_out_of_range"],
   "22P02": [400, "invalid_value"],
   "22021": [400, "invalid_encoding"],
+  "22P05": [400, "invalid_encoding"],
   "22007": [400, "invalid_date"],
   "22008": [400, "invalid_date"],
   "23505": [409, "conflict"],
 };
+
+/**
+ * Errors Fastify raises before routing (a malformed percent-escape in the path, a path
+ * parameter over `maxParamLength`) bypass `setErrorHandler` and get Fastify's own body.
+ * Pass this as the `frameworkErrors` option of `Fastify({...})` to keep one error shape.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const code = status === 414 ? "uri_too_long" : "bad_request";
+  const message = status === 414 ? "A path segment is too long" : "The URL is not valid";
+  reply.code(status).send(body(code, message));
+}
 
 /** One error body shape for every failure: `{ "error": { "code", "message", "field"? } }`. */
 export function installErrorHandling(app: FastifyInstance) {
@@ -38,7 +51,10 @@ export function installErrorHandling(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      if (error.status === 429) reply.header("retry-after", "60");
+      if (error.status === 429) {
+        const seconds = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 60;
+        reply.header("retry-after", String(seconds));
+      }
       return reply.code(error.status).send(body(error.code, error.message, error.field));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

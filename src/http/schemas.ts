@@ -9,13 +9,23 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: tab and newlines allowed in long text
 const CONTROL_CHARS_EXCEPT_NEWLINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+/**
+ * Text that is not what the client meant to send: U+FFFD is what invalid UTF-8 bytes decode
+ * to, and a lone surrogate (`"\ud800"` in JSON) cannot be stored as UTF-8 without being
+ * silently replaced. Both are refused rather than stored altered.
+ */
+const MALFORMED_TEXT = /\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (s: string) => !MALFORMED_TEXT.test(s);
+const MALFORMED_MESSAGE = "must be valid UTF-8 text";
+
 export const line = (max = 200) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters");
+    .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters")
+    .refine(wellFormed, MALFORMED_MESSAGE);
 
 export const optionalLine = (max = 200) =>
   z
@@ -23,6 +33,7 @@ export const optionalLine = (max = 200) =>
     .trim()
     .max(max)
     .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters")
+    .refine(wellFormed, MALFORMED_MESSAGE)
     .transform((s) => (s === "" ? null : s))
     .nullable()
     .optional();
@@ -31,7 +42,8 @@ export const text = (max = 20_000) =>
   z
     .string()
     .max(max)
-    .refine((s) => !CONTROL_CHARS_EXCEPT_NEWLINES.test(s), "must not contain control characters");
+    .refine((s) => !CONTROL_CHARS_EXCEPT_NEWLINES.test(s), "must not contain control characters")
+    .refine(wellFormed, MALFORMED_MESSAGE);
 
 export const email = z
   .string()

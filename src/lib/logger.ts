@@ -30,6 +30,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       base: { service: "auditorium" },
+      serializers: {
+        // Path only: query strings carry sign-in tokens; client addresses are personal data.
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          path: req.url?.split("?")[0],
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
     },
     destination,
   );

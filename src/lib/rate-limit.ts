@@ -1,4 +1,11 @@
-import { tooManyRequests } from "./errors.ts";
+import { AppError } from "./errors.ts";
+
+/** A 429 that knows when the window ends, so the answer can carry an exact `retry-after`. */
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, "rate_limited", `Too many requests; retry in ${retryAfterSeconds} s`, { retryable: true });
+  }
+}
 
 /**
  * A fixed-window counter per key (the client address). In memory: each API process limits
@@ -22,7 +29,7 @@ export function createRateLimiter(options: { max: number; windowMs: number }, no
       }
       w.count += 1;
       if (w.count > options.max) {
-        throw tooManyRequests(Math.ceil((w.start + options.windowMs - t) / 1000));
+        throw new RateLimitedError(Math.max(1, Math.ceil((w.start + options.windowMs - t) / 1000)));
       }
     },
   };

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe } from "node:test";
 import type { FastifyInstance } from "fastify";
@@ -86,13 +89,15 @@ export class TestContext {
       body?: unknown;
       headers?: Record<string, string>;
       cookie?: string;
-      raw?: string;
+      raw?: string | Buffer;
+      /** The client address the app sees (fastify inject's `remoteAddress`). */
+      remoteAddress?: string;
     } = {},
   ): Promise<Response<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.cookie) headers.cookie = options.cookie;
-    let payload: string | undefined;
+    let payload: string | Buffer | undefined;
     if (options.raw !== undefined) payload = options.raw;
     else if (options.body !== undefined) {
       payload = JSON.stringify(options.body);
@@ -103,6 +108,7 @@ export class TestContext {
       url,
       headers,
       ...(payload !== undefined && { payload }),
+      ...(options.remoteAddress !== undefined && { remoteAddress: options.remoteAddress }),
     });
     let body: unknown = res.body;
     if ((res.headers["content-type"] ?? "").toString().includes("json") && res.body)
@@ -144,6 +150,7 @@ export function forEachBackend(title: string, body: (ctx: TestContext, backend: 
     describe(`${title} [${backend.name}]`, () => {
       const ctx = new TestContext();
       let drop: () => Promise<void> = async () => {};
+      let dataDir: string | undefined;
       before(async () => {
         const opened = await backend.open();
         drop = opened.drop;
@@ -155,7 +162,12 @@ export function forEachBackend(title: string, body: (ctx: TestContext, backend: 
             cb();
           },
         });
-        const config = loadConfig({ AUDITORIUM_PUBLIC_RATE_LIMIT: "1000", ...testEnv });
+        dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-test-"));
+        const config = loadConfig({
+          AUDITORIUM_PUBLIC_RATE_LIMIT: "1000",
+          AUDITORIUM_DATA_DIR: dataDir,
+          ...testEnv,
+        });
         const built = await buildApp({ config, database: ctx.database, logger: createLogger("info", sink) });
         ctx.app = built.app;
         ctx.services = built.services;
@@ -165,6 +177,7 @@ export function forEachBackend(title: string, body: (ctx: TestContext, backend: 
         await ctx.app?.close();
         await ctx.database?.close();
         await drop();
+        if (dataDir) await rm(dataDir, { recursive: true, force: true });
       });
       body(ctx, backend.name);
     });

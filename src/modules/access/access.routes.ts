@@ -81,7 +81,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     "/api/v1/auth/logout",
     {
       schema: { tags, summary: "Sign out", response: { 200: ok, ...errorResponses } },
-      preHandler: requireSession,
+      preValidation: requireSession,
     },
     async (request, reply) => {
       const caller = callerOf(request);
@@ -107,7 +107,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
           ...errorResponses,
         },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
     async (request) => sessions.me(callerOf(request)),
   );
@@ -121,14 +121,10 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ newPassword: password, currentPassword: z.string().max(200).optional() }),
         response: { 200: ok, ...errorResponses },
       },
-      preHandler: requireSession,
+      preValidation: requireSession,
     },
     async (request) => {
-      await sessions.setPassword(
-        callerOf(request).userId,
-        request.body.newPassword,
-        request.body.currentPassword,
-      );
+      await sessions.setPassword(callerOf(request), request.body.newPassword, request.body.currentPassword);
       return { ok: true as const };
     },
   );
@@ -142,7 +138,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ organizationId: uuid }),
         response: { 200: ok, ...errorResponses },
       },
-      preHandler: requireSession,
+      preValidation: requireSession,
     },
     async (request) => {
       await sessions.switchOrganization(callerOf(request), request.body.organizationId);
@@ -172,7 +168,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ name: line(200) }),
         response: { 201: organization, ...errorResponses },
       },
-      preHandler: requireSession,
+      preValidation: requireSession,
     },
     async (request, reply) => {
       const id = await members.createOrganization(callerOf(request).userId, request.body.name);
@@ -188,7 +184,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         summary: "The current organization",
         response: { 200: organization, ...errorResponses },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
     async (request) => toOrganization(await members.getOrganization(callerOf(request).organizationId)),
   );
@@ -202,7 +198,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ name: line(200).optional(), contactMatching: contactMatching.optional() }),
         response: { 200: organization, ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request) => {
       const orgId = callerOf(request).organizationId;
@@ -226,7 +222,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         summary: "Members of the organization",
         response: { 200: z.object({ data: z.array(member) }), ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request) => ({
       data: (await members.list(callerOf(request).organizationId)).map((m) => ({
@@ -251,7 +247,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
           ...errorResponses,
         },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request, reply) => reply.code(201).send(await members.add(callerOf(request), request.body)),
   );
@@ -266,7 +262,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ role }),
         response: { 200: ok, ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request) => {
       await members.changeRole(callerOf(request), request.params.id, request.body.role);
@@ -283,7 +279,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request, reply) => {
       await members.remove(callerOf(request), request.params.id);
@@ -318,7 +314,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         summary: "API tokens (never their secret)",
         response: { 200: z.object({ data: z.array(apiToken) }), ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request) => ({ data: (await tokens.list(callerOf(request).organizationId)).map(toApiToken) }),
   );
@@ -332,7 +328,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ name: line(100), role }),
         response: { 201: apiToken.extend({ token: z.string() }), ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request, reply) => {
       const created = await tokens.create(callerOf(request), request.body);
@@ -349,7 +345,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
-      preHandler: requireRole("admin"),
+      preValidation: requireRole("admin"),
     },
     async (request, reply) => {
       await tokens.revoke(callerOf(request).organizationId, request.params.id);

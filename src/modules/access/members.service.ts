@@ -1,5 +1,6 @@
+import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
-import type { ContactMatching, Role } from "../../db/schema.ts";
+import type { ContactMatching, Database, Role } from "../../db/schema.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -9,6 +10,8 @@ import { normalizeEmail, type SessionService } from "./sessions.service.ts";
  * Organizations and who belongs to them. Least privilege: an admin manages marketers and
  * viewers; only an owner grants or removes admin and owner; an organization keeps one owner.
  */
+type Trx = Transaction<Database>;
+
 export function createMemberService(deps: { db: Db; sessions: Pick<SessionService, "issueSignInLink"> }) {
   const { db, sessions } = deps;
 
@@ -17,8 +20,8 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     if (!roleAtLeast(caller.role, needed)) throw forbidden(`Only an ${needed} may manage ${role}s`);
   }
 
-  async function membership(organizationId: string, userId: string) {
-    const row = await db
+  async function membership(trx: Trx, organizationId: string, userId: string) {
+    const row = await trx
       .selectFrom("memberships")
       .select("role")
       .where("organization_id", "=", organizationId)
@@ -28,8 +31,16 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     return row;
   }
 
-  async function assertNotLastOwner(organizationId: string, userId: string) {
-    const owners = await db
+  /**
+   * Role changes and removals lock the organization row first, so two owners stepping down
+   * at the same time are decided one after the other and one owner always remains.
+   */
+  async function lockOrganization(trx: Trx, organizationId: string) {
+    await trx.selectFrom("organizations").select("id").where("id", "=", organizationId).forUpdate().execute();
+  }
+
+  async function assertNotLastOwner(trx: Trx, organizationId: string, userId: string) {
+    const owners = await trx
       .selectFrom("memberships")
       .select("user_id")
       .where("organization_id", "=", organizationId)
@@ -53,6 +64,8 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
       organizationId: string,
       patch: { name?: string; contactMatching?: ContactMatching },
     ) {
+      // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
+      if (patch.name === undefined && patch.contactMatching === undefined) return;
       await db
         .updateTable("organizations")
         .set({
@@ -85,20 +98,19 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
         .execute();
     },
 
-    /** Adds a person (creating the user if new); a user without a password gets a one-time link. */
+    /** Adds a person (creating the user if new); a new user gets a one-time link. */
     async add(caller: Caller, input: { email: string; name: string; role: Role }) {
       assertMayManage(caller, input.role);
       const email = normalizeEmail(input.email);
       const result = await db.transaction().execute(async (trx) => {
-        let user = await trx
+        const existing = await trx
           .selectFrom("users")
-          .select(["id", "password_hash"])
+          .select("id")
           .where("email", "=", email)
           .executeTakeFirst();
-        if (!user) {
-          user = { id: uuidv7(), password_hash: null };
+        const user = { id: existing?.id ?? uuidv7(), isNew: !existing };
+        if (user.isNew)
           await trx.insertInto("users").values({ id: user.id, email, name: input.name }).execute();
-        }
         const inserted = await trx
           .insertInto("memberships")
           .values({ organization_id: caller.organizationId, user_id: user.id, role: input.role })
@@ -108,29 +120,37 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
         if (!inserted) throw conflict("already_member", "This person is already a member", "email");
         return user;
       });
-      const signInUrl = result.password_hash === null ? await sessions.issueSignInLink(result.id) : null;
+      // Only a person created here gets a link. A link signs in as the user, and a session can
+      // switch to any of the user's organizations: handing one out for an existing account
+      // would let this organization's admin into the others. Existing users sign in as before.
+      const signInUrl = result.isNew ? await sessions.issueSignInLink(result.id) : null;
       return { userId: result.id, signInUrl };
     },
 
     async changeRole(caller: Caller, userId: string, role: Role) {
-      const current = await membership(caller.organizationId, userId);
-      assertMayManage(caller, current.role);
-      assertMayManage(caller, role);
-      if (current.role === "owner" && role !== "owner")
-        await assertNotLastOwner(caller.organizationId, userId);
-      await db
-        .updateTable("memberships")
-        .set({ role })
-        .where("organization_id", "=", caller.organizationId)
-        .where("user_id", "=", userId)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await lockOrganization(trx, caller.organizationId);
+        const current = await membership(trx, caller.organizationId, userId);
+        assertMayManage(caller, current.role);
+        assertMayManage(caller, role);
+        if (current.role === "owner" && role !== "owner")
+          await assertNotLastOwner(trx, caller.organizationId, userId);
+        await trx
+          .updateTable("memberships")
+          .set({ role })
+          .where("organization_id", "=", caller.organizationId)
+          .where("user_id", "=", userId)
+          .execute();
+      });
     },
 
+    /** Ends the person's sessions here and revokes their tokens, so re-adding revives neither. */
     async remove(caller: Caller, userId: string) {
-      const current = await membership(caller.organizationId, userId);
-      assertMayManage(caller, current.role);
-      if (current.role === "owner") await assertNotLastOwner(caller.organizationId, userId);
       await db.transaction().execute(async (trx) => {
+        await lockOrganization(trx, caller.organizationId);
+        const current = await membership(trx, caller.organizationId, userId);
+        assertMayManage(caller, current.role);
+        if (current.role === "owner") await assertNotLastOwner(trx, caller.organizationId, userId);
         await trx
           .deleteFrom("memberships")
           .where("organization_id", "=", caller.organizationId)
@@ -140,6 +160,13 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
           .deleteFrom("user_sessions")
           .where("organization_id", "=", caller.organizationId)
           .where("user_id", "=", userId)
+          .execute();
+        await trx
+          .updateTable("api_tokens")
+          .set({ revoked_at: new Date() })
+          .where("organization_id", "=", caller.organizationId)
+          .where("created_by", "=", userId)
+          .where("revoked_at", "is", null)
           .execute();
       });
     },

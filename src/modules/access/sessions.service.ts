@@ -55,6 +55,18 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
   return {
     issueSignInLink,
 
+    /** The longest-standing owner, for tooling that acts on the operator's behalf (the demo). */
+    async anyOwner() {
+      const row = await db
+        .selectFrom("memberships")
+        .select(["user_id"])
+        .where("role", "=", "owner")
+        .orderBy("created_at")
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      return { userId: row.user_id };
+    },
+
     /** First start on an empty database: an organization, its owner, and a one-time link. */
     async bootstrap(ownerEmail: string): Promise<string | null> {
       const anyUser = await db.selectFrom("users").select("id").limit(1).executeTakeFirst();
@@ -196,11 +208,15 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
       };
     },
 
-    async setPassword(userId: string, newPassword: string, currentPassword?: string) {
+    /**
+     * A new password ends the user's other sessions (in every organization): whoever held one
+     * may be the reason for the change. The session that made the change stays.
+     */
+    async setPassword(caller: Caller, newPassword: string, currentPassword?: string) {
       const user = await db
         .selectFrom("users")
         .select("password_hash")
-        .where("id", "=", userId)
+        .where("id", "=", caller.userId)
         .executeTakeFirstOrThrow();
       if (user.password_hash !== null) {
         const ok =
@@ -210,11 +226,21 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
             field: "currentPassword",
           });
       }
-      await db
-        .updateTable("users")
-        .set({ password_hash: await hashPassword(newPassword) })
-        .where("id", "=", userId)
-        .execute();
+      const passwordHash = await hashPassword(newPassword);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable("users")
+          .set({ password_hash: passwordHash })
+          .where("id", "=", caller.userId)
+          .execute();
+        await trx
+          .deleteFrom("user_sessions")
+          .where("user_id", "=", caller.userId)
+          .$if(caller.sessionHash !== undefined, (q) =>
+            q.where("token_hash", "<>", caller.sessionHash as string),
+          )
+          .execute();
+      });
     },
   };
 }

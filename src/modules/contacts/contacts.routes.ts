@@ -19,7 +19,7 @@ export function contactRoutes(app: FastifyInstance, deps: { contacts: ContactSer
         querystring: listContactsQuery,
         response: { 200: page(contactResponse), ...errorResponses },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
     async (request) => {
       const result = await contacts.list(callerOf(request).organizationId, request.query);
@@ -36,7 +36,7 @@ export function contactRoutes(app: FastifyInstance, deps: { contacts: ContactSer
         body: personInput,
         response: { 201: contactResponse, ...errorResponses },
       },
-      preHandler: requireRole("marketer"),
+      preValidation: requireRole("marketer"),
     },
     async (request, reply) =>
       reply
@@ -53,7 +53,7 @@ export function contactRoutes(app: FastifyInstance, deps: { contacts: ContactSer
         params: idParams,
         response: { 200: contactResponse, ...errorResponses },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
     async (request) => toContactDto(await contacts.get(callerOf(request).organizationId, request.params.id)),
   );
@@ -68,7 +68,7 @@ export function contactRoutes(app: FastifyInstance, deps: { contacts: ContactSer
         body: updateContactBody,
         response: { 200: contactResponse, ...errorResponses },
       },
-      preHandler: requireRole("marketer"),
+      preValidation: requireRole("marketer"),
     },
     async (request) =>
       toContactDto(await contacts.update(callerOf(request).organizationId, request.params.id, request.body)),

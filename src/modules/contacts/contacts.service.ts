@@ -23,6 +23,16 @@ export function toContactDto(c: ContactRow) {
 }
 
 /**
+ * "q matches the email or the full name", case-insensitively and literally (no wildcards).
+ * Emails are stored lowercased by JavaScript, so the needle is too; names are lowercased by
+ * the database on both sides, so non-ASCII letters compare the same way.
+ */
+export function contactSearch(q: string, table?: string) {
+  const col = (name: string) => sql.ref(table ? `${table}.${name}` : name);
+  return sql<boolean>`(position(${normalizeEmail(q)} in ${col("email_normalized")}) > 0 or position(lower(${q}) in lower(${col("first_name")} || ' ' || ${col("last_name")})) > 0)`;
+}
+
+/**
  * Contacts, and the organization's rule for recognising a registrant as a known contact:
  * by email, by first + last name, or by all three. Emails compare case-insensitively;
  * names compare case-insensitively after trimming. No match creates a contact.
@@ -83,8 +93,8 @@ export function createContactService(deps: { db: Db }) {
         .$if(byEmail, (q) => q.where("email_normalized", "=", normalizeEmail(person.email)))
         .$if(byName, (q) =>
           q
-            .where(sql<string>`lower(first_name)`, "=", person.firstName.toLowerCase())
-            .where(sql<string>`lower(last_name)`, "=", person.lastName.toLowerCase()),
+            .where(sql<string>`lower(first_name)`, "=", sql<string>`lower(${person.firstName})`)
+            .where(sql<string>`lower(last_name)`, "=", sql<string>`lower(${person.lastName})`),
         )
         .orderBy("id")
         .limit(1)
@@ -107,20 +117,13 @@ export function createContactService(deps: { db: Db }) {
       query: { limit: number; cursor?: string | undefined; q?: string | null | undefined },
     ) {
       const after = decodeCursor(query.cursor);
-      const needle = query.q?.toLowerCase();
+      const q = query.q ?? undefined;
       const rows = await db
         .selectFrom("contacts")
         .selectAll()
         .where("organization_id", "=", organizationId)
         .$if(after !== undefined, (q) => q.where("id", "<", after as string))
-        .$if(Boolean(needle), (q) =>
-          q.where((eb) =>
-            eb.or([
-              eb(sql`position(${needle} in email_normalized)`, ">", 0),
-              eb(sql`position(${needle} in lower(first_name || ' ' || last_name))`, ">", 0),
-            ]),
-          ),
-        )
+        .$if(q !== undefined, (qb) => qb.where(contactSearch(q as string)))
         .orderBy("id", "desc")
         .limit(query.limit + 1)
         .execute();
@@ -142,6 +145,7 @@ export function createContactService(deps: { db: Db }) {
           ...(patch.jobTitle !== undefined && { job_title: patch.jobTitle }),
           updated_at: new Date(),
         })
+        .where("organization_id", "=", organizationId)
         .where("id", "=", id)
         .returningAll()
         .executeTakeFirstOrThrow();

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Transaction } from "kysely";
 import { z } from "zod";
+import type { Database } from "../../db/schema.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page, uuid } from "../../http/schemas.ts";
+import type { EventSessionService } from "./event-sessions.service.ts";
 import {
   createEventBody,
   createSessionBody,
@@ -18,10 +21,15 @@ const sessionParams = z.strictObject({ id: uuid, sessionId: uuid });
 
 export function eventRoutes(
   app: FastifyInstance,
-  deps: { events: EventService; refill: (organizationId: string, eventId: string) => Promise<unknown> },
+  deps: {
+    events: EventService;
+    sessions: EventSessionService;
+    /** Moves waitlisted registrations into free places; runs in the given transaction. */
+    refill: (organizationId: string, eventId: string, trx: Transaction<Database>) => Promise<unknown>;
+  },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { events } = deps;
+  const { events, sessions } = deps;
   const tags = ["events"];
   const viewer = requireRole("viewer");
   const marketer = requireRole("marketer");
@@ -35,7 +43,7 @@ export function eventRoutes(
         querystring: listEventsQuery,
         response: { 200: page(eventResponse), ...errorResponses },
       },
-      preHandler: viewer,
+      preValidation: viewer,
     },
     async (request) => {
       const result = await events.list(callerOf(request).organizationId, request.query);
@@ -52,7 +60,7 @@ export function eventRoutes(
         body: createEventBody,
         response: { 201: eventResponse, ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request, reply) =>
       reply.code(201).send(toEventDto(await events.create(callerOf(request).organizationId, request.body))),
@@ -67,7 +75,7 @@ export function eventRoutes(
         params: idParams,
         response: { 200: eventResponse, ...errorResponses },
       },
-      preHandler: viewer,
+      preValidation: viewer,
     },
     async (request) => toEventDto(await events.get(callerOf(request).organizationId, request.params.id)),
   );
@@ -82,13 +90,14 @@ export function eventRoutes(
         body: updateEventBody,
         response: { 200: eventResponse, ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request) => {
       const organizationId = callerOf(request).organizationId;
-      const updated = await events.update(organizationId, request.params.id, request.body);
-      // A larger capacity lets waitlisted registrants in.
-      if (request.body.capacity !== undefined) await deps.refill(organizationId, updated.id);
+      // A larger capacity lets waitlisted registrants in, inside the update's transaction.
+      const updated = await events.update(organizationId, request.params.id, request.body, (trx, event) =>
+        deps.refill(organizationId, event.id, trx),
+      );
       return toEventDto(updated);
     },
   );
@@ -102,7 +111,7 @@ export function eventRoutes(
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request, reply) => {
       await events.remove(callerOf(request).organizationId, request.params.id);
@@ -124,7 +133,7 @@ export function eventRoutes(
           params: idParams,
           response: { 200: eventResponse, ...errorResponses },
         },
-        preHandler: marketer,
+        preValidation: marketer,
       },
       async (request) =>
         toEventDto(await events.setStatus(callerOf(request).organizationId, request.params.id, status)),
@@ -140,10 +149,13 @@ export function eventRoutes(
         params: idParams,
         response: { 200: z.object({ data: z.array(sessionResponse) }), ...errorResponses },
       },
-      preHandler: viewer,
+      preValidation: viewer,
     },
     async (request) => {
-      const { event, rows } = await events.listSessions(callerOf(request).organizationId, request.params.id);
+      const { event, rows } = await sessions.listSessions(
+        callerOf(request).organizationId,
+        request.params.id,
+      );
       return { data: rows.map((s) => toSessionDto(s, event)) };
     },
   );
@@ -158,10 +170,10 @@ export function eventRoutes(
         body: createSessionBody,
         response: { 201: sessionResponse, ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request, reply) => {
-      const { event, row } = await events.createSession(
+      const { event, row } = await sessions.createSession(
         callerOf(request).organizationId,
         request.params.id,
         request.body,
@@ -179,12 +191,15 @@ export function eventRoutes(
         params: sessionParams,
         response: { 200: sessionResponse, ...errorResponses },
       },
-      preHandler: viewer,
+      preValidation: viewer,
     },
     async (request) => {
       const orgId = callerOf(request).organizationId;
       const event = await events.get(orgId, request.params.id);
-      return toSessionDto(await events.getSession(orgId, request.params.id, request.params.sessionId), event);
+      return toSessionDto(
+        await sessions.getSession(orgId, request.params.id, request.params.sessionId),
+        event,
+      );
     },
   );
 
@@ -198,10 +213,10 @@ export function eventRoutes(
         body: updateSessionBody,
         response: { 200: sessionResponse, ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request) => {
-      const { event, row } = await events.updateSession(
+      const { event, row } = await sessions.updateSession(
         callerOf(request).organizationId,
         request.params.id,
         request.params.sessionId,
@@ -220,10 +235,10 @@ export function eventRoutes(
         params: sessionParams,
         response: { 204: z.null(), ...errorResponses },
       },
-      preHandler: marketer,
+      preValidation: marketer,
     },
     async (request, reply) => {
-      await events.removeSession(
+      await sessions.removeSession(
         callerOf(request).organizationId,
         request.params.id,
         request.params.sessionId,

@@ -6,12 +6,7 @@ import { conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import { instantToLocal, NonexistentLocalTimeError, resolveDateTime } from "../../lib/time.ts";
-import type {
-  CreateEventInput,
-  CreateSessionInput,
-  UpdateEventInput,
-  UpdateSessionInput,
-} from "./events.schemas.ts";
+import type { CreateEventInput, UpdateEventInput } from "./events.schemas.ts";
 
 type Executor = Db | Transaction<Database>;
 
@@ -36,6 +31,8 @@ export function toEventDto(e: EventRow) {
     slug: e.slug,
     registrationFields: e.registration_fields,
     consentText: e.consent_text,
+    webinarConfigurationId: e.webinar_configuration_id,
+    webinarType: e.webinar_type,
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
   };
@@ -53,13 +50,15 @@ export function toSessionDto(s: SessionRow, event: Pick<EventRow, "time_zone" | 
     endsAtLocal: instantToLocal(s.ends_at, event.time_zone),
     format: s.format,
     effectiveFormat: s.format ?? event.format,
+    webinarConfigurationId: s.webinar_configuration_id,
+    webinarType: s.webinar_type,
     createdAt: s.created_at.toISOString(),
     updatedAt: s.updated_at.toISOString(),
   };
 }
 
 /** Resolves an input time in a zone, turning a nonexistent wall-clock time into a 422 naming the field. */
-function resolveField(value: string, timeZone: string, field: string): Date {
+export function resolveField(value: string, timeZone: string, field: string): Date {
   try {
     return resolveDateTime(value, timeZone);
   } catch (error) {
@@ -74,7 +73,7 @@ function resolveField(value: string, timeZone: string, field: string): Date {
   }
 }
 
-function assertOrdered(start: Date, end: Date, field: string) {
+export function assertOrdered(start: Date, end: Date, field: string) {
   if (end.getTime() <= start.getTime())
     throw unprocessable("invalid_time_range", `${field} must be after the start`, field);
 }
@@ -96,8 +95,27 @@ const ALLOWED_TRANSITIONS: Record<EventStatus, EventStatus[]> = {
   cancelled: [],
 };
 
-export function createEventService(deps: { db: Db }) {
-  const { db } = deps;
+/**
+ * What the webinar integration needs to hear about, called inside the writing transaction:
+ * `validate` checks a chosen webinar configuration; `changed` plans the provider work.
+ */
+export interface EventHooks {
+  validateWebinarConfiguration(
+    trx: Transaction<Database>,
+    organizationId: string,
+    configurationId: string,
+  ): Promise<void>;
+  eventChanged(trx: Transaction<Database>, event: EventRow): Promise<void>;
+  sessionChanged(trx: Transaction<Database>, session: SessionRow, event: EventRow): Promise<void>;
+  /** Refuses deleting what still has a live webinar at a provider. */
+  assertNoLiveWebinar(
+    trx: Transaction<Database>,
+    where: { eventId: string; sessionId?: string },
+  ): Promise<void>;
+}
+
+export function createEventService(deps: { db: Db; hooks: EventHooks }) {
+  const { db, hooks } = deps;
 
   async function get(organizationId: string, id: string, executor: Executor = db): Promise<EventRow> {
     const row = await executor
@@ -123,27 +141,41 @@ export function createEventService(deps: { db: Db }) {
     return row;
   }
 
-  async function insertWithSlug(values: NewEvent, explicitSlug: boolean) {
-    try {
-      return await db.insertInto("events").values(values).returningAll().executeTakeFirstOrThrow();
-    } catch (error) {
-      if ((error as { code?: string }).code === "23505") {
+  /** A chosen slug that is taken is the caller's conflict; a generated one that collides is redrawn. */
+  async function insertWithSlug(
+    configurationId: string | null,
+    values: NewEvent,
+    title: string,
+    explicitSlug: boolean,
+  ) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          if (configurationId)
+            await hooks.validateWebinarConfiguration(trx, values.organization_id, configurationId);
+          const event = await trx
+            .insertInto("events")
+            .values(values)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await hooks.eventChanged(trx, event);
+          return event;
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== "23505") throw error;
         if (explicitSlug) throw conflict("slug_taken", "This slug is already in use", "slug");
+        if (attempt >= 4) throw error;
+        values = { ...values, slug: newSlug(title) };
       }
-      throw error;
     }
   }
 
-  async function getSession(organizationId: string, eventId: string, sessionId: string) {
-    const row = await db
-      .selectFrom("event_sessions")
-      .selectAll()
-      .where("organization_id", "=", organizationId)
-      .where("event_id", "=", eventId)
-      .where("id", "=", sessionId)
-      .executeTakeFirst();
-    if (!row) throw notFound("Session");
-    return row;
+  /** Sessions belong to the event; a cancelled event is read-only, sessions included. */
+  async function lockWritable(trx: Transaction<Database>, organizationId: string, eventId: string) {
+    const event = await lock(trx, organizationId, eventId);
+    if (event.status === "cancelled")
+      throw conflict("event_cancelled", "A cancelled event cannot be changed");
+    return event;
   }
 
   return {
@@ -162,6 +194,7 @@ export function createEventService(deps: { db: Db }) {
         : null;
       if (opens && closes) assertOrdered(opens, closes, "registrationClosesAt");
       return insertWithSlug(
+        input.webinarConfigurationId ?? null,
         {
           id: uuidv7(),
           organization_id: organizationId,
@@ -178,8 +211,11 @@ export function createEventService(deps: { db: Db }) {
           slug: input.slug ?? newSlug(input.title),
           registration_fields: JSON.stringify(input.registrationFields),
           consent_text: input.consentText,
+          webinar_configuration_id: input.webinarConfigurationId ?? null,
+          webinar_type: input.webinarType ?? null,
           updated_at: new Date(),
         },
+        input.title,
         input.slug !== undefined,
       );
     },
@@ -207,11 +243,18 @@ export function createEventService(deps: { db: Db }) {
       return toPage(rows, query.limit);
     },
 
-    async update(organizationId: string, id: string, input: UpdateEventInput) {
+    /**
+     * `onCapacityChanged` runs in the same transaction with the event still locked, so a
+     * freed place goes to the waitlist before any new registration can take it.
+     */
+    async update(
+      organizationId: string,
+      id: string,
+      input: UpdateEventInput,
+      onCapacityChanged?: (trx: Transaction<Database>, event: EventRow) => Promise<unknown>,
+    ) {
       return db.transaction().execute(async (trx) => {
-        const current = await lock(trx, organizationId, id);
-        if (current.status === "cancelled")
-          throw conflict("event_cancelled", "A cancelled event cannot be changed");
+        const current = await lockWritable(trx, organizationId, id);
         const zone = input.timeZone ?? current.time_zone;
         const startsAt = input.startsAt ? resolveField(input.startsAt, zone, "startsAt") : current.starts_at;
         const endsAt = input.endsAt ? resolveField(input.endsAt, zone, "endsAt") : current.ends_at;
@@ -227,8 +270,12 @@ export function createEventService(deps: { db: Db }) {
             : input.registrationClosesAt &&
               resolveField(input.registrationClosesAt, zone, "registrationClosesAt");
         if (opens && closes) assertOrdered(opens, closes, "registrationClosesAt");
+        if (input.webinarConfigurationId) {
+          await hooks.validateWebinarConfiguration(trx, organizationId, input.webinarConfigurationId);
+        }
+        let updated: EventRow;
         try {
-          return await trx
+          updated = await trx
             .updateTable("events")
             .set({
               ...(input.title !== undefined && { title: input.title }),
@@ -238,6 +285,10 @@ export function createEventService(deps: { db: Db }) {
               ...(input.capacity !== undefined && { capacity: input.capacity }),
               ...(input.slug !== undefined && { slug: input.slug }),
               ...(input.consentText !== undefined && { consent_text: input.consentText }),
+              ...(input.webinarConfigurationId !== undefined && {
+                webinar_configuration_id: input.webinarConfigurationId,
+              }),
+              ...(input.webinarType !== undefined && { webinar_type: input.webinarType }),
               ...(input.registrationFields !== undefined && {
                 registration_fields: JSON.stringify(input.registrationFields),
               }),
@@ -248,6 +299,7 @@ export function createEventService(deps: { db: Db }) {
               registration_closes_at: closes ?? null,
               updated_at: new Date(),
             })
+            .where("organization_id", "=", organizationId)
             .where("id", "=", id)
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -256,6 +308,9 @@ export function createEventService(deps: { db: Db }) {
             throw conflict("slug_taken", "This slug is already in use", "slug");
           throw error;
         }
+        if (input.capacity !== undefined && onCapacityChanged) await onCapacityChanged(trx, updated);
+        await hooks.eventChanged(trx, updated);
+        return updated;
       });
     },
 
@@ -266,93 +321,40 @@ export function createEventService(deps: { db: Db }) {
         if (!ALLOWED_TRANSITIONS[current.status].includes(status)) {
           throw conflict("invalid_status_change", `A ${current.status} event cannot become ${status}`);
         }
-        return trx
+        const updated = await trx
           .updateTable("events")
           .set({ status, updated_at: new Date() })
+          .where("organization_id", "=", organizationId)
           .where("id", "=", id)
           .returningAll()
           .executeTakeFirstOrThrow();
+        await hooks.eventChanged(trx, updated);
+        return updated;
       });
     },
 
     /** Only drafts are deleted; a published event is cancelled instead, so registrants keep a record. */
     async remove(organizationId: string, id: string) {
-      const current = await get(organizationId, id);
-      if (current.status !== "draft")
-        throw conflict("not_draft", "Only a draft event can be deleted; cancel it instead");
-      await db.deleteFrom("events").where("id", "=", id).execute();
+      // Locked, so a publish racing the delete cannot slip in between check and delete.
+      const deleted = await db.transaction().execute(async (trx) => {
+        const event = await trx
+          .selectFrom("events")
+          .select("status")
+          .where("organization_id", "=", organizationId)
+          .where("id", "=", id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (event?.status !== "draft") return false;
+        await hooks.assertNoLiveWebinar(trx, { eventId: id });
+        await trx.deleteFrom("events").where("id", "=", id).execute();
+        return true;
+      });
+      if (deleted) return;
+      await get(organizationId, id);
+      throw conflict("not_draft", "Only a draft event can be deleted; cancel it instead");
     },
 
-    getSession,
-
-    async listSessions(organizationId: string, eventId: string) {
-      const event = await get(organizationId, eventId);
-      const rows = await db
-        .selectFrom("event_sessions")
-        .selectAll()
-        .where("event_id", "=", eventId)
-        .orderBy("starts_at")
-        .orderBy("id")
-        .execute();
-      return { event, rows };
-    },
-
-    async createSession(organizationId: string, eventId: string, input: CreateSessionInput) {
-      const event = await get(organizationId, eventId);
-      const startsAt = resolveField(input.startsAt, event.time_zone, "startsAt");
-      const endsAt = resolveField(input.endsAt, event.time_zone, "endsAt");
-      assertOrdered(startsAt, endsAt, "endsAt");
-      const row = await db
-        .insertInto("event_sessions")
-        .values({
-          id: uuidv7(),
-          organization_id: organizationId,
-          event_id: eventId,
-          title: input.title,
-          description: input.description,
-          starts_at: startsAt,
-          ends_at: endsAt,
-          format: input.format,
-          updated_at: new Date(),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { event, row };
-    },
-
-    async updateSession(
-      organizationId: string,
-      eventId: string,
-      sessionId: string,
-      input: UpdateSessionInput,
-    ) {
-      const event = await get(organizationId, eventId);
-      const current = await getSession(organizationId, eventId, sessionId);
-      const startsAt = input.startsAt
-        ? resolveField(input.startsAt, event.time_zone, "startsAt")
-        : current.starts_at;
-      const endsAt = input.endsAt ? resolveField(input.endsAt, event.time_zone, "endsAt") : current.ends_at;
-      assertOrdered(startsAt, endsAt, "endsAt");
-      const row = await db
-        .updateTable("event_sessions")
-        .set({
-          ...(input.title !== undefined && { title: input.title }),
-          ...(input.description !== undefined && { description: input.description }),
-          ...(input.format !== undefined && { format: input.format }),
-          starts_at: startsAt,
-          ends_at: endsAt,
-          updated_at: new Date(),
-        })
-        .where("id", "=", sessionId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { event, row };
-    },
-
-    async removeSession(organizationId: string, eventId: string, sessionId: string) {
-      await getSession(organizationId, eventId, sessionId);
-      await db.deleteFrom("event_sessions").where("id", "=", sessionId).execute();
-    },
+    lockWritable,
   };
 }
 

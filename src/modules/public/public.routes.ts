@@ -1,10 +1,10 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import type { EventRow } from "../../db/schema.ts";
 import { email, errorResponses, line, optionalLine, uuid } from "../../http/schemas.ts";
-import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
+import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
@@ -80,6 +80,8 @@ export function publicRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { db, registrations, limiter } = deps;
   const tags = ["public"];
+  // Counted on arrival, before the body is read or validated: refused input costs a place too.
+  const onRequest = async (request: FastifyRequest) => limiter.hit(request.ip);
 
   async function publishedEvent(slug: string) {
     const event = await db
@@ -102,9 +104,9 @@ export function publicRoutes(
         params: slugParams,
         response: { 200: publicEvent, ...errorResponses },
       },
+      onRequest,
     },
     async (request) => {
-      limiter.hit(request.ip);
       const event = await publishedEvent(request.params.slug);
       const sessions = await db
         .selectFrom("event_sessions")
@@ -163,9 +165,9 @@ export function publicRoutes(
           ...errorResponses,
         },
       },
+      onRequest,
     },
     async (request, reply) => {
-      limiter.hit(request.ip);
       const event = await publishedEvent(request.params.slug);
       const body = request.body;
       const asked = event.registration_fields;
@@ -191,19 +193,26 @@ export function publicRoutes(
       const state = registrationState(event);
       if (state !== "open")
         throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
-      const { registration, cancelToken } = await registrations.register(event.organization_id, event.id, {
-        contact: {
-          firstName: body.firstName,
-          lastName: body.lastName,
-          email: body.email,
-          company: body.company,
-          jobTitle: body.jobTitle,
-        },
-        sessionIds: body.sessionIds,
-        source: "public",
-        consentText: event.consent_text,
-        withCancelToken: true,
-      });
+      const { registration, cancelToken } = await registrations
+        .register(event.organization_id, event.id, {
+          contact: {
+            firstName: body.firstName,
+            lastName: body.lastName,
+            email: body.email,
+            company: body.company,
+            jobTitle: body.jobTitle,
+          },
+          sessionIds: body.sessionIds,
+          source: "public",
+          consentText: event.consent_text,
+          withCancelToken: true,
+        })
+        .catch((error: unknown) => {
+          // The public body is flat: the field at fault is `email`, not `contact.email`.
+          if (error instanceof AppError && error.code === "already_registered")
+            throw conflict("already_registered", "This person is already registered for the event", "email");
+          throw error;
+        });
       return reply.code(201).send({
         registrationId: registration.id,
         status: registration.status as "registered" | "waitlisted",
@@ -222,9 +231,9 @@ export function publicRoutes(
         body: z.strictObject({ token: z.string().min(1).max(200) }),
         response: { 200: z.object({ id: z.string(), status: z.literal("cancelled") }), ...errorResponses },
       },
+      onRequest,
     },
     async (request) => {
-      limiter.hit(request.ip);
       return registrations.cancelByToken(request.body.token);
     },
   );

@@ -4,6 +4,7 @@ import type { Db } from "../../db/database.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
 import { idempotent } from "../../lib/idempotency.ts";
+import type { WebinarService } from "../webinars/webinars.service.ts";
 import {
   createRegistrationBody,
   idempotencyHeaders,
@@ -14,10 +15,36 @@ import type { RegistrationService } from "./registrations.service.ts";
 
 export function registrationRoutes(
   app: FastifyInstance,
-  deps: { registrations: RegistrationService; db: Db },
+  deps: { registrations: RegistrationService; db: Db; webinars: Pick<WebinarService, "syncStates"> },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { registrations, db } = deps;
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+  /** Adds each registration's webinar sync state and attendance. */
+  async function withWebinar<T extends { id: string }>(dtos: T[]) {
+    const rows = await deps.webinars.syncStates(dtos.map((d) => d.id));
+    return dtos.map((d) => ({
+      ...d,
+      webinar: rows
+        .filter((w) => w.registration_id === d.id)
+        .map((w) => ({
+          webinarId: w.webinar_id,
+          state: w.state,
+          joinUrl: w.join_url,
+          lastError: w.last_error,
+          syncedAt: iso(w.synced_at),
+          liveMinutes: w.live_minutes,
+          onDemandMinutes: w.on_demand_minutes,
+          engagementScore: w.engagement_score,
+          questionsAsked: w.questions_asked,
+          pollsAnswered: w.polls_answered,
+          resourcesDownloaded: w.resources_downloaded,
+          firstActivityAt: iso(w.first_activity_at),
+          lastActivityAt: iso(w.last_activity_at),
+        })),
+    }));
+  }
   const tags = ["registrations"];
 
   r.get(
@@ -30,9 +57,16 @@ export function registrationRoutes(
         querystring: listRegistrationsQuery,
         response: { 200: page(registrationResponse), ...errorResponses },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
-    async (request) => registrations.list(callerOf(request).organizationId, request.params.id, request.query),
+    async (request) => {
+      const result = await registrations.list(
+        callerOf(request).organizationId,
+        request.params.id,
+        request.query,
+      );
+      return { ...result, data: await withWebinar(result.data) };
+    },
   );
 
   r.post(
@@ -47,7 +81,7 @@ export function registrationRoutes(
         body: createRegistrationBody,
         response: { 201: registrationResponse, ...errorResponses },
       },
-      preHandler: requireRole("marketer"),
+      preValidation: requireRole("marketer"),
     },
     async (request, reply) => {
       const organizationId = callerOf(request).organizationId;
@@ -80,9 +114,10 @@ export function registrationRoutes(
         params: idParams,
         response: { 200: registrationResponse, ...errorResponses },
       },
-      preHandler: requireRole("viewer"),
+      preValidation: requireRole("viewer"),
     },
-    async (request) => registrations.load(callerOf(request).organizationId, request.params.id),
+    async (request) =>
+      (await withWebinar([await registrations.load(callerOf(request).organizationId, request.params.id)]))[0],
   );
 
   r.post(
@@ -94,8 +129,11 @@ export function registrationRoutes(
         params: idParams,
         response: { 200: registrationResponse, ...errorResponses },
       },
-      preHandler: requireRole("marketer"),
+      preValidation: requireRole("marketer"),
     },
-    async (request) => registrations.cancel(callerOf(request).organizationId, request.params.id),
+    async (request) =>
+      (
+        await withWebinar([await registrations.cancel(callerOf(request).organizationId, request.params.id)])
+      )[0],
   );
 }

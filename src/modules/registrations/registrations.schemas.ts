@@ -43,6 +43,26 @@ export const registrationResponse = z.object({
   cancelledAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** Per webinar this registration belongs to: sync state with the provider, join link, attendance. */
+  webinar: z
+    .array(
+      z.object({
+        webinarId: z.string(),
+        state: z.enum(["pending", "synced", "held", "failed", "cancelled"]),
+        joinUrl: z.string().nullable(),
+        lastError: z.string().nullable(),
+        syncedAt: z.string().nullable(),
+        liveMinutes: z.number().nullable(),
+        onDemandMinutes: z.number().nullable(),
+        engagementScore: z.number().nullable(),
+        questionsAsked: z.number().nullable(),
+        pollsAnswered: z.number().nullable(),
+        resourcesDownloaded: z.number().nullable(),
+        firstActivityAt: z.string().nullable(),
+        lastActivityAt: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 export type CreateRegistrationInput = z.infer<typeof createRegistrationBody>;

@@ -8,11 +8,11 @@ import type {
   RegistrationSource,
   RegistrationStatus,
 } from "../../db/schema.ts";
-import { conflict, notFound, unprocessable } from "../../lib/errors.ts";
+import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
-import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
+import { type ContactService, contactSearch, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
@@ -55,8 +55,16 @@ export function toRegistrationDto(
  * last place cannot both get it; a freed place goes to the oldest waitlisted registration
  * in the same transaction that freed it.
  */
-export function createRegistrationService(deps: { db: Db; contacts: ContactService; events: EventService }) {
-  const { db, contacts, events } = deps;
+/** Told, inside the writing transaction, which registrations changed status (the webinar sync plans from it). */
+export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
+
+export function createRegistrationService(deps: {
+  db: Db;
+  contacts: ContactService;
+  events: EventService;
+  registrationsChanged: RegistrationsChanged;
+}) {
+  const { db, contacts, events, registrationsChanged } = deps;
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -117,6 +125,7 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
       .set({ status: "registered", updated_at: new Date() })
       .where("id", "in", ids)
       .execute();
+    await registrationsChanged(trx, ids);
     return ids;
   }
 
@@ -141,8 +150,11 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
     let contact: ContactRow;
     if (input.contactId !== undefined) {
-      contact = await contacts.get(organizationId, input.contactId, trx).catch(() => {
-        throw unprocessable("unknown_contact", "No such contact", "contactId");
+      contact = await contacts.get(organizationId, input.contactId, trx).catch((error: unknown) => {
+        // Only "not found" is the caller's mistake; a database failure stays a server error.
+        if (error instanceof AppError && error.status === 404)
+          throw unprocessable("unknown_contact", "No such contact", "contactId");
+        throw error;
       });
     } else if (input.contact) {
       const rule = await contacts.matchingRule(organizationId, trx);
@@ -161,8 +173,10 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
       throw conflict(
         "already_registered",
         `This person is already ${existing.status} for the event`,
-        "contact.email",
+        input.contactId !== undefined ? "contactId" : "contact.email",
       );
+    // Anyone already waiting gets a free place before a newcomer can take it.
+    await fillFromWaitlist(trx, event);
     const full = event.capacity !== null && (await countRegistered(trx, eventId)) >= event.capacity;
     const status: RegistrationStatus = full ? "waitlisted" : "registered";
     const cancelToken = input.withCancelToken ? newSecretToken() : null;
@@ -195,6 +209,7 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
         )
         .execute();
     }
+    if (status === "registered") await registrationsChanged(trx, [reg.id]);
     return { registration: toRegistrationDto(reg, contact, sessionIds.sort()), cancelToken };
   }
 
@@ -207,6 +222,7 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
       .set({ status: "cancelled", cancelled_at: now, updated_at: now })
       .where("id", "=", reg.id)
       .execute();
+    await registrationsChanged(trx, [reg.id]);
     if (reg.status === "registered") await fillFromWaitlist(trx, event);
   }
 
@@ -249,11 +265,12 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
       });
     },
 
-    /** After an event's capacity grows, waitlisted people move up. */
-    async refillEvent(organizationId: string, eventId: string) {
+    /** After an event's capacity grows, waitlisted people move up (in `trx` when given). */
+    async refillEvent(organizationId: string, eventId: string, trx?: Trx) {
+      if (trx) return fillFromWaitlist(trx, await events.lock(trx, organizationId, eventId));
       return db
         .transaction()
-        .execute(async (trx) => fillFromWaitlist(trx, await events.lock(trx, organizationId, eventId)));
+        .execute(async (t) => fillFromWaitlist(t, await events.lock(t, organizationId, eventId)));
     },
 
     async list(
@@ -268,7 +285,7 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
     ) {
       await events.get(organizationId, eventId);
       const after = decodeCursor(query.cursor);
-      const needle = query.q?.toLowerCase();
+      const q = query.q ?? undefined;
       const rows = await db
         .selectFrom("registrations as r")
         .innerJoin("contacts as c", "c.id", "r.contact_id")
@@ -283,17 +300,11 @@ export function createRegistrationService(deps: { db: Db; contacts: ContactServi
           "c.created_at as contact_created_at",
           "c.updated_at as contact_updated_at",
         ])
+        .where("r.organization_id", "=", organizationId)
         .where("r.event_id", "=", eventId)
         .$if(after !== undefined, (q) => q.where("r.id", ">", after as string))
         .$if(query.status !== undefined, (q) => q.where("r.status", "=", query.status as RegistrationStatus))
-        .$if(Boolean(needle), (q) =>
-          q.where((eb) =>
-            eb.or([
-              eb(sql`position(${needle} in c.email_normalized)`, ">", 0),
-              eb(sql`position(${needle} in lower(c.first_name || ' ' || c.last_name))`, ">", 0),
-            ]),
-          ),
-        )
+        .$if(q !== undefined, (qb) => qb.where(contactSearch(q as string, "c")))
         .orderBy("r.id")
         .limit(query.limit + 1)
         .execute();

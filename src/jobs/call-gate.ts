@@ -1,0 +1,110 @@
+import { sql } from "kysely";
+import pg from "pg";
+import type { DatabaseHandle } from "../db/database.ts";
+
+/**
+ * The switch-off guarantee: once removing a configuration's credentials commits, no call to
+ * the provider starts or is still running for it. Provider calls hold a shared permit for
+ * their configuration; removal takes the exclusive permit inside its transaction, so it
+ * waits for calls in flight, and calls that start later find no credentials.
+ *
+ * On server PostgreSQL the permit is an advisory lock (shared by every process); on the
+ * embedded database there is exactly one process, and an in-process read/write lock does.
+ */
+export interface CallGate {
+  /** Runs `call` holding a shared permit; `check` runs after the permit is held. */
+  withPermit<T>(configurationId: string, call: () => Promise<T>): Promise<T>;
+  /** Runs `removal` (a transaction body) holding the exclusive permit until it returns. */
+  exclusive<T>(configurationId: string, removal: () => Promise<T>): Promise<T>;
+  /** For server PostgreSQL: the SQL statement that takes the exclusive permit in the caller's transaction. */
+  lockInTransaction?: (configurationId: string) => ReturnType<typeof sql>;
+  close(): Promise<void>;
+}
+
+const lockKey = (configurationId: string) =>
+  sql`hashtextextended(${`webinar-configuration:${configurationId}`}, 0)`;
+
+export function createCallGate(database: DatabaseHandle): CallGate {
+  return database.pool ? advisoryGate(database) : inProcessGate();
+}
+
+function advisoryGate(database: DatabaseHandle): CallGate {
+  // A pool of its own: permits are held across provider calls, and the calls themselves need
+  // connections from the main pool — sharing one pool could exhaust it and deadlock.
+  const pool = new pg.Pool({
+    connectionString: database.connectionString,
+    max: 24,
+    application_name: "auditorium-gate",
+  });
+  return {
+    close: () => pool.end(),
+    async withPermit(configurationId, call) {
+      const client = await pool.connect();
+      const key = `webinar-configuration:${configurationId}`;
+      try {
+        await client.query("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", [key]);
+        try {
+          return await call();
+        } finally {
+          await client.query("SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))", [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async exclusive(_configurationId, removal) {
+      // The caller's transaction takes the lock with lockInTransaction; released at commit.
+      return removal();
+    },
+    lockInTransaction: (configurationId) => sql`SELECT pg_advisory_xact_lock(${lockKey(configurationId)})`,
+  };
+}
+
+function inProcessGate(): CallGate {
+  const state = new Map<
+    string,
+    { readers: number; writer: Promise<void> | null; drained: (() => void) | null }
+  >();
+  const entry = (id: string) => {
+    let e = state.get(id);
+    if (!e) {
+      e = { readers: 0, writer: null, drained: null };
+      state.set(id, e);
+    }
+    return e;
+  };
+  return {
+    close: async () => {},
+    async withPermit(configurationId, call) {
+      const e = entry(configurationId);
+      while (e.writer) await e.writer;
+      e.readers += 1;
+      try {
+        return await call();
+      } finally {
+        e.readers -= 1;
+        if (e.readers === 0) e.drained?.();
+      }
+    },
+    async exclusive(configurationId, removal) {
+      const e = entry(configurationId);
+      while (e.writer) await e.writer;
+      let release: () => void = () => {};
+      e.writer = new Promise<void>((r) => {
+        release = r;
+      });
+      try {
+        if (e.readers > 0) {
+          await new Promise<void>((r) => {
+            e.drained = r;
+          });
+          e.drained = null;
+        }
+        return await removal();
+      } finally {
+        e.writer = null;
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { Transaction } from "kysely";
+import { fromKysely, fromPglite, type Job, PgBoss } from "pg-boss";
+import type { DatabaseHandle, Db } from "../db/database.ts";
+import type { Database } from "../db/schema.ts";
+import type { Logger } from "../lib/logger.ts";
+
+/**
+ * Job names and payloads. Payloads carry ids only — never personal data — and handlers are
+ * level-triggered: they read the current desired state from the database, so a duplicate
+ * or late job is harmless.
+ */
+export interface JobPayloads {
+  "webinar.sync": { webinarId: string };
+  "registration.sync": { registrationId: string; webinarId: string };
+  "metrics.poll": { webinarId: string };
+}
+export type JobName = keyof JobPayloads;
+export const JOB_NAMES: JobName[] = ["webinar.sync", "registration.sync", "metrics.poll"];
+
+type Executor = Db | Transaction<Database>;
+
+export interface SendOptions {
+  startAfterSeconds?: number;
+  /** At most one queued job per key (pg-boss singleton), for jobs that re-read state anyway. */
+  singletonKey?: string;
+}
+
+export type Handler<N extends JobName> = (
+  data: JobPayloads[N],
+  job: { id: string; retryCount: number },
+) => Promise<void>;
+
+export interface JobQueue {
+  /** Enqueues in the caller's transaction: the job exists if and only if the change commits. */
+  send<N extends JobName>(
+    executor: Executor,
+    name: N,
+    data: JobPayloads[N],
+    options?: SendOptions,
+  ): Promise<void>;
+  /** Many jobs of one kind in one statement, in the caller's transaction. */
+  sendMany<N extends JobName>(executor: Executor, name: N, data: JobPayloads[N][]): Promise<void>;
+  work<N extends JobName>(name: N, options: { concurrency: number }, handler: Handler<N>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * pg-boss on either backend: on PGlite through its own adapter (same instance, so one
+ * process owns the data folder); on server PostgreSQL with its own small pool and
+ * LISTEN/NOTIFY so workers in other processes wake at once.
+ */
+export async function createJobQueue(database: DatabaseHandle, logger: Logger): Promise<JobQueue> {
+  const common = {
+    schedule: false,
+    superviseIntervalSeconds: 5,
+    maintenanceIntervalSeconds: 60,
+    monitorIntervalSeconds: 60,
+  };
+  const boss = database.pglite
+    ? new PgBoss({ ...common, db: fromPglite(database.pglite), backend: "pglite" })
+    : new PgBoss({
+        ...common,
+        connectionString: database.connectionString,
+        max: 10,
+        useListenNotify: false,
+        application_name: "auditorium-jobs",
+        // LISTEN/NOTIFY left workers idle for the 30 s backstop in trials here (delayed jobs
+        // falling due are never notified); a 1 s poll is cheap and predictable.
+      });
+  boss.on("error", (error: Error) => logger.error({ err: error }, "job queue error"));
+  await boss.start();
+  for (const name of JOB_NAMES) {
+    await boss.createQueue(name, {
+      retryLimit: 20,
+      retryDelay: 2,
+      retryBackoff: true,
+      retryDelayMax: 120,
+      // A worker killed mid-job: the job is claimed again after this long.
+      expireInSeconds: 60,
+      notify: true,
+    });
+  }
+
+  return {
+    async send(executor, name, data, options = {}) {
+      await boss.send(name, data, {
+        db: fromKysely(executor),
+        ...(options.startAfterSeconds !== undefined && {
+          startAfter: Math.max(0, Math.ceil(options.startAfterSeconds)),
+        }),
+        ...(options.singletonKey !== undefined && { singletonKey: options.singletonKey }),
+      });
+    },
+    async sendMany(executor, name, data) {
+      for (let i = 0; i < data.length; i += 1000) {
+        await boss.insert(
+          name,
+          data.slice(i, i + 1000).map((d) => ({ data: d })),
+          { db: fromKysely(executor) },
+        );
+      }
+    },
+    async work(name, options, handler) {
+      await boss.work(
+        name,
+        {
+          batchSize: 10,
+          localConcurrency: 1,
+          pollingIntervalSeconds: 1,
+          includeMetadata: false,
+          perJobResults: true,
+        },
+        async (jobs: Job<JobPayloads[typeof name]>[]) =>
+          runWithConcurrency(jobs, options.concurrency, async (job) => {
+            try {
+              await handler(job.data, { id: job.id, retryCount: job.retryCount });
+              return { id: job.id, status: "completed" as const };
+            } catch (error) {
+              logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");
+              return { id: job.id, status: "failed" as const };
+            }
+          }),
+      );
+    },
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 10_000, close: true });
+    },
+  };
+}
+
+async function runWithConcurrency<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,109 @@
+import { sql } from "kysely";
+import type { DatabaseHandle } from "../../../db/database.ts";
+import type { createCallGate } from "../../../jobs/call-gate.ts";
+import type { JobQueue } from "../../../jobs/queue.ts";
+import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
+import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
+import type { ContactService } from "../../contacts/contacts.service.ts";
+import type { ConfigurationService } from "../configurations.service.ts";
+import {
+  createMetricsPollHandler,
+  DEFAULT_POLL_PLAN,
+  loadWebinar,
+  nextPollInSeconds,
+  type PollPlan,
+} from "./metrics-poll.ts";
+import { createProviderCaller, type SyncTuning } from "./provider-call.ts";
+import { createRegistrationSyncHandler } from "./registration-sync.ts";
+import { createWebinarSyncHandler } from "./webinar-sync.ts";
+
+export interface SyncOptions {
+  tuning?: Partial<SyncTuning>;
+  pollPlan?: Partial<PollPlan>;
+  /** Jobs of each kind one process runs at once. */
+  concurrency?: number;
+}
+
+/**
+ * The sync engine's worker side: the three job handlers, wired to one provider caller
+ * (pause → breaker → switch-off permit → credentials → shared rate limit → call).
+ */
+export function createSyncWorker(deps: {
+  database: DatabaseHandle;
+  queue: JobQueue;
+  providers: Record<ProviderKind, WebinarProvider>;
+  configurations: ConfigurationService;
+  contacts: ContactService;
+  gate: ReturnType<typeof createCallGate>;
+  options?: SyncOptions;
+}) {
+  const { database, queue, providers, configurations, contacts, gate } = deps;
+  const { db } = database;
+  const options = deps.options ?? {};
+  const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
+  const call = createProviderCaller({
+    db,
+    providers,
+    configurations,
+    gate,
+    limiter: createProviderRateLimiter({ db }),
+    ...(options.tuning && { tuning: options.tuning }),
+  });
+
+  /** Registrations that were waiting for the webinar to exist go to the provider now. */
+  async function onProvisioned(webinarId: string) {
+    await db.transaction().execute(async (trx) => {
+      const webinar = await trx
+        .selectFrom("webinars")
+        .selectAll()
+        .where("id", "=", webinarId)
+        .executeTakeFirstOrThrow();
+      await sql`
+        INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id, updated_at)
+        SELECT r.id, ${webinar.id}, r.organization_id, ${webinar.configuration_id}, now()
+        FROM registrations r
+        WHERE r.event_id = ${webinar.event_id} AND r.status = 'registered'
+          AND (${webinar.session_id}::uuid IS NULL
+               OR NOT EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id)
+               OR EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id AND x.session_id = ${webinar.session_id}))
+        ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
+      const pending = await trx
+        .selectFrom("registration_syncs")
+        .select("registration_id")
+        .where("webinar_id", "=", webinarId)
+        .where("state", "=", "pending")
+        .execute();
+      await queue.sendMany(
+        trx,
+        "registration.sync",
+        pending.map((p) => ({ registrationId: p.registration_id, webinarId })),
+      );
+      const timing = await loadWebinar(trx, webinarId);
+      const first = timing ? nextPollInSeconds(plan, timing.starts_at, timing.ends_at) : null;
+      if (first !== null) {
+        await queue.send(
+          trx,
+          "metrics.poll",
+          { webinarId },
+          { startAfterSeconds: first, singletonKey: `metrics:${webinarId}` },
+        );
+      }
+    });
+  }
+
+  const handlers = {
+    "webinar.sync": createWebinarSyncHandler({ db, queue, call, onProvisioned }),
+    "registration.sync": createRegistrationSyncHandler({ db, queue, call }),
+    "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
+  };
+
+  return {
+    handlers,
+    async start() {
+      const concurrency = options.concurrency ?? 8;
+      await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
+      await queue.work("registration.sync", { concurrency }, handlers["registration.sync"]);
+      await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
+    },
+  };
+}

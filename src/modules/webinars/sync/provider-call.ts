@@ -1,0 +1,155 @@
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+} from "cockatiel";
+import type { Db } from "../../../db/database.ts";
+import type { CallGate } from "../../../jobs/call-gate.ts";
+import type { ProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
+import type { ProviderAccount, ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
+import { ProviderError } from "../../../providers/contract.ts";
+import { type ConfigurationService, wipe } from "../configurations.service.ts";
+
+/** How a provider call ended, in the terms a sync handler acts on. */
+export type CallOutcome<T> =
+  | { kind: "ok"; value: T }
+  /** Feature off for this account (credentials removed, terms withdrawn) or credentials unusable. */
+  | { kind: "held"; reason: string }
+  /** Not attempted, or refused for now (quota, rate limit, open breaker): try later, attempt not spent. */
+  | { kind: "deferred"; afterSeconds: number; reason: string }
+  /** Attempted and failed in a way a retry may fix (5xx, timeout, reset, malformed answer). */
+  | { kind: "retry"; reason: string }
+  /** Attempted and refused for good (invalid data, permission, gone). */
+  | { kind: "failed"; reason: string };
+
+export interface SyncTuning {
+  /** How long an account pauses after ON24-style quota exhaustion. */
+  quotaPauseSeconds: number;
+  breakerFailures: number;
+  breakerOpenSeconds: number;
+}
+
+export const DEFAULT_TUNING: SyncTuning = {
+  quotaPauseSeconds: 30,
+  breakerFailures: 8,
+  breakerOpenSeconds: 15,
+};
+
+/**
+ * Runs one provider call for one account with every guard in order: account paused by a
+ * quota answer → defer; breaker open → defer; then, holding the switch-off permit, load
+ * and decrypt the credentials (none → held), take a token from the shared rate limiter,
+ * call, and classify the answer. Decrypted credentials are zeroed after the call.
+ */
+export function createProviderCaller(deps: {
+  db: Db;
+  providers: Record<ProviderKind, WebinarProvider>;
+  configurations: Pick<ConfigurationService, "loadAccount" | "recordHealth">;
+  gate: CallGate;
+  limiter: ProviderRateLimiter;
+  tuning?: Partial<SyncTuning>;
+}) {
+  const { db, providers, configurations, gate, limiter } = deps;
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const breakers = new Map<string, CircuitBreakerPolicy>();
+
+  const breakerFor = (configurationId: string) => {
+    let b = breakers.get(configurationId);
+    if (!b) {
+      b = circuitBreaker(
+        handleWhen((e) => e instanceof ProviderError && e.kind === "transient"),
+        {
+          halfOpenAfter: tuning.breakerOpenSeconds * 1000,
+          breaker: new ConsecutiveBreaker(tuning.breakerFailures),
+        },
+      );
+      breakers.set(configurationId, b);
+    }
+    return b;
+  };
+
+  async function pause(configurationId: string, seconds: number) {
+    await db
+      .updateTable("webinar_configurations")
+      .set({ paused_until: new Date(Date.now() + seconds * 1000) })
+      .where("id", "=", configurationId)
+      .execute();
+  }
+
+  return async function call<T>(
+    configurationId: string,
+    fn: (provider: WebinarProvider, account: ProviderAccount) => Promise<T>,
+  ): Promise<CallOutcome<T>> {
+    const config = await db
+      .selectFrom("webinar_configurations")
+      .select(["paused_until"])
+      .where("id", "=", configurationId)
+      .executeTakeFirst();
+    if (!config) return { kind: "held", reason: "The webinar configuration was deleted" };
+    const pausedMs = (config.paused_until?.getTime() ?? 0) - Date.now();
+    if (pausedMs > 0)
+      return {
+        kind: "deferred",
+        afterSeconds: pausedMs / 1000,
+        reason: "Account paused after a quota answer",
+      };
+
+    return gate.withPermit(configurationId, async () => {
+      const loaded = await configurations.loadAccount(configurationId);
+      if (!loaded) return { kind: "held", reason: "Credentials removed or terms not accepted" } as const;
+      const provider = providers[loaded.row.provider as ProviderKind];
+      try {
+        if (!(await limiter.acquire(configurationId, loaded.row.requests_per_second))) {
+          return {
+            kind: "deferred",
+            afterSeconds: 1 + Math.random() * 2,
+            reason: "Waiting for the account's request rate",
+          } as const;
+        }
+        const value = await breakerFor(configurationId).execute(() => fn(provider, loaded.account));
+        return { kind: "ok", value } as const;
+      } catch (error) {
+        return classify(configurationId, error);
+      } finally {
+        wipe(loaded.account);
+      }
+    });
+  };
+
+  async function classify(configurationId: string, error: unknown): Promise<CallOutcome<never>> {
+    if (error instanceof BrokenCircuitError) {
+      return {
+        kind: "deferred",
+        afterSeconds: tuning.breakerOpenSeconds,
+        reason: "Circuit open after repeated provider failures",
+      };
+    }
+    if (!(error instanceof ProviderError)) throw error;
+    switch (error.kind) {
+      case "quota":
+        await pause(configurationId, tuning.quotaPauseSeconds);
+        return { kind: "deferred", afterSeconds: tuning.quotaPauseSeconds, reason: error.message };
+      case "rate_limited":
+        return {
+          kind: "deferred",
+          afterSeconds: (error.details.retryAfterMs ?? 2000) / 1000,
+          reason: error.message,
+        };
+      case "auth":
+      case "token_expired":
+        await configurations.recordHealth(configurationId, {
+          status: error.kind === "auth" ? "not_authenticated" : "token_expired",
+          message: error.message,
+        });
+        return { kind: "held", reason: error.message };
+      case "transient":
+        return { kind: "retry", reason: error.message };
+      default:
+        return { kind: "failed", reason: error.message };
+    }
+  }
+}
+
+export type ProviderCaller = ReturnType<typeof createProviderCaller>;

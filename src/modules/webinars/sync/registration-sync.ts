@@ -1,0 +1,183 @@
+import { sql } from "kysely";
+import type { Db } from "../../../db/database.ts";
+import type { JobQueue } from "../../../jobs/queue.ts";
+import { ProviderError, type ProviderRegistrant, type RegistrantSpec } from "../../../providers/contract.ts";
+import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
+
+export const MAX_ATTEMPTS = 8;
+const LEASE_SECONDS = 120;
+
+/** Exponential back-off with jitter, capped at five minutes. */
+export const backoffSeconds = (attempts: number) =>
+  Math.min(300, 2 ** Math.min(attempts, 8)) * (0.75 + Math.random() / 2);
+
+/**
+ * Brings one registration at one webinar in line with what it should be (registered or
+ * cancelled). Never twice: a lease on the sync row keeps two workers apart, and any attempt
+ * after the first looks the person up at the provider before registering. Never lost: the
+ * job is only finished once the outcome is stored; a crash leaves the job to be claimed again.
+ */
+export function createRegistrationSyncHandler(deps: { db: Db; queue: JobQueue; call: ProviderCaller }) {
+  const { db, queue, call } = deps;
+
+  async function release(registrationId: string, webinarId: string, set: Record<string, unknown>) {
+    await db
+      .updateTable("registration_syncs")
+      .set({ ...set, lease_until: null, updated_at: new Date() })
+      .where("registration_id", "=", registrationId)
+      .where("webinar_id", "=", webinarId)
+      .execute();
+  }
+
+  return async function handle({ registrationId, webinarId }: { registrationId: string; webinarId: string }) {
+    const row = await db
+      .selectFrom("registration_syncs as s")
+      .innerJoin("webinars as w", "w.id", "s.webinar_id")
+      .innerJoin("registrations as r", "r.id", "s.registration_id")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .select([
+        "s.state",
+        "s.desired",
+        "s.attempts",
+        "s.provider_registrant_id",
+        "s.configuration_id",
+        "w.provider_webinar_id",
+        "w.state as webinar_state",
+        "w.join_url as webinar_join_url",
+        "c.email",
+        "c.first_name",
+        "c.last_name",
+        "c.company",
+        "c.job_title",
+      ])
+      .where("s.registration_id", "=", registrationId)
+      .where("s.webinar_id", "=", webinarId)
+      .executeTakeFirst();
+    if (!row || row.state === "failed") return;
+    if (row.state === "synced" && row.desired === "registered") return;
+    if (row.state === "cancelled" && row.desired === "cancelled") return;
+    // The webinar's own job enqueues its registrations once it is provisioned.
+    if (row.webinar_state !== "provisioned" || !row.provider_webinar_id) return;
+
+    const claimed = await db
+      .updateTable("registration_syncs")
+      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .where("registration_id", "=", registrationId)
+      .where("webinar_id", "=", webinarId)
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
+      .returning("attempts")
+      .executeTakeFirst();
+    if (!claimed) {
+      // Another worker holds the lease. Look again once it lapses, in case that worker died.
+      const held = await db
+        .selectFrom("registration_syncs")
+        .select(sql<number>`greatest(0, extract(epoch from (lease_until - now())))::float8`.as("left"))
+        .where("registration_id", "=", registrationId)
+        .where("webinar_id", "=", webinarId)
+        .executeTakeFirst();
+      await queue.send(
+        db,
+        "registration.sync",
+        { registrationId, webinarId },
+        { startAfterSeconds: (held?.left ?? 0) + 1 },
+      );
+      return;
+    }
+
+    const webinarKey = row.provider_webinar_id;
+    const person: RegistrantSpec = {
+      email: row.email,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      company: row.company,
+      jobTitle: row.job_title,
+    };
+    const attempt = claimed.attempts + 1;
+    const outcome: CallOutcome<ProviderRegistrant | null> = await call(
+      row.configuration_id,
+      async (provider, account) => {
+        await db
+          .updateTable("registration_syncs")
+          .set({ attempts: attempt, last_attempt_at: new Date() })
+          .where("registration_id", "=", registrationId)
+          .where("webinar_id", "=", webinarId)
+          .execute();
+        if (row.desired === "cancelled") {
+          if (row.provider_registrant_id) {
+            await provider.cancelRegistration(account, webinarKey, {
+              providerRegistrantId: row.provider_registrant_id,
+              email: person.email,
+            });
+          }
+          return null;
+        }
+        // Any attempt after the first may follow one that reached the provider: look first.
+        if (attempt > 1 && provider.findRegistrantByEmail) {
+          const existing = await provider.findRegistrantByEmail(account, webinarKey, person.email);
+          if (existing) return existing;
+        }
+        try {
+          return await provider.register(account, webinarKey, person);
+        } catch (error) {
+          if (error instanceof ProviderError && error.kind === "conflict" && provider.findRegistrantByEmail) {
+            const existing = await provider.findRegistrantByEmail(account, webinarKey, person.email);
+            if (existing) return existing;
+          }
+          throw error;
+        }
+      },
+    );
+
+    switch (outcome.kind) {
+      case "ok": {
+        const registrant = outcome.value;
+        await release(registrationId, webinarId, {
+          state: row.desired === "registered" ? "synced" : "cancelled",
+          last_error: null,
+          synced_at: new Date(),
+          ...(registrant && {
+            provider_registrant_id: registrant.providerRegistrantId,
+            join_url: registrant.joinUrl ?? row.webinar_join_url,
+          }),
+        });
+        return;
+      }
+      case "held":
+        await release(registrationId, webinarId, {
+          state: "held",
+          last_error: outcome.reason,
+          attempts: claimed.attempts,
+        });
+        return;
+      case "deferred":
+        // Not the registration's fault: the attempt is not counted.
+        await release(registrationId, webinarId, { attempts: claimed.attempts, last_error: outcome.reason });
+        await queue.send(
+          db,
+          "registration.sync",
+          { registrationId, webinarId },
+          { startAfterSeconds: outcome.afterSeconds },
+        );
+        return;
+      case "retry":
+        if (attempt >= MAX_ATTEMPTS) {
+          await release(registrationId, webinarId, {
+            state: "failed",
+            last_error: `${outcome.reason} (after ${attempt} attempts)`,
+          });
+          return;
+        }
+        await release(registrationId, webinarId, { last_error: outcome.reason });
+        await queue.send(
+          db,
+          "registration.sync",
+          { registrationId, webinarId },
+          { startAfterSeconds: backoffSeconds(attempt) },
+        );
+        return;
+      case "failed":
+        await release(registrationId, webinarId, { state: "failed", last_error: outcome.reason });
+        return;
+    }
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The provider contract: what Auditorium needs from a webinar service. A small required
+ * core every provider implements, plus optional capabilities a provider may have. Adapters
+ * know nothing of our database; they take plain values and return plain values, and throw
+ * `ProviderError` with a `kind` the sync engine acts on.
+ *
+ * Ids are strings everywhere (GoTo keys exceed 2^53; ON24 ids are numbers in JSON).
+ */
+
+export type ProviderKind = "on24";
+
+/** Decrypted credentials, kept as Buffers until the adapter builds its request. */
+export type Credentials = Record<string, Buffer>;
+
+/** Non-secret settings of one provider account (ON24: region). */
+export type ProviderSettings = Record<string, string>;
+
+export interface ProviderAccount {
+  credentials: Credentials;
+  settings: ProviderSettings;
+}
+
+export interface WebinarSpec {
+  title: string;
+  description: string;
+  startsAt: Date;
+  endsAt: Date;
+  /** IANA zone of the event, for providers that display local time. */
+  timeZone: string;
+  language: string;
+  /** Provider-specific webinar type (ON24 event type), when the provider has types. */
+  webinarType?: string | undefined;
+}
+
+export interface ProvisionedWebinar {
+  providerWebinarId: string;
+  /** The audience URL shared by everyone, when the provider has one. */
+  joinUrl: string | null;
+}
+
+export interface RegistrantSpec {
+  email: string;
+  firstName: string;
+  lastName: string;
+  company: string | null;
+  jobTitle: string | null;
+}
+
+export interface ProviderRegistrant {
+  providerRegistrantId: string;
+  email: string;
+  /** Personal join link when the provider issues one; otherwise the webinar's audience URL. */
+  joinUrl: string | null;
+}
+
+/** One person's viewing of one webinar as the provider reports it (summed over join segments). */
+export interface AttendanceRecord {
+  providerRegistrantId: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  jobTitle: string | null;
+  liveMinutes: number;
+  onDemandMinutes: number;
+  engagementScore: number | null;
+  questionsAsked: number;
+  pollsAnswered: number;
+  resourcesDownloaded: number;
+  firstActivityAt: Date | null;
+  lastActivityAt: Date | null;
+}
+
+export interface AttendancePage {
+  records: AttendanceRecord[];
+  /** Opaque position to continue from; null when everything published so far was returned. */
+  nextCursor: string | null;
+}
+
+export interface CredentialCheck {
+  status: "healthy" | "not_authenticated" | "forbidden" | "unhealthy" | "token_expired";
+  message: string;
+}
+
+/**
+ * What went wrong, in the terms the sync engine acts on:
+ * - `quota`: the account's request quota is spent — pause the whole account, keep attempts;
+ * - `rate_limited`: slow down (429), optionally `retryAfterMs`;
+ * - `auth`: credentials unusable — stop and flag "not authenticated" (or token expired);
+ * - `forbidden`: the account may not do this (permission, tier, inactive client);
+ * - `not_found`: the object is gone at the provider;
+ * - `conflict`: the provider already has it (duplicate);
+ * - `invalid`: the provider refused our data — retrying will not help;
+ * - `transient`: 5xx, timeout, reset, malformed answer — retry with back-off.
+ */
+export type ProviderErrorKind =
+  | "quota"
+  | "rate_limited"
+  | "auth"
+  | "token_expired"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "invalid"
+  | "transient";
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.name = "ProviderError";
+  }
+  get retryable(): boolean {
+    return this.kind === "quota" || this.kind === "rate_limited" || this.kind === "transient";
+  }
+}
+
+export interface WebinarProvider {
+  readonly kind: ProviderKind;
+  /** Names of the credential fields, all required (ON24: clientId, accessTokenKey, accessTokenSecret). */
+  readonly credentialFields: readonly string[];
+
+  checkCredentials(account: ProviderAccount): Promise<CredentialCheck>;
+  createWebinar(account: ProviderAccount, spec: WebinarSpec): Promise<ProvisionedWebinar>;
+  updateWebinar(account: ProviderAccount, providerWebinarId: string, spec: WebinarSpec): Promise<void>;
+  /** Cancels/deletes at the provider; an already-deleted webinar is success. */
+  deleteWebinar(account: ProviderAccount, providerWebinarId: string): Promise<void>;
+  register(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    person: RegistrantSpec,
+  ): Promise<ProviderRegistrant>;
+  /** Cancels a registration; one already gone is success. */
+  cancelRegistration(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    registrant: { providerRegistrantId: string; email: string },
+  ): Promise<void>;
+  /** Attendance published since a cursor (null = from the start). */
+  listAttendance(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    cursor: string | null,
+  ): Promise<AttendancePage>;
+
+  // Optional capabilities.
+  findRegistrantByEmail?(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    email: string,
+  ): Promise<ProviderRegistrant | null>;
+  bulkRegister?(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    people: RegistrantSpec[],
+  ): Promise<ProviderRegistrant[]>;
+  erasePerson?(account: ProviderAccount, email: string): Promise<void>;
+  webinarTypes?(): readonly { id: string; label: string }[];
+  verifyWebhook?(headers: Record<string, string | undefined>, rawBody: Buffer, secret: Buffer): boolean;
+}

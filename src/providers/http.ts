@@ -1,0 +1,71 @@
+/**
+ * Transport helpers shared by provider adapters: one fetch with a deadline that never throws
+ * raw network errors, and Retry-After parsing. Vendor-specific status mapping stays in each
+ * adapter. Nothing here may put a URL (which can carry account ids) into an error message.
+ */
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** Body as text; the whole body is read within the same deadline as the request. */
+  text: string;
+}
+
+/** Why a request produced no HTTP answer at all. */
+export type NetworkFailure = { kind: "timeout" } | { kind: "network"; code: string | undefined };
+
+export type FetchOutcome = { ok: true; response: RawResponse } | { ok: false; failure: NetworkFailure };
+
+export interface FetchOptions {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  timeoutMs: number;
+  fetch: typeof fetch;
+}
+
+function errorCode(err: unknown): string | undefined {
+  // undici wraps socket errors: TypeError("fetch failed", { cause: { code: "ECONNRESET" } }).
+  let cur: unknown = err;
+  for (let depth = 0; depth < 4 && cur && typeof cur === "object"; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === "TimeoutError" || (err.name === "AbortError" && /timeout/i.test(String(err.message))))
+  );
+}
+
+/** Performs one request with `AbortSignal.timeout`, reading the body inside the deadline. */
+export async function fetchWithDeadline(url: string, options: FetchOptions): Promise<FetchOutcome> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const res = await options.fetch(url, {
+      method: options.method,
+      headers: options.headers,
+      body: options.body,
+      signal,
+    });
+    const text = await res.text();
+    return { ok: true, response: { status: res.status, headers: res.headers, text } };
+  } catch (err) {
+    if (isTimeout(err) || signal.aborted) return { ok: false, failure: { kind: "timeout" } };
+    return { ok: false, failure: { kind: "network", code: errorCode(err) } };
+  }
+}
+
+/** Retry-After as milliseconds (delta-seconds or HTTP date); undefined when absent or unusable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}

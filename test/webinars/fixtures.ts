@@ -1,0 +1,129 @@
+import { startOn24Simulator } from "../../simulators/on24/server.ts";
+import type { TestContext, TestOrg } from "../helpers/harness.ts";
+
+/** The ON24 account the simulator knows and our configurations use in tests. */
+export const ON24_ACCOUNT = {
+  clientId: "4242",
+  accessTokenKey: "KEY-test-4242",
+  accessTokenSecret: "SECRET-do-not-leak-4242",
+};
+
+export async function startSimulator(knobs: Record<string, unknown> = {}) {
+  return startOn24Simulator({
+    accounts: [
+      {
+        clientId: Number(ON24_ACCOUNT.clientId),
+        accessTokenKey: ON24_ACCOUNT.accessTokenKey,
+        accessTokenSecret: ON24_ACCOUNT.accessTokenSecret,
+      },
+    ],
+    seed: 11,
+    knobs: { publicationLagMs: 0, ...knobs },
+  });
+}
+
+export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+
+/** Terms accepted, an ON24 configuration, and a published event whose keynote session is the webinar. */
+export async function webinarSetup(
+  ctx: TestContext,
+  org: TestOrg,
+  options: { requestsPerSecond?: number; capacity?: number | null } = {},
+) {
+  const admin = org.tokens.admin;
+  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
+  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
+    token: admin,
+    body: { version: terms.body.version },
+  });
+  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
+    token: admin,
+    body: {
+      provider: "on24",
+      name: "ON24",
+      settings: { region: "NA" },
+      requestsPerSecond: options.requestsPerSecond ?? 200,
+      credentials: ON24_ACCOUNT,
+    },
+  });
+  if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
+  const start = new Date(Date.now() + 3600_000);
+  const event = await ctx.request("POST", "/api/v1/events", {
+    token: org.tokens.marketer,
+    body: {
+      title: "Webinar under test",
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 2 * 3600_000).toISOString(),
+      timeZone: "Europe/Oslo",
+      format: "webinar",
+      capacity: options.capacity ?? null,
+      webinarConfigurationId: config.body.id,
+    },
+  });
+  if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);
+  return { configId: config.body.id as string, eventId: event.body.id as string };
+}
+
+export async function registerMany(
+  ctx: TestContext,
+  org: TestOrg,
+  eventId: string,
+  count: number,
+  prefix = "p",
+) {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 25) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(25, count - i) }, (_, j) =>
+        ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
+          token: org.tokens.marketer,
+          body: {
+            contact: {
+              firstName: `F${i + j}`,
+              lastName: "Tester",
+              email: `${prefix}${i + j}@example.com`,
+              company: "Acme",
+            },
+          },
+        }),
+      ),
+    );
+    for (const res of batch) {
+      if (res.status !== 201) throw new Error(`registration: ${res.status} ${res.text}`);
+      ids.push(res.body.id);
+    }
+  }
+  return ids;
+}
+
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function syncCounts(ctx: TestContext, eventId: string) {
+  const rows = await ctx.database.db
+    .selectFrom("registration_syncs as s")
+    .innerJoin("registrations as r", "r.id", "s.registration_id")
+    .select(["s.state"])
+    .where("r.event_id", "=", eventId)
+    .execute();
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+  return counts;
+}
