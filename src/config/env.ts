@@ -30,7 +30,7 @@ export const envSchema = z.object({
   AUDITORIUM_KEYRING_DIR: z.string().min(1).optional(),
   AUDITORIUM_ON24_NA_URL: z.string().url().optional(),
   AUDITORIUM_ON24_EU_URL: z.string().url().optional(),
-  AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
 });

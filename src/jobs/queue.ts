@@ -104,9 +104,9 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       await boss.work(
         name,
         {
-          batchSize: 10,
+          batchSize: 25,
           localConcurrency: 1,
-          pollingIntervalSeconds: 1,
+          pollingIntervalSeconds: 0.5,
           includeMetadata: false,
           perJobResults: true,
         },

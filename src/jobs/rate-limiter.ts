@@ -40,7 +40,7 @@ export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) =
      * Waits until one request to this account is allowed; false when that would take longer
      * than `maxWaitMs` (the caller defers the job rather than hold its lease that long).
      */
-    async acquire(configurationId: string, perSecond: number, maxWaitMs = 20_000): Promise<boolean> {
+    async acquire(configurationId: string, perSecond: number, maxWaitMs = 10_000): Promise<boolean> {
       const deadline = Date.now() + maxWaitMs;
       for (;;) {
         const waitMs = await tryTake(configurationId, perSecond);

@@ -78,6 +78,8 @@ export class TestContext {
   app!: FastifyInstance;
   services!: Services;
   database!: DatabaseHandle;
+  /** The suite's data folder (its keyring lives in `keys/` below it). */
+  dataDir = "";
   /** Everything the app logged, for tests that look for leaks. */
   logs: string[] = [];
 
@@ -145,8 +147,12 @@ export class TestContext {
 }
 
 /** Declares a suite once per backend; `body` registers the tests with a ready context. */
-export function forEachBackend(title: string, body: (ctx: TestContext, backend: Backend["name"]) => void) {
-  for (const backend of backends()) {
+export function forEachBackend(
+  title: string,
+  body: (ctx: TestContext, backend: Backend["name"]) => void,
+  options: { only?: Backend["name"] } = {},
+) {
+  for (const backend of backends().filter((b) => !options.only || b.name === options.only)) {
     describe(`${title} [${backend.name}]`, () => {
       const ctx = new TestContext();
       let drop: () => Promise<void> = async () => {};
@@ -163,6 +169,7 @@ export function forEachBackend(title: string, body: (ctx: TestContext, backend: 
           },
         });
         dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-test-"));
+        ctx.dataDir = dataDir;
         const config = loadConfig({
           AUDITORIUM_PUBLIC_RATE_LIMIT: "1000",
           AUDITORIUM_DATA_DIR: dataDir,

@@ -153,7 +153,8 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
               .execute();
             if (done) continue;
           }
-          jobs.push({ registrationId: reg.id, webinarId: w.id });
+          // A webinar still being provisioned enqueues its registrations itself once it exists.
+          if (w.state === "provisioned") jobs.push({ registrationId: reg.id, webinarId: w.id });
         }
       }
       await queue.sendMany(trx, "registration.sync", jobs);
@@ -174,7 +175,7 @@ export async function webinarsFor(trx: Trx, registrationId: string, eventId: str
   const chosenIds = chosen.map((c) => c.session_id);
   return trx
     .selectFrom("webinars")
-    .select(["id", "configuration_id", "session_id"])
+    .select(["id", "configuration_id", "session_id", "state"])
     .where("event_id", "=", eventId)
     .where("desired", "=", "active")
     .where((eb) =>

@@ -5,7 +5,7 @@ import { ProviderError, type ProviderRegistrant, type RegistrantSpec } from "../
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
 export const MAX_ATTEMPTS = 8;
-const LEASE_SECONDS = 120;
+const LEASE_SECONDS = 60;
 
 /** Exponential back-off with jitter, capped at five minutes. */
 export const backoffSeconds = (attempts: number) =>
