@@ -86,7 +86,7 @@ export function createServices({
     options: {
       concurrency: config.workerConcurrency,
       pollPlan: { fastSeconds: config.metricsPollSeconds },
-      tuning: { quotaPauseSeconds: config.quotaPauseSeconds },
+      tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
     },
   });
   return {

@@ -11,6 +11,7 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().url().optional(),
+  AUDITORIUM_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   AUDITORIUM_DATA_DIR: z.string().min(1).default("./data"),
   AUDITORIUM_PUBLIC_URL: z.string().url().optional(),
   AUDITORIUM_OWNER_EMAIL: z.string().email().default("owner@example.com"),
@@ -33,6 +34,7 @@ export const envSchema = z.object({
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -42,6 +44,8 @@ export interface Config {
   host: string;
   /** Server PostgreSQL when set; otherwise PGlite on disk under dataDir. */
   databaseUrl: string | undefined;
+  /** Connections per process to server PostgreSQL (the job queue and switch-off gate add 5). */
+  dbPoolSize: number;
   dataDir: string;
   publicUrl: string;
   ownerEmail: string;
@@ -57,6 +61,7 @@ export interface Config {
   workerConcurrency: number;
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
+  syncMaxAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +78,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
+    dbPoolSize: env.AUDITORIUM_DB_POOL_SIZE,
     dataDir: path.resolve(env.AUDITORIUM_DATA_DIR),
     publicUrl,
     ownerEmail: env.AUDITORIUM_OWNER_EMAIL,
@@ -92,5 +98,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: env.AUDITORIUM_WORKER_CONCURRENCY,
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
+    syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
   };
 }

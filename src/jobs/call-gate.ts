@@ -29,27 +29,51 @@ export function createCallGate(database: DatabaseHandle): CallGate {
 }
 
 function advisoryGate(database: DatabaseHandle): CallGate {
-  // A pool of its own: permits are held across provider calls, and the calls themselves need
-  // connections from the main pool — sharing one pool could exhaust it and deadlock.
-  const pool = new pg.Pool({
-    connectionString: database.connectionString,
-    max: 24,
-    application_name: "auditorium-gate",
-  });
+  // One connection per process holds every permit: advisory locks are counted per session,
+  // so the same shared lock can be taken once per call in flight. Try-locks in a short poll
+  // keep a waiting permit from blocking the connection for other accounts.
+  let client: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  const connection = async () => {
+    if (client) return client;
+    connecting ??= (async () => {
+      const c = new pg.Client({
+        connectionString: database.connectionString,
+        application_name: "auditorium-gate",
+      });
+      // A dropped connection releases its locks; the next permit opens a new one.
+      c.on("error", () => {
+        if (client === c) client = null;
+      });
+      await c.connect();
+      client = c;
+      connecting = null;
+      return c;
+    })();
+    return connecting;
+  };
+  const key = (configurationId: string) => `webinar-configuration:${configurationId}`;
   return {
-    close: () => pool.end(),
+    async close() {
+      await client?.end().catch(() => {});
+      client = null;
+    },
     async withPermit(configurationId, call) {
-      const client = await pool.connect();
-      const key = `webinar-configuration:${configurationId}`;
+      const c = await connection();
+      for (;;) {
+        const { rows } = await c.query<{ ok: boolean }>(
+          "SELECT pg_try_advisory_lock_shared(hashtextextended($1, 0)) AS ok",
+          [key(configurationId)],
+        );
+        if (rows[0]?.ok) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       try {
-        await client.query("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", [key]);
-        try {
-          return await call();
-        } finally {
-          await client.query("SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))", [key]);
-        }
+        return await call();
       } finally {
-        client.release();
+        await c
+          .query("SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))", [key(configurationId)])
+          .catch(() => {});
       }
     },
     async exclusive(_configurationId, removal) {

@@ -61,7 +61,7 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
     : new PgBoss({
         ...common,
         connectionString: database.connectionString,
-        max: 10,
+        max: 4,
         useListenNotify: false,
         application_name: "auditorium-jobs",
         // LISTEN/NOTIFY left workers idle for the 30 s backstop in trials here (delayed jobs

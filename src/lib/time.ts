@@ -33,7 +33,7 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-interface Wall {
+export interface Wall {
   year: number;
   month: number;
   day: number;
@@ -42,7 +42,8 @@ interface Wall {
   second: number;
 }
 
-function wallClock(instantMs: number, timeZone: string): Wall {
+/** The wall-clock fields of an instant in a zone. */
+export function wallClock(instantMs: number, timeZone: string): Wall {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(new Date(instantMs))

@@ -1,14 +1,21 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { WEBINAR_TERMS_VERSION } from "../../src/modules/webinars/terms.ts";
-import { forEachBackend, type Response, type TestContext, type TestOrg } from "../helpers/harness.ts";
+import { forEachBackend, type Response, type TestOrg } from "../helpers/harness.ts";
+import {
+  BODY_OVERRIDES,
+  type BodyOverrides,
+  buildCall,
+  type Operation,
+  operations,
+} from "../helpers/openapi-routes.ts";
 import { webinarResources } from "../helpers/webinar-resources.ts";
 
 /**
  * Roles on every route, as a table built from the running app's OpenAPI document: routes
  * added later are checked without editing this file. Path parameters take real ids of
  * resources created here, so a refusal is the role check, not a missing resource.
- * (The route derivation is shared in spirit with tenancy.test.ts; keep the two in step.)
+ * (The route derivation is shared with tenancy.test.ts: test/helpers/openapi-routes.ts.)
  */
 
 /** Reachable without credentials. */
@@ -23,108 +30,9 @@ const ADMIN_ONLY = [
   /^post \/api\/v1\/webinar\/terms\//,
 ];
 
-const METHODS = ["get", "post", "put", "patch", "delete"] as const;
-
-interface Operation {
-  method: string;
-  path: string;
-  op: OpenApiOperation;
-}
-interface OpenApiParameter {
-  in: string;
-  name: string;
-  required?: boolean;
-}
-interface OpenApiOperation {
-  parameters?: OpenApiParameter[];
-  requestBody?: { content: Record<string, { schema: JsonSchema }> };
-}
-interface JsonSchema {
-  type?: string;
-  format?: string;
-  enum?: unknown[];
-  anyOf?: JsonSchema[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  minimum?: number;
-  minItems?: number;
-}
-
-/** `check-ins` → `checkin`, `sessionId` → `session`, `api-tokens` → `apitoken`. */
-const resourceKey = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z]/g, "")
-    .replace(/ids?$/, "")
-    .replace(/s$/, "");
-
-/** The id a path parameter stands for: `{id}` is named by the segment before it. */
-function paramKey(path: string, name: string): string {
-  if (name !== "id") return resourceKey(name);
-  const segments = path.split("/");
-  const at = segments.indexOf("{id}");
-  return resourceKey(segments[at - 1] ?? "");
-}
-
-async function operations(ctx: TestContext): Promise<Operation[]> {
-  const doc = await ctx.request("GET", "/openapi.json");
-  assert.equal(doc.status, 200);
-  const list: Operation[] = [];
-  for (const [path, item] of Object.entries(
-    doc.body.paths as Record<string, Record<string, OpenApiOperation>>,
-  ))
-    for (const method of METHODS) if (item[method]) list.push({ method, path, op: item[method] });
-  assert.ok(list.length > 20, "the OpenAPI document lists the routes");
-  return list;
-}
-
-const idOf = (ids: Record<string, string>, name: string) => ids[resourceKey(name)];
-
-/**
- * A body the route's schema accepts: required fields, plus (with `all`) optional id fields
- * we hold an id for, so references in bodies are tried with org A's ids too.
- */
-function sample(schema: JsonSchema, ids: Record<string, string>, name = "", all = false): unknown {
-  const byName: Record<string, unknown> = {
-    timeZone: "Europe/Oslo",
-    startsAt: "2026-09-01T09:00",
-    endsAt: "2026-09-01T10:00",
-    email: `sample-${Math.random().toString(36).slice(2)}@example.com`,
-    newPassword: "a long enough password",
-    language: "en",
-    role: "viewer",
-  };
-  if (name in byName) return byName[name];
-  if (/Ids$/.test(name) && idOf(ids, name)) return [idOf(ids, name)];
-  if (/Id$/.test(name) && idOf(ids, name)) return idOf(ids, name);
-  if (schema.anyOf) return sample(schema.anyOf.find((s) => s.type !== "null") ?? {}, ids, name);
-  if (schema.enum) return schema.enum[0];
-  switch (schema.type) {
-    case "object": {
-      const out: Record<string, unknown> = {};
-      for (const [key, prop] of Object.entries(schema.properties ?? {}))
-        if (schema.required?.includes(key) || (all && /Ids?$/.test(key) && idOf(ids, key)))
-          out[key] = sample(prop, ids, key, all);
-      return out;
-    }
-    case "array":
-      return schema.minItems ? [sample(schema.items ?? {}, ids, name)] : [];
-    case "integer":
-    case "number":
-      return schema.minimum ?? 1;
-    case "boolean":
-      return false;
-    default:
-      if (schema.format === "uuid") return "00000000-0000-4000-8000-000000000000";
-      if (schema.format === "date-time") return new Date().toISOString();
-      return "Sample";
-  }
-}
-
-/** Bodies the schema alone cannot describe (a refinement across fields). */
-const BODY_OVERRIDES: Record<string, (ids: Record<string, string>) => unknown> = {
-  "post /api/v1/events/{id}/registrations": (ids) => ({ contactId: ids.contact }),
+/** Bodies for routes only this suite calls with a valid body. */
+const BODIES: BodyOverrides = {
+  ...BODY_OVERRIDES,
   "post /api/v1/webinar/terms/accept": () => ({ version: WEBINAR_TERMS_VERSION }),
   "post /api/v1/webinar-configurations": () => ({
     provider: "on24",
@@ -132,52 +40,6 @@ const BODY_OVERRIDES: Record<string, (ids: Record<string, string>) => unknown> =
     credentials: { clientId: "2", accessTokenKey: "roles-key", accessTokenSecret: "roles-secret" },
   }),
 };
-
-/** CSV uploads; the OpenAPI document names no request body for them (only `consumes`). */
-const CSV_UPLOADS = ["post /api/v1/events/{id}/imports"];
-
-interface Call {
-  url: string;
-  body?: unknown;
-  raw?: string;
-  headers: Record<string, string>;
-  unresolved: string[];
-  /** Org A's ids appear in the path, query or body. */
-  scoped: boolean;
-}
-
-function buildCall({ method, path, op }: Operation, ids: Record<string, string>): Call {
-  const unresolved: string[] = [];
-  const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
-    const id = ids[paramKey(path, name)];
-    if (!id) unresolved.push(`path parameter ${name}`);
-    return id ?? "unresolved";
-  });
-  const query = new URLSearchParams();
-  for (const p of op.parameters ?? []) {
-    if (p.in !== "query" || !p.required) continue;
-    const id = idOf(ids, p.name);
-    if (id) query.set(p.name, id);
-    else unresolved.push(`query parameter ${p.name}`);
-  }
-  const call: Call = {
-    url: query.size ? `${url}?${query}` : url,
-    headers: {},
-    unresolved,
-    scoped: url !== path || query.size > 0,
-  };
-  const content = op.requestBody?.content ?? {};
-  const override = BODY_OVERRIDES[`${method} ${path}`];
-  if (override) call.body = override(ids);
-  else if (content["application/json"]) call.body = sample(content["application/json"].schema, ids, "", true);
-  else if (content["text/csv"] || CSV_UPLOADS.includes(`${method} ${path}`)) {
-    call.raw = "email,first_name,last_name\r\ncsv-row@example.com,Csv,Row\r\n";
-    call.headers["content-type"] = "text/csv";
-  }
-  const bodyText = JSON.stringify(call.body ?? null);
-  if (Object.values(ids).some((id) => bodyText.includes(id))) call.scoped = true;
-  return call;
-}
 
 const isOpen = (path: string) => OPEN.some((re) => re.test(path));
 const isAdminOnly = (o: Operation) => ADMIN_ONLY.some((re) => re.test(`${o.method} ${o.path}`));
@@ -256,7 +118,7 @@ forEachBackend("roles", (ctx) => {
   }
 
   async function send(o: Operation, ids: Record<string, string>, credential: { token?: string }) {
-    const call = buildCall(o, ids);
+    const call = buildCall(o, ids, BODIES);
     assert.deepEqual(call.unresolved, [], `${name(o)}: add a fixture for its parameters`);
     return ctx.request(o.method, call.url, {
       ...credential,

@@ -33,6 +33,8 @@ forEachBackend(
       AUDITORIUM_ON24_EU_URL: sim.baseUrls.EU,
       AUDITORIUM_QUOTA_PAUSE_SECONDS: "1",
       AUDITORIUM_WORKER_CONCURRENCY: "25",
+      // Several test files share one server (100 connections): keep each worker small.
+      AUDITORIUM_DB_POOL_SIZE: "6",
     });
     before(async () => {
       org = await ctx.createOrg("drain");

@@ -15,6 +15,7 @@ const sim: Simulator = await startSimulator();
 testEnv.AUDITORIUM_ON24_NA_URL = sim.baseUrls.NA;
 testEnv.AUDITORIUM_ON24_EU_URL = sim.baseUrls.EU;
 testEnv.AUDITORIUM_QUOTA_PAUSE_SECONDS = "1";
+testEnv.AUDITORIUM_SYNC_MAX_ATTEMPTS = "3";
 after(() => sim.close());
 
 forEachBackend("webinar sync with ON24", (ctx) => {
@@ -236,6 +237,82 @@ forEachBackend("webinar sync with ON24", (ctx) => {
       .where("kind", "=", "webinar")
       .execute();
     assert.equal(checkIns.length, ours.filter((o) => o.live_minutes + o.on_demand_minutes > 0).length);
+  });
+
+  test("exhausted attempts end in a visible failed state with the reason, and replay sends the work again", async () => {
+    const own = await ctx.createOrg("failed");
+    const { configId, eventId } = await webinarSetup(ctx, own);
+    const first = await registerMany(ctx, own, eventId, 1, "warmup");
+    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await fetch(`${sim.url}/_sim/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        kind: "503",
+        count: 3,
+        endpoint: "POST /client/{clientId}/event/{eventId}/registrant",
+      }),
+    });
+    const [id] = await registerMany(ctx, own, eventId, 1, "unlucky");
+    await waitUntil(
+      "failed after 3 attempts",
+      async () => (await syncCounts(ctx, eventId)).failed === 1,
+      30_000,
+    );
+    const reg = await ctx.request("GET", `/api/v1/registrations/${id}`, { token: own.tokens.viewer });
+    assert.equal(reg.body.webinar[0].state, "failed");
+    assert.match(reg.body.webinar[0].lastError, /503.*after 3 attempts/s);
+    const issues = await ctx.request("GET", `/api/v1/webinar-configurations/${configId}/issues`, {
+      token: own.tokens.admin,
+    });
+    assert.deepEqual(
+      issues.body.data.map((i: { id: string; state: string }) => [i.id, i.state]),
+      [[id, "failed"]],
+    );
+    const replay = await ctx.request("POST", `/api/v1/webinar-configurations/${configId}/replay`, {
+      token: own.tokens.admin,
+      body: {},
+    });
+    assert.deepEqual(replay.body, { registrations: 1, webinars: 0 });
+    await waitUntil("synced after replay", async () => (await syncCounts(ctx, eventId)).synced === 2);
+    assert.ok(first.length === 1);
+  });
+
+  test("a reschedule reaches ON24", async () => {
+    const own = await ctx.createOrg("reschedule");
+    const { eventId } = await webinarSetup(ctx, own);
+    const webinar = await waitUntil("provisioned", async () => {
+      const w = (await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: own.tokens.viewer }))
+        .body.data[0];
+      return w?.providerWebinarId ? w : null;
+    });
+    const readLiveStart = async () => {
+      const res = await fetch(
+        `${sim.baseUrls.NA}/client/${ON24_ACCOUNT.clientId}/event/${webinar.providerWebinarId}`,
+        {
+          headers: {
+            accessTokenKey: ON24_ACCOUNT.accessTokenKey,
+            accessTokenSecret: ON24_ACCOUNT.accessTokenSecret,
+          },
+        },
+      );
+      return (await res.json()) as { goodAfter?: string; livestart?: string; liveStart?: string };
+    };
+    const before = JSON.stringify(await readLiveStart());
+    const later = new Date(Date.now() + 3 * 86_400_000);
+    const patched = await ctx.request("PATCH", `/api/v1/events/${eventId}`, {
+      token: own.tokens.marketer,
+      body: {
+        startsAt: later.toISOString(),
+        endsAt: new Date(later.getTime() + 3600_000).toISOString(),
+        title: "Moved webinar",
+      },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    await waitUntil("ON24 event updated", async () => {
+      const now = JSON.stringify(await readLiveStart());
+      return now !== before && now.includes("Moved webinar");
+    });
   });
 
   test("no secret in the captured logs", () => {

@@ -14,7 +14,7 @@ import type {
   ProviderKind,
   WebinarProvider,
 } from "../../providers/contract.ts";
-import { credentialFieldsOf } from "./provider-settings.ts";
+import { createCredentialStore } from "./credential-store.ts";
 import { WEBINAR_TERMS_VERSION } from "./terms.ts";
 
 type Trx = Transaction<Database>;
@@ -45,7 +45,8 @@ export function createConfigurationService(deps: {
   gate: CallGate;
   queue: JobQueue;
 }) {
-  const { db, envelope, gate, queue } = deps;
+  const { db, gate, queue } = deps;
+  const store = createCredentialStore({ envelope: deps.envelope });
 
   async function currentTerms(executor: Db | Trx, organizationId: string) {
     return executor
@@ -87,45 +88,6 @@ export function createConfigurationService(deps: {
     return row;
   }
 
-  async function sealInto(
-    trx: Trx,
-    row: WebinarConfigurationRow,
-    credentials: Record<string, string>,
-    userId: string,
-  ) {
-    const allowed = new Set(credentialFieldsOf(row.provider as ProviderKind));
-    for (const [field, value] of Object.entries(credentials)) {
-      if (!allowed.has(field))
-        throw unprocessable(
-          "unknown_credential",
-          `${field} is not a credential of ${row.provider}`,
-          `credentials.${field}`,
-        );
-      const plaintext = Buffer.from(value, "utf8");
-      const record = await envelope.seal(plaintext, {
-        organizationId: row.organization_id,
-        configurationId: row.id,
-        field,
-      });
-      plaintext.fill(0);
-      await trx
-        .insertInto("webinar_secrets")
-        .values({
-          configuration_id: row.id,
-          organization_id: row.organization_id,
-          field,
-          record: JSON.stringify(record),
-          set_by: userId,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(["configuration_id", "field"])
-            .doUpdateSet({ record: JSON.stringify(record), set_by: userId, set_at: new Date() }),
-        )
-        .execute();
-    }
-  }
-
   /** Work that waited while credentials were missing goes back to the queue. */
   async function releaseHeld(trx: Trx, configurationId: string) {
     const webinars = await trx
@@ -155,15 +117,6 @@ export function createConfigurationService(deps: {
     return { webinars: webinars.length, registrations: syncs.length };
   }
 
-  async function isComplete(trx: Db | Trx, row: WebinarConfigurationRow) {
-    const set = await trx
-      .selectFrom("webinar_secrets")
-      .select("field")
-      .where("configuration_id", "=", row.id)
-      .execute();
-    return credentialFieldsOf(row.provider as ProviderKind).every((f) => set.some((s) => s.field === f));
-  }
-
   /** Deletes credentials under the exclusive permit: when this returns, no call is running or can start. */
   async function removeSecrets(
     organizationId: string,
@@ -176,11 +129,7 @@ export function createConfigurationService(deps: {
           if (gate.lockInTransaction) await gate.lockInTransaction(id).execute(trx);
         }
         if (configurationIds.length > 0) {
-          await trx
-            .deleteFrom("webinar_secrets")
-            .where("organization_id", "=", organizationId)
-            .where("configuration_id", "in", configurationIds)
-            .execute();
+          await store.removeAll(trx, organizationId, configurationIds);
         }
         await extra?.(trx);
       });
@@ -203,21 +152,8 @@ export function createConfigurationService(deps: {
     if (!row) return null;
     const terms = await currentTerms(db, row.organization_id);
     if (terms?.version !== WEBINAR_TERMS_VERSION) return null;
-    const secrets = await db
-      .selectFrom("webinar_secrets")
-      .select(["field", "record"])
-      .where("configuration_id", "=", configurationId)
-      .execute();
-    const fields = credentialFieldsOf(row.provider as ProviderKind);
-    if (!fields.every((f) => secrets.some((s) => s.field === f))) return null;
-    const credentials: Record<string, Buffer> = {};
-    for (const s of secrets) {
-      credentials[s.field] = await envelope.open(s.record, {
-        organizationId: row.organization_id,
-        configurationId,
-        field: s.field,
-      });
-    }
+    const credentials = await store.openAll(db, row);
+    if (!credentials) return null;
     return { row, account: { credentials, settings: row.settings } };
   }
 
@@ -235,6 +171,7 @@ export function createConfigurationService(deps: {
 
   return {
     db,
+    secretsStatus: (configurationIds: string[]) => store.status(db, configurationIds),
     currentTerms,
     getRow,
     loadAccount,
@@ -284,7 +221,7 @@ export function createConfigurationService(deps: {
           .selectAll()
           .where("organization_id", "=", caller.organizationId)
           .execute();
-        for (const c of configs) if (await isComplete(trx, c)) await releaseHeld(trx, c.id);
+        for (const c of configs) if (await store.isComplete(trx, c)) await releaseHeld(trx, c.id);
       });
     },
 
@@ -316,16 +253,6 @@ export function createConfigurationService(deps: {
         .execute();
     },
 
-    async secretsStatus(configurationIds: string[]) {
-      if (configurationIds.length === 0) return [];
-      return db
-        .selectFrom("webinar_secrets as s")
-        .leftJoin("users as u", "u.id", "s.set_by")
-        .select(["s.configuration_id", "s.field", "s.set_at", "u.id as user_id", "u.name as user_name"])
-        .where("s.configuration_id", "in", configurationIds)
-        .execute();
-    },
-
     async create(caller: Caller, input: ConfigurationInput) {
       return db.transaction().execute(async (trx) => {
         await assertTermsAccepted(trx, caller.organizationId);
@@ -342,7 +269,7 @@ export function createConfigurationService(deps: {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await sealInto(trx, row, input.credentials, caller.userId);
+        await store.seal(trx, row, input.credentials, caller.userId);
         return row;
       });
     },
@@ -352,7 +279,7 @@ export function createConfigurationService(deps: {
         const current = await getRow(caller.organizationId, id, trx);
         if (patch.credentials && Object.keys(patch.credentials).length > 0) {
           await assertTermsAccepted(trx, caller.organizationId);
-          await sealInto(trx, current, patch.credentials, caller.userId);
+          await store.seal(trx, current, patch.credentials, caller.userId);
         }
         const row = await trx
           .updateTable("webinar_configurations")
@@ -370,7 +297,7 @@ export function createConfigurationService(deps: {
           .where("id", "=", id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (patch.credentials && (await isComplete(trx, row))) await releaseHeld(trx, id);
+        if (patch.credentials && (await store.isComplete(trx, row))) await releaseHeld(trx, id);
         return row;
       });
     },

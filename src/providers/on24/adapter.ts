@@ -10,7 +10,6 @@
  */
 import type {
   AttendancePage,
-  AttendanceRecord,
   CredentialCheck,
   ProviderAccount,
   ProviderRegistrant,
@@ -20,6 +19,7 @@ import type {
   WebinarSpec,
 } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
+import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "./cache.ts";
 import {
   accountRef,
   ON24_CREDENTIAL_FIELDS,
@@ -28,8 +28,22 @@ import {
   type On24Region,
 } from "./client.ts";
 import {
+  applyRegistrationFields,
+  form,
+  invalid,
+  isKind,
+  on24IsoLiveStart,
+  on24Language,
+  on24LiveDuration,
+  on24WccLiveStart,
+  requireNumericId,
+  requireTimeZone,
+  toAttendance,
+  toRegistrant,
+  truncateTitle,
+} from "./mapping.ts";
+import {
   ON24_WEBINAR_TYPES,
-  type On24Attendee,
   type On24RegistrantRecord,
   type On24RegistrationField,
   on24AttendeeList,
@@ -45,6 +59,16 @@ import {
   on24UpdatedEvent,
 } from "./schemas.ts";
 
+// The value mappings are part of this module's API (tests and callers import them from here).
+export {
+  applyRegistrationFields,
+  on24IsoLiveStart,
+  on24Language,
+  on24LiveDuration,
+  on24WccLiveStart,
+  truncateTitle,
+} from "./mapping.ts";
+
 export interface On24ProviderOptions {
   baseUrls?: { NA: string; EU: string };
   /** Deadline of one HTTP call, body included (default 15 s). */
@@ -55,205 +79,8 @@ export interface On24ProviderOptions {
 /** ON24 limits (AddEventForm / UpdateEventForm in openapi.json). */
 const MAX_TITLE_CREATE = 250; // "Limited to less than 251 characters"
 const MAX_TITLE_UPDATE = 255; // "Limited to 255 characters"
-const MIN_DURATION = 15;
-const MAX_DURATION = 480;
 const PAGE_SIZE = 100; // "limit of 100 per page"
 const DEFAULT_EVENT_TYPE = "fav"; // "Live Video and Audio"
-/** How long an event's audience URL / registration fields / registrant names are reused. */
-const EVENT_CACHE_TTL_MS = 10 * 60_000;
-const NAMES_CACHE_TTL_MS = 5 * 60_000;
-const CACHE_MAX_ENTRIES = 500;
-
-// --- value mapping -------------------------------------------------------------------------
-
-function invalid(message: string): ProviderError {
-  return new ProviderError("invalid", message);
-}
-
-function requireNumericId(value: string, what: string): string {
-  if (!/^\d+$/.test(value)) throw invalid(`ON24 ${what} must be numeric`);
-  return value;
-}
-
-/** Truncates on code points so a surrogate pair is never split. */
-export function truncateTitle(title: string, max: number): string {
-  const t = title.trim();
-  if (t === "") throw invalid("ON24 requires a non-empty title");
-  const chars = Array.from(t);
-  return chars.length <= max ? t : chars.slice(0, max).join("").trimEnd();
-}
-
-/**
- * ON24's liveDuration in minutes: 15–480, in 15-minute steps up to 120 and 30-minute steps above.
- * Rounded up so the ON24 slot covers the whole event; longer events are capped at 480.
- */
-export function on24LiveDuration(startsAt: Date, endsAt: Date): number {
-  const exact = (endsAt.getTime() - startsAt.getTime()) / 60_000;
-  if (!Number.isFinite(exact) || exact <= 0) throw invalid("webinar must end after it starts");
-  const minutes = Math.max(MIN_DURATION, Math.ceil(Math.round(exact * 1000) / 1000));
-  const stepped = minutes <= 120 ? Math.ceil(minutes / 15) * 15 : Math.ceil(minutes / 30) * 30;
-  return Math.min(MAX_DURATION, stepped);
-}
-
-function requireTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-  } catch {
-    throw invalid("ON24 needs a valid IANA time zone");
-  }
-  return tz;
-}
-
-interface Wall {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function wall(date: Date, timeZone: string): Wall {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(date);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return {
-    year: get("year"),
-    month: get("month"),
-    day: get("day"),
-    hour: get("hour"),
-    minute: get("minute"),
-    second: get("second"),
-  };
-}
-
-const pad = (n: number) => String(n).padStart(2, "0");
-
-/** "YYYY-MM-DDThh:mm:ss±zz:zz" — the create form's unambiguous liveStart format, in the event's zone. */
-export function on24IsoLiveStart(date: Date, timeZone: string): string {
-  const w = wall(date, timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const offset = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
-  const sign = offset < 0 ? "-" : "+";
-  const abs = Math.abs(offset);
-  return (
-    `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}` +
-    `${sign}${pad(Math.trunc(abs / 60))}:${pad(abs % 60)}`
-  );
-}
-
-/** "MM/dd/yyyy hh:mm a" — the only liveStart format UpdateEventForm documents; sent with timeZone. */
-export function on24WccLiveStart(date: Date, timeZone: string): string {
-  const w = wall(date, timeZone);
-  const h12 = w.hour % 12 === 0 ? 12 : w.hour % 12;
-  return `${pad(w.month)}/${pad(w.day)}/${w.year} ${pad(h12)}:${pad(w.minute)} ${w.hour < 12 ? "AM" : "PM"}`;
-}
-
-/** BCP 47 tag → ON24 languageCd (+ countryCd for the only pairs ON24 allows: zh/CN, zh/TW, en/UK). */
-export function on24Language(tag: string): { languageCd: string; countryCd?: string } {
-  const [langRaw = "", regionRaw = ""] = tag.trim().split(/[-_]/);
-  const languageCd = langRaw.toLowerCase();
-  if (!/^[a-z]{2,3}$/.test(languageCd)) throw invalid('ON24 needs a language code such as "en"');
-  const region = regionRaw.toUpperCase();
-  if (languageCd === "zh" && (region === "CN" || region === "TW")) return { languageCd, countryCd: region };
-  if (languageCd === "zh" && region === "HANT") return { languageCd, countryCd: "TW" };
-  if (languageCd === "zh" && region === "HANS") return { languageCd, countryCd: "CN" };
-  if (languageCd === "en" && (region === "GB" || region === "UK")) return { languageCd, countryCd: "UK" };
-  return { languageCd };
-}
-
-function form(entries: Record<string, string | null | undefined>): URLSearchParams {
-  const f = new URLSearchParams();
-  for (const [k, v] of Object.entries(entries)) {
-    if (v !== undefined && v !== null) f.append(k, v);
-  }
-  return f;
-}
-
-const blankToNull = (v: string | undefined): string | null => (v === undefined || v.trim() === "" ? null : v);
-
-function minDate(...dates: (Date | undefined)[]): Date | null {
-  const ds = dates.filter((d): d is Date => d !== undefined);
-  return ds.length === 0 ? null : new Date(Math.min(...ds.map((d) => d.getTime())));
-}
-
-function maxDate(...dates: (Date | undefined)[]): Date | null {
-  const ds = dates.filter((d): d is Date => d !== undefined);
-  return ds.length === 0 ? null : new Date(Math.max(...ds.map((d) => d.getTime())));
-}
-
-function isKind(err: unknown, ...kinds: ProviderError["kind"][]): err is ProviderError {
-  return err instanceof ProviderError && kinds.includes(err.kind);
-}
-
-// --- small TTL cache -------------------------------------------------------------------------
-
-class TtlCache<V> {
-  private readonly map = new Map<string, { value: V; expires: number }>();
-  constructor(private readonly ttlMs: number) {}
-  get(key: string): V | undefined {
-    const hit = this.map.get(key);
-    if (!hit) return undefined;
-    if (hit.expires <= Date.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return hit.value;
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, { value, expires: Date.now() + this.ttlMs });
-    if (this.map.size > CACHE_MAX_ENTRIES) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-  }
-  deletePrefix(prefix: string): void {
-    for (const k of this.map.keys()) if (k.startsWith(prefix)) this.map.delete(k);
-  }
-}
-
-// --- registration fields -------------------------------------------------------------------
-
-/** Our registration values keyed like ON24 regfield ids without underscores (job_title → jobtitle). */
-type RegValues = Record<"email" | "firstname" | "lastname" | "company" | "jobtitle", string | null>;
-
-/**
- * Checks our values against the event's registration page: a required field we cannot fill is
- * `invalid` (ON24 would answer 400 anyway, less clearly); an optional list field whose options do
- * not include our value is dropped rather than failing the whole registration.
- */
-export function applyRegistrationFields(
-  values: RegValues,
-  fields: On24RegistrationField[] | null,
-): RegValues {
-  if (!fields) return values;
-  const out: RegValues = { ...values };
-  for (const f of fields) {
-    const key = f.fieldid.replaceAll("_", "").toLowerCase();
-    const known = key in out;
-    const value = known ? out[key as keyof RegValues] : null;
-    const present = value !== null && value.trim() !== "";
-    const allowed = !present || !f.options || f.options.length === 0 || f.options.includes(value);
-    if (f.required === "Y" && (!present || !allowed)) {
-      throw invalid(
-        present
-          ? `ON24 event requires registration field "${f.fieldid}" to be one of its options`
-          : `ON24 event requires registration field "${f.fieldid}", which we do not collect or is empty`,
-      );
-    }
-    if (known && !allowed) out[key as keyof RegValues] = null;
-  }
-  return out;
-}
 
 // --- provider ------------------------------------------------------------------------------
 
@@ -338,29 +165,6 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     }
     names.set(key, byId);
     return byId;
-  }
-
-  function toRegistrant(id: string, email: string, joinUrl: string | null): ProviderRegistrant {
-    return { providerRegistrantId: id, email, joinUrl };
-  }
-
-  function toAttendance(a: On24Attendee, reg: On24RegistrantRecord | undefined): AttendanceRecord {
-    return {
-      providerRegistrantId: a.eventuserid,
-      email: a.email,
-      firstName: blankToNull(a.firstname ?? reg?.firstname),
-      lastName: blankToNull(a.lastname ?? reg?.lastname),
-      company: blankToNull(a.company ?? reg?.company),
-      jobTitle: blankToNull(a.jobtitle ?? reg?.jobtitle),
-      liveMinutes: a.liveminutes ?? 0,
-      onDemandMinutes: a.archiveminutes ?? 0,
-      engagementScore: a.engagementscore ?? null,
-      questionsAsked: a.askedquestions ?? 0,
-      pollsAnswered: a.answeredpolls ?? 0,
-      resourcesDownloaded: a.resourcesdownloaded ?? 0,
-      firstActivityAt: minDate(a.firstliveactivity, a.firstarchiveactivity),
-      lastActivityAt: maxDate(a.lastliveactivity, a.lastarchiveactivity),
-    };
   }
 
   const provider: WebinarProvider = {

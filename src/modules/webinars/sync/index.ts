@@ -13,7 +13,7 @@ import {
   nextPollInSeconds,
   type PollPlan,
 } from "./metrics-poll.ts";
-import { createProviderCaller, type SyncTuning } from "./provider-call.ts";
+import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provider-call.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
 import { createWebinarSyncHandler } from "./webinar-sync.ts";
 
@@ -41,6 +41,7 @@ export function createSyncWorker(deps: {
   const { db } = database;
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
+  const maxAttempts = options.tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts;
   const call = createProviderCaller({
     db,
     providers,
@@ -92,8 +93,8 @@ export function createSyncWorker(deps: {
   }
 
   const handlers = {
-    "webinar.sync": createWebinarSyncHandler({ db, queue, call, onProvisioned }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call }),
+    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned }),
+    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
   };
 

@@ -27,12 +27,15 @@ export type CallOutcome<T> =
 export interface SyncTuning {
   /** How long an account pauses after ON24-style quota exhaustion. */
   quotaPauseSeconds: number;
+  /** Attempts at a transient failure before the work is marked failed (replayable). */
+  maxAttempts: number;
   breakerFailures: number;
   breakerOpenSeconds: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
   quotaPauseSeconds: 30,
+  maxAttempts: 8,
   breakerFailures: 8,
   breakerOpenSeconds: 15,
 };

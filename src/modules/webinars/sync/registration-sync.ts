@@ -4,7 +4,6 @@ import type { JobQueue } from "../../../jobs/queue.ts";
 import { ProviderError, type ProviderRegistrant, type RegistrantSpec } from "../../../providers/contract.ts";
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
-export const MAX_ATTEMPTS = 8;
 const LEASE_SECONDS = 60;
 
 /** Exponential back-off with jitter, capped at five minutes. */
@@ -17,7 +16,12 @@ export const backoffSeconds = (attempts: number) =>
  * after the first looks the person up at the provider before registering. Never lost: the
  * job is only finished once the outcome is stored; a crash leaves the job to be claimed again.
  */
-export function createRegistrationSyncHandler(deps: { db: Db; queue: JobQueue; call: ProviderCaller }) {
+export function createRegistrationSyncHandler(deps: {
+  db: Db;
+  queue: JobQueue;
+  call: ProviderCaller;
+  maxAttempts: number;
+}) {
   const { db, queue, call } = deps;
 
   async function release(registrationId: string, webinarId: string, set: Record<string, unknown>) {
@@ -160,7 +164,7 @@ export function createRegistrationSyncHandler(deps: { db: Db; queue: JobQueue; c
         );
         return;
       case "retry":
-        if (attempt >= MAX_ATTEMPTS) {
+        if (attempt >= deps.maxAttempts) {
           await release(registrationId, webinarId, {
             state: "failed",
             last_error: `${outcome.reason} (after ${attempt} attempts)`,

@@ -2,7 +2,7 @@ import type { Db } from "../../../db/database.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
 import type { ProviderCaller } from "./provider-call.ts";
-import { backoffSeconds, MAX_ATTEMPTS } from "./registration-sync.ts";
+import { backoffSeconds } from "./registration-sync.ts";
 
 /**
  * Brings the provider-side webinar in line with its event or session: provision, push
@@ -13,6 +13,7 @@ export function createWebinarSyncHandler(deps: {
   db: Db;
   queue: JobQueue;
   call: ProviderCaller;
+  maxAttempts: number;
   onProvisioned: (webinarId: string) => Promise<void>;
 }) {
   const { db, queue, call } = deps;
@@ -140,7 +141,7 @@ export function createWebinarSyncHandler(deps: {
         await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: outcome.afterSeconds });
         return;
       case "retry":
-        if (attempt >= MAX_ATTEMPTS) {
+        if (attempt >= deps.maxAttempts) {
           await update(webinarId, {
             state: "failed",
             last_error: `${outcome.reason} (after ${attempt} attempts)`,
