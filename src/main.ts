@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
 import { buildApp, createServices } from "./app.ts";
+import { runKeysCommand } from "./cli/keys.ts";
 import { ConfigError, loadConfig } from "./config/env.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createRuntime } from "./runtime.ts";
@@ -15,6 +17,8 @@ const USAGE = `auditorium <command>
   worker                        run only the sync worker (server PostgreSQL; several may run)
   migrate                       apply database migrations and exit
   sign-in-link --email E        print a new one-time sign-in link for an existing user
+  keys list | rotate | retire --version N | rewrap [--batch-size N]
+                                key-encryption keys: versions, rotation, moving secrets (docs/keys.md)
 `;
 
 async function main() {
@@ -25,6 +29,8 @@ async function main() {
       help: { type: "boolean", short: "h" },
       "no-worker": { type: "boolean" },
       demo: { type: "boolean" },
+      version: { type: "string" },
+      "batch-size": { type: "string" },
     },
   });
   const command = positionals[0] ?? "serve";
@@ -64,6 +70,20 @@ async function main() {
       await database.close();
       return;
     }
+    case "keys": {
+      const runtime = await createRuntime({ config, database, logger });
+      try {
+        await runKeysCommand(
+          { action: positionals[1], version: values.version, batchSize: values["batch-size"] },
+          runtime,
+          (line) => process.stdout.write(`${line}\n`),
+        );
+      } finally {
+        await runtime.close();
+        await database.close();
+      }
+      return;
+    }
     case "worker": {
       if (database.kind === "pglite") {
         throw new ConfigError(
@@ -73,6 +93,12 @@ async function main() {
       const runtime = await createRuntime({ config, database, logger });
       const services = createServices({ config, database, logger, runtime });
       await services.syncWorker.start();
+      await startKeyRewrapWorker({
+        queue: runtime.queue,
+        secretRecords: runtime.secretRecords,
+        logger,
+        db: database.db,
+      });
       process.stdout.write(`Auditorium worker ${process.pid} is running.\n`);
       onStop(async () => {
         await runtime.close();
@@ -85,7 +111,15 @@ async function main() {
       const { app, services } = await buildApp({ config, database, logger, runtime });
       const link = await services.sessions.bootstrap(config.ownerEmail);
       const withWorker = database.kind === "pglite" || !values["no-worker"];
-      if (withWorker) await services.syncWorker.start();
+      if (withWorker) {
+        await services.syncWorker.start();
+        await startKeyRewrapWorker({
+          queue: runtime.queue,
+          secretRecords: runtime.secretRecords,
+          logger,
+          db: database.db,
+        });
+      }
       await app.listen({ port: config.port, host: config.host });
       const where = config.databaseUrl ? "server PostgreSQL" : `embedded database in ${config.dataDir}`;
       process.stdout.write(

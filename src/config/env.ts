@@ -29,6 +29,17 @@ export const envSchema = z.object({
   AUDITORIUM_TRUST_PROXY: bool.default(false),
   AUDITORIUM_SECURE_COOKIES: bool.optional(),
   AUDITORIUM_KEYRING_DIR: z.string().min(1).optional(),
+  AUDITORIUM_KEK_PROVIDER: z.enum(["local", "pkcs11", "azure-key-vault"]).default("local"),
+  AUDITORIUM_PKCS11_MODULE: z.string().min(1).optional(),
+  AUDITORIUM_PKCS11_TOKEN_LABEL: z.string().min(1).optional(),
+  AUDITORIUM_PKCS11_PIN: z.string().min(1).optional(),
+  AUDITORIUM_PKCS11_KEY_LABEL: z.string().min(1).optional(),
+  AUDITORIUM_AZURE_VAULT_URL: z.string().url().optional(),
+  AUDITORIUM_AZURE_KEY_NAME: z.string().min(1).optional(),
+  AZURE_TENANT_ID: z.string().min(1).optional(),
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
+  AZURE_CLIENT_SECRET: z.string().min(1).optional(),
+  AZURE_AUTHORITY_HOST: z.string().url().optional(),
   AUDITORIUM_ON24_NA_URL: z.string().url().optional(),
   AUDITORIUM_ON24_EU_URL: z.string().url().optional(),
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
@@ -37,7 +48,48 @@ export const envSchema = z.object({
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
 });
 
+/** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
+const REQUIRED_FOR_KEK: Record<string, (keyof z.infer<typeof envSchema>)[]> = {
+  local: [],
+  pkcs11: ["AUDITORIUM_PKCS11_MODULE", "AUDITORIUM_PKCS11_TOKEN_LABEL", "AUDITORIUM_PKCS11_PIN", "AUDITORIUM_PKCS11_KEY_LABEL"],
+  "azure-key-vault": ["AUDITORIUM_AZURE_VAULT_URL", "AUDITORIUM_AZURE_KEY_NAME", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+};
+
 export type Env = z.infer<typeof envSchema>;
+
+export type KekConfig =
+  | { provider: "local" }
+  | { provider: "pkcs11"; modulePath: string; tokenLabel: string; pin: string; keyLabel: string }
+  | { provider: "azure-key-vault"; vaultUrl: string; keyName: string; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string | undefined };
+
+function kekConfig(env: Env): KekConfig {
+  const missing = REQUIRED_FOR_KEK[env.AUDITORIUM_KEK_PROVIDER]?.filter((name) => !env[name]) ?? [];
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  AUDITORIUM_KEK_PROVIDER=${env.AUDITORIUM_KEK_PROVIDER} needs ${missing.join(", ")}`);
+  }
+  switch (env.AUDITORIUM_KEK_PROVIDER) {
+    case "local":
+      return { provider: "local" };
+    case "pkcs11":
+      return {
+        provider: "pkcs11",
+        modulePath: env.AUDITORIUM_PKCS11_MODULE as string,
+        tokenLabel: env.AUDITORIUM_PKCS11_TOKEN_LABEL as string,
+        pin: env.AUDITORIUM_PKCS11_PIN as string,
+        keyLabel: env.AUDITORIUM_PKCS11_KEY_LABEL as string,
+      };
+    case "azure-key-vault":
+      return {
+        provider: "azure-key-vault",
+        vaultUrl: env.AUDITORIUM_AZURE_VAULT_URL as string,
+        keyName: env.AUDITORIUM_AZURE_KEY_NAME as string,
+        tenantId: env.AZURE_TENANT_ID as string,
+        clientId: env.AZURE_CLIENT_ID as string,
+        clientSecret: env.AZURE_CLIENT_SECRET as string,
+        authorityHost: env.AZURE_AUTHORITY_HOST,
+      };
+  }
+}
 
 export interface Config {
   port: number;
@@ -56,6 +108,8 @@ export interface Config {
   secureCookies: boolean;
   /** Folder of the local keyring that holds the key-encryption keys. */
   keyringDir: string;
+  /** Which key-management provider wraps new data keys. */
+  kek: KekConfig;
   /** Overrides ON24's regional API base URLs (a simulator, a proxy); unset means ON24 itself. */
   on24BaseUrls: { NA?: string; EU?: string };
   workerConcurrency: number;
@@ -91,6 +145,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.AUDITORIUM_TRUST_PROXY,
     secureCookies: env.AUDITORIUM_SECURE_COOKIES ?? publicUrl.startsWith("https://"),
     keyringDir: path.resolve(env.AUDITORIUM_KEYRING_DIR ?? path.join(env.AUDITORIUM_DATA_DIR, "keys")),
+    kek: kekConfig(env),
     on24BaseUrls: {
       ...(env.AUDITORIUM_ON24_NA_URL && { NA: env.AUDITORIUM_ON24_NA_URL.replace(/\/$/, "") }),
       ...(env.AUDITORIUM_ON24_EU_URL && { EU: env.AUDITORIUM_ON24_EU_URL.replace(/\/$/, "") }),

@@ -13,9 +13,10 @@ export interface JobPayloads {
   "webinar.sync": { webinarId: string };
   "registration.sync": { registrationId: string; webinarId: string };
   "metrics.poll": { webinarId: string };
+  "keys.rewrap": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: JobName[] = ["webinar.sync", "registration.sync", "metrics.poll"];
+export const JOB_NAMES: JobName[] = ["webinar.sync", "registration.sync", "metrics.poll", "keys.rewrap"];
 
 type Executor = Db | Transaction<Database>;
 

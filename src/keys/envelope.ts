@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { gcmDecrypt, gcmEncrypt, KEY_BYTES, NONCE_BYTES, TAG_BYTES } from "./aes-gcm.ts";
+import type { DataKeyCache } from "./data-key-cache.ts";
 import type { KekProvider, KekRef } from "./kek.ts";
 import { isKeyError, KeyError } from "./key-error.ts";
 
@@ -49,6 +50,22 @@ export interface Envelope {
   seal(plaintext: Buffer, context: SecretContext): Promise<SealedRecord>;
   /** The caller owns the returned buffer and should zero it once the secret has been used. */
   open(record: unknown, context: SecretContext): Promise<Buffer>;
+  /**
+   * The same secret under the current KEK: the data key is unwrapped and wrapped again; the
+   * secret itself is never decrypted. Null when the record is already under the current KEK.
+   */
+  rewrap(record: unknown, context: SecretContext): Promise<SealedRecord | null>;
+  /** Where new records go: the writing provider's current key. */
+  current(): Promise<{ kekProvider: string } & KekRef>;
+}
+
+export interface EnvelopeOptions {
+  /** The provider new data keys are wrapped by (and rewrap moves records to). */
+  kek: KekProvider;
+  /** Providers that may still hold older records (e.g. the local keyring after moving to an HSM). */
+  readers?: KekProvider[];
+  /** Unwrapped data keys kept for a bounded time and number of uses, per organization; off by default. */
+  cache?: DataKeyCache;
 }
 
 /**
@@ -97,23 +114,70 @@ async function viaKek<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createEnvelope({ kek }: { kek: KekProvider }): Envelope {
+export function createEnvelope({ kek, readers = [], cache }: EnvelopeOptions): Envelope {
+  const providerFor = (name: string): KekProvider => {
+    const found = [kek, ...readers].find((p) => p.provider === name);
+    if (!found)
+      throw new KeyError(
+        "unknown_key",
+        `record was sealed by KEK provider "${name}", which this process is not configured for`,
+      );
+    return found;
+  };
+
+  function parse(input: unknown): SealedRecord {
+    const parsed = sealedRecordSchema.safeParse(input);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      throw new KeyError("malformed_record", `sealed record is malformed: ${why}`);
+    }
+    return parsed.data;
+  }
+
+  /** The record's data key; the caller zeroes it (a cached key is a copy). */
+  async function unwrapDataKey(record: SealedRecord, context: SecretContext): Promise<Buffer> {
+    const provider = providerFor(record.kekProvider);
+    const ref: KekRef = { keyId: record.keyId, keyVersion: record.keyVersion };
+    const cacheKey = `${record.kekProvider}\u0000${record.keyId}\u0000${record.keyVersion}\u0000${record.wrappedKey}`;
+    const cached = cache?.take(context.organizationId, cacheKey);
+    if (cached) return cached;
+    const wrapped = Buffer.from(record.wrappedKey, "base64");
+    const dataKey = await viaKek("unwrap", () =>
+      provider.unwrap(ref, wrapped, wrapAad(context, provider.provider, ref)),
+    );
+    if (dataKey.length !== KEY_BYTES) {
+      dataKey.fill(0);
+      throw new KeyError("decryption_failed", "wrapped key: decryption failed");
+    }
+    cache?.put(context.organizationId, cacheKey, dataKey);
+    return dataKey;
+  }
+
+  async function wrapUnderCurrent(dataKey: Buffer, context: SecretContext) {
+    const ref = await viaKek("choose a key", () => kek.current());
+    const wrapped = await viaKek("wrap", () => kek.wrap(ref, dataKey, wrapAad(context, kek.provider, ref)));
+    return {
+      kekProvider: kek.provider,
+      keyId: ref.keyId,
+      keyVersion: ref.keyVersion,
+      wrappedKey: wrapped.toString("base64"),
+    };
+  }
+
   return {
+    async current() {
+      const ref = await viaKek("choose a key", () => kek.current());
+      return { kekProvider: kek.provider, ...ref };
+    },
+
     async seal(plaintext, context) {
       checkContext(context);
       const dataKey = randomBytes(KEY_BYTES);
       try {
         const sealed = gcmEncrypt(dataKey, plaintext, dataAad(context));
-        const ref = await viaKek("choose a key", () => kek.current());
-        const wrapped = await viaKek("wrap", () =>
-          kek.wrap(ref, dataKey, wrapAad(context, kek.provider, ref)),
-        );
         return {
           format: ENVELOPE_FORMAT,
-          kekProvider: kek.provider,
-          keyId: ref.keyId,
-          keyVersion: ref.keyVersion,
-          wrappedKey: wrapped.toString("base64"),
+          ...(await wrapUnderCurrent(dataKey, context)),
           nonce: sealed.nonce.toString("base64"),
           ciphertext: sealed.ciphertext.toString("base64"),
           tag: sealed.tag.toString("base64"),
@@ -125,34 +189,46 @@ export function createEnvelope({ kek }: { kek: KekProvider }): Envelope {
 
     async open(input, context) {
       checkContext(context);
-      const parsed = sealedRecordSchema.safeParse(input);
-      if (!parsed.success) {
-        const why = parsed.error.issues
-          .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-          .join("; ");
-        throw new KeyError("malformed_record", `sealed record is malformed: ${why}`);
-      }
-      const record = parsed.data;
-      if (record.kekProvider !== kek.provider) {
-        throw new KeyError(
-          "unknown_key",
-          `record was sealed by KEK provider "${record.kekProvider}", this process uses "${kek.provider}"`,
-        );
-      }
-      const ref: KekRef = { keyId: record.keyId, keyVersion: record.keyVersion };
-      const wrapped = Buffer.from(record.wrappedKey, "base64");
-      const dataKey = await viaKek("unwrap", () =>
-        kek.unwrap(ref, wrapped, wrapAad(context, kek.provider, ref)),
-      );
+      const record = parse(input);
+      const dataKey = await unwrapDataKey(record, context);
       try {
-        if (dataKey.length !== KEY_BYTES)
-          throw new KeyError("decryption_failed", "wrapped key: decryption failed");
         const sealed = {
           nonce: Buffer.from(record.nonce, "base64"),
           ciphertext: Buffer.from(record.ciphertext, "base64"),
           tag: Buffer.from(record.tag, "base64"),
         };
         return gcmDecrypt(dataKey, sealed, dataAad(context), "secret");
+      } finally {
+        dataKey.fill(0);
+      }
+    },
+
+    async rewrap(input, context) {
+      checkContext(context);
+      const record = parse(input);
+      const target = await viaKek("choose a key", () => kek.current());
+      if (
+        record.kekProvider === kek.provider &&
+        record.keyId === target.keyId &&
+        record.keyVersion === target.keyVersion
+      ) {
+        return null;
+      }
+      const dataKey = await unwrapDataKey(record, context);
+      try {
+        // Prove the data key opens this record before moving it: a record whose ciphertext was
+        // tampered with must not be laundered under a new key.
+        gcmDecrypt(
+          dataKey,
+          {
+            nonce: Buffer.from(record.nonce, "base64"),
+            ciphertext: Buffer.from(record.ciphertext, "base64"),
+            tag: Buffer.from(record.tag, "base64"),
+          },
+          dataAad(context),
+          "secret",
+        ).fill(0);
+        return { ...record, ...(await wrapUnderCurrent(dataKey, context)) };
       } finally {
         dataKey.fill(0);
       }

@@ -6,6 +6,7 @@ import { after, before, describe } from "node:test";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { buildApp, type Services } from "../../src/app.ts";
+import type { Runtime } from "../../src/runtime.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
@@ -77,6 +78,7 @@ export interface TestOrg {
 export class TestContext {
   app!: FastifyInstance;
   services!: Services;
+  runtime!: Runtime;
   database!: DatabaseHandle;
   /** The suite's data folder (its keyring lives in `keys/` below it). */
   dataDir = "";
@@ -178,6 +180,7 @@ export function forEachBackend(
         const built = await buildApp({ config, database: ctx.database, logger: createLogger("info", sink) });
         ctx.app = built.app;
         ctx.services = built.services;
+        ctx.runtime = built.runtime;
         await ctx.app.ready();
       });
       after(async () => {
