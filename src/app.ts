@@ -108,7 +108,9 @@ export function createServices({
 
 export type Services = ReturnType<typeof createServices>;
 
-export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: Services; runtime: Runtime }> {
+export async function buildApp(
+  deps: AppDeps,
+): Promise<{ app: FastifyInstance; services: Services; runtime: Runtime }> {
   const { config, database, logger } = deps;
   const ownRuntime = deps.runtime ? null : await createRuntime({ config, database, logger });
   const runtime = deps.runtime ?? (ownRuntime as Runtime);

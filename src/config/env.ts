@@ -51,8 +51,19 @@ export const envSchema = z.object({
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
 const REQUIRED_FOR_KEK: Record<string, (keyof z.infer<typeof envSchema>)[]> = {
   local: [],
-  pkcs11: ["AUDITORIUM_PKCS11_MODULE", "AUDITORIUM_PKCS11_TOKEN_LABEL", "AUDITORIUM_PKCS11_PIN", "AUDITORIUM_PKCS11_KEY_LABEL"],
-  "azure-key-vault": ["AUDITORIUM_AZURE_VAULT_URL", "AUDITORIUM_AZURE_KEY_NAME", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+  pkcs11: [
+    "AUDITORIUM_PKCS11_MODULE",
+    "AUDITORIUM_PKCS11_TOKEN_LABEL",
+    "AUDITORIUM_PKCS11_PIN",
+    "AUDITORIUM_PKCS11_KEY_LABEL",
+  ],
+  "azure-key-vault": [
+    "AUDITORIUM_AZURE_VAULT_URL",
+    "AUDITORIUM_AZURE_KEY_NAME",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+  ],
 };
 
 export type Env = z.infer<typeof envSchema>;
@@ -60,12 +71,22 @@ export type Env = z.infer<typeof envSchema>;
 export type KekConfig =
   | { provider: "local" }
   | { provider: "pkcs11"; modulePath: string; tokenLabel: string; pin: string; keyLabel: string }
-  | { provider: "azure-key-vault"; vaultUrl: string; keyName: string; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string | undefined };
+  | {
+      provider: "azure-key-vault";
+      vaultUrl: string;
+      keyName: string;
+      tenantId: string;
+      clientId: string;
+      clientSecret: string;
+      authorityHost?: string | undefined;
+    };
 
 function kekConfig(env: Env): KekConfig {
   const missing = REQUIRED_FOR_KEK[env.AUDITORIUM_KEK_PROVIDER]?.filter((name) => !env[name]) ?? [];
   if (missing.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  AUDITORIUM_KEK_PROVIDER=${env.AUDITORIUM_KEK_PROVIDER} needs ${missing.join(", ")}`);
+    throw new ConfigError(
+      `Invalid configuration:\n  AUDITORIUM_KEK_PROVIDER=${env.AUDITORIUM_KEK_PROVIDER} needs ${missing.join(", ")}`,
+    );
   }
   switch (env.AUDITORIUM_KEK_PROVIDER) {
     case "local":

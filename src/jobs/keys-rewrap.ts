@@ -11,9 +11,15 @@ const IDLE_CHECK_SECONDS = 600;
  * configured, records move to it in bounded batches without anyone running a command.
  * One job at a time (singleton); each run does a bounded amount of work and re-queues itself.
  */
-export async function startKeyRewrapWorker(deps: { queue: JobQueue; secretRecords: SecretRecords; logger: Logger; db: Parameters<JobQueue["send"]>[0] }) {
+export async function startKeyRewrapWorker(deps: {
+  queue: JobQueue;
+  secretRecords: SecretRecords;
+  logger: Logger;
+  db: Parameters<JobQueue["send"]>[0];
+}) {
   const { queue, secretRecords, logger, db } = deps;
-  const again = (seconds: number) => queue.send(db, "keys.rewrap", {}, { startAfterSeconds: seconds, singletonKey: "keys.rewrap" });
+  const again = (seconds: number) =>
+    queue.send(db, "keys.rewrap", {}, { startAfterSeconds: seconds, singletonKey: "keys.rewrap" });
   await queue.work("keys.rewrap", { concurrency: 1 }, async () => {
     let moved = 0;
     let remaining = 0;

@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import type { Envelope, SecretContext } from "./envelope.ts";
-import { isKeyError, KeyError } from "./key-error.ts";
 import type { KekRef } from "./kek.ts";
+import { isKeyError, KeyError } from "./key-error.ts";
 
 /** Which KEK (provider, key, version) a stored record is wrapped under. */
 export interface RecordKek extends KekRef {
@@ -22,7 +22,11 @@ const kekOf = {
  */
 export function createSecretRecords(deps: { db: Db; envelope: Envelope }) {
   const { db, envelope } = deps;
-  const contextOf = (row: { organization_id: string; configuration_id: string; field: string }): SecretContext => ({
+  const contextOf = (row: {
+    organization_id: string;
+    configuration_id: string;
+    field: string;
+  }): SecretContext => ({
     organizationId: row.organization_id,
     configurationId: row.configuration_id,
     field: row.field,
@@ -89,11 +93,19 @@ export function createSecretRecords(deps: { db: Db; envelope: Envelope }) {
           .where("configuration_id", "=", row.configuration_id)
           .where("field", "=", row.field)
           // Only if nobody replaced the record meanwhile (a credential update, a parallel rewrap).
-          .where(sql<string>`record->>'wrappedKey'`, "=", (row.record as { wrappedKey?: string }).wrappedKey ?? "")
+          .where(
+            sql<string>`record->>'wrappedKey'`,
+            "=",
+            (row.record as { wrappedKey?: string }).wrappedKey ?? "",
+          )
           .executeTakeFirst();
         moved += Number(updated.numUpdatedRows ?? 0);
       }
-      const left = await db.selectFrom("webinar_secrets").select(sql<number>`count(*)::int`.as("n")).where(where).executeTakeFirstOrThrow();
+      const left = await db
+        .selectFrom("webinar_secrets")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .where(where)
+        .executeTakeFirstOrThrow();
       return { moved, remaining: Number(left.n) };
     },
 

@@ -6,13 +6,13 @@ import { after, before, describe } from "node:test";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { buildApp, type Services } from "../../src/app.ts";
-import type { Runtime } from "../../src/runtime.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import type { Role } from "../../src/db/schema.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { createLogger } from "../../src/lib/logger.ts";
+import type { Runtime } from "../../src/runtime.ts";
 
 /**
  * Runs a suite on every backend: embedded PGlite always, and server PostgreSQL when
