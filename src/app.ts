@@ -14,6 +14,9 @@ import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts"
 import { createMemberService } from "./modules/access/members.service.ts";
 import { createSessionService } from "./modules/access/sessions.service.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
+import { auditRoutes } from "./modules/audit/audit.routes.ts";
+import { createAuditService } from "./modules/audit/audit.service.ts";
+import { installAuditTrail } from "./modules/audit/audit.trail.ts";
 import { checkInRoutes } from "./modules/checkins/checkins.routes.ts";
 import { createCheckInService } from "./modules/checkins/checkins.service.ts";
 import { contactRoutes } from "./modules/contacts/contacts.routes.ts";
@@ -23,6 +26,8 @@ import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
 import { importRoutes } from "./modules/imports/imports.routes.ts";
 import { createImportService } from "./modules/imports/imports.service.ts";
+import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
+import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
@@ -62,6 +67,7 @@ export function createServices({
   const sessions = createSessionService({ db, config });
   const members = createMemberService({ db, sessions });
   const tokens = createTokenService({ db });
+  const audit = createAuditService({ db });
   const contacts = createContactService({ db });
   const eventHooks = createWebinarEventHooks({ planner });
   const events = createEventService({ db, hooks: eventHooks });
@@ -76,6 +82,7 @@ export function createServices({
   const imports = createImportService({ db, registrations, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
+  const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const syncWorker = createSyncWorker({
     database,
     queue,
@@ -83,6 +90,8 @@ export function createServices({
     configurations,
     contacts,
     gate,
+    envelope,
+    logger,
     options: {
       concurrency: config.workerConcurrency,
       pollPlan: { fastSeconds: config.metricsPollSeconds },
@@ -90,6 +99,7 @@ export function createServices({
     },
   });
   return {
+    audit,
     sessions,
     members,
     tokens,
@@ -103,6 +113,7 @@ export function createServices({
     webinars,
     syncWorker,
     providers,
+    privacy,
   };
 }
 
@@ -187,6 +198,9 @@ export async function buildApp(
       ),
   );
 
+  // Before the routes: the trail learns each route's declared audit action as it is added.
+  installAuditTrail(app, services);
+  auditRoutes(app, services);
   accessRoutes(app, { ...services, secureCookies: config.secureCookies });
   eventRoutes(app, {
     ...services,
@@ -211,6 +225,7 @@ export async function buildApp(
   });
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
+  privacyRoutes(app, services);
   publicRoutes(app, {
     ...services,
     db: database.db,

@@ -17,6 +17,8 @@ const USAGE = `auditorium <command>
   worker                        run only the sync worker (server PostgreSQL; several may run)
   migrate                       apply database migrations and exit
   sign-in-link --email E        print a new one-time sign-in link for an existing user
+  privacy erase --email E --organization ID
+                                erase a person everywhere, locally and at every provider that got them
   keys list | rotate | retire --version N | rewrap [--batch-size N]
                                 key-encryption keys: versions, rotation, moving secrets (docs/keys.md)
 `;
@@ -31,6 +33,7 @@ async function main() {
       demo: { type: "boolean" },
       version: { type: "string" },
       "batch-size": { type: "string" },
+      organization: { type: "string" },
     },
   });
   const command = positionals[0] ?? "serve";
@@ -68,6 +71,24 @@ async function main() {
       process.stdout.write(`${await services.sessions.issueSignInLink(user.id)}\n`);
       await runtime.close();
       await database.close();
+      return;
+    }
+    case "privacy": {
+      if (positionals[1] !== "erase" || !values.email || !values.organization) {
+        throw new ConfigError("usage: auditorium privacy erase --email E --organization ID");
+      }
+      const runtime = await createRuntime({ config, database, logger });
+      try {
+        const services = createServices({ config, database, logger, runtime });
+        const erasure = await services.privacy.eraseByEmail(values.organization, values.email, {
+          requestedBy: null,
+        });
+        // The provider erasures are queued; a running worker drives them to done (GET /api/v1/erasures/{id}).
+        process.stdout.write(`${JSON.stringify(erasure, null, 2)}\n`);
+      } finally {
+        await runtime.close();
+        await database.close();
+      }
       return;
     }
     case "keys": {

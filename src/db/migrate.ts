@@ -2,11 +2,15 @@ import type { Kysely } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import * as m0001 from "./migrations/0001_spine.ts";
 import * as m0010 from "./migrations/0010_webinars.ts";
+import * as m0020 from "./migrations/0020_audit.ts";
+import * as m0030 from "./migrations/0030_privacy.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
   "0001_spine": m0001,
   "0010_webinars": m0010,
+  "0020_audit": m0020,
+  "0030_privacy": m0030,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

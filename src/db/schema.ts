@@ -1,4 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
+import type { AuditTables } from "./schema-audit.ts";
+import type { PrivacyTables } from "./schema-privacy.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
@@ -189,7 +191,7 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables {
+export interface Database extends WebinarTables, AuditTables, PrivacyTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;

@@ -8,6 +8,8 @@ export interface Caller {
   organizationId: string;
   role: Role;
   via: "session" | "token";
+  /** The API token's id when `via` is "token" (the audit log names it). */
+  tokenId?: string;
   /** The session's token hash, so sign-out and switching organization can find it. */
   sessionHash?: string;
 }

@@ -14,9 +14,17 @@ export interface JobPayloads {
   "registration.sync": { registrationId: string; webinarId: string };
   "metrics.poll": { webinarId: string };
   "keys.rewrap": Record<string, never>;
+  /** One provider account's part of an erasure; the address is sealed in the row, never here. */
+  "person.erase": { providerErasureId: string };
 }
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: JobName[] = ["webinar.sync", "registration.sync", "metrics.poll", "keys.rewrap"];
+export const JOB_NAMES: JobName[] = [
+  "webinar.sync",
+  "registration.sync",
+  "metrics.poll",
+  "keys.rewrap",
+  "person.erase",
+];
 
 type Executor = Db | Transaction<Database>;
 

@@ -26,5 +26,16 @@ export async function webinarResources(ctx: TestContext, token: string, eventId:
   const webinars = await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token });
   const webinar = webinars.body.data[0]?.id;
   if (!webinar) throw new Error("no webinar was planned for the event");
-  return { webinarconfiguration: config.body.id as string, webinar: webinar as string };
+  // An erasure (of a contact made for it), for the privacy routes.
+  const contact = await ctx.request("POST", "/api/v1/contacts", {
+    token,
+    body: { firstName: "Erased", lastName: "Fixture", email: `erased-${webinar.slice(-12)}@example.com` },
+  });
+  const erased = await ctx.request("DELETE", `/api/v1/contacts/${contact.body.id}`, { token });
+  if (erased.status !== 202) throw new Error(`erasure: ${erased.status} ${erased.text}`);
+  return {
+    webinarconfiguration: config.body.id as string,
+    webinar: webinar as string,
+    erasure: erased.body.id as string,
+  };
 }

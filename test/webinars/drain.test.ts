@@ -119,7 +119,7 @@ forEachBackend(
       );
       victim.kill("SIGKILL");
       workers.push(startWorker(workerEnv()));
-      await waitUntil("all 600 synced", async () => (await syncCounts(ctx, eventId)).synced === 600, 300_000);
+      await waitUntil("all 600 synced", async () => (await syncCounts(ctx, eventId)).synced === 600, 600_000);
       const report = await providerReport(eventId);
       assert.equal(report.count, 600);
       assert.equal(report.registrants.filter((r) => r.createCount !== 1).length, 0);

@@ -198,6 +198,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ name: line(200).optional(), contactMatching: contactMatching.optional() }),
         response: { 200: organization, ...errorResponses },
       },
+      config: { audit: "organization.updated" },
       preValidation: requireRole("admin"),
     },
     async (request) => {
@@ -247,6 +248,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
           ...errorResponses,
         },
       },
+      config: { audit: "member.added" },
       preValidation: requireRole("admin"),
     },
     async (request, reply) => reply.code(201).send(await members.add(callerOf(request), request.body)),
@@ -262,6 +264,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ role }),
         response: { 200: ok, ...errorResponses },
       },
+      config: { audit: "member.role_changed" },
       preValidation: requireRole("admin"),
     },
     async (request) => {
@@ -279,6 +282,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
+      config: { audit: "member.removed" },
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
@@ -328,6 +332,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         body: z.strictObject({ name: line(100), role }),
         response: { 201: apiToken.extend({ token: z.string() }), ...errorResponses },
       },
+      config: { audit: "api_token.created" },
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
@@ -345,6 +350,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
+      config: { audit: "api_token.revoked" },
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {

@@ -165,6 +165,7 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
         organizationId: row.organization_id,
         role: lower(row.role, row.creator_role),
         via: "token",
+        tokenId: row.id,
       };
     },
 

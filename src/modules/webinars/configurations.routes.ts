@@ -180,6 +180,7 @@ export function webinarConfigurationRoutes(
         body: z.strictObject({ version: z.string().max(40) }),
         response: { 200: ok, ...errorResponses },
       },
+      config: { audit: "webinar_terms.accepted" },
       preValidation: admin,
     },
     async (request) => {
@@ -197,6 +198,7 @@ export function webinarConfigurationRoutes(
           "Withdraw acceptance: every configuration's credentials are removed and all provider traffic stops",
         response: { 200: ok, ...errorResponses },
       },
+      config: { audit: "webinar_terms.withdrawn" },
       preValidation: admin,
     },
     async (request) => {
@@ -242,6 +244,7 @@ export function webinarConfigurationRoutes(
         body: createBody,
         response: { 201: configurationResponse, ...errorResponses },
       },
+      config: { audit: "webinar_configuration.created" },
       preValidation: admin,
     },
     async (request, reply) => {
@@ -267,6 +270,7 @@ export function webinarConfigurationRoutes(
         body: patchBody,
         response: { 200: configurationResponse, ...errorResponses },
       },
+      config: { audit: "webinar_configuration.updated" },
       preValidation: admin,
     },
     async (request) => {
@@ -295,6 +299,7 @@ export function webinarConfigurationRoutes(
         params: idParams,
         response: { 200: configurationResponse, ...errorResponses },
       },
+      config: { audit: "webinar_configuration.credentials_removed" },
       preValidation: admin,
     },
     async (request) => {
@@ -313,6 +318,7 @@ export function webinarConfigurationRoutes(
         params: idParams,
         response: { 200: configurationResponse, ...errorResponses },
       },
+      config: { audit: "webinar_configuration.checked" },
       preValidation: admin,
     },
     async (request) => {
@@ -332,6 +338,7 @@ export function webinarConfigurationRoutes(
         params: idParams,
         response: { 204: z.null(), ...errorResponses },
       },
+      config: { audit: "webinar_configuration.deleted" },
       preValidation: admin,
     },
     async (request, reply) => {

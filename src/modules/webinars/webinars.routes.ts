@@ -164,6 +164,7 @@ export function webinarRoutes(
         body: z.strictObject({ registrationIds: z.array(uuid).max(10_000).optional() }).default({}),
         response: { 200: z.object({ registrations: z.number(), webinars: z.number() }), ...errorResponses },
       },
+      config: { audit: "webinar_configuration.replayed" },
       preValidation: requireRole("admin"),
     },
     async (request) => {

@@ -3,8 +3,11 @@ import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
+import type { Envelope } from "../../../keys/index.ts";
+import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
+import { createPersonEraseHandler } from "../../privacy/erase-handler.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
 import {
   createMetricsPollHandler,
@@ -35,9 +38,12 @@ export function createSyncWorker(deps: {
   configurations: ConfigurationService;
   contacts: ContactService;
   gate: ReturnType<typeof createCallGate>;
+  /** Opens the sealed addresses of provider erasures (person.erase). */
+  envelope: Envelope;
+  logger?: Logger | undefined;
   options?: SyncOptions;
 }) {
-  const { database, queue, providers, configurations, contacts, gate } = deps;
+  const { database, queue, providers, configurations, contacts, gate, envelope, logger } = deps;
   const { db } = database;
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
@@ -96,6 +102,7 @@ export function createSyncWorker(deps: {
     "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned }),
     "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
+    "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
   };
 
   return {
@@ -105,6 +112,7 @@ export function createSyncWorker(deps: {
       await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
       await queue.work("registration.sync", { concurrency }, handlers["registration.sync"]);
       await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
+      await queue.work("person.erase", { concurrency: 2 }, handlers["person.erase"]);
     },
   };
 }

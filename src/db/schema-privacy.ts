@@ -1,0 +1,60 @@
+import type { ColumnType, Selectable } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export type ProviderErasureState = "pending" | "done" | "failed";
+
+export interface PrivacySettingsTable {
+  organization_id: string;
+  block_reimport: Defaulted<boolean>;
+  /** Random per-organization salt for `erasures.email_hash` (base64). */
+  hash_salt: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ErasuresTable {
+  id: string;
+  organization_id: string;
+  requested_by: string | null;
+  /** HMAC-SHA256(salt, normalized email), only when the organization blocks re-import. */
+  email_hash: string | null;
+  contacts_erased: Defaulted<number>;
+  registrations_erased: Defaulted<number>;
+  created_at: CreatedAt;
+}
+
+export interface ProviderErasuresTable {
+  id: string;
+  organization_id: string;
+  erasure_id: string;
+  configuration_id: string;
+  provider: string;
+  state: Defaulted<ProviderErasureState>;
+  attempts: Defaulted<number>;
+  last_error: string | null;
+  /** The address, envelope-sealed; set to null as soon as the provider confirms. */
+  sealed_email: ColumnType<unknown | null, string | null | undefined, string | null>;
+  /**
+   * HMAC of the normalized address (per-organization salt) while the provider may still hold
+   * the person, so data coming back from the provider is not re-imported; null once done.
+   */
+  pending_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  lease_until: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  alerted_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PrivacyTables {
+  privacy_settings: PrivacySettingsTable;
+  erasures: ErasuresTable;
+  provider_erasures: ProviderErasuresTable;
+}
+
+export type ErasureRow = Selectable<ErasuresTable>;
+export type ProviderErasureRow = Selectable<ProviderErasuresTable>;

@@ -1,0 +1,185 @@
+import { sql } from "kysely";
+import type { Db } from "../../db/database.ts";
+import type { JobQueue } from "../../jobs/queue.ts";
+import type { Envelope } from "../../keys/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { ProviderError } from "../../providers/contract.ts";
+import type { CallOutcome, ProviderCaller } from "../webinars/sync/provider-call.ts";
+import { erasureSealContext } from "./privacy.service.ts";
+
+const LEASE_SECONDS = 60;
+/** Attempts at a transient failure after which an alert is logged (retries go on). */
+export const ERASURE_ALERT_ATTEMPTS = 8;
+/** Longest wait between attempts while a provider is down. */
+const MAX_BACKOFF_SECONDS = 600;
+/** While the account is switched off (credentials removed, terms withdrawn): look again this often. */
+const HELD_RECHECK_SECONDS = 300;
+
+export const erasureBackoffSeconds = (attempts: number) =>
+  Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(attempts, 10)) * (0.75 + Math.random() / 2);
+
+/**
+ * Drives one provider erasure to done: opens the sealed address, asks the provider to
+ * forget the person through the provider caller (pause, breaker, switch-off permit,
+ * credentials, rate limit), and records the outcome. Transient failures are retried with
+ * back-off for as long as it takes — the row stays `pending` with `attempts` and
+ * `last_error` visible, and an alert is logged once after ERASURE_ALERT_ATTEMPTS. Only a
+ * permanent refusal (or a provider without an erasure API, or an unreadable sealed address)
+ * makes it `failed`, with an alert. On success the sealed address is wiped.
+ */
+export function createPersonEraseHandler(deps: {
+  db: Db;
+  queue: JobQueue;
+  call: ProviderCaller;
+  envelope: Envelope;
+  logger?: Logger | undefined;
+  /** Overrides the back-off (tests). */
+  backoffSeconds?: (attempts: number) => number;
+}) {
+  const { db, queue, call, envelope, logger } = deps;
+  const backoff = deps.backoffSeconds ?? erasureBackoffSeconds;
+
+  async function release(id: string, set: Record<string, unknown>) {
+    await db
+      .updateTable("provider_erasures")
+      .set({ ...set, lease_until: null, updated_at: new Date() })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  const again = (providerErasureId: string, afterSeconds: number) =>
+    queue.send(db, "person.erase", { providerErasureId }, { startAfterSeconds: afterSeconds });
+
+  function alert(
+    row: { id: string; erasure_id: string; organization_id: string; configuration_id: string },
+    reason: string,
+    state: string,
+  ) {
+    logger?.error(
+      {
+        alert: "erasure_not_propagated",
+        providerErasureId: row.id,
+        erasureId: row.erasure_id,
+        organizationId: row.organization_id,
+        configurationId: row.configuration_id,
+        state,
+        reason,
+      },
+      "a provider erasure needs attention",
+    );
+  }
+
+  return async function handle({ providerErasureId }: { providerErasureId: string }) {
+    const row = await db
+      .selectFrom("provider_erasures")
+      .selectAll()
+      .where("id", "=", providerErasureId)
+      .executeTakeFirst();
+    if (row?.state !== "pending") return;
+
+    const claimed = await db
+      .updateTable("provider_erasures")
+      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .where("id", "=", row.id)
+      .where("state", "=", "pending")
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
+      .returning("attempts")
+      .executeTakeFirst();
+    if (!claimed) {
+      // Another worker holds it; look again once its lease lapses, in case that worker died.
+      await again(row.id, LEASE_SECONDS + 1);
+      return;
+    }
+
+    const configuration = await db
+      .selectFrom("webinar_configurations")
+      .select("id")
+      .where("id", "=", row.configuration_id)
+      .executeTakeFirst();
+    if (!configuration) {
+      const reason = "The provider account's configuration was deleted: erase the person there by hand";
+      await release(row.id, { state: "failed", last_error: reason, alerted_at: new Date() });
+      alert(row, reason, "failed");
+      return;
+    }
+
+    let email: Buffer;
+    try {
+      email = await envelope.open(row.sealed_email, erasureSealContext(row));
+    } catch (error) {
+      const reason = `The sealed address cannot be opened (${(error as Error).name})`;
+      await release(row.id, { state: "failed", last_error: reason, alerted_at: new Date() });
+      alert(row, reason, "failed");
+      return;
+    }
+
+    const address = email.toString("utf8");
+    const attempt = claimed.attempts + 1;
+    let outcome: CallOutcome<void>;
+    try {
+      outcome = await call(row.configuration_id, async (provider, account) => {
+        if (!provider.erasePerson)
+          throw new ProviderError(
+            "invalid",
+            `${provider.kind} has no erasure API: erase the person there by hand`,
+          );
+        await db
+          .updateTable("provider_erasures")
+          .set({ attempts: attempt, last_attempt_at: new Date() })
+          .where("id", "=", row.id)
+          .execute();
+        await provider.erasePerson(account, address);
+      });
+    } catch (error) {
+      // Not a provider answer (database, bug): keep the work, retry later, tell no secrets.
+      logger?.error({ err: error, providerErasureId: row.id }, "provider erasure attempt failed internally");
+      await release(row.id, { attempts: attempt, last_error: "Internal error while erasing; retrying" });
+      await again(row.id, backoff(attempt));
+      return;
+    } finally {
+      email.fill(0);
+    }
+    // Provider messages should not carry the address; make sure.
+    const scrub = (reason: string) => reason.split(address).join("[address]");
+
+    switch (outcome.kind) {
+      case "ok":
+        await release(row.id, {
+          state: "done",
+          sealed_email: null,
+          pending_hash: null,
+          last_error: null,
+          completed_at: new Date(),
+        });
+        logger?.info({ providerErasureId: row.id, erasureId: row.erasure_id }, "provider erasure done");
+        return;
+      case "held":
+        // The account is switched off (or the configuration deleted): no call may be made.
+        // The erasure waits, visibly, and goes through once the account is back.
+        await release(row.id, {
+          attempts: claimed.attempts,
+          last_error: `Waiting: ${scrub(outcome.reason)}`,
+        });
+        await again(row.id, HELD_RECHECK_SECONDS);
+        return;
+      case "deferred":
+        await release(row.id, { attempts: claimed.attempts, last_error: scrub(outcome.reason) });
+        await again(row.id, outcome.afterSeconds);
+        return;
+      case "retry": {
+        const overdue = attempt >= ERASURE_ALERT_ATTEMPTS && !row.alerted_at;
+        await release(row.id, {
+          last_error: scrub(outcome.reason),
+          ...(overdue && { alerted_at: new Date() }),
+        });
+        if (overdue) alert(row, scrub(outcome.reason), "pending");
+        await again(row.id, backoff(attempt));
+        return;
+      }
+      case "failed":
+        await release(row.id, { state: "failed", last_error: scrub(outcome.reason), alerted_at: new Date() });
+        alert(row, scrub(outcome.reason), "failed");
+        return;
+    }
+  };
+}
