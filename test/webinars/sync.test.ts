@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { sql } from "kysely";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import {
   ON24_ACCOUNT,
@@ -315,10 +316,35 @@ forEachBackend("webinar sync with ON24", (ctx) => {
     });
   });
 
-  test("no secret in the captured logs", () => {
+  test("after the whole cycle: no secret or attendee email in the logs, the job table or any stored error", async () => {
     const logs = ctx.logs.join("");
     assert.ok(logs.length > 0);
-    assert.ok(!logs.includes(ON24_ACCOUNT.accessTokenSecret));
-    assert.ok(!logs.includes(ON24_ACCOUNT.accessTokenKey));
+    const jobs = await sql<{ t: string }>`SELECT data::text AS t FROM pgboss.job`.execute(ctx.database.db);
+    assert.ok(jobs.rows.length > 100, "the cycle queued jobs");
+    const errors = await sql<{ t: string }>`
+      SELECT last_error AS t FROM registration_syncs WHERE last_error IS NOT NULL
+      UNION ALL SELECT last_error FROM webinars WHERE last_error IS NOT NULL
+      UNION ALL SELECT health_message FROM webinar_configurations WHERE health_message IS NOT NULL`.execute(
+      ctx.database.db,
+    );
+    assert.ok(errors.rows.length > 0, "the cycle stored errors (faults, wrong secret)");
+    const emails = await ctx.database.db.selectFrom("contacts").select("email").execute();
+    assert.ok(emails.length > 100);
+    for (const [where, text] of [
+      ["logs", logs],
+      ["job payloads", jobs.rows.map((r) => r.t).join("\n")],
+      ["stored errors", errors.rows.map((r) => r.t).join("\n")],
+    ] as const) {
+      for (const secret of [
+        ON24_ACCOUNT.accessTokenSecret,
+        ON24_ACCOUNT.accessTokenKey,
+        "wrong-secret-value",
+      ]) {
+        assert.ok(!text.includes(secret), `a credential in the ${where}`);
+      }
+      const leaked = emails.find((e) => text.includes(e.email));
+      assert.equal(leaked, undefined, `an attendee email in the ${where}`);
+      assert.doesNotMatch(text, /@example\.com/, `an email address in the ${where}`);
+    }
   });
 });

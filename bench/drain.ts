@@ -1,0 +1,284 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import {
+  type BenchResult,
+  buildBenchApp,
+  countQuotaAnswers,
+  createBenchDatabase,
+  createOrg,
+  log,
+  num,
+  type Options,
+  round,
+  sleep,
+  startSimulator,
+  webinarSetup,
+} from "./lib.ts";
+
+/**
+ * N registrations pushed to the ON24 simulator (quota R requests/s per account, answered
+ * 403 as ON24 does) by `auditorium worker` processes on server PostgreSQL.
+ *
+ * Options: --registrations 10000, --rate 100 (R, the simulator quota per 1 s window),
+ * --config-rps R (the configuration's requestsPerSecond), --workers 2, --concurrency 25
+ * (AUDITORIUM_WORKER_CONCURRENCY), --latency 50 (ms the simulator adds to every request: the
+ * round trip to ON24), --quota-pause 30 (AUDITORIUM_QUOTA_PAUSE_SECONDS, product default),
+ * --timeout 600 (s).
+ */
+export interface DrainSettings {
+  registrations: number;
+  rate: number;
+  configRps: number;
+  workers: number;
+  concurrency: number;
+  latencyMs: number;
+  quotaPauseSeconds: number;
+  timeoutSeconds: number;
+}
+
+export function drainSettings(options: Options): DrainSettings {
+  const rate = num(options, "rate", 100);
+  return {
+    registrations: num(options, "registrations", 10_000),
+    rate,
+    configRps: num(options, "config-rps", rate),
+    workers: num(options, "workers", 2),
+    concurrency: num(options, "concurrency", 25),
+    latencyMs: num(options, "latency", 50),
+    quotaPauseSeconds: num(options, "quota-pause", 30),
+    timeoutSeconds: num(options, "timeout", 600),
+  };
+}
+
+export interface DrainMeasurement {
+  settings: DrainSettings;
+  /** Registrations/s from the first worker being ready to the last registration synced. */
+  perSecond: number;
+  seconds: number;
+  workerStartSeconds: number;
+  synced: number;
+  failed: number;
+  /** Not synced when the measurement ended (still pending/retrying, or gone). */
+  lost: number;
+  /** Still queued when the measurement ended (only when it timed out). */
+  pending: number;
+  /** Registrations with no sync row at all: dropped before reaching the queue. */
+  missing: number;
+  timedOut: boolean;
+  duplicates: number;
+  heldAtOn24: number;
+  quotaAnswers: number;
+  requests: number;
+  busiestSecond: number;
+}
+
+function startWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "worker"], {
+    env: { ...process.env, AUDITORIUM_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  }) as ChildProcess & { output: string[] };
+  child.output = [];
+  child.stdout?.on("data", (c: Buffer) => child.output.push(c.toString()));
+  child.stderr?.on("data", (c: Buffer) => child.output.push(c.toString()));
+  return child;
+}
+
+async function stopWorker(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(10_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+export async function measureDrain(settings: DrainSettings): Promise<DrainMeasurement> {
+  const { registrations: total, rate } = settings;
+  const sim = await startSimulator({ quota: { limit: rate, windowMs: 1000 }, latencyMs: settings.latencyMs });
+  const quota = countQuotaAnswers(sim);
+  // Requests per wall-clock second at the simulator, to check the quota window is respected.
+  const perSecond = new Map<number, number>();
+  const bench = await createBenchDatabase(10);
+  const workers: ReturnType<typeof startWorker>[] = [];
+  let app: Awaited<ReturnType<typeof buildBenchApp>> | undefined;
+  try {
+    app = await buildBenchApp(bench.database, {
+      AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+      AUDITORIUM_ON24_EU_URL: sim.baseUrls.EU,
+    });
+    const org = await createOrg(bench.database, app.services);
+    const { eventId, webinarId, providerWebinarId } = await webinarSetup(
+      app,
+      bench.database,
+      org.token,
+      settings.configRps,
+    );
+    log(`drain: creating ${total} registrations (jobs queued, no worker yet)`);
+    const created = Date.now();
+    let next = 0;
+    const services = app.services;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= total) return;
+          await services.registrations.register(org.id, eventId, {
+            contact: {
+              firstName: `W${i}`,
+              lastName: "Drain",
+              email: `drain${i}@example.com`,
+              company: "Acme",
+            },
+            sessionIds: [],
+            source: "api",
+          });
+          if ((i + 1) % 2000 === 0) log(`drain: ${i + 1} created`);
+        }
+      }),
+    );
+    log(`drain: created in ${((Date.now() - created) / 1000).toFixed(1)} s`);
+
+    const countStates = async () => {
+      const rows = await bench.database.db
+        .selectFrom("registration_syncs")
+        .select(["state", (eb) => eb.fn.countAll<string>().as("n")])
+        .where("webinar_id", "=", webinarId)
+        .groupBy("state")
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as Record<string, number>;
+    };
+
+    const requestsBefore = sim.state.requestReport().total;
+    const quotaBefore = quota.refused;
+    const env = {
+      DATABASE_URL: bench.url,
+      AUDITORIUM_KEYRING_DIR: path.join(app.dataDir, "keys"),
+      AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+      AUDITORIUM_ON24_EU_URL: sim.baseUrls.EU,
+      AUDITORIUM_QUOTA_PAUSE_SECONDS: String(settings.quotaPauseSeconds),
+      AUDITORIUM_WORKER_CONCURRENCY: String(settings.concurrency),
+      AUDITORIUM_DB_POOL_SIZE: "6",
+    };
+    const spawned = Date.now();
+    let firstReady = 0;
+    log(`drain: starting ${settings.workers} worker processes`);
+    for (let i = 0; i < settings.workers; i++) {
+      const w = startWorker(env);
+      w.stdout?.on("data", (c: Buffer) => {
+        if (!firstReady && c.toString().includes("is running")) firstReady = Date.now();
+      });
+      workers.push(w);
+    }
+    const deadline = spawned + settings.timeoutSeconds * 1000;
+    let states: Record<string, number> = {};
+    let lastLog = Date.now();
+    let lastRequests = sim.state.requestReport().total;
+    let lastTick = Date.now();
+    for (;;) {
+      await sleep(250);
+      const now = Date.now();
+      if (now - lastTick >= 1000) {
+        const r = sim.state.requestReport().total;
+        perSecond.set(perSecond.size, ((r - lastRequests) * 1000) / (now - lastTick));
+        lastRequests = r;
+        lastTick = now;
+      }
+      states = await countStates();
+      const done = (states.synced ?? 0) + (states.failed ?? 0);
+      if (now - lastLog > 10_000) {
+        log(`drain: ${JSON.stringify(states)} after ${((now - spawned) / 1000).toFixed(0)} s`);
+        lastLog = now;
+      }
+      if (done >= total || now > deadline) break;
+      if (workers.every((w) => w.exitCode !== null)) {
+        throw new Error(
+          `all workers exited: ${workers.map((w) => w.output.join("").slice(-1500)).join("\n---\n")}`,
+        );
+      }
+    }
+    const finished = Date.now();
+    const start = firstReady || spawned;
+    const seconds = (finished - start) / 1000;
+    await Promise.all(workers.map(stopWorker));
+    const report = sim.state.registrantReport(providerWebinarId)[0];
+    const registrants = report?.registrants ?? [];
+    const synced = states.synced ?? 0;
+    return {
+      settings,
+      perSecond: synced / seconds,
+      seconds,
+      workerStartSeconds: (start - spawned) / 1000,
+      synced,
+      failed: states.failed ?? 0,
+      lost: total - synced,
+      pending: states.pending ?? 0,
+      missing: total - Object.values(states).reduce((a, b) => a + b, 0),
+      timedOut: finished > deadline,
+      duplicates: registrants.filter((r) => r.createCount !== 1).length,
+      heldAtOn24: report?.count ?? 0,
+      quotaAnswers: quota.refused - quotaBefore,
+      requests: sim.state.requestReport().total - requestsBefore,
+      busiestSecond: Math.max(0, ...perSecond.values()),
+    };
+  } finally {
+    await Promise.all(workers.map(stopWorker));
+    await app?.close().catch(() => {});
+    await bench.drop();
+    await sim.close();
+  }
+}
+
+export function drainRows(m: DrainMeasurement): BenchResult["rows"] {
+  const s = m.settings;
+  return [
+    [
+      "setup",
+      `${s.registrations} reg, R=${s.rate}/s`,
+      `${s.workers} workers × concurrency ${s.concurrency}, config ${s.configRps} rps, latency ${s.latencyMs} ms, quota pause ${s.quotaPauseSeconds} s`,
+    ],
+    ["achieved registrations/s", round(m.perSecond), `${round(m.seconds)} s from first worker ready`],
+    ["worker start to ready (s)", round(m.workerStartSeconds, 2)],
+    ["ratio achieved ÷ R", round(m.perSecond / s.rate, 3), "goal ≥ 0.95"],
+    [
+      "synced / failed / not synced",
+      `${m.synced} / ${m.failed} / ${m.lost}`,
+      m.timedOut
+        ? `TIMED OUT after ${s.timeoutSeconds} s: ${m.pending} still pending, ${m.missing} without a sync row`
+        : `${m.missing} without a sync row`,
+    ],
+    ["duplicates (createCount ≠ 1)", m.duplicates, `held at ON24: ${m.heldAtOn24}`],
+    ["quota answers (403)", m.quotaAnswers],
+    ["requests to ON24", m.requests, `${round(m.requests / Math.max(1, m.synced), 3)} per registration`],
+    ["busiest second (requests)", round(m.busiestSecond), "sampled ≈1 s at the simulator"],
+  ];
+}
+
+export function drainJson(m: DrainMeasurement) {
+  return {
+    ...m.settings,
+    perSecond: round(m.perSecond),
+    seconds: round(m.seconds),
+    workerStartSeconds: round(m.workerStartSeconds, 2),
+    ratio: round(m.perSecond / m.settings.rate, 3),
+    synced: m.synced,
+    failed: m.failed,
+    lost: m.lost,
+    pending: m.pending,
+    missing: m.missing,
+    timedOut: m.timedOut,
+    duplicates: m.duplicates,
+    quotaAnswers: m.quotaAnswers,
+    requests: m.requests,
+    busiestSecond: round(m.busiestSecond),
+    goal: 0.95,
+    met: m.perSecond / m.settings.rate >= 0.95 && m.duplicates === 0,
+  };
+}
+
+/** The last drain measured in this process, for drain-vs-sequential in a full run. */
+export let lastDrain: DrainMeasurement | undefined;
+
+export async function run(options: Options): Promise<BenchResult> {
+  const m = await measureDrain(drainSettings(options));
+  lastDrain = m;
+  return { name: "drain", rows: drainRows(m), json: drainJson(m) };
+}

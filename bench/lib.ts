@@ -1,0 +1,274 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { startOn24Simulator } from "../simulators/on24/server.ts";
+import { buildApp, type Services } from "../src/app.ts";
+import { loadConfig } from "../src/config/env.ts";
+import { type DatabaseHandle, openDatabase } from "../src/db/database.ts";
+import { migrateToLatest } from "../src/db/migrate.ts";
+import { uuidv7 } from "../src/lib/ids.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import type { Runtime } from "../src/runtime.ts";
+
+/** Server PostgreSQL the benchmarks create their databases on (as the test harness does). */
+export const SERVER_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/test";
+
+export type Options = Record<string, string>;
+
+export function num(options: Options, key: string, fallback: number): number {
+  const raw = options[key];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`--${key} must be a number, got ${raw}`);
+  return value;
+}
+
+/** One benchmark's outcome: table rows for people, a JSON object for machines. */
+export interface BenchResult {
+  name: string;
+  rows: [metric: string, value: string | number, note?: string][];
+  json: Record<string, unknown>;
+}
+
+/**
+ * Dropping a database WITH (FORCE) terminates connections some pools still hold idle (pg-boss
+ * leaves a few); their 'error' event must not end the benchmark.
+ */
+export function ignoreTerminatedConnections() {
+  process.on("uncaughtException", (error: Error & { code?: string }) => {
+    if (error.code === "57P01") return;
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+export function log(line: string) {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** A database of its own on the server, created here and dropped by `drop()`. */
+export async function createBenchDatabase(poolSize: number) {
+  const name = `auditorium_b_${uuidv7().replace(/-/g, "").slice(-16)}`;
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: url.toString(), poolSize });
+  await migrateToLatest(database.db);
+  return {
+    url: url.toString(),
+    database,
+    async drop() {
+      await database.close().catch(() => {});
+      const a = new pg.Client({ connectionString: SERVER_URL });
+      await a.connect();
+      const left = await a.query(
+        "SELECT application_name, state, left(query, 80) AS q FROM pg_stat_activity WHERE datname = $1",
+        [name],
+      );
+      if (left.rows.length)
+        log(`drop: ${left.rows.length} connections left: ${JSON.stringify(left.rows.slice(0, 3))}`);
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** The ON24 account the simulator knows and the bench configurations use. */
+export const ON24_ACCOUNT = {
+  clientId: "4242",
+  accessTokenKey: "KEY-bench-4242",
+  accessTokenSecret: "SECRET-bench",
+};
+
+export async function startSimulator(knobs: Record<string, unknown> = {}) {
+  return startOn24Simulator({
+    accounts: [
+      {
+        clientId: Number(ON24_ACCOUNT.clientId),
+        accessTokenKey: ON24_ACCOUNT.accessTokenKey,
+        accessTokenSecret: ON24_ACCOUNT.accessTokenSecret,
+      },
+    ],
+    seed: 11,
+    knobs: { publicationLagMs: 0, ...knobs },
+  });
+}
+
+export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+
+/** Counts the requests the simulator refused for quota (its request report counts them with the rest). */
+export function countQuotaAnswers(sim: Simulator) {
+  const state = sim.state as unknown as { consumeQuota(clientId: number): boolean };
+  const original = state.consumeQuota.bind(state);
+  const counter = { refused: 0 };
+  state.consumeQuota = (clientId: number) => {
+    const ok = original(clientId);
+    if (!ok) counter.refused++;
+    return ok;
+  };
+  return counter;
+}
+
+export interface BenchApp {
+  app: FastifyInstance;
+  services: Services;
+  runtime: Runtime;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The app as `serve --no-worker` builds it, on a given database, logging at info into a sink
+ * (the serialisation cost stays, the terminal stays readable).
+ */
+export async function buildBenchApp(
+  database: DatabaseHandle,
+  env: Record<string, string> = {},
+): Promise<BenchApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-bench-"));
+  const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const config = loadConfig({ AUDITORIUM_DATA_DIR: dataDir, AUDITORIUM_PUBLIC_RATE_LIMIT: "100000", ...env });
+  const built = await buildApp({ config, database, logger: createLogger("info", sink) });
+  await built.app.ready();
+  return {
+    ...built,
+    dataDir,
+    async close() {
+      await built.app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An organization with an owner and an admin API token (what an integration would hold). */
+export async function createOrg(database: DatabaseHandle, services: Services) {
+  const { db } = database;
+  const id = uuidv7();
+  const ownerId = uuidv7();
+  await db.insertInto("organizations").values({ id, name: "Bench" }).execute();
+  await db
+    .insertInto("users")
+    .values({ id: ownerId, email: `owner-${ownerId}@example.com`, name: "Owner" })
+    .execute();
+  await db
+    .insertInto("memberships")
+    .values({ organization_id: id, user_id: ownerId, role: "owner" })
+    .execute();
+  const caller = { userId: ownerId, organizationId: id, role: "owner" as const, via: "token" as const };
+  const { token } = await services.tokens.create(caller, { name: "bench", role: "admin" });
+  return { id, token };
+}
+
+async function call(app: FastifyInstance, method: string, url: string, token: string, body?: unknown) {
+  const res = await app.inject({
+    method: method as "GET",
+    url,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { payload: JSON.stringify(body) }),
+  });
+  const parsed = res.body ? JSON.parse(res.body) : null;
+  return { status: res.statusCode, body: parsed, text: res.body };
+}
+
+/**
+ * Terms accepted, an ON24 configuration at `requestsPerSecond`, a published webinar event,
+ * and its webinar provisioned at the simulator by running the `webinar.sync` handler once
+ * in this process (so registrations enqueue their sync job right away).
+ */
+export async function webinarSetup(
+  bench: BenchApp,
+  database: DatabaseHandle,
+  token: string,
+  requestsPerSecond: number,
+) {
+  const { app, services } = bench;
+  const terms = await call(app, "GET", "/api/v1/webinar/terms", token);
+  await call(app, "POST", "/api/v1/webinar/terms/accept", token, { version: terms.body.version });
+  const config = await call(app, "POST", "/api/v1/webinar-configurations", token, {
+    provider: "on24",
+    name: "ON24",
+    settings: { region: "NA" },
+    requestsPerSecond,
+    credentials: ON24_ACCOUNT,
+  });
+  if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
+  const start = new Date(Date.now() + 24 * 3600_000);
+  const event = await call(app, "POST", "/api/v1/events", token, {
+    title: "Benchmark webinar",
+    startsAt: start.toISOString(),
+    endsAt: new Date(start.getTime() + 2 * 3600_000).toISOString(),
+    timeZone: "Europe/Oslo",
+    format: "webinar",
+    capacity: null,
+    webinarConfigurationId: config.body.id,
+  });
+  if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);
+  const eventId = event.body.id as string;
+  const webinar = await database.db
+    .selectFrom("webinars")
+    .select("id")
+    .where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow();
+  await services.syncWorker.handlers["webinar.sync"]({ webinarId: webinar.id });
+  const provisioned = await database.db
+    .selectFrom("webinars")
+    .select(["state", "provider_webinar_id"])
+    .where("id", "=", webinar.id)
+    .executeTakeFirstOrThrow();
+  if (provisioned.state !== "provisioned") throw new Error(`webinar not provisioned: ${provisioned.state}`);
+  return {
+    configId: config.body.id as string,
+    eventId,
+    webinarId: webinar.id,
+    providerWebinarId: Number(provisioned.provider_webinar_id),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** Runs `total` calls of `task(i)` with `concurrency` in flight; returns wall time and latencies (ms). */
+export async function runConcurrent(total: number, concurrency: number, task: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t0 = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds,
+    perSecond: total / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
