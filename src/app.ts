@@ -28,6 +28,8 @@ import { importRoutes } from "./modules/imports/imports.routes.ts";
 import { createImportService } from "./modules/imports/imports.service.ts";
 import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
+import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
+import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
@@ -83,6 +85,7 @@ export function createServices({
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
+  const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
     database,
     queue,
@@ -114,6 +117,7 @@ export function createServices({
     syncWorker,
     providers,
     privacy,
+    retention,
   };
 }
 
@@ -226,6 +230,7 @@ export async function buildApp(
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
   privacyRoutes(app, services);
+  retentionRoutes(app, services);
   publicRoutes(app, {
     ...services,
     db: database.db,

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config/env.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
+import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createRuntime } from "./runtime.ts";
@@ -120,6 +121,12 @@ async function main() {
         logger,
         db: database.db,
       });
+      await startRetentionSweepWorker({
+        queue: runtime.queue,
+        retention: services.retention,
+        logger,
+        db: database.db,
+      });
       process.stdout.write(`Auditorium worker ${process.pid} is running.\n`);
       onStop(async () => {
         await runtime.close();
@@ -137,6 +144,12 @@ async function main() {
         await startKeyRewrapWorker({
           queue: runtime.queue,
           secretRecords: runtime.secretRecords,
+          logger,
+          db: database.db,
+        });
+        await startRetentionSweepWorker({
+          queue: runtime.queue,
+          retention: services.retention,
           logger,
           db: database.db,
         });

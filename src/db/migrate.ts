@@ -4,6 +4,7 @@ import * as m0001 from "./migrations/0001_spine.ts";
 import * as m0010 from "./migrations/0010_webinars.ts";
 import * as m0020 from "./migrations/0020_audit.ts";
 import * as m0030 from "./migrations/0030_privacy.ts";
+import * as m0040 from "./migrations/0040_retention.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   "0010_webinars": m0010,
   "0020_audit": m0020,
   "0030_privacy": m0030,
+  "0040_retention": m0040,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

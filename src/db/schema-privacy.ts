@@ -11,6 +11,12 @@ export interface PrivacySettingsTable {
   block_reimport: Defaulted<boolean>;
   /** Random per-organization salt for `erasures.email_hash` (base64). */
   hash_salt: string;
+  /** Retention (migration 0040), in days; null keeps forever. Registrations of events that ended longer ago. */
+  retention_registrations_days: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Attendance (webinar attendance and check-ins) of events that ended longer ago. */
+  retention_attendance_days: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Audit entries created longer ago. */
+  retention_audit_days: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -16,6 +16,8 @@ export interface JobPayloads {
   "keys.rewrap": Record<string, never>;
   /** One provider account's part of an erasure; the address is sealed in the row, never here. */
   "person.erase": { providerErasureId: string };
+  /** The hourly retention sweep over every organization; carries nothing. */
+  "retention.sweep": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -24,6 +26,7 @@ export const JOB_NAMES: JobName[] = [
   "metrics.poll",
   "keys.rewrap",
   "person.erase",
+  "retention.sweep",
 ];
 
 type Executor = Db | Transaction<Database>;

@@ -32,6 +32,7 @@ const ADMIN_ONLY = [
   /^delete \/api\/v1\/contacts\/\{id\}$/,
   /^get \/api\/v1\/contacts\/\{id\}\/export$/,
   /^get \/api\/v1\/erasures/,
+  /^(get|put|post) \/api\/v1\/privacy\/retention/,
 ];
 
 /** Bodies for routes only this suite calls with a valid body. */

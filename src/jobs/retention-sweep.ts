@@ -1,0 +1,38 @@
+import type { Logger } from "../lib/logger.ts";
+import type { RetentionService } from "../modules/privacy/retention.service.ts";
+import type { JobQueue } from "./queue.ts";
+
+const INTERVAL_SECONDS = 3600;
+
+/**
+ * The scheduled half of retention: once an hour, every organization with a retention period
+ * set loses what has outlived it, in bounded batches (retention.service.ts). One job at a
+ * time (singleton); each run re-queues the next.
+ */
+export async function startRetentionSweepWorker(deps: {
+  queue: JobQueue;
+  retention: RetentionService;
+  logger: Logger;
+  db: Parameters<JobQueue["send"]>[0];
+}) {
+  const { queue, retention, logger, db } = deps;
+  const again = (seconds: number) =>
+    queue.send(db, "retention.sweep", {}, { startAfterSeconds: seconds, singletonKey: "retention.sweep" });
+  await queue.work("retention.sweep", { concurrency: 1 }, async () => {
+    const results = await retention.sweepAll();
+    const swept = results.filter((r) => r.registrations + r.attendance + r.checkIns + r.auditEntries > 0);
+    if (swept.length)
+      logger.info(
+        {
+          organizations: swept.length,
+          registrations: swept.reduce((n, r) => n + r.registrations, 0),
+          attendance: swept.reduce((n, r) => n + r.attendance, 0),
+          checkIns: swept.reduce((n, r) => n + r.checkIns, 0),
+          auditEntries: swept.reduce((n, r) => n + r.auditEntries, 0),
+        },
+        "retention sweep deleted expired data",
+      );
+    await again(INTERVAL_SECONDS);
+  });
+  await again(0);
+}
