@@ -229,7 +229,7 @@ export async function buildApp(
   });
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
-  privacyRoutes(app, services);
+  privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);
   publicRoutes(app, {
     ...services,

@@ -8,6 +8,7 @@ import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
+import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
 import { createRuntime } from "./runtime.ts";
 
 const USAGE = `auditorium <command>
@@ -95,10 +96,23 @@ async function main() {
     case "keys": {
       const runtime = await createRuntime({ config, database, logger });
       try {
+        const audit = createAuditService({ db: database.db });
         await runKeysCommand(
           { action: positionals[1], version: values.version, batchSize: values["batch-size"] },
           runtime,
           (line) => process.stdout.write(`${line}\n`),
+          async (action, details) => {
+            const organizations = await database.db.selectFrom("organizations").select("id").execute();
+            for (const o of organizations) {
+              await audit.record(database.db, {
+                organizationId: o.id,
+                actor: SYSTEM_ACTOR,
+                action,
+                targetType: "keys",
+                details,
+              });
+            }
+          },
         );
       } finally {
         await runtime.close();

@@ -23,6 +23,8 @@ export async function runKeysCommand(
   args: { action: string | undefined; version?: string | undefined; batchSize?: string | undefined },
   runtime: Pick<Runtime, "kek" | "secretRecords">,
   out: (line: string) => void,
+  /** Records a key operation in every organization's audit log (names and versions only). */
+  audited: (action: string, details: Record<string, string | number>) => Promise<void> = async () => {},
 ): Promise<void> {
   const { kek, secretRecords } = runtime;
   switch (args.action) {
@@ -47,6 +49,7 @@ export async function runKeysCommand(
           `${kek.provider}: rotate the key in the key vault; new versions are picked up automatically`,
         );
       const next = await kek.rotate();
+      await audited("keys.rotated", { provider: kek.provider, keyVersion: next.keyVersion });
       out(
         `new ${kek.provider} key version ${next.keyVersion} now wraps new data keys; run "auditorium keys rewrap" (or let the worker do it) to move existing secrets`,
       );
@@ -59,6 +62,7 @@ export async function runKeysCommand(
       await kek.retire(version, {
         isInUse: (ref) => secretRecords.isInUse({ kekProvider: kek.provider, ...ref }),
       });
+      await audited("keys.retired", { provider: kek.provider, keyVersion: version });
       out(`${kek.provider} key version ${version} retired`);
       return;
     }

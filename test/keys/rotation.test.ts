@@ -40,7 +40,21 @@ forEachBackend("key rotation", (ctx) => {
       usage0.map((u) => [u.keyVersion, u.records]),
       [[1, 3]],
     );
-    const v2 = await keyring.rotate();
+    const audited: [string, Record<string, string | number>][] = [];
+    await runKeysCommand(
+      { action: "rotate" },
+      ctx.runtime,
+      () => {},
+      async (action, details) => {
+        audited.push([action, details]);
+      },
+    );
+    assert.deepEqual(
+      audited,
+      [["keys.rotated", { provider: "local", keyVersion: 2 }]],
+      "key operations reach the audit log",
+    );
+    const v2 = { keyVersion: (await keyring.current()).keyVersion };
     assert.equal(v2.keyVersion, 2);
     // A new write (one credential replaced) goes under v2 at once; the others stay on v1.
     await ctx.request("PATCH", `/api/v1/webinar-configurations/${configId}`, {

@@ -229,6 +229,13 @@ forEachBackend("privacy: erasure reaches ON24, export", (ctx) => {
         .where("erasure_id", "=", erased.body.id)
         .executeTakeFirstOrThrow();
       assert.deepEqual(pending, { pending_hash: null, sealed_email: null });
+      // The organization chose to block re-import: the person cannot be registered again.
+      const again = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
+        token: org.tokens.marketer,
+        body: { contact: zelda },
+      });
+      assert.equal(again.status, 422, again.text);
+      assert.equal(again.body.error.code, "person_erased");
     } finally {
       sim.state.scriptedFaults.length = 0;
     }
@@ -269,6 +276,14 @@ forEachBackend("privacy: erasure reaches ON24, export", (ctx) => {
     assert.match(csv.text, /^record,id,field,value\r\n/);
     assert.ok(csv.text.includes(`provider,${reg.body.id}/`));
     assert.ok(csv.text.includes(zelda.email));
+    const exported = await ctx.database.db
+      .selectFrom("audit_log")
+      .select(["action", "target_id", "details"])
+      .where("organization_id", "=", org.id)
+      .where("action", "=", "contact.exported")
+      .execute();
+    assert.equal(exported.length, 2, "each export is in the audit log");
+    assert.ok(exported.every((e) => e.target_id === contactId && !JSON.stringify(e).includes(zelda.email)));
 
     const other = await ctx.createOrg("export-other");
     const foreign = await ctx.request("GET", `/api/v1/contacts/${contactId}/export`, {

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { Db } from "../../db/database.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page, paginationQuery } from "../../http/schemas.ts";
+import { type AuditService, actorOf } from "../audit/audit.service.ts";
 import { csvLines, guardCell } from "../imports/imports.csv.ts";
 import type { PersonExport, PrivacyService } from "./privacy.service.ts";
 
@@ -46,7 +48,10 @@ const exportQuery = z.strictObject({ format: z.enum(["json", "csv"]).default("js
  * `DELETE /api/v1/contacts/:id`, in contacts.routes.ts.) Admin and owner only: an export is
  * everything about a person, and erasures tell who was erased when.
  */
-export function privacyRoutes(app: FastifyInstance, deps: { privacy: PrivacyService }) {
+export function privacyRoutes(
+  app: FastifyInstance,
+  deps: { privacy: PrivacyService; audit: Pick<AuditService, "record">; db: Db },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { privacy } = deps;
   const tags = ["privacy"];
@@ -93,7 +98,17 @@ export function privacyRoutes(app: FastifyInstance, deps: { privacy: PrivacyServ
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      const data = await privacy.exportContact(callerOf(request).organizationId, request.params.id);
+      const caller = callerOf(request);
+      const data = await privacy.exportContact(caller.organizationId, request.params.id);
+      // An export is a read, so the mutation trail does not see it; it is recorded here.
+      await deps.audit.record(deps.db, {
+        organizationId: caller.organizationId,
+        actor: actorOf(caller),
+        action: "contact.exported",
+        targetId: request.params.id,
+        details: { format: request.query.format ?? "json" },
+        requestId: request.id,
+      });
       reply.header("cache-control", "no-store");
       if (request.query.format === "csv") {
         return reply

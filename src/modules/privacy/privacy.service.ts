@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
@@ -11,6 +11,7 @@ import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import { normalizeEmail } from "../access/sessions.service.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import { hashEmail, isSuppressed } from "./suppression.ts";
 
 type Trx = Transaction<Database>;
 
@@ -76,9 +77,6 @@ export function createPrivacyService(deps: {
       .returningAll()
       .executeTakeFirstOrThrow();
   }
-
-  const hashEmail = (salt: string, email: string) =>
-    createHmac("sha256", Buffer.from(salt, "base64")).update(normalizeEmail(email)).digest("hex");
 
   /** The core: every contact of the organization with this address, and all that hangs off them. */
   async function eraseIn(trx: Trx, organizationId: string, emailNormalized: string, options: EraseOptions) {
@@ -318,29 +316,7 @@ export function createPrivacyService(deps: {
      * reports before it forgets the person is not re-imported). For the metrics poll and
      * imports; not wired there yet.
      */
-    async isSuppressed(organizationId: string, email: string) {
-      const settings = await db
-        .selectFrom("privacy_settings")
-        .select("hash_salt")
-        .where("organization_id", "=", organizationId)
-        .executeTakeFirst();
-      if (!settings) return false;
-      const hash = hashEmail(settings.hash_salt, email);
-      const blocked = await db
-        .selectFrom("erasures")
-        .select("id")
-        .where("organization_id", "=", organizationId)
-        .where("email_hash", "=", hash)
-        .executeTakeFirst();
-      if (blocked) return true;
-      const pending = await db
-        .selectFrom("provider_erasures")
-        .select("id")
-        .where("organization_id", "=", organizationId)
-        .where("pending_hash", "=", hash)
-        .executeTakeFirst();
-      return pending !== undefined;
-    },
+    isSuppressed: (organizationId: string, email: string) => isSuppressed(db, organizationId, email),
 
     getErasure: loadErasure,
 

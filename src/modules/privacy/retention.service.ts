@@ -1,7 +1,8 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/database.ts";
 import { type AuditService, SYSTEM_ACTOR } from "../audit/audit.service.ts";
+import { hashEmail } from "./suppression.ts";
 
 /** Retention periods in days; null keeps the data forever (the default). */
 export interface RetentionSettings {
@@ -44,9 +45,6 @@ const notPending = (reg: string, event: string): RawBuilder<boolean> => sql<bool
     AND (rs.state IN ('pending', 'held') OR rs.lease_until > now()))
   AND NOT EXISTS (SELECT 1 FROM imports im WHERE im.event_id = ${sql.ref(event)}
     AND im.status IN ('pending', 'running')))`;
-
-const hashEmail = (salt: string, emailNormalized: string) =>
-  createHmac("sha256", Buffer.from(salt, "base64")).update(emailNormalized).digest("hex");
 
 const toSettings = (row?: {
   retention_registrations_days: number | null;

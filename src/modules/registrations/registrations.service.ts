@@ -14,6 +14,7 @@ import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, contactSearch, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
+import { isSuppressed } from "../privacy/suppression.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
 type Trx = Transaction<Database>;
@@ -157,6 +158,13 @@ export function createRegistrationService(deps: {
         throw error;
       });
     } else if (input.contact) {
+      if (await isSuppressed(trx, organizationId, input.contact.email)) {
+        throw unprocessable(
+          "person_erased",
+          "This person asked to be erased; they cannot be registered again",
+          "contact.email",
+        );
+      }
       const rule = await contacts.matchingRule(organizationId, trx);
       contact = await contacts.matchOrCreate(trx, organizationId, rule, input.contact);
     } else {

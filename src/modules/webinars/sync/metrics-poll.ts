@@ -6,6 +6,7 @@ import { uuidv7 } from "../../../lib/ids.ts";
 import type { AttendancePage, AttendanceRecord } from "../../../providers/contract.ts";
 import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
+import { isSuppressed } from "../../privacy/suppression.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 
 type Trx = Transaction<Database>;
@@ -111,7 +112,11 @@ export function createMetricsPollHandler(deps: {
     for (const record of records) {
       let registrationId =
         byProviderId.get(record.providerRegistrantId) ?? byEmail.get(normalizeEmail(record.email));
-      if (!registrationId) registrationId = await addWalkIn(trx, webinar, rule, record);
+      if (!registrationId) {
+        // Someone erased (or being erased at the provider) is not brought back by attendance data.
+        if (await isSuppressed(trx, webinar.organization_id, record.email)) continue;
+        registrationId = await addWalkIn(trx, webinar, rule, record);
+      }
       await trx
         .insertInto("registration_syncs")
         .values({
