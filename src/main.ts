@@ -1,15 +1,17 @@
 import { parseArgs } from "node:util";
-import { buildApp, createServices } from "./app.ts";
+import { buildApp, createServices, type Services } from "./app.ts";
 import { runKeysCommand } from "./cli/keys.ts";
 import { ConfigError, loadConfig } from "./config/env.ts";
+import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
+import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
-import { createRuntime } from "./runtime.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
 
 const USAGE = `auditorium <command>
 
@@ -128,19 +130,7 @@ async function main() {
       }
       const runtime = await createRuntime({ config, database, logger });
       const services = createServices({ config, database, logger, runtime });
-      await services.syncWorker.start();
-      await startKeyRewrapWorker({
-        queue: runtime.queue,
-        secretRecords: runtime.secretRecords,
-        logger,
-        db: database.db,
-      });
-      await startRetentionSweepWorker({
-        queue: runtime.queue,
-        retention: services.retention,
-        logger,
-        db: database.db,
-      });
+      await startBackgroundWork({ runtime, services, logger, db: database.db });
       process.stdout.write(`Auditorium worker ${process.pid} is running.\n`);
       onStop(async () => {
         await runtime.close();
@@ -153,21 +143,7 @@ async function main() {
       const { app, services } = await buildApp({ config, database, logger, runtime });
       const link = await services.sessions.bootstrap(config.ownerEmail);
       const withWorker = database.kind === "pglite" || !values["no-worker"];
-      if (withWorker) {
-        await services.syncWorker.start();
-        await startKeyRewrapWorker({
-          queue: runtime.queue,
-          secretRecords: runtime.secretRecords,
-          logger,
-          db: database.db,
-        });
-        await startRetentionSweepWorker({
-          queue: runtime.queue,
-          retention: services.retention,
-          logger,
-          db: database.db,
-        });
-      }
+      if (withWorker) await startBackgroundWork({ runtime, services, logger, db: database.db });
       await app.listen({ port: config.port, host: config.host });
       const where = config.databaseUrl ? "server PostgreSQL" : `embedded database in ${config.dataDir}`;
       process.stdout.write(
@@ -192,6 +168,14 @@ async function main() {
       process.stderr.write(USAGE);
       process.exitCode = 2;
   }
+}
+
+/** Everything a worker runs: provider sync and metrics, key rewrap, retention sweeps. */
+async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
+  const { runtime, services, logger, db } = deps;
+  await services.syncWorker.start();
+  await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
+  await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
 }
 
 function onStop(stop: () => Promise<void>) {
