@@ -1,9 +1,21 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pkcs11js from "pkcs11js";
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES } from "./aes-gcm.ts";
 import type { KekProvider, KekRef } from "./kek.ts";
 import { isKeyError, KeyError } from "./key-error.ts";
+import { acquireToken, releaseToken, type TokenConn } from "./pkcs11-session.ts";
+import {
+  ckr,
+  DECRYPT_FAILURES,
+  findKeys,
+  gcmMechanism,
+  generateAesKey,
+  type Handle,
+  type Pkcs11,
+  readKeyAttributes,
+  reason,
+} from "./pkcs11-util.ts";
 
 /**
  * KEK provider for any PKCS#11 HSM (tested against SoftHSM2) through `pkcs11js`. The KEKs are
@@ -35,8 +47,6 @@ import { isKeyError, KeyError } from "./key-error.ts";
  */
 
 const P = pkcs11js;
-type Pkcs11 = InstanceType<typeof pkcs11js.PKCS11>;
-type Handle = Buffer;
 
 export const PKCS11_PROVIDER = "pkcs11";
 /** Exactly one wrapped 256-bit data key. */
@@ -94,227 +104,6 @@ export interface Pkcs11Kek extends KekProvider {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process-wide registry: a module can be C_Initialize'd once per process, and login is per token.
-
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => T | Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-interface ModuleEntry {
-  p11: Pkcs11;
-  refs: number;
-  /** False when something else in the process had already initialised the module. */
-  ownsInit: boolean;
-}
-
-interface TokenConn {
-  key: string;
-  module: ModuleEntry;
-  modulePath: string;
-  slot: Handle;
-  session: Handle;
-  queue: SerialQueue;
-  pinMac: Buffer;
-  refs: number;
-  open: boolean;
-}
-
-const modules = new Map<string, ModuleEntry>();
-const tokens = new Map<string, TokenConn>();
-const PIN_MAC_KEY = randomBytes(32);
-const pinMac = (pin: Buffer) => createHmac("sha256", PIN_MAC_KEY).update(pin).digest();
-
-/** "CKR_PIN_INCORRECT" etc., or undefined for non-PKCS#11 errors. */
-function ckr(e: unknown): string | undefined {
-  const m = e instanceof Error ? /^(CKR_[A-Z0-9_]+)/.exec(e.message) : null;
-  return m?.[1];
-}
-const reason = (e: unknown): string =>
-  ckr(e) ?? (e instanceof Error ? e.message.split("\n")[0] : String(e)) ?? "unknown error";
-
-function acquireModule(modulePath: string): ModuleEntry {
-  const existing = modules.get(modulePath);
-  if (existing) {
-    existing.refs++;
-    return existing;
-  }
-  const p11 = new P.PKCS11();
-  try {
-    p11.load(modulePath);
-  } catch (cause) {
-    throw new KeyError(
-      "kek_unavailable",
-      `PKCS#11 module ${modulePath} could not be loaded: ${reason(cause)}`,
-      { cause },
-    );
-  }
-  let ownsInit = true;
-  try {
-    // OS locking: async calls run on libuv worker threads, possibly for several tokens at once.
-    p11.C_Initialize({ flags: P.CKF_OS_LOCKING_OK });
-  } catch (cause) {
-    if (ckr(cause) === "CKR_CRYPTOKI_ALREADY_INITIALIZED") ownsInit = false;
-    else {
-      throw new KeyError(
-        "kek_unavailable",
-        `PKCS#11 module ${modulePath} failed to initialise: ${reason(cause)}`,
-        { cause },
-      );
-    }
-  }
-  const entry: ModuleEntry = { p11, refs: 1, ownsInit };
-  modules.set(modulePath, entry);
-  return entry;
-}
-
-function releaseModule(modulePath: string, entry: ModuleEntry): void {
-  if (--entry.refs > 0) return;
-  modules.delete(modulePath);
-  if (!entry.ownsInit) return;
-  try {
-    entry.p11.C_Finalize();
-  } catch {
-    // Nothing useful to do: the process is letting go of the module either way.
-  }
-}
-
-const handleToBigInt = (h: Handle): bigint =>
-  h.length >= 8 ? h.readBigUInt64LE(0) : BigInt(h.readUInt32LE(0));
-
-function findSlot(p11: Pkcs11, where: string, opts: OpenPkcs11KekOptions): Handle {
-  const slots = p11.C_GetSlotList(true);
-  if (opts.slot !== undefined) {
-    const wanted = BigInt(opts.slot);
-    const found = slots.find((s) => handleToBigInt(s) === wanted);
-    if (!found) throw new KeyError("kek_unavailable", `PKCS#11 ${where}: no token in slot ${wanted}`);
-    return found;
-  }
-  const label = opts.tokenLabel ?? "";
-  const matches = slots.filter((s) => p11.C_GetTokenInfo(s).label.replace(/[ \0]+$/, "") === label);
-  if (matches.length === 0) {
-    throw new KeyError("kek_unavailable", `PKCS#11 ${where}: no token labelled "${label}"`);
-  }
-  if (matches.length > 1) {
-    throw new KeyError(
-      "kek_unavailable",
-      `PKCS#11 ${where}: ${matches.length} tokens are labelled "${label}"; name the slot instead`,
-    );
-  }
-  return matches[0] as Handle;
-}
-
-function acquireToken(opts: OpenPkcs11KekOptions, where: string, pin: Buffer): TokenConn {
-  const module = acquireModule(opts.modulePath);
-  try {
-    const slot = findSlot(module.p11, where, opts);
-    const key = `${opts.modulePath}\0${handleToBigInt(slot)}`;
-    const mac = pinMac(pin);
-    const existing = tokens.get(key);
-    if (existing?.open) {
-      // The token is already logged in for this process: C_Login would say USER_ALREADY_LOGGED_IN
-      // whatever the PIN. Compare with the PIN that did log in, so a wrong PIN still fails.
-      if (!timingSafeEqual(existing.pinMac, mac)) {
-        throw new KeyError("kek_unavailable", `PKCS#11 ${where}: login failed (CKR_PIN_INCORRECT)`);
-      }
-      existing.refs++;
-      releaseModule(opts.modulePath, module); // the connection already holds a module ref
-      return existing;
-    }
-    const p11 = module.p11;
-    let session: Handle;
-    try {
-      session = p11.C_OpenSession(slot, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION);
-    } catch (cause) {
-      throw new KeyError("kek_unavailable", `PKCS#11 ${where}: cannot open a session: ${reason(cause)}`, {
-        cause,
-      });
-    }
-    try {
-      p11.C_Login(session, P.CKU_USER, pin.toString("utf8"));
-    } catch (cause) {
-      if (ckr(cause) !== "CKR_USER_ALREADY_LOGGED_IN") {
-        try {
-          p11.C_CloseSession(session);
-        } catch {
-          // best effort
-        }
-        throw new KeyError("kek_unavailable", `PKCS#11 ${where}: login failed (${reason(cause)})`, {
-          cause,
-        });
-      }
-    }
-    try {
-      if (!p11.C_GetMechanismList(slot).includes(P.CKM_AES_GCM)) {
-        throw new KeyError("kek_unavailable", `PKCS#11 ${where}: the token does not support CKM_AES_GCM`);
-      }
-    } catch (e) {
-      closeSession(p11, session);
-      if (isKeyError(e)) throw e;
-      throw new KeyError("kek_unavailable", `PKCS#11 ${where}: cannot list mechanisms: ${reason(e)}`, {
-        cause: e,
-      });
-    }
-    const conn: TokenConn = {
-      key,
-      module,
-      modulePath: opts.modulePath,
-      slot,
-      session,
-      queue: new SerialQueue(),
-      pinMac: mac,
-      refs: 1,
-      open: true,
-    };
-    tokens.set(key, conn);
-    return conn;
-  } catch (e) {
-    releaseModule(opts.modulePath, module);
-    throw e;
-  }
-}
-
-function closeSession(p11: Pkcs11, session: Handle): void {
-  try {
-    p11.C_Logout(session);
-  } catch {
-    // not logged in / already gone
-  }
-  try {
-    p11.C_CloseSession(session);
-  } catch {
-    // already gone
-  }
-}
-
-/** Runs inside the connection's queue, so nothing else uses the session meanwhile. */
-function releaseToken(conn: TokenConn): void {
-  if (--conn.refs > 0) return;
-  conn.open = false;
-  tokens.delete(conn.key);
-  closeSession(conn.module.p11, conn.session);
-  releaseModule(conn.modulePath, conn.module);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** CKRs a module returns when GCM authentication fails or the ciphertext is malformed. */
-const DECRYPT_FAILURES = new Set([
-  "CKR_ENCRYPTED_DATA_INVALID",
-  "CKR_ENCRYPTED_DATA_LEN_RANGE",
-  "CKR_DATA_INVALID",
-  "CKR_DATA_LEN_RANGE",
-  "CKR_AEAD_DECRYPT_FAILED",
-  "CKR_SIGNATURE_INVALID",
-  "CKR_MECHANISM_PARAM_INVALID",
-  "CKR_ARGUMENTS_BAD",
-  // SoftHSM2 2.6 reports a failed GCM tag check as a general error.
-  "CKR_GENERAL_ERROR",
-]);
 
 interface Found {
   version: number;
@@ -384,52 +173,11 @@ export async function openPkcs11Kek(opts: OpenPkcs11KekOptions): Promise<Pkcs11K
     });
   };
 
-  const find = (p11: Pkcs11, session: Handle, template: pkcs11js.Template): Handle[] => {
-    p11.C_FindObjectsInit(session, [
-      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
-      { type: P.CKA_KEY_TYPE, value: P.CKK_AES },
-      ...template,
-    ]);
-    try {
-      const out: Handle[] = [];
-      for (;;) {
-        const batch = p11.C_FindObjects(session, 64);
-        out.push(...batch);
-        if (batch.length < 64) return out;
-      }
-    } finally {
-      p11.C_FindObjectsFinal(session);
-    }
-  };
-
-  const read = (p11: Pkcs11, session: Handle, handle: Handle) => {
-    const [id, label, len, extractable, sensitive, tok] = p11.C_GetAttributeValue(session, handle, [
-      { type: P.CKA_ID },
-      { type: P.CKA_LABEL },
-      { type: P.CKA_VALUE_LEN },
-      { type: P.CKA_EXTRACTABLE },
-      { type: P.CKA_SENSITIVE },
-      { type: P.CKA_TOKEN },
-    ]);
-    const ulong = (b?: Buffer) =>
-      b && b.length > 0 ? Number(b.length >= 8 ? b.readBigUInt64LE(0) : b.readUInt32LE(0)) : 0;
-    const bool = (b?: Buffer) => (b?.[0] ?? 0) !== 0;
-    return {
-      id: id?.value.toString("utf8") ?? "",
-      label: label?.value.toString("utf8") ?? "",
-      safe:
-        ulong(len?.value) === KEY_BYTES &&
-        !bool(extractable?.value) &&
-        bool(sensitive?.value) &&
-        bool(tok?.value),
-    };
-  };
-
   /** Every version of keyLabel in the token, oldest first; duplicates of a version kept. */
   const listAll = (p11: Pkcs11, session: Handle): Found[] => {
     const out: Found[] = [];
-    for (const handle of find(p11, session, [{ type: P.CKA_TOKEN, value: true }])) {
-      const a = read(p11, session, handle);
+    for (const handle of findKeys(p11, session, [{ type: P.CKA_TOKEN, value: true }])) {
+      const a = readKeyAttributes(p11, session, handle);
       const m = idRe.exec(a.id);
       if (!m) continue;
       const version = Number(m[1]);
@@ -453,11 +201,11 @@ export async function openPkcs11Kek(opts: OpenPkcs11KekOptions): Promise<Pkcs11K
     }
     const id = idOf(ref.keyVersion);
     const found: Found[] = [];
-    for (const handle of find(p11, session, [
+    for (const handle of findKeys(p11, session, [
       { type: P.CKA_TOKEN, value: true },
       { type: P.CKA_ID, value: id },
     ])) {
-      const a = read(p11, session, handle);
+      const a = readKeyAttributes(p11, session, handle);
       if (!a.safe) {
         throw new KeyError(
           "kek_unavailable",
@@ -485,38 +233,8 @@ export async function openPkcs11Kek(opts: OpenPkcs11KekOptions): Promise<Pkcs11K
     };
   };
 
-  const generate = async (p11: Pkcs11, session: Handle, version: number): Promise<void> => {
-    const id = idOf(version);
-    await p11.C_GenerateKeyAsync(session, { mechanism: P.CKM_AES_KEY_GEN }, [
-      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
-      { type: P.CKA_KEY_TYPE, value: P.CKK_AES },
-      { type: P.CKA_VALUE_LEN, value: KEY_BYTES },
-      { type: P.CKA_TOKEN, value: true },
-      { type: P.CKA_PRIVATE, value: true },
-      { type: P.CKA_SENSITIVE, value: true },
-      { type: P.CKA_EXTRACTABLE, value: false },
-      { type: P.CKA_ENCRYPT, value: true },
-      { type: P.CKA_DECRYPT, value: true },
-      { type: P.CKA_WRAP, value: false },
-      { type: P.CKA_UNWRAP, value: false },
-      { type: P.CKA_SIGN, value: false },
-      { type: P.CKA_VERIFY, value: false },
-      { type: P.CKA_DERIVE, value: false },
-      { type: P.CKA_ID, value: id },
-      { type: P.CKA_LABEL, value: id.toString("utf8") },
-    ]);
-  };
-
-  const gcm = (iv: Buffer, aad: Buffer): pkcs11js.Mechanism => {
-    const parameter: pkcs11js.GcmParams = {
-      type: P.CK_PARAMS_GCM,
-      iv,
-      ivBits: NONCE_BYTES * 8,
-      aad,
-      tagBits: TAG_BYTES * 8,
-    };
-    return { mechanism: P.CKM_AES_GCM, parameter };
-  };
+  const generate = (p11: Pkcs11, session: Handle, version: number) =>
+    generateAesKey(p11, session, idOf(version));
 
   // First open: make v1 unless told the key must already exist.
   try {
@@ -560,7 +278,7 @@ export async function openPkcs11Kek(opts: OpenPkcs11KekOptions): Promise<Pkcs11K
         }
         const iv = randomBytes(NONCE_BYTES);
         const out = Buffer.alloc(KEY_BYTES + TAG_BYTES);
-        p11.C_EncryptInit(session, gcm(iv, aad), (found[0] as Found).handle);
+        p11.C_EncryptInit(session, gcmMechanism(iv, aad), (found[0] as Found).handle);
         const sealed = await p11.C_EncryptAsync(session, dataKey, out);
         if (sealed.length !== KEY_BYTES + TAG_BYTES) {
           throw new KeyError("kek_unavailable", `${what}: unexpected AES-GCM output length ${sealed.length}`);
@@ -582,7 +300,7 @@ export async function openPkcs11Kek(opts: OpenPkcs11KekOptions): Promise<Pkcs11K
         for (const { handle } of found) {
           const out = Buffer.alloc(KEY_BYTES + TAG_BYTES);
           try {
-            p11.C_DecryptInit(session, gcm(iv, aad), handle);
+            p11.C_DecryptInit(session, gcmMechanism(iv, aad), handle);
             const plain = await p11.C_DecryptAsync(session, body, out);
             if (plain.length === KEY_BYTES) return Buffer.from(plain);
             lastCause = new Error(`unexpected plaintext length ${plain.length}`);
