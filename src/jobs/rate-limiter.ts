@@ -4,14 +4,16 @@ import type { Db } from "../db/database.ts";
 /**
  * A token bucket per provider account, kept in the database so that every worker process
  * draws from the same bucket: the aggregate request rate to one account never exceeds its
- * configured rate (plus one second of burst), however many workers run.
+ * configured rate (plus a tenth of a second of burst), however many workers run. The burst is
+ * kept small on purpose: providers count in fixed windows (ON24 answers 403 when one is
+ * spent), and a full second of saved-up tokens let up to twice the rate into one window.
  */
 export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) => Promise<void> }) {
   const { db } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function tryTake(configurationId: string, perSecond: number): Promise<number> {
-    const burst = Math.max(1, perSecond);
+    const burst = Math.max(1, perSecond / 10);
     await db
       .insertInto("provider_rate_buckets")
       .values({ configuration_id: configurationId, tokens: burst, refilled_at: new Date() })
