@@ -153,8 +153,11 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
               .execute();
             if (done) continue;
           }
-          // A webinar still being provisioned enqueues its registrations itself once it exists.
-          if (w.state === "provisioned") jobs.push({ registrationId: reg.id, webinarId: w.id });
+          // Always enqueued, even while the webinar is being provisioned: this job only runs
+          // after this transaction commits, so either it sees the webinar provisioned, or the
+          // provisioning's backfill (which runs later) sees this committed row. Skipping the job
+          // here would lose registrations that commit after the backfill's snapshot.
+          jobs.push({ registrationId: reg.id, webinarId: w.id });
         }
       }
       await queue.sendMany(trx, "registration.sync", jobs);
