@@ -4,7 +4,6 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
-import { startOn24Simulator } from "../simulators/on24/server.ts";
 import { buildApp, type Services } from "../src/app.ts";
 import { loadConfig } from "../src/config/env.ts";
 import { type DatabaseHandle, openDatabase } from "../src/db/database.ts";
@@ -82,28 +81,10 @@ export async function createBenchDatabase(poolSize: number) {
   };
 }
 
-/** The ON24 account the simulator knows and the bench configurations use. */
-export const ON24_ACCOUNT = {
-  clientId: "4242",
-  accessTokenKey: "KEY-bench-4242",
-  accessTokenSecret: "SECRET-bench",
-};
+// The simulator account and start-up are the tests' own (one definition for both).
+import { ON24_ACCOUNT, type Simulator } from "../test/webinars/fixtures.ts";
 
-export async function startSimulator(knobs: Record<string, unknown> = {}) {
-  return startOn24Simulator({
-    accounts: [
-      {
-        clientId: Number(ON24_ACCOUNT.clientId),
-        accessTokenKey: ON24_ACCOUNT.accessTokenKey,
-        accessTokenSecret: ON24_ACCOUNT.accessTokenSecret,
-      },
-    ],
-    seed: 11,
-    knobs: { publicationLagMs: 0, ...knobs },
-  });
-}
-
-export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+export { ON24_ACCOUNT, type Simulator, startSimulator } from "../test/webinars/fixtures.ts";
 
 /** Counts the requests the simulator refused for quota (its request report counts them with the rest). */
 export function countQuotaAnswers(sim: Simulator) {

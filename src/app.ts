@@ -80,8 +80,8 @@ export function createServices({
     events,
     registrationsChanged: planner.registrationsChanged,
   });
-  const checkIns = createCheckInService({ db });
-  const imports = createImportService({ db, registrations, logger });
+  const checkIns = createCheckInService({ db, events });
+  const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });

@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema.ts";
 import { conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
+import type { EventService } from "../events/events.service.ts";
 import type { CheckInDto, CreateCheckInInput } from "./checkins.schemas.ts";
 
 type Executor = Db | Transaction<Database>;
@@ -39,8 +40,10 @@ const toDto = (c: CheckInJoined): CheckInDto => ({
  * On-site check-ins. A scan locks the registration row, so two scanners reading the same
  * badge at once serialize and the second finds the first's check-in instead of adding one.
  */
-export function createCheckInService(deps: { db: Db }) {
+export function createCheckInService(deps: { db: Db; events: Pick<EventService, "get"> }) {
   const { db } = deps;
+  const eventOf = (executor: Executor, organizationId: string, eventId: string) =>
+    deps.events.get(organizationId, eventId, executor);
 
   function joined(executor: Executor, organizationId: string) {
     return executor
@@ -60,17 +63,6 @@ export function createCheckInService(deps: { db: Db }) {
         "c.last_name",
       ])
       .where("ci.organization_id", "=", organizationId);
-  }
-
-  async function eventOf(executor: Executor, organizationId: string, eventId: string) {
-    const event = await executor
-      .selectFrom("events")
-      .select(["id", "status"])
-      .where("organization_id", "=", organizationId)
-      .where("id", "=", eventId)
-      .executeTakeFirst();
-    if (!event) throw notFound("Event");
-    return event;
   }
 
   return {

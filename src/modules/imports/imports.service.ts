@@ -6,6 +6,7 @@ import { conflict, notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
+import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import { csvLines, guardCell, inspect } from "./imports.csv.ts";
 import { createImportRunner } from "./imports.runner.ts";
@@ -50,22 +51,14 @@ export function toImportDto(row: ImportRow): ImportDto {
 export function createImportService(deps: {
   db: Db;
   registrations: RegistrationService;
+  events: Pick<EventService, "get">;
   logger?: Logger | undefined;
   batchSize?: number;
 }) {
   const { db } = deps;
   const runner = createImportRunner(deps);
 
-  async function eventOf(organizationId: string, eventId: string) {
-    const event = await db
-      .selectFrom("events")
-      .select(["id", "status"])
-      .where("organization_id", "=", organizationId)
-      .where("id", "=", eventId)
-      .executeTakeFirst();
-    if (!event) throw notFound("Event");
-    return event;
-  }
+  const eventOf = (organizationId: string, eventId: string) => deps.events.get(organizationId, eventId);
 
   async function get(organizationId: string, id: string) {
     const row = await db
