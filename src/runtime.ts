@@ -56,6 +56,9 @@ export async function createRuntime(deps: {
   const gate = createCallGate(database);
   const providers = createProviderRegistry({
     on24: { baseUrls: { ...ON24_DEFAULT_BASE_URLS, ...config.on24BaseUrls } },
+    zoom: config.providerUrls.zoom,
+    goto: config.providerUrls.goto,
+    teams: config.providerUrls.teams,
   });
   return {
     kek,

@@ -42,6 +42,12 @@ export const envSchema = z.object({
   AZURE_AUTHORITY_HOST: z.string().url().optional(),
   AUDITORIUM_ON24_NA_URL: z.string().url().optional(),
   AUDITORIUM_ON24_EU_URL: z.string().url().optional(),
+  AUDITORIUM_ZOOM_API_URL: z.string().url().optional(),
+  AUDITORIUM_ZOOM_OAUTH_URL: z.string().url().optional(),
+  AUDITORIUM_GOTO_API_URL: z.string().url().optional(),
+  AUDITORIUM_GOTO_AUTH_URL: z.string().url().optional(),
+  AUDITORIUM_GRAPH_URL: z.string().url().optional(),
+  AUDITORIUM_MS_LOGIN_URL: z.string().url().optional(),
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
@@ -133,6 +139,12 @@ export interface Config {
   kek: KekConfig;
   /** Overrides ON24's regional API base URLs (a simulator, a proxy); unset means ON24 itself. */
   on24BaseUrls: { NA?: string; EU?: string };
+  /** Overrides the other providers' endpoints (simulators, proxies); unset means the vendor. */
+  providerUrls: {
+    zoom: { apiUrl?: string; oauthUrl?: string };
+    goto: { apiUrl?: string; authUrl?: string };
+    teams: { graphUrl?: string; loginUrl?: string };
+  };
   workerConcurrency: number;
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
@@ -140,6 +152,15 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** Keeps the URLs that are set, without a trailing slash. */
+function urls<K extends string>(values: Record<K, string | undefined>): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const [key, value] of Object.entries(values) as [K, string | undefined][]) {
+    if (value) out[key] = value.replace(/\/$/, "");
+  }
+  return out;
+}
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -170,6 +191,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     on24BaseUrls: {
       ...(env.AUDITORIUM_ON24_NA_URL && { NA: env.AUDITORIUM_ON24_NA_URL.replace(/\/$/, "") }),
       ...(env.AUDITORIUM_ON24_EU_URL && { EU: env.AUDITORIUM_ON24_EU_URL.replace(/\/$/, "") }),
+    },
+    providerUrls: {
+      zoom: urls({ apiUrl: env.AUDITORIUM_ZOOM_API_URL, oauthUrl: env.AUDITORIUM_ZOOM_OAUTH_URL }),
+      goto: urls({ apiUrl: env.AUDITORIUM_GOTO_API_URL, authUrl: env.AUDITORIUM_GOTO_AUTH_URL }),
+      teams: urls({ graphUrl: env.AUDITORIUM_GRAPH_URL, loginUrl: env.AUDITORIUM_MS_LOGIN_URL }),
     },
     workerConcurrency: env.AUDITORIUM_WORKER_CONCURRENCY,
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,

@@ -7,7 +7,16 @@
  * Ids are strings everywhere (GoTo keys exceed 2^53; ON24 ids are numbers in JSON).
  */
 
-export type ProviderKind = "on24";
+export type ProviderKind = "on24" | "zoom" | "goto" | "teams" | "http-contract";
+
+/** The provider kinds, in the order they are offered. */
+export const PROVIDER_KINDS = [
+  "on24",
+  "zoom",
+  "goto",
+  "teams",
+  "http-contract",
+] as const satisfies readonly ProviderKind[];
 
 /** Decrypted credentials, kept as Buffers until the adapter builds its request. */
 export type Credentials = Record<string, Buffer>;
@@ -152,12 +161,81 @@ export interface WebinarProvider {
     providerWebinarId: string,
     email: string,
   ): Promise<ProviderRegistrant | null>;
+  /**
+   * Registers several people in one call (Zoom: up to 30). Returns one registrant per person
+   * the provider accepted, matched to people by email; a person missing from the answer is
+   * registered one by one later.
+   */
   bulkRegister?(
     account: ProviderAccount,
     providerWebinarId: string,
     people: RegistrantSpec[],
   ): Promise<ProviderRegistrant[]>;
+  /** Largest batch `bulkRegister` takes. */
+  readonly bulkRegisterMax?: number;
   erasePerson?(account: ProviderAccount, email: string): Promise<void>;
-  webinarTypes?(): readonly { id: string; label: string }[];
-  verifyWebhook?(headers: Record<string, string | undefined>, rawBody: Buffer, secret: Buffer): boolean;
+  webinarTypes?(): readonly WebinarType[];
+
+  /**
+   * Verifies and reads one webhook delivery. Never throws on bad input: a delivery that
+   * fails verification is `rejected`; a handshake (Zoom `endpoint.url_validation`, Graph
+   * `validationToken`) is answered with `respond`.
+   */
+  handleWebhook?(account: ProviderAccount, request: WebhookRequest, context: WebhookContext): WebhookOutcome;
+  /** Creates a change-notification subscription for one webinar (Microsoft Graph: at most a day). */
+  subscribe?(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    notificationUrl: string,
+    clientState: string,
+  ): Promise<{ subscriptionId: string; expiresAt: Date }>;
+  renewSubscription?(account: ProviderAccount, subscriptionId: string): Promise<{ expiresAt: Date }>;
 }
+
+export interface WebinarType {
+  id: string;
+  label: string;
+}
+
+export interface WebhookRequest {
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** The body exactly as received: signatures are computed over these bytes. */
+  rawBody: Buffer;
+}
+
+export interface WebhookContext {
+  now: Date;
+  /** The clientState values of this configuration's live subscriptions (Graph). */
+  clientStates: readonly string[];
+}
+
+/** A change the provider tells us about, in provider ids. */
+export type WebhookEvent =
+  | {
+      type: "registrant.upserted";
+      providerWebinarId: string;
+      registrant: ProviderRegistrant & { firstName: string | null; lastName: string | null };
+    }
+  | {
+      type: "registrant.cancelled";
+      providerWebinarId: string;
+      providerRegistrantId: string | null;
+      email: string | null;
+    }
+  | {
+      type: "participant.joined" | "participant.left";
+      providerWebinarId: string;
+      providerRegistrantId: string | null;
+      email: string | null;
+      name: string | null;
+      at: Date;
+    }
+  /** Something about attendance changed: poll the webinar now. */
+  | { type: "attendance.changed"; providerWebinarId: string };
+
+export type WebhookOutcome =
+  | { kind: "respond"; status: number; body: string; contentType: string }
+  | { kind: "events"; events: WebhookEvent[] }
+  | { kind: "rejected"; reason: string };

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { line } from "../../http/schemas.ts";
 import type { ProviderKind } from "../../providers/contract.ts";
+import { gotoForm } from "../../providers/goto/form.ts";
+import { httpContractForm } from "../../providers/http-contract/form.ts";
+import { teamsForm } from "../../providers/teams/form.ts";
+import { zoomForm } from "../../providers/zoom/form.ts";
 
 /**
  * Per provider: its non-secret settings and its write-only credential fields. Exhaustive
@@ -18,6 +22,10 @@ export const PROVIDER_FORMS: Record<
       accessTokenSecret: line(200),
     }),
   },
+  zoom: zoomForm,
+  goto: gotoForm,
+  teams: teamsForm,
+  "http-contract": httpContractForm,
 };
 
 export const providerKind = z.enum(Object.keys(PROVIDER_FORMS) as [ProviderKind, ...ProviderKind[]]);
