@@ -7,6 +7,7 @@ import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
+import { installWebApp } from "./http/web-app.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
@@ -35,9 +36,12 @@ import { registrationRoutes } from "./modules/registrations/registrations.routes
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
+import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
+import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
+import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
@@ -194,13 +198,6 @@ export async function buildApp(
       return reply.code(503).send({ status: "unavailable", database: database.kind });
     }
   });
-  app.get("/", { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type("text/html")
-      .send(
-        '<!doctype html><meta charset="utf-8"><title>Auditorium</title><h1>Auditorium</h1><p>The API is at <a href="/docs">/docs</a>.</p>',
-      ),
-  );
 
   // Before the routes: the trail learns each route's declared audit action as it is added.
   installAuditTrail(app, services);
@@ -229,6 +226,9 @@ export async function buildApp(
   });
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
+  providerRoutes(app);
+  webhookRoutes(app, { ...services, config });
+  dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);
   publicRoutes(app, {
@@ -236,6 +236,7 @@ export async function buildApp(
     db: database.db,
     limiter: createRateLimiter(config.publicRateLimit),
   });
+  await installWebApp(app, config);
 
   return { app, services, runtime };
 }
