@@ -5,6 +5,8 @@ import * as m0010 from "./migrations/0010_webinars.ts";
 import * as m0020 from "./migrations/0020_audit.ts";
 import * as m0030 from "./migrations/0030_privacy.ts";
 import * as m0040 from "./migrations/0040_retention.ts";
+import * as m0050 from "./migrations/0050_webhooks.ts";
+import * as m0060 from "./migrations/0060_web_app.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const migrations: Record<string, Migration> = {
   "0020_audit": m0020,
   "0030_privacy": m0030,
   "0040_retention": m0040,
+  "0050_webhooks": m0050,
+  "0060_web_app": m0060,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -1,6 +1,7 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
 import type { AuditTables } from "./schema-audit.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
+import type { WebhookTables } from "./schema-webhooks.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
@@ -191,7 +192,7 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables, AuditTables, PrivacyTables {
+export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;
