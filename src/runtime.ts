@@ -55,7 +55,10 @@ export async function createRuntime(deps: {
   const queue = await createJobQueue(database, logger);
   const gate = createCallGate(database);
   const providers = createProviderRegistry({
-    on24: { baseUrls: { ...ON24_DEFAULT_BASE_URLS, ...config.on24BaseUrls } },
+    on24: {
+      baseUrls: { ...ON24_DEFAULT_BASE_URLS, ...config.on24BaseUrls },
+      timeoutMs: config.providerTimeoutMs,
+    },
     zoom: config.providerUrls.zoom,
     goto: config.providerUrls.goto,
     teams: config.providerUrls.teams,

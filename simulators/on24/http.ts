@@ -3,7 +3,7 @@
 // faulted request has no effect; after-commit faults are applied only to writes.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Form, field } from "./forms.ts";
-import { type Dialect, MSG, On24Error } from "./messages.ts";
+import { API_DIALECT, type Dialect, MSG, On24Error } from "./messages.ts";
 import type { SimState } from "./state.ts";
 import type { Account, FaultKind, Region } from "./types.ts";
 
@@ -39,22 +39,57 @@ export function sendError(reply: FastifyReply, status: number, message: string):
   reply.code(status).type("application/json").send({ message });
 }
 
-/** Renders an infrastructure fault. 502/503 look like a load balancer page, not ON24 JSON. */
-export function sendFault(req: FastifyRequest, reply: FastifyReply, kind: FaultKind): void {
-  if (kind === "drop") {
-    reply.hijack();
-    req.raw.socket.destroy();
-    return;
+/** Renders a fault. 502/503 look like a load balancer page, not ON24 JSON. */
+export async function sendFault(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kind: FaultKind,
+  hangMs = 20_000,
+): Promise<void> {
+  switch (kind) {
+    case "hang":
+      await sleep(hangMs);
+      return drop(req, reply);
+    case "drop":
+      return drop(req, reply);
+    case "500":
+      return sendError(reply, 500, "Internal Server Error");
+    case "quota403":
+      return sendError(reply, 403, API_DIALECT.quota);
+    case "429":
+      reply.header("retry-after", "1");
+      return sendError(reply, 429, "Too Many Requests");
+    case "429-bare":
+      return sendError(reply, 429, "Too Many Requests");
+    case "malformed":
+      reply.code(200).type("application/json").send('{"registrantid": 12, "email": "x@');
+      return;
+    case "truncated": {
+      // Promise a longer body than is sent, then close: the client sees a premature end.
+      reply.hijack();
+      const socket = req.raw.socket;
+      socket.write(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n" +
+          '{"registrantid": 1234, "email": "trunc',
+      );
+      socket.end();
+      return;
+    }
+    default: {
+      const title = kind === "502" ? "502 Bad Gateway" : "503 Service Temporarily Unavailable";
+      reply
+        .code(Number(kind))
+        .type("text/html")
+        .send(
+          `<html><head><title>${title}</title></head><body><center><h1>${title}</h1></center></body></html>`,
+        );
+    }
   }
-  if (kind === "500") {
-    sendError(reply, 500, "Internal Server Error");
-    return;
-  }
-  const title = kind === "502" ? "502 Bad Gateway" : "503 Service Temporarily Unavailable";
-  reply
-    .code(Number(kind))
-    .type("text/html")
-    .send(`<html><head><title>${title}</title></head><body><center><h1>${title}</h1></center></body></html>`);
+}
+
+function drop(req: FastifyRequest, reply: FastifyReply) {
+  reply.hijack();
+  req.raw.socket.destroy();
 }
 
 function header(req: FastifyRequest, name: string): string {
@@ -97,7 +132,7 @@ export function makeHandler(state: SimState, def: RouteDef, region: Region) {
     const delay = state.latency();
     if (delay > 0) await sleep(delay);
     const pre = state.pickFault(endpoint, isWrite, false);
-    if (pre) return sendFault(req, reply, pre);
+    if (pre) return sendFault(req, reply, pre, state.knobs.hangMs);
     try {
       const params = req.params as Record<string, string>;
       const account = authenticate(state, req, region, def.dialect);
@@ -119,7 +154,7 @@ export function makeHandler(state: SimState, def: RouteDef, region: Region) {
       const ctx: RouteCtx = { state, account, clientId, region, params, query, form };
       const result = def.handler(ctx);
       const post = state.pickFault(endpoint, isWrite, true);
-      if (post) return sendFault(req, reply, post);
+      if (post) return sendFault(req, reply, post, state.knobs.hangMs);
       reply
         .code(result.status ?? 200)
         .type("application/json")

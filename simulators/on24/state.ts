@@ -18,6 +18,7 @@ export const DEFAULT_KNOBS: Knobs = {
   errorRate: 0,
   faultAfterCommitRate: 0,
   faultKinds: ["500", "502", "503", "drop"],
+  hangMs: 20_000,
   quota: null,
   quotaStatus: 403,
   publicationLagMs: 0,

@@ -9,8 +9,23 @@ export interface AccountConfig {
   region?: Region;
 }
 
-/** Infrastructure faults. "drop" destroys the TCP socket without any response. */
-export type FaultKind = "500" | "502" | "503" | "drop";
+/**
+ * Faults. "drop" destroys the TCP socket without any response; "hang" holds the request for
+ * `hangMs` and then drops it (a client timeout); "quota403" is ON24's quota answer;
+ * "429"/"429-bare" a throttling proxy with and without Retry-After; "malformed" a 200 whose
+ * JSON does not parse; "truncated" a 200 whose body stops short of its Content-Length.
+ */
+export type FaultKind =
+  | "500"
+  | "502"
+  | "503"
+  | "drop"
+  | "hang"
+  | "quota403"
+  | "429"
+  | "429-bare"
+  | "malformed"
+  | "truncated";
 
 export interface QuotaConfig {
   /** Requests allowed per account per window (all endpoints together). */
@@ -26,6 +41,8 @@ export interface Knobs {
   /** Fraction (0..1) of writes that are applied and then answered with a fault. */
   faultAfterCommitRate: number;
   faultKinds: FaultKind[];
+  /** How long a "hang" fault holds the request before dropping it. */
+  hangMs: number;
   quota: QuotaConfig | null;
   /** ON24 answers quota exhaustion with 403; 429 exists only to test clients against the DataGrail claim. */
   quotaStatus: 403 | 429;

@@ -48,6 +48,7 @@ export const envSchema = z.object({
   AUDITORIUM_GOTO_AUTH_URL: z.string().url().optional(),
   AUDITORIUM_GRAPH_URL: z.string().url().optional(),
   AUDITORIUM_MS_LOGIN_URL: z.string().url().optional(),
+  AUDITORIUM_PROVIDER_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
@@ -145,6 +146,8 @@ export interface Config {
     goto: { apiUrl?: string; authUrl?: string };
     teams: { graphUrl?: string; loginUrl?: string };
   };
+  /** How long one provider request may take before it counts as a transient failure. */
+  providerTimeoutMs: number;
   workerConcurrency: number;
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
@@ -197,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       goto: urls({ apiUrl: env.AUDITORIUM_GOTO_API_URL, authUrl: env.AUDITORIUM_GOTO_AUTH_URL }),
       teams: urls({ graphUrl: env.AUDITORIUM_GRAPH_URL, loginUrl: env.AUDITORIUM_MS_LOGIN_URL }),
     },
+    providerTimeoutMs: env.AUDITORIUM_PROVIDER_TIMEOUT_SECONDS * 1000,
     workerConcurrency: env.AUDITORIUM_WORKER_CONCURRENCY,
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,

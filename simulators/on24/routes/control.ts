@@ -5,7 +5,18 @@ import { On24Error } from "../messages.ts";
 import { runWebinar } from "../run.ts";
 import type { SimState } from "../state.ts";
 
-const faultKind = z.enum(["500", "502", "503", "drop"]);
+const faultKind = z.enum([
+  "500",
+  "502",
+  "503",
+  "drop",
+  "hang",
+  "quota403",
+  "429",
+  "429-bare",
+  "malformed",
+  "truncated",
+]);
 
 export const knobsSchema = z
   .object({
@@ -14,6 +25,7 @@ export const knobsSchema = z
     errorRate: z.number().min(0).max(1),
     faultAfterCommitRate: z.number().min(0).max(1),
     faultKinds: z.array(faultKind).min(1),
+    hangMs: z.number().int().min(0).max(600_000),
     quota: z.object({ limit: z.number().int().min(0), windowMs: z.number().int().positive() }).nullable(),
     quotaStatus: z.union([z.literal(403), z.literal(429)]),
     publicationLagMs: z.number().min(0),
