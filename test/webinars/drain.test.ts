@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
-import { type Simulator, startSimulator, syncCounts, waitUntil, webinarSetup } from "./fixtures.ts";
+import {
+  createRegistrations,
+  providerReport,
+  type Simulator,
+  startSimulator,
+  syncCounts,
+  waitUntil,
+  webinarSetup,
+} from "./fixtures.ts";
 import { startWorker, stopWorker } from "./workers.ts";
 
 /**
@@ -43,39 +51,9 @@ forEachBackend(
       await Promise.all(workers.map(stopWorker));
     });
 
-    async function createRegistrations(eventId: string, count: number, prefix: string) {
-      for (let i = 0; i < count; i += 50) {
-        await Promise.all(
-          Array.from({ length: Math.min(50, count - i) }, (_, j) =>
-            ctx.services.registrations.register(org.id, eventId, {
-              contact: {
-                firstName: `W${i + j}`,
-                lastName: "Drain",
-                email: `${prefix}${i + j}@example.com`,
-                company: "Acme",
-              },
-              sessionIds: [],
-              source: "api",
-            }),
-          ),
-        );
-      }
-    }
-
-    async function providerReport(eventId: string) {
-      const w = await ctx.database.db
-        .selectFrom("webinars")
-        .select("provider_webinar_id")
-        .where("event_id", "=", eventId)
-        .executeTakeFirstOrThrow();
-      const report = sim.state.registrantReport(Number(w.provider_webinar_id))[0];
-      assert.ok(report);
-      return report;
-    }
-
     test("2,000 registrations, 3 worker processes, quota and 10 % faults: each at ON24 exactly once", async () => {
       const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 200 });
-      await createRegistrations(eventId, 2000, "drain");
+      await createRegistrations(ctx, org, eventId, 2000, "drain");
       const requestsBefore = sim.state.requestReport().total;
       const started = Date.now();
       for (let i = 0; i < 3; i++) workers.push(startWorker(workerEnv()));
@@ -89,7 +67,7 @@ forEachBackend(
         );
       });
       const seconds = (Date.now() - started) / 1000;
-      const report = await providerReport(eventId);
+      const report = await providerReport(ctx, sim, eventId);
       const duplicates = report.registrants.filter((r) => r.createCount !== 1).length;
       const attempts = await ctx.database.db
         .selectFrom("registration_syncs as s")
@@ -110,7 +88,7 @@ forEachBackend(
 
     test("kill -9 of a worker mid-drain, then a fresh one: nothing lost, nothing duplicated", async () => {
       const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 200 });
-      await createRegistrations(eventId, 600, "killed");
+      await createRegistrations(ctx, org, eventId, 600, "killed");
       const victim = workers[0] as (typeof workers)[number];
       await waitUntil(
         "a third synced",
@@ -120,7 +98,7 @@ forEachBackend(
       victim.kill("SIGKILL");
       workers.push(startWorker(workerEnv()));
       await waitUntil("all 600 synced", async () => (await syncCounts(ctx, eventId)).synced === 600, 600_000);
-      const report = await providerReport(eventId);
+      const report = await providerReport(ctx, sim, eventId);
       assert.equal(report.count, 600);
       assert.equal(report.registrants.filter((r) => r.createCount !== 1).length, 0);
     });

@@ -127,3 +127,41 @@ export async function syncCounts(ctx: TestContext, eventId: string) {
   for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
   return counts;
 }
+
+/** Creates registrations through the service (faster than HTTP), 50 at a time. */
+export async function createRegistrations(
+  ctx: TestContext,
+  org: TestOrg,
+  eventId: string,
+  count: number,
+  prefix: string,
+) {
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+        ctx.services.registrations.register(org.id, eventId, {
+          contact: {
+            firstName: `W${i + j}`,
+            lastName: "Drain",
+            email: `${prefix}${i + j}@example.com`,
+            company: "Acme",
+          },
+          sessionIds: [],
+          source: "api",
+        }),
+      ),
+    );
+  }
+}
+
+/** What the simulator holds for the event's webinar: registrants and how often each was created. */
+export async function providerReport(ctx: TestContext, sim: Simulator, eventId: string) {
+  const w = await ctx.database.db
+    .selectFrom("webinars")
+    .select("provider_webinar_id")
+    .where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow();
+  const report = sim.state.registrantReport(Number(w.provider_webinar_id))[0];
+  if (!report) throw new Error(`the simulator has no webinar ${w.provider_webinar_id}`);
+  return { ...report, duplicates: report.registrants.filter((r) => r.createCount !== 1).length };
+}
