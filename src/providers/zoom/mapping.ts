@@ -1,0 +1,125 @@
+/**
+ * Pure value mappings of the Zoom adapter: our webinar and person values to Zoom request bodies
+ * (limits from WebinarsCreateWebinarRequestBody / AddWebinarRegistrant), and participant report
+ * rows (one per join segment) to one attendance record per person.
+ */
+import { isValidTimeZone } from "../../lib/time.ts";
+import { type AttendanceRecord, ProviderError, type RegistrantSpec, type WebinarSpec } from "../contract.ts";
+import { ZOOM_WEBINAR_TYPES, type ZoomParticipant } from "./schemas.ts";
+
+const MAX_TOPIC = 200;
+const MAX_AGENDA = 2000;
+const MAX_NAME = 64;
+
+const invalid = (message: string) => new ProviderError("invalid", message);
+
+/** Cuts on code points so a surrogate pair is never split. */
+function cut(text: string, max: number): string {
+  const chars = Array.from(text.trim());
+  return chars.length <= max ? text.trim() : chars.slice(0, max).join("").trimEnd();
+}
+
+/** Zoom ids in paths: digits for webinars; anything else would be a bug or an injection. */
+export function webinarPath(id: string): string {
+  if (!/^\d{1,20}$/.test(id)) throw invalid("Zoom webinar id must be numeric");
+  return `/webinars/${id}`;
+}
+
+/** "yyyy-MM-ddTHH:mm:ssZ": Zoom's GMT form of `start_time` (no milliseconds). */
+export const zoomStartTime = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+
+export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<string, unknown> {
+  const minutes = Math.ceil((spec.endsAt.getTime() - spec.startsAt.getTime()) / 60_000);
+  if (!Number.isFinite(minutes) || minutes <= 0) throw invalid("webinar must end after it starts");
+  if (!isValidTimeZone(spec.timeZone)) throw invalid("Zoom needs a valid IANA time zone");
+  const topic = cut(spec.title, MAX_TOPIC);
+  if (topic === "") throw invalid("Zoom requires a non-empty topic");
+  const type = spec.webinarType ?? "5";
+  if (!ZOOM_WEBINAR_TYPES.some((t) => t.id === type))
+    throw invalid('Zoom webinar type must be "5", "6" or "9"');
+  const body: Record<string, unknown> = {
+    topic,
+    agenda: cut(spec.description, MAX_AGENDA),
+    start_time: zoomStartTime(spec.startsAt),
+    duration: minutes,
+    timezone: spec.timeZone,
+  };
+  if (forCreate) {
+    body.type = Number(type);
+    // Automatic approval and one registration for all occurrences: registrants get their
+    // personal join_url at once, as the sync engine expects.
+    body.settings = { approval_type: 0, registration_type: 1 };
+    // Type 9 needs a recurrence; our spec has one occurrence, so it is a daily series of one.
+    if (type === "9") body.recurrence = { type: 1, repeat_interval: 1, end_times: 1 };
+  }
+  return body;
+}
+
+export function registrantBody(person: RegistrantSpec): Record<string, string> {
+  const first = cut(person.firstName, MAX_NAME);
+  // first_name is required by Zoom; a person without one is registered under their e-mail's local part.
+  const body: Record<string, string> = {
+    email: person.email,
+    first_name: first === "" ? cut(person.email.split("@")[0] ?? "-", MAX_NAME) : first,
+  };
+  const last = cut(person.lastName, MAX_NAME);
+  if (last !== "") body.last_name = last;
+  if (person.company?.trim()) body.org = cut(person.company, 200);
+  if (person.jobTitle?.trim()) body.job_title = cut(person.jobTitle, 200);
+  return body;
+}
+
+const minDate = (a: Date | null, b: Date | null) => (a && b ? (a < b ? a : b) : (a ?? b));
+const maxDate = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
+
+/** Splits Zoom's display name into first and last for walk-ins; the registrant record is better when known. */
+function splitName(name: string | undefined): { firstName: string | null; lastName: string | null } {
+  const parts = (name ?? "").trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return { firstName: null, lastName: null };
+  return { firstName: parts[0] ?? null, lastName: parts.length > 1 ? parts.slice(1).join(" ") : null };
+}
+
+/**
+ * One record per person: rows are grouped by registrant id, else by lower-cased e-mail; rows with
+ * neither (anonymous attendees) cannot be matched to anyone and are skipped. Minutes are the
+ * summed segment seconds, rounded, with any attendance below a minute counted as one.
+ */
+export function sumParticipants(rows: ZoomParticipant[]): AttendanceRecord[] {
+  const people = new Map<string, { record: AttendanceRecord; seconds: number }>();
+  for (const row of rows) {
+    const email = row.user_email?.trim() ?? "";
+    if (email === "") continue;
+    const key = row.registrant_id ? `r:${row.registrant_id}` : `e:${email.toLowerCase()}`;
+    const join = row.join_time ? new Date(row.join_time) : null;
+    const leave = row.leave_time ? new Date(row.leave_time) : null;
+    let entry = people.get(key);
+    if (!entry) {
+      entry = {
+        seconds: 0,
+        record: {
+          providerRegistrantId: row.registrant_id ?? `email:${email.toLowerCase()}`,
+          email,
+          ...splitName(row.name),
+          company: null,
+          jobTitle: null,
+          liveMinutes: 0,
+          onDemandMinutes: 0,
+          engagementScore: null,
+          questionsAsked: 0,
+          pollsAnswered: 0,
+          resourcesDownloaded: 0,
+          firstActivityAt: null,
+          lastActivityAt: null,
+        },
+      };
+      people.set(key, entry);
+    }
+    entry.seconds += row.duration ?? 0;
+    entry.record.firstActivityAt = minDate(entry.record.firstActivityAt, join);
+    entry.record.lastActivityAt = maxDate(entry.record.lastActivityAt, leave);
+  }
+  return [...people.values()].map(({ record, seconds }) => ({
+    ...record,
+    liveMinutes: seconds > 0 ? Math.max(1, Math.round(seconds / 60)) : 0,
+  }));
+}
