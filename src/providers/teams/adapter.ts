@@ -1,9 +1,409 @@
-import type { WebinarProvider } from "../contract.ts";
-import { notYetAvailable } from "../not-yet.ts";
+/**
+ * Microsoft Teams webinars through Microsoft Graph virtual events (PROVIDERS.md §4). Traits
+ * handled here:
+ * - app-only auth: a client-credentials token per tenant/app (token.ts), the organizer named in
+ *   the configuration's settings;
+ * - webinars are created as drafts and then published; cancelling is `POST …/cancel`;
+ * - registering with application permission answers 204 with no body, so the registration is
+ *   looked up by e-mail afterwards; Graph has no personal join link, everyone gets the session's
+ *   `joinWebUrl`;
+ * - town halls have no registrations in Graph: registering for one is refused as `invalid`;
+ * - attendance is sessions → attendance reports → records, summed per person over all of them;
+ * - change notifications: two Graph subscriptions per webinar behind one id (webhook.ts).
+ */
+
+import type { ZodType } from "zod";
+import type {
+  AttendancePage,
+  CredentialCheck,
+  ProviderAccount,
+  ProviderRegistrant,
+  WebhookEvent,
+  WebinarProvider,
+} from "../contract.ts";
+import { ProviderError } from "../contract.ts";
+import { EVENT_CACHE_TTL_MS, TtlCache } from "../on24/cache.ts";
+import {
+  GRAPH_DEFAULT_URL,
+  GraphClient,
+  MS_LOGIN_DEFAULT_URL,
+  TEAMS_CREDENTIAL_FIELDS,
+  type TeamsAccount,
+  teamsAccount,
+} from "./client.ts";
+import {
+  type EventRef,
+  eventBody,
+  eventPath,
+  eventRef,
+  odataString,
+  providerWebinarIdOf,
+  sumAttendance,
+  TEAMS_WEBINAR_TYPES,
+} from "./mapping.ts";
+import {
+  attendanceRecord,
+  attendanceReport,
+  collection,
+  type GraphAttendanceRecord,
+  type GraphRegistration,
+  virtualEvent,
+  virtualEventRegistration,
+  virtualEventSession,
+} from "./schemas.ts";
+import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
+import { handleGraphWebhook } from "./webhook.ts";
 
 export type TeamsProviderOptions = { graphUrl?: string; loginUrl?: string; fetch?: typeof fetch };
 
-// Scaffold: replaced by the real adapter.
-export function createTeamsProvider(_options: TeamsProviderOptions = {}): WebinarProvider {
-  return notYetAvailable("teams", ["clientId", "clientSecret"]);
+/** The contract plus one Teams-only lookup (see webhook.ts for why it exists). */
+export interface TeamsProvider extends WebinarProvider {
+  getRegistration(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    registrationId: string,
+  ): Promise<WebhookEvent | null>;
+}
+
+/** Graph needs both for app-only registration; RegistrantSpec carries neither (documented default). */
+const REGISTRANT_TIME_ZONE = "UTC";
+const REGISTRANT_LANGUAGE = "en-us";
+/** Safety bound on pages followed in one listing (a looping nextLink must not spin forever). */
+const MAX_PAGES = 2000;
+/** Statuses under which a person holds a place; canceled and rejected people do not. */
+const HOLDING = new Set(["registered", "waitlisted", "pendingApproval"]);
+
+const isKind = (err: unknown, ...kinds: ProviderError["kind"][]): err is ProviderError =>
+  err instanceof ProviderError && kinds.includes(err.kind);
+
+export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsProvider {
+  const client = new GraphClient({
+    graphUrl: options.graphUrl ?? GRAPH_DEFAULT_URL,
+    loginUrl: options.loginUrl ?? MS_LOGIN_DEFAULT_URL,
+    timeoutMs: 15_000,
+    fetch: options.fetch ?? globalThis.fetch,
+  });
+  const joinUrls = new TtlCache<string | null>(EVENT_CACHE_TTL_MS);
+  const cacheKey = (a: TeamsAccount, ref: EventRef) => `${a.tenantId}:${ref.collection}:${ref.graphId}`;
+
+  /** Every item of a Graph collection, following `@odata.nextLink`. */
+  async function listAll<T>(
+    a: TeamsAccount,
+    op: string,
+    path: string,
+    item: ZodType<T>,
+    query?: Record<string, string>,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let next: string | undefined = path;
+    let q = query;
+    for (let page = 0; next !== undefined; page++) {
+      if (page >= MAX_PAGES)
+        throw new ProviderError("transient", `Microsoft Graph ${op} did not stop paging`);
+      const res: { value: T[]; "@odata.nextLink"?: string | undefined } = await client.call(a, {
+        op,
+        method: "GET",
+        path: next,
+        ...(q ? { query: q } : {}),
+        schema: collection(item),
+      });
+      out.push(...res.value);
+      next = res["@odata.nextLink"];
+      q = undefined; // a nextLink carries its own query
+    }
+    return out;
+  }
+
+  async function joinUrl(a: TeamsAccount, ref: EventRef): Promise<string | null> {
+    const key = cacheKey(a, ref);
+    const hit = joinUrls.get(key);
+    if (hit !== undefined) return hit;
+    const sessions = await listAll(a, "list sessions", `${eventPath(ref)}/sessions`, virtualEventSession);
+    const url = sessions.find((s) => s.joinWebUrl)?.joinWebUrl ?? null;
+    joinUrls.set(key, url);
+    return url;
+  }
+
+  async function registrationsByEmail(
+    a: TeamsAccount,
+    ref: EventRef,
+    email: string,
+  ): Promise<GraphRegistration[]> {
+    const all = await listAll(
+      a,
+      "find registration",
+      `${eventPath(ref)}/registrations`,
+      virtualEventRegistration,
+      {
+        $filter: `email eq ${odataString(email)}`,
+      },
+    );
+    // The filter is Graph's; the comparison here guards against a server that ignores it.
+    return all.filter((r) => r.email?.toLowerCase() === email.toLowerCase());
+  }
+
+  function webinarOnly(ref: EventRef): void {
+    if (ref.collection === "townhalls") {
+      throw new ProviderError(
+        "invalid",
+        "Microsoft Teams town halls have no registrations in Graph; attendees join with the town hall link",
+      );
+    }
+  }
+
+  async function publish(a: TeamsAccount, ref: EventRef): Promise<void> {
+    // The draft already exists: retrying publish here (a few transient failures) is cheaper than
+    // failing createWebinar, whose retry would create a second draft.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.call(a, { op: "publish webinar", method: "POST", path: `${eventPath(ref)}/publish` });
+        return;
+      } catch (err) {
+        if (!isKind(err, "transient", "rate_limited") || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(err.details.retryAfterMs ?? 250 * attempt, 5_000)));
+      }
+    }
+  }
+
+  const provider: TeamsProvider = {
+    kind: "teams",
+    credentialFields: TEAMS_CREDENTIAL_FIELDS,
+
+    async checkCredentials(account): Promise<CredentialCheck> {
+      try {
+        const a = teamsAccount(account);
+        // Reading the organizer's webinars proves the token, the permission and the access policy.
+        await client.call(a, {
+          op: "check credentials",
+          method: "GET",
+          path: `/solutions/virtualEvents/webinars/getByUserIdAndRole(userId=${odataString(a.organizerUserId)},role='organizer')`,
+          query: { $top: "1" },
+          schema: collection(virtualEvent),
+        });
+        return { status: "healthy", message: "Microsoft Graph accepted the app and its permissions" };
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        if (err.kind === "auth") return { status: "not_authenticated", message: err.message };
+        if (err.kind === "token_expired") return { status: "token_expired", message: err.message };
+        if (err.kind === "forbidden") return { status: "forbidden", message: err.message };
+        return { status: "unhealthy", message: err.message };
+      }
+    },
+
+    async createWebinar(account, spec) {
+      const a = teamsAccount(account);
+      const type = spec.webinarType ?? "webinar";
+      if (type !== "webinar" && type !== "townhall") {
+        throw new ProviderError("invalid", 'Teams webinarType must be "webinar" or "townhall"');
+      }
+      const collectionName = type === "townhall" ? "townhalls" : "webinars";
+      const created = await client.call(a, {
+        op: `create ${type}`,
+        method: "POST",
+        path: `/solutions/virtualEvents/${collectionName}`,
+        body: eventBody(spec),
+        schema: virtualEvent,
+      });
+      const ref: EventRef = { collection: collectionName, graphId: created.id };
+      await publish(a, ref);
+      let url: string | null = null;
+      try {
+        url = await joinUrl(a, ref);
+      } catch {
+        // The webinar exists and is published; the link is fetched again on first registration.
+      }
+      return { providerWebinarId: providerWebinarIdOf(collectionName, created.id), joinUrl: url };
+    },
+
+    async updateWebinar(account, providerWebinarId, spec) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      const { audience: _unchanged, ...body } = eventBody(spec);
+      await client.call(a, { op: "update webinar", method: "PATCH", path: eventPath(ref), body });
+    },
+
+    async deleteWebinar(account, providerWebinarId) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      joinUrls.deletePrefix(cacheKey(a, ref));
+      try {
+        await client.call(a, { op: "cancel webinar", method: "POST", path: `${eventPath(ref)}/cancel` });
+      } catch (err) {
+        if (isKind(err, "not_found")) return;
+        if (!isKind(err, "invalid", "conflict")) throw err;
+        // Graph refuses to cancel twice; if it is already canceled, we have what we wanted.
+        const current = await client.call(a, {
+          op: "get webinar",
+          method: "GET",
+          path: eventPath(ref),
+          schema: virtualEvent,
+        });
+        if (current.status !== "canceled") throw err;
+      }
+    },
+
+    async register(account, providerWebinarId, person) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      webinarOnly(ref);
+      for (const field of ["email", "firstName", "lastName"] as const) {
+        if (person[field].trim() === "")
+          throw new ProviderError("invalid", `Teams registration needs ${field}`);
+      }
+      const url = await joinUrl(a, ref);
+      // Application permission: 204 No Content and no id (api/virtualeventwebinar-post-registrations.md).
+      await client.call(a, {
+        op: "register",
+        method: "POST",
+        path: `${eventPath(ref)}/registrations`,
+        body: {
+          firstName: person.firstName.trim(),
+          lastName: person.lastName.trim(),
+          email: person.email.trim(),
+          preferredTimezone: REGISTRANT_TIME_ZONE,
+          preferredLanguage: REGISTRANT_LANGUAGE,
+        },
+      });
+      const found = (await registrationsByEmail(a, ref, person.email.trim())).find((r) =>
+        HOLDING.has(r.status ?? ""),
+      );
+      if (!found) {
+        // Accepted but not listed yet: a retry looks the person up first (never registers twice).
+        throw new ProviderError(
+          "transient",
+          "Microsoft Graph accepted the registration but does not list it yet",
+        );
+      }
+      return { providerRegistrantId: found.id, email: found.email ?? person.email, joinUrl: url };
+    },
+
+    async findRegistrantByEmail(account, providerWebinarId, email): Promise<ProviderRegistrant | null> {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      if (ref.collection === "townhalls") return null;
+      const regs = await registrationsByEmail(a, ref, email.trim());
+      const found =
+        regs.find((r) => r.status === "registered") ?? regs.find((r) => HOLDING.has(r.status ?? ""));
+      if (!found) return null;
+      return { providerRegistrantId: found.id, email: found.email ?? email, joinUrl: await joinUrl(a, ref) };
+    },
+
+    async cancelRegistration(account, providerWebinarId, registrant) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      if (ref.collection === "townhalls") return; // nothing was ever registered
+      let id = registrant.providerRegistrantId;
+      if (!id) {
+        const regs = await registrationsByEmail(a, ref, registrant.email);
+        const holding = regs.find((r) => HOLDING.has(r.status ?? ""));
+        if (!holding) return;
+        id = holding.id;
+      }
+      const path = `${eventPath(ref)}/registrations/${encodeURIComponent(id)}`;
+      try {
+        await client.call(a, { op: "cancel registration", method: "POST", path: `${path}/cancel` });
+      } catch (err) {
+        if (isKind(err, "not_found")) return;
+        if (!isKind(err, "invalid", "conflict")) throw err;
+        const current = await client.call(a, {
+          op: "get registration",
+          method: "GET",
+          path,
+          schema: virtualEventRegistration,
+        });
+        if (current.status !== "canceled") throw err;
+      }
+    },
+
+    async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
+      // One page holds everyone: a person's seconds must be summed over all reports before the
+      // engine stores them (it overwrites per page), so there is no later page to point to.
+      if (cursor !== null) return { records: [], nextCursor: null };
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      const records: GraphAttendanceRecord[] = [];
+      const sessions = await listAll(a, "list sessions", `${eventPath(ref)}/sessions`, virtualEventSession);
+      for (const s of sessions) {
+        const sessionPath = `${eventPath(ref)}/sessions/${encodeURIComponent(s.id)}`;
+        const reports = await listAll(
+          a,
+          "list attendance reports",
+          `${sessionPath}/attendanceReports`,
+          attendanceReport,
+        );
+        for (const r of reports) {
+          records.push(
+            ...(await listAll(
+              a,
+              "list attendance records",
+              `${sessionPath}/attendanceReports/${encodeURIComponent(r.id)}/attendanceRecords`,
+              attendanceRecord,
+            )),
+          );
+        }
+      }
+      return { records: sumAttendance(records), nextCursor: null };
+    },
+
+    async getRegistration(account, providerWebinarId, registrationId) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      webinarOnly(ref);
+      let reg: GraphRegistration;
+      try {
+        reg = await client.call(a, {
+          op: "get registration",
+          method: "GET",
+          path: `${eventPath(ref)}/registrations/${encodeURIComponent(registrationId)}`,
+          schema: virtualEventRegistration,
+        });
+      } catch (err) {
+        if (isKind(err, "not_found")) return null;
+        throw err;
+      }
+      if (!HOLDING.has(reg.status ?? "")) {
+        return {
+          type: "registrant.cancelled",
+          providerWebinarId,
+          providerRegistrantId: reg.id,
+          email: reg.email ?? null,
+        };
+      }
+      if (!reg.email) return null;
+      return {
+        type: "registrant.upserted",
+        providerWebinarId,
+        registrant: {
+          providerRegistrantId: reg.id,
+          email: reg.email,
+          joinUrl: await joinUrl(a, ref),
+          firstName: reg.firstName ?? null,
+          lastName: reg.lastName ?? null,
+        },
+      };
+    },
+
+    webinarTypes() {
+      return TEAMS_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label }));
+    },
+
+    handleWebhook(_account, request, context) {
+      return handleGraphWebhook(request, context);
+    },
+
+    async subscribe(account, providerWebinarId, notificationUrl, clientState) {
+      return createSubscriptions(
+        client,
+        teamsAccount(account),
+        eventRef(providerWebinarId),
+        notificationUrl,
+        clientState,
+      );
+    },
+
+    async renewSubscription(account, subscriptionId) {
+      return renewSubscriptions(client, teamsAccount(account), subscriptionId);
+    },
+  };
+  return provider;
 }

@@ -1,0 +1,146 @@
+/**
+ * Pure value mappings between our contract and Microsoft Graph virtual events: ids and paths,
+ * webinar bodies, attendance summed per person.
+ */
+import { createHash } from "node:crypto";
+import type { AttendanceRecord, WebinarSpec } from "../contract.ts";
+import { ProviderError } from "../contract.ts";
+import type { GraphAttendanceRecord } from "./schemas.ts";
+
+/** Our two webinar types; town halls live in their own Graph collection. */
+export const TEAMS_WEBINAR_TYPES = [
+  { id: "webinar", label: "Webinar (with registration)" },
+  { id: "townhall", label: "Town hall (no registration: people join with the link)" },
+] as const;
+
+/**
+ * Town hall ids get a prefix in our `providerWebinarId` so every later call knows which Graph
+ * collection to use; webinar ids are Graph's own (`{guid}@{tenantGuid}`).
+ */
+const TOWNHALL_PREFIX = "townhall:";
+
+export interface EventRef {
+  collection: "webinars" | "townhalls";
+  graphId: string;
+}
+
+export function eventRef(providerWebinarId: string): EventRef {
+  const townhall = providerWebinarId.startsWith(TOWNHALL_PREFIX);
+  const graphId = townhall ? providerWebinarId.slice(TOWNHALL_PREFIX.length) : providerWebinarId;
+  // Graph ids are GUID@GUID; anything else would be a path injection or a mix-up of providers.
+  if (!/^[0-9A-Za-z._@-]{1,200}$/.test(graphId)) {
+    throw new ProviderError("invalid", "Teams webinar id has an unexpected format");
+  }
+  return { collection: townhall ? "townhalls" : "webinars", graphId };
+}
+
+export function providerWebinarIdOf(collection: EventRef["collection"], graphId: string): string {
+  return collection === "townhalls" ? `${TOWNHALL_PREFIX}${graphId}` : graphId;
+}
+
+/** `/solutions/virtualEvents/webinars/{id}` (the `@` in Graph ids stays as is, as in Graph's docs). */
+export function eventPath(ref: EventRef): string {
+  return `/solutions/virtualEvents/${ref.collection}/${encodeURIComponent(ref.graphId).replaceAll("%40", "@")}`;
+}
+
+/** dateTimeTimeZone in UTC: Graph takes Windows zone names, and "UTC" is one, so no zone table is needed. */
+function utc(date: Date) {
+  return { dateTime: date.toISOString().replace(/Z$/, ""), timeZone: "UTC" };
+}
+
+/** The writable part of a virtualEventWebinar / virtualEventTownhall (api/virtualeventsroot-post-webinars.md). */
+export function eventBody(spec: WebinarSpec) {
+  if (spec.endsAt.getTime() <= spec.startsAt.getTime()) {
+    throw new ProviderError("invalid", "Teams webinar must end after it starts (endsAt)");
+  }
+  const title = spec.title.trim();
+  if (title === "") throw new ProviderError("invalid", "Teams webinar needs a title");
+  return {
+    displayName: title,
+    description: { contentType: "text", content: spec.description },
+    startDateTime: utc(spec.startsAt),
+    endDateTime: utc(spec.endsAt),
+    audience: "everyone",
+  };
+}
+
+/** OData string literal: single quotes doubled (OData ABNF `SQUOTE-in-string`). */
+export function odataString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Seconds → whole minutes as the rest of Auditorium counts them: rounded, but any attendance is at least 1. */
+export function toMinutes(seconds: number): number {
+  if (seconds <= 0) return 0;
+  return Math.max(1, Math.round(seconds / 60));
+}
+
+/** A stable id for a walk-in Graph gives no registration id for; no e-mail is readable from it. */
+function anonymousId(email: string): string {
+  return `walkin-${createHash("sha256").update(email.toLowerCase()).digest("hex").slice(0, 24)}`;
+}
+
+/**
+ * Sums attendance records over every report and session per person. A person has one record per
+ * report; several reports (sessions, a meeting restarted) must add up, so the sum is computed
+ * here over everything rather than page by page. Records without an e-mail (anonymous phone
+ * dial-ins) cannot be matched to anyone and are skipped; organizers and presenters are not audience.
+ */
+export function sumAttendance(records: GraphAttendanceRecord[]): AttendanceRecord[] {
+  const people = new Map<string, { rec: AttendanceRecord; seconds: number }>();
+  for (const r of records) {
+    const email = r.emailAddress?.trim();
+    if (!email) continue;
+    if (r.role && /^(organizer|presenter|coorganizer)$/i.test(r.role)) continue;
+    const key = email.toLowerCase();
+    let seconds = r.totalAttendanceInSeconds ?? 0;
+    if (r.totalAttendanceInSeconds == null) {
+      for (const i of r.attendanceIntervals ?? []) seconds += i.durationInSeconds ?? 0;
+    }
+    let entry = people.get(key);
+    if (!entry) {
+      entry = {
+        seconds: 0,
+        rec: {
+          providerRegistrantId: r.registrationId ?? anonymousId(email),
+          email,
+          firstName: null,
+          lastName: null,
+          company: null,
+          jobTitle: null,
+          liveMinutes: 0,
+          onDemandMinutes: 0,
+          engagementScore: null,
+          questionsAsked: 0,
+          pollsAnswered: 0,
+          resourcesDownloaded: 0,
+          firstActivityAt: null,
+          lastActivityAt: null,
+        },
+      };
+      people.set(key, entry);
+    }
+    if (r.registrationId && entry.rec.providerRegistrantId.startsWith("walkin-")) {
+      entry.rec.providerRegistrantId = r.registrationId;
+    }
+    entry.seconds += seconds;
+    for (const i of r.attendanceIntervals ?? []) {
+      const join = i.joinDateTime ? new Date(i.joinDateTime) : null;
+      const leave = i.leaveDateTime ? new Date(i.leaveDateTime) : null;
+      if (
+        join &&
+        !Number.isNaN(join.getTime()) &&
+        (!entry.rec.firstActivityAt || join < entry.rec.firstActivityAt)
+      )
+        entry.rec.firstActivityAt = join;
+      const last = leave && !Number.isNaN(leave.getTime()) ? leave : join;
+      if (
+        last &&
+        !Number.isNaN(last.getTime()) &&
+        (!entry.rec.lastActivityAt || last > entry.rec.lastActivityAt)
+      )
+        entry.rec.lastActivityAt = last;
+    }
+  }
+  return [...people.values()].map(({ rec, seconds }) => ({ ...rec, liveMinutes: toMinutes(seconds) }));
+}
