@@ -55,7 +55,8 @@ export function baseUrlOf(account: ProviderAccount): string {
 
 /** The contract's status semantics (docs/provider-contract.md, "Errors"). */
 export function contractErrorKind(status: number, code: string | undefined): ProviderErrorKind {
-  if (status === 401) return code === "token_expired" ? "token_expired" : "auth";
+  // An API 401 is answered only after one token renewal was tried, so the client is unusable.
+  if (status === 401) return "auth";
   if (status === 403) return "forbidden";
   if (status === 404 || status === 410) return "not_found";
   if (status === 409) return "conflict";
@@ -86,9 +87,11 @@ function httpError(
 ): ProviderError {
   const { code, message } = errorBody(res.text);
   let kind = contractErrorKind(res.status, code);
-  // RFC 6749 §5.2: a rejected client is 400/401 `invalid_client`; `unauthorized_client` may not use this grant.
+  // RFC 6749 §5.2: a rejected client is 400/401 `invalid_client`; `unauthorized_client` may not
+  // use this grant; the contract adds `expired_client` for a secret past its expiry date.
   if (tokenCall && res.status < 500 && res.status !== 429) {
-    kind = code === "unauthorized_client" ? "forbidden" : "auth";
+    kind =
+      code === "unauthorized_client" ? "forbidden" : code === "expired_client" ? "token_expired" : "auth";
   }
   const said = [code, message].filter(Boolean).join(": ");
   const retryAfterMs =
