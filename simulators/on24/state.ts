@@ -18,6 +18,7 @@ export const DEFAULT_KNOBS: Knobs = {
   errorRate: 0,
   faultAfterCommitRate: 0,
   faultKinds: ["500", "502", "503", "drop"],
+  faultAfterCommitKinds: [],
   hangMs: 20_000,
   quota: null,
   quotaStatus: 403,
@@ -171,7 +172,11 @@ export class SimState {
     }
     const rate = afterCommit ? (isWrite ? this.knobs.faultAfterCommitRate : 0) : this.knobs.errorRate;
     if (rate <= 0 || this.rng() >= rate) return null;
-    const kinds = this.knobs.faultKinds.length > 0 ? this.knobs.faultKinds : DEFAULT_KNOBS.faultKinds;
+    const chosen =
+      afterCommit && this.knobs.faultAfterCommitKinds.length > 0
+        ? this.knobs.faultAfterCommitKinds
+        : this.knobs.faultKinds;
+    const kinds = chosen.length > 0 ? chosen : DEFAULT_KNOBS.faultKinds;
     return kinds[Math.floor(this.rng() * kinds.length)] ?? "500";
   }
 

@@ -41,6 +41,8 @@ export interface Knobs {
   /** Fraction (0..1) of writes that are applied and then answered with a fault. */
   faultAfterCommitRate: number;
   faultKinds: FaultKind[];
+  /** Kinds for after-commit faults; empty means the same as `faultKinds`. */
+  faultAfterCommitKinds: FaultKind[];
   /** How long a "hang" fault holds the request before dropping it. */
   hangMs: number;
   quota: QuotaConfig | null;

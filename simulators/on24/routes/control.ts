@@ -25,6 +25,7 @@ export const knobsSchema = z
     errorRate: z.number().min(0).max(1),
     faultAfterCommitRate: z.number().min(0).max(1),
     faultKinds: z.array(faultKind).min(1),
+    faultAfterCommitKinds: z.array(faultKind),
     hangMs: z.number().int().min(0).max(600_000),
     quota: z.object({ limit: z.number().int().min(0), windowMs: z.number().int().positive() }).nullable(),
     quotaStatus: z.union([z.literal(403), z.literal(429)]),
