@@ -1,0 +1,165 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TestContext, TestOrg } from "../../helpers/harness.ts";
+import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
+import { waitUntil } from "../../webinars/fixtures.ts";
+
+const DRIVERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../drivers");
+
+/** A driver file and its started simulator, or why it could not start. */
+export type LoadedDriver =
+  | { name: string; driver: ProviderSimDriver; error?: undefined }
+  | { name: string; driver?: undefined; error: unknown };
+
+/**
+ * Every driver in test/providers/drivers (sorted), started. GUARANTEE_PROVIDERS=on24,zoom
+ * narrows a local run to some of them. One driver that fails to load or start is reported as
+ * that provider's failure; it does not stop the others.
+ */
+export async function loadDrivers(): Promise<LoadedDriver[]> {
+  const only = process.env.GUARANTEE_PROVIDERS?.split(",").map((s) => s.trim());
+  const files = readdirSync(DRIVERS_DIR)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .sort();
+  const loaded: LoadedDriver[] = [];
+  for (const file of files) {
+    const name = file.slice(0, -".ts".length);
+    if (only && !only.includes(name)) continue;
+    try {
+      const mod = (await import(pathToFileURL(path.join(DRIVERS_DIR, file)).href)) as {
+        start?: () => Promise<ProviderSimDriver>;
+      };
+      if (typeof mod.start !== "function") throw new Error(`${file} does not export start()`);
+      loaded.push({ name, driver: await mod.start() });
+    } catch (error) {
+      loaded.push({ name, error });
+    }
+  }
+  return loaded;
+}
+
+/** Merges each driver's environment; two drivers wanting different values for one name is a bug. */
+export function mergedEnv(drivers: ProviderSimDriver[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const d of drivers) {
+    for (const [k, v] of Object.entries(d.env)) {
+      if (env[k] !== undefined && env[k] !== v) throw new Error(`drivers disagree on ${k}`);
+      env[k] = v;
+    }
+  }
+  return env;
+}
+
+/**
+ * Terms accepted, a fresh configuration for the driver's provider (so a scenario that removes
+ * credentials touches no other scenario), and a webinar event that uses it.
+ */
+export async function providerSetup(
+  ctx: TestContext,
+  org: TestOrg,
+  driver: ProviderSimDriver,
+  label: string,
+) {
+  const admin = org.tokens.admin;
+  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
+  if (!terms.body.current) {
+    const accepted = await ctx.request("POST", "/api/v1/webinar/terms/accept", {
+      token: admin,
+      body: { version: terms.body.version },
+    });
+    if (accepted.status >= 300) throw new Error(`terms: ${accepted.status} ${accepted.text}`);
+  }
+  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
+    token: admin,
+    body: {
+      provider: driver.kind,
+      name: `${driver.kind} ${label}`,
+      requestsPerSecond: 200,
+      settings: driver.configuration.settings,
+      credentials: driver.configuration.credentials,
+    },
+  });
+  if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
+  const start = new Date(Date.now() + 3600_000);
+  const event = await ctx.request("POST", "/api/v1/events", {
+    token: org.tokens.marketer,
+    body: {
+      title: `Guarantees: ${label}`,
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
+      timeZone: "Europe/Oslo",
+      format: "webinar",
+      webinarConfigurationId: config.body.id,
+      ...(driver.webinarType !== null && { webinarType: driver.webinarType }),
+    },
+  });
+  if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);
+  return { configId: config.body.id as string, eventId: event.body.id as string };
+}
+
+export interface WebinarView {
+  id: string;
+  providerWebinarId: string | null;
+  state: string;
+  lastError: string | null;
+  lastMetricsAt: string | null;
+  stats: {
+    registered: number;
+    attendedLive: number;
+    watchedOnDemand: number;
+    noShow: number;
+    averageMinutes: number;
+  };
+}
+
+/** The event's webinar as the API shows it. */
+export async function webinarOf(ctx: TestContext, org: TestOrg, eventId: string): Promise<WebinarView> {
+  const res = await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: org.tokens.viewer });
+  if (res.status !== 200) throw new Error(`webinars: ${res.status} ${res.text}`);
+  return res.body.data[0];
+}
+
+export async function provisioned(ctx: TestContext, org: TestOrg, eventId: string, timeoutMs = 60_000) {
+  const w = await waitUntil(
+    "webinar provisioned",
+    async () => {
+      const v = await webinarOf(ctx, org, eventId);
+      return v?.state === "provisioned" && v.providerWebinarId ? v : null;
+    },
+    timeoutMs,
+  );
+  return { ...w, providerWebinarId: w.providerWebinarId as string };
+}
+
+export interface RegistrationView {
+  id: string;
+  status: string;
+  contact: { email: string };
+  webinar: {
+    state: string;
+    lastError: string | null;
+    liveMinutes: number | null;
+    onDemandMinutes: number | null;
+  }[];
+}
+
+/** Every registration of the event with its webinar state and attendance, as the API shows them. */
+export async function registrationsOf(ctx: TestContext, org: TestOrg, eventId: string) {
+  const res = await ctx.request("GET", `/api/v1/events/${eventId}/registrations?limit=500`, {
+    token: org.tokens.viewer,
+  });
+  if (res.status !== 200) throw new Error(`registrations: ${res.status} ${res.text}`);
+  return res.body.data as RegistrationView[];
+}
+
+/** The sync rows of an event's registrations: state, the provider's id, attempts. */
+export async function syncRows(ctx: TestContext, eventId: string) {
+  return ctx.database.db
+    .selectFrom("registration_syncs as s")
+    .innerJoin("registrations as r", "r.id", "s.registration_id")
+    .innerJoin("contacts as c", "c.id", "r.contact_id")
+    .select(["c.email", "s.state", "s.provider_registrant_id", "s.attempts"])
+    .where("r.event_id", "=", eventId)
+    .execute();
+}
