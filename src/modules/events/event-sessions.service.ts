@@ -58,6 +58,12 @@ export function createEventSessionService(deps: { db: Db; events: EventService; 
         if (input.webinarConfigurationId) {
           await hooks.validateWebinarConfiguration(trx, organizationId, input.webinarConfigurationId);
         }
+        await events.assertWebinarType(
+          trx,
+          organizationId,
+          input.webinarConfigurationId ?? null,
+          input.webinarType ?? null,
+        );
         const row = await trx
           .insertInto("event_sessions")
           .values({
@@ -96,6 +102,16 @@ export function createEventSessionService(deps: { db: Db; events: EventService; 
         assertOrdered(startsAt, endsAt, "endsAt");
         if (input.webinarConfigurationId) {
           await hooks.validateWebinarConfiguration(trx, organizationId, input.webinarConfigurationId);
+        }
+        if (input.webinarConfigurationId !== undefined || input.webinarType !== undefined) {
+          await events.assertWebinarType(
+            trx,
+            organizationId,
+            input.webinarConfigurationId === undefined
+              ? current.webinar_configuration_id
+              : input.webinarConfigurationId,
+            input.webinarType === undefined ? current.webinar_type : input.webinarType,
+          );
         }
         const row = await trx
           .updateTable("event_sessions")
