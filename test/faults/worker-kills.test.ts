@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import pg from "pg";
+import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
+import {
+  createRegistrations,
+  providerReport,
+  type Simulator,
+  startSimulator,
+  syncCounts,
+  waitUntil,
+  webinarSetup,
+} from "../webinars/fixtures.ts";
+import { startWorker, stopWorker } from "../webinars/workers.ts";
+
+/**
+ * Crashes during a drain, on server PostgreSQL with real worker processes: ten SIGKILLs of
+ * a worker, and PostgreSQL cutting every connection of the database three times. Nothing
+ * may be lost (every registration synced) and nothing duplicated (each created once at ON24).
+ */
+const sim: Simulator = await startSimulator({ errorRate: 0.05, faultAfterCommitRate: 0.02, latencyMs: 5 });
+testEnv.AUDITORIUM_ON24_NA_URL = sim.baseUrls.NA;
+testEnv.AUDITORIUM_ON24_EU_URL = sim.baseUrls.EU;
+after(() => sim.close());
+
+forEachBackend(
+  "crashes during a drain",
+  (ctx) => {
+    let org: TestOrg;
+    const workers: ReturnType<typeof startWorker>[] = [];
+    const workerEnv = () => ({
+      DATABASE_URL: ctx.database.connectionString as string,
+      AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
+      AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+      AUDITORIUM_ON24_EU_URL: sim.baseUrls.EU,
+      AUDITORIUM_QUOTA_PAUSE_SECONDS: "1",
+      AUDITORIUM_SYNC_MAX_ATTEMPTS: "30",
+      AUDITORIUM_WORKER_CONCURRENCY: "10",
+      AUDITORIUM_DB_POOL_SIZE: "4",
+    });
+    before(async () => {
+      org = await ctx.createOrg("crashes");
+    });
+    after(async () => {
+      await Promise.all(workers.map(stopWorker));
+    });
+    const alive = () => workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    const synced = async (eventId: string) => (await syncCounts(ctx, eventId)).synced ?? 0;
+
+    async function expectExactlyOnce(eventId: string, count: number, label: string, started: number) {
+      await waitUntil(`all ${count} synced`, async () => (await synced(eventId)) === count, 400_000).catch(
+        async (e) => {
+          throw new Error(
+            `${e.message}; states ${JSON.stringify(await syncCounts(ctx, eventId))}; ` +
+              `worker output: ${workers.map((w) => w.output.join("").slice(-1500)).join("\n---\n")}`,
+          );
+        },
+      );
+      const report = await providerReport(ctx, sim, eventId);
+      process.stdout.write(
+        `# ${label}: ${count} synced in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+          `duplicates ${report.duplicates}, held at ON24 ${report.count}\n`,
+      );
+      assert.equal(report.count, count);
+      assert.equal(report.duplicates, 0);
+    }
+
+    test("ten SIGKILLs of a worker during one drain: nothing lost, nothing duplicated", async () => {
+      const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 300 });
+      await createRegistrations(ctx, org, eventId, 1000, "kill");
+      const started = Date.now();
+      workers.push(startWorker(workerEnv()), startWorker(workerEnv()));
+      for (let kill = 1; kill <= 10; kill++) {
+        const before = await synced(eventId);
+        // Kill only while work is in flight: once each worker has made some progress.
+        await waitUntil(
+          `progress before kill ${kill}`,
+          async () => (await synced(eventId)) >= before + 30,
+          120_000,
+        );
+        const victim = alive()[kill % 2];
+        victim?.kill("SIGKILL");
+        workers.push(startWorker(workerEnv()));
+      }
+      await expectExactlyOnce(eventId, 1000, "ten kills", started);
+    });
+
+    test("PostgreSQL cuts every connection three times during a drain: recovery without loss", async () => {
+      const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 300 });
+      await createRegistrations(ctx, org, eventId, 600, "cut");
+      const started = Date.now();
+      if (alive().length < 2) workers.push(startWorker(workerEnv()));
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      const dbName = new URL(ctx.database.connectionString as string).pathname.slice(1);
+      let terminated = 0;
+      try {
+        for (let cut = 1; cut <= 3; cut++) {
+          const before = await synced(eventId);
+          await waitUntil(
+            `progress before cut ${cut}`,
+            async () => (await synced(eventId)) >= before + 40,
+            120_000,
+          );
+          const res = await admin.query(
+            "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [dbName],
+          );
+          terminated += res.rows[0].n;
+        }
+      } finally {
+        await admin.end();
+      }
+      process.stdout.write(`# connection cuts: ${terminated} backends terminated in 3 cuts\n`);
+      await expectExactlyOnce(eventId, 600, "connection cuts", started);
+      assert.ok(alive().length >= 2, "the worker processes survive the cuts");
+    });
+  },
+  { only: "postgres" },
+);
