@@ -54,16 +54,25 @@ function locale(body: Body): string | undefined {
 }
 
 /** The meeting times a create/update body describes, per webinar type as the operation documents it. */
-function timesOf(body: Body, type: SimWebinar["type"]): TimeRange[] {
+function localDate(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(ms);
+}
+
+/** The meeting times a create/update body describes, per webinar type as the operation documents it. */
+function timesOf(body: Body, type: SimWebinar["type"], tz: string): TimeRange[] {
   if (type === "sequence") {
     const first = range(body.recurrenceStart, "recurrenceStart");
     const pattern = body.recurrencePattern;
     if (typeof pattern !== "string" || !PATTERNS.includes(pattern))
       throw badRequest("recurrencePattern must be daily, weekly or monthly");
-    const endRaw = body.recurrenceEnd;
-    if (typeof endRaw !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(endRaw))
+    const last = body.recurrenceEnd;
+    if (typeof last !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(last))
       throw badRequest("recurrenceEnd must be a date (YYYY-MM-DD)");
-    const last = Date.parse(`${endRaw}T23:59:59.999Z`);
     const times: TimeRange[] = [];
     const start = new Date(first.startTime);
     const len = Date.parse(first.endTime) - start.getTime();
@@ -72,7 +81,8 @@ function timesOf(body: Body, type: SimWebinar["type"]): TimeRange[] {
       if (pattern === "daily") s.setUTCDate(s.getUTCDate() + i);
       else if (pattern === "weekly") s.setUTCDate(s.getUTCDate() + 7 * i);
       else s.setUTCMonth(s.getUTCMonth() + i);
-      if (s.getTime() > last) break;
+      // recurrenceEnd is a date in the webinar's time zone.
+      if (localDate(s.getTime(), tz) > last) break;
       times.push({ startTime: s.toISOString(), endTime: new Date(s.getTime() + len).toISOString() });
     }
     if (times.length === 0) throw badRequest("recurrenceEnd must not be before recurrenceStart");
@@ -171,12 +181,13 @@ function create(ctx: RouteCtx) {
   const type = webinarType(body);
   const subject = str(body, "subject", 128, true) as string;
   const description = str(body, "description", 2048, false) ?? "";
-  const times = timesOf(body, type);
+  const tz = timeZone(body);
+  const times = timesOf(body, type, tz);
   const base = {
     organizerKey: ctx.organizerKey,
     subject,
     description,
-    timeZone: timeZone(body),
+    timeZone: tz,
     type,
     locale: locale(body) ?? "en_US",
     experienceType: typeof body.experienceType === "string" ? body.experienceType : "CLASSIC",
@@ -217,8 +228,9 @@ function update(ctx: RouteCtx) {
   if (Object.keys(body).length === 0) throw badRequest("At least one parameter is required");
   if (body.subject !== undefined) w.subject = str(body, "subject", 128, true) as string;
   if (body.description !== undefined) w.description = str(body, "description", 2048, false) ?? "";
-  if (body.times !== undefined || body.recurrenceStart !== undefined) w.times = timesOf(body, w.type);
   if (body.timeZone !== undefined) w.timeZone = timeZone(body);
+  if (body.times !== undefined || body.recurrenceStart !== undefined)
+    w.times = timesOf(body, w.type, w.timeZone);
   if (body.locale !== undefined) w.locale = locale(body) ?? w.locale;
   return { status: 202 };
 }

@@ -75,12 +75,12 @@ export function runWebinar(state: GotoSimState, webinarKey: bigint, attendees: R
   return { sessionKey: session.sessionKey, seconds: secondsPerEmail(state, webinarKey) };
 }
 
-/** Attendance seconds per lower-cased email over every session of the webinar. */
+/** Attendance seconds per email (as registered) over every session of the webinar. */
 export function secondsPerEmail(state: GotoSimState, webinarKey: bigint): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of state.sessions.get(webinarKey) ?? []) {
     for (const a of s.attendees) {
-      const email = state.registrants.get(a.registrantKey)?.email.toLowerCase() ?? "";
+      const email = state.registrants.get(a.registrantKey)?.email ?? "";
       const secs = a.intervals.reduce((sum, i) => sum + Math.round((i.leaveTime - i.joinTime) / 1000), 0);
       out[email] = (out[email] ?? 0) + secs;
     }

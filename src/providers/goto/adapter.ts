@@ -1,9 +1,245 @@
-import type { WebinarProvider } from "../contract.ts";
-import { notYetAvailable } from "../not-yet.ts";
+/**
+ * GoTo Webinar (REST API v2) implementation of the provider contract. Vendor facts: PROVIDERS.md §3
+ * and /work/shared/specs/goto-webinar/. Notable GoTo traits handled here:
+ * - OAuth refresh tokens → 60-minute access tokens, cached per account (token.ts);
+ * - an invalid or expired token is a 403 (not 401), told apart from a permission 403 by its body;
+ * - keys are int64 above 2^53, kept as strings end to end (json.ts);
+ * - 10 requests per second, 429 without Retry-After (client.ts paces);
+ * - registrants get a personal joinUrl; a duplicate email is a 409 without the registrant, so it
+ *   is looked up and adopted; there is no bulk registration;
+ * - attendance is per past session: sessions → attendees, summed per person.
+ *
+ * Organizer key: the `organizerKey` setting is authoritative (GoTo's current token answer has no
+ * organizer_key). When the token answer does carry one (older answers did) it must match, else the
+ * refresh token belongs to someone else and the account needs re-authorization.
+ */
+import type {
+  AttendancePage,
+  CredentialCheck,
+  ProviderAccount,
+  ProviderRegistrant,
+  WebinarProvider,
+} from "../contract.ts";
+import { ProviderError } from "../contract.ts";
+import { GotoClient } from "./client.ts";
+import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
+import {
+  GOTO_WEBINAR_TYPES,
+  type GotoAttendee,
+  gotoAttendees,
+  gotoCreatedWebinar,
+  gotoRegistrantCreated,
+  gotoRegistrantPage,
+  gotoSessionPage,
+  gotoWebinarList,
+} from "./schemas.ts";
+import { GOTO_CREDENTIAL_FIELDS, GotoTokenManager } from "./token.ts";
 
 export type GotoProviderOptions = { apiUrl?: string; authUrl?: string; fetch?: typeof fetch };
 
-// Scaffold: replaced by the real adapter.
-export function createGotoProvider(_options: GotoProviderOptions = {}): WebinarProvider {
-  return notYetAvailable("goto", ["clientId", "clientSecret", "refreshToken"]);
+export const GOTO_DEFAULT_API_URL = "https://api.getgo.com/G2W/rest/v2";
+export const GOTO_DEFAULT_AUTH_URL = "https://authentication.logmeininc.com";
+
+/** Largest page GoTo serves (`size` / `limit` maximum 200). */
+const PAGE_SIZE = 200;
+const TIMEOUT_MS = 15_000;
+
+const isKind = (err: unknown, kind: ProviderError["kind"]) =>
+  err instanceof ProviderError && err.kind === kind;
+
+export function createGotoProvider(options: GotoProviderOptions = {}): WebinarProvider {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const tokens = new GotoTokenManager({
+    tokenUrl: `${(options.authUrl ?? GOTO_DEFAULT_AUTH_URL).replace(/\/+$/, "")}/oauth/token`,
+    timeoutMs: TIMEOUT_MS,
+    fetch: fetchImpl,
+  });
+  const client = new GotoClient({
+    apiUrl: (options.apiUrl ?? GOTO_DEFAULT_API_URL).replace(/\/+$/, ""),
+    timeoutMs: TIMEOUT_MS,
+    fetch: fetchImpl,
+    tokens,
+  });
+  const webinarPath = (key: string) => `/webinars/${requireKey(key, "webinarKey")}`;
+
+  async function findRegistrant(
+    account: ProviderAccount,
+    webinarKey: string,
+    email: string,
+  ): Promise<ProviderRegistrant | null> {
+    const wanted = email.trim().toLowerCase();
+    for (let page = 0; ; page++) {
+      const res = await client.call(account, {
+        op: "list registrants",
+        method: "GET",
+        path: `${webinarPath(webinarKey)}/registrants`,
+        query: { page: String(page), limit: String(PAGE_SIZE) },
+        schema: gotoRegistrantPage,
+      });
+      const hit = res.data.find((r) => r.email.trim().toLowerCase() === wanted);
+      if (hit)
+        return { providerRegistrantId: hit.registrantKey, email: hit.email, joinUrl: hit.joinUrl ?? null };
+      if (res.data.length === 0 || (page + 1) * res.limit >= res.total) return null;
+    }
+  }
+
+  const provider: WebinarProvider = {
+    kind: "goto",
+    credentialFields: GOTO_CREDENTIAL_FIELDS,
+
+    async checkCredentials(account): Promise<CredentialCheck> {
+      try {
+        // Cheapest authenticated read: one row of the organizer's webinars around now.
+        const now = Date.now();
+        await client.call(account, {
+          op: "check credentials",
+          method: "GET",
+          path: "/webinars",
+          query: {
+            fromTime: new Date(now - 86_400_000).toISOString(),
+            toTime: new Date(now + 86_400_000).toISOString(),
+            page: "0",
+            size: "1",
+          },
+          schema: gotoWebinarList,
+        });
+        return { status: "healthy", message: "GoTo accepted the credentials" };
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        switch (err.kind) {
+          case "auth":
+            return { status: "not_authenticated", message: err.message };
+          case "token_expired":
+            return { status: "token_expired", message: err.message };
+          case "forbidden":
+            return { status: "forbidden", message: err.message };
+          default:
+            return { status: "unhealthy", message: err.message };
+        }
+      }
+    },
+
+    async createWebinar(account, spec) {
+      const res = await client.call(account, {
+        op: "create webinar",
+        method: "POST",
+        path: "/webinars",
+        json: webinarBody(spec, true),
+        schema: gotoCreatedWebinar,
+      });
+      // GoTo has no audience URL shared by everyone: each registrant gets a personal joinUrl.
+      return { providerWebinarId: res.webinarKey, joinUrl: null };
+    },
+
+    async updateWebinar(account, providerWebinarId, spec) {
+      await client.call(account, {
+        op: "update webinar",
+        method: "PUT",
+        path: webinarPath(providerWebinarId),
+        json: webinarBody(spec, false),
+        schema: null,
+      });
+    },
+
+    async deleteWebinar(account, providerWebinarId) {
+      try {
+        await client.call(account, {
+          op: "cancel webinar",
+          method: "DELETE",
+          path: webinarPath(providerWebinarId),
+          query: { sendCancellationEmails: "false" },
+          schema: null,
+        });
+      } catch (err) {
+        if (isKind(err, "not_found")) return; // already cancelled: the outcome we wanted
+        if (isKind(err, "conflict")) {
+          // 409 "Webinar is in session": it can be cancelled once the session ends, so retry later.
+          throw new ProviderError("transient", "GoTo cannot cancel a webinar while it is in session", {
+            status: 409,
+          });
+        }
+        throw err;
+      }
+    },
+
+    async register(account, providerWebinarId, person) {
+      try {
+        const res = await client.call(account, {
+          op: "register",
+          method: "POST",
+          path: `${webinarPath(providerWebinarId)}/registrants`,
+          query: { resendConfirmation: "false" },
+          // application/json selects the registration version that takes organization and jobTitle.
+          headers: { accept: "application/json" },
+          json: registrantBody(person),
+          schema: gotoRegistrantCreated,
+        });
+        return { providerRegistrantId: res.registrantKey, email: person.email, joinUrl: res.joinUrl };
+      } catch (err) {
+        if (!isKind(err, "conflict")) throw err;
+        // 409 "The user is already registered" returns no registrant: find and adopt it.
+        const existing = await findRegistrant(account, providerWebinarId, person.email);
+        if (existing) return existing;
+        throw err;
+      }
+    },
+
+    async cancelRegistration(account, providerWebinarId, registrant) {
+      let key: string | null = /^\d{1,19}$/.test(registrant.providerRegistrantId)
+        ? registrant.providerRegistrantId
+        : null;
+      if (key === null)
+        key =
+          (await findRegistrant(account, providerWebinarId, registrant.email))?.providerRegistrantId ?? null;
+      if (key === null) return;
+      try {
+        await client.call(account, {
+          op: "delete registrant",
+          method: "DELETE",
+          path: `${webinarPath(providerWebinarId)}/registrants/${key}`,
+          schema: null,
+        });
+      } catch (err) {
+        if (isKind(err, "not_found")) return; // already gone (or the webinar is): nothing left to cancel
+        throw err;
+      }
+    },
+
+    async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
+      if (cursor !== null && !/^\d+$/.test(cursor))
+        throw invalid("GoTo attendance cursor must be a session page number");
+      const page = cursor === null ? 0 : Number(cursor);
+      const sessions = await client.call(account, {
+        op: "list sessions",
+        method: "GET",
+        path: `${webinarPath(providerWebinarId)}/sessions`,
+        query: { page: String(page), size: String(PAGE_SIZE) },
+        schema: gotoSessionPage,
+      });
+      // One page of sessions at a time; a person's seconds are summed over the sessions of the page.
+      // (The engine overwrites a person's record per page, so a person spread over more than 200
+      // sessions would keep only the last page's sum — far beyond any sequence GoTo allows in practice.)
+      const rows: GotoAttendee[] = [];
+      for (const s of sessions._embedded?.sessionInfoResources ?? []) {
+        rows.push(
+          ...(await client.call(account, {
+            op: "list session attendees",
+            method: "GET",
+            path: `${webinarPath(providerWebinarId)}/sessions/${requireKey(s.sessionKey, "sessionKey")}/attendees`,
+            schema: gotoAttendees,
+          })),
+        );
+      }
+      const more = page + 1 < sessions.page.totalPages;
+      return { records: aggregateAttendance(rows), nextCursor: more ? String(page + 1) : null };
+    },
+
+    findRegistrantByEmail: (account, providerWebinarId, email) =>
+      findRegistrant(account, providerWebinarId, email),
+
+    webinarTypes() {
+      return GOTO_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label }));
+    },
+  };
+  return provider;
 }

@@ -1,0 +1,182 @@
+/**
+ * HTTP side of the GoTo adapter: paces requests (GoTo allows 10 per second per API and sends no
+ * rate headers), adds the bearer token, retries once with a fresh token when GoTo says the token
+ * is invalid, parses answers without losing int64 keys and maps every failure to a
+ * `ProviderError`. Messages never carry credentials, e-mail addresses or URLs (paths carry keys).
+ */
+import type { z } from "zod";
+import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
+import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
+import { redact } from "../on24/client.ts";
+import { parseJsonKeepingBigInts } from "./json.ts";
+import { type GotoErrorBody, gotoErrorBody } from "./schemas.ts";
+import { accountRef, type GotoAccessToken, type GotoAccountRef, type GotoTokenManager } from "./token.ts";
+
+/** rate-limits.yml: "10 requests per second", per API. */
+export const GOTO_REQUESTS_PER_SECOND = 10;
+/**
+ * Spacing between two requests of one account: a tenth above 1/10 s, because requests sent exactly
+ * 100 ms apart can arrive closer together (network jitter) and put 11 into GoTo's one-second window.
+ */
+const PACE_MS = Math.ceil((1000 / GOTO_REQUESTS_PER_SECOND) * 1.1);
+
+export interface GotoRequest<T> {
+  /** Short label for messages, e.g. "create webinar". No personal data. */
+  op: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Path below `/organizers/{organizerKey}`, already URL-encoded. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** null for answers without a body (202, 204). */
+  schema: z.ZodType<T> | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Spaces requests of one account evenly at the documented rate, within this process. */
+class Pacer {
+  private readonly next = new Map<string, number>();
+  constructor(private readonly intervalMs: number) {}
+  async take(key: string): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.next.get(key) ?? 0);
+    this.next.set(key, at + this.intervalMs);
+    if (at > now) await sleep(at - now);
+  }
+}
+
+/** 403 with GoTo's token error ("InvalidToken", "Invalid token passed") rather than a permission 403. */
+export function isTokenRefusal(status: number, body: GotoErrorBody | undefined): boolean {
+  if (status === 401) return true;
+  if (status !== 403 || !body) return false;
+  const code = `${body.int_err_code ?? ""} ${body.errorCode ?? ""}`;
+  return (
+    /invalidtoken|invalid_token|tokenexpired|token_expired/i.test(code) ||
+    /invalid token/i.test(body.msg ?? "")
+  );
+}
+
+export function gotoErrorKind(status: number, body: GotoErrorBody | undefined): ProviderErrorKind {
+  if (isTokenRefusal(status, body)) return "auth";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status === 429) return "rate_limited";
+  if (status === 408) return "transient";
+  if (status >= 400 && status < 500) return "invalid";
+  return "transient";
+}
+
+function errorBody(text: string): GotoErrorBody | undefined {
+  try {
+    const parsed = gotoErrorBody.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface GotoClientOptions {
+  apiUrl: string;
+  timeoutMs: number;
+  fetch: typeof fetch;
+  tokens: GotoTokenManager;
+}
+
+export class GotoClient {
+  private readonly pacer = new Pacer(PACE_MS);
+  constructor(private readonly options: GotoClientOptions) {}
+
+  /** The organizer whose webinars these are: the setting, else the token answer's organizer_key. */
+  private organizerKey(ref: GotoAccountRef, token: GotoAccessToken): string {
+    if (ref.organizerKey && token.organizerKey && ref.organizerKey !== token.organizerKey) {
+      throw new ProviderError(
+        "auth",
+        "GoTo refresh token belongs to another organizer than the organizerKey setting",
+      );
+    }
+    const key = ref.organizerKey ?? token.organizerKey;
+    if (!key)
+      throw new ProviderError(
+        "invalid",
+        'GoTo setting "organizerKey" is required (the token answer has none)',
+      );
+    return key;
+  }
+
+  /** Performs one call and returns the validated body; throws `ProviderError` otherwise. */
+  async call<T>(account: ProviderAccount, req: GotoRequest<T>): Promise<T> {
+    const ref = accountRef(account);
+    let token = await this.options.tokens.get(ref, account);
+    const url = new URL(`${this.options.apiUrl}/organizers/${this.organizerKey(ref, token)}${req.path}`);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) token = await this.options.tokens.get(ref, account);
+      await this.pacer.take(ref.key);
+      const outcome = await fetchWithDeadline(url.toString(), {
+        method: req.method,
+        headers: {
+          accept: "application/json",
+          ...req.headers,
+          authorization: `Bearer ${token.accessToken}`,
+          ...(req.json !== undefined && { "content-type": "application/json" }),
+        },
+        body: req.json === undefined ? undefined : JSON.stringify(req.json),
+        timeoutMs: this.options.timeoutMs,
+        fetch: this.options.fetch,
+      });
+      if (!outcome.ok) {
+        const f = outcome.failure;
+        const what =
+          f.kind === "timeout"
+            ? `timed out after ${this.options.timeoutMs} ms`
+            : `failed before an answer (${f.code ?? "network error"})`;
+        throw new ProviderError("transient", `GoTo ${req.op} ${what}`, {
+          cause: f.kind === "network" ? { code: f.code } : { timeoutMs: this.options.timeoutMs },
+        });
+      }
+      const res = outcome.response;
+      if (res.status >= 200 && res.status <= 299) return this.parse(req, res.status, res.text);
+      const body = errorBody(res.text);
+      if (isTokenRefusal(res.status, body)) {
+        // The token expired or was revoked early: nothing was done, so one retry with a fresh token is safe.
+        this.options.tokens.invalidate(ref, token);
+        if (attempt === 1) continue;
+      }
+      const kind = gotoErrorKind(res.status, body);
+      const vendor = body?.message ?? body?.msg ?? body?.description;
+      const said = vendor ? `: ${redact(vendor, account)}` : "";
+      const retryAfterMs =
+        kind === "rate_limited" ? parseRetryAfter(res.headers.get("retry-after")) : undefined;
+      throw new ProviderError(kind, `GoTo ${req.op} failed with HTTP ${res.status}${said}`, {
+        status: res.status,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      });
+    }
+  }
+
+  private parse<T>(req: GotoRequest<T>, status: number, text: string): T {
+    if (req.schema === null) return undefined as T;
+    let json: unknown;
+    try {
+      json = parseJsonKeepingBigInts(text);
+    } catch {
+      throw new ProviderError("transient", `GoTo ${req.op} answered HTTP ${status} with malformed JSON`, {
+        status,
+      });
+    }
+    const parsed = req.schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
+        .join("; ");
+      throw new ProviderError("transient", `GoTo ${req.op} answered an unexpected shape (${issues})`, {
+        status,
+      });
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,65 @@
+// GoTo driver of the shared guarantee suite (test/helpers/provider-driver.ts). Talks only to the
+// simulator's /_sim control API. The simulator keeps GoTo's 10 requests/s limit on: answering 429
+// is part of what the engine must survive.
+import { minutesFromSeconds } from "../../../src/providers/goto/mapping.ts";
+import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
+import {
+  GOTO_ACCOUNT,
+  type SimRegistrantRow,
+  sim,
+  simRegistrants,
+  startGoto,
+} from "../../simulators/goto-harness.ts";
+
+export async function start(): Promise<ProviderSimDriver> {
+  const s = await startGoto();
+  return {
+    kind: "goto",
+    env: { AUDITORIUM_GOTO_API_URL: s.apiUrl, AUDITORIUM_GOTO_AUTH_URL: s.authUrl },
+    configuration: {
+      settings: { organizerKey: GOTO_ACCOUNT.organizerKey },
+      credentials: {
+        clientId: GOTO_ACCOUNT.clientId,
+        clientSecret: GOTO_ACCOUNT.clientSecret,
+        refreshToken: GOTO_ACCOUNT.refreshToken,
+      },
+    },
+    webinarType: "single_session",
+    async setFaultRate(rate) {
+      // Half before the write is applied, half after it (applied, then a 5xx or a reset).
+      await sim(s, "POST", "/knobs", { faultRateBeforeCommit: rate / 2, faultRateAfterCommit: rate / 2 });
+    },
+    async registrants(providerWebinarId): Promise<SimRegistrant[]> {
+      return (await simRegistrants(s, providerWebinarId)).map((r: SimRegistrantRow) => ({
+        email: r.email,
+        providerRegistrantId: r.registrantKey,
+        status: r.status,
+        createdCount: r.createdCount,
+      }));
+    },
+    async webinarExists(providerWebinarId) {
+      const res = await fetch(`${s.url}/_sim/webinars/${providerWebinarId}`);
+      if (res.status === 404) return false;
+      return ((await res.json()) as { exists: boolean }).exists;
+    },
+    async runWebinar(providerWebinarId, attendees) {
+      const run = await sim<{ seconds: Record<string, number> }>(
+        s,
+        "POST",
+        `/webinars/${providerWebinarId}/run`,
+        {
+          attendees,
+        },
+      );
+      // Everyone asked about gets an entry; someone who attended 0 minutes has no GoTo row.
+      const seconds = new Map(Object.entries(run.seconds).map(([e, v]) => [e.toLowerCase(), v]));
+      return new Map(
+        attendees.map((a) => [a.email, minutesFromSeconds(seconds.get(a.email.toLowerCase()) ?? 0)]),
+      );
+    },
+    async requestCount() {
+      return (await sim<{ total: number }>(s, "GET", "/requests")).total;
+    },
+    close: () => s.close(),
+  };
+}
