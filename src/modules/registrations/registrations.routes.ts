@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
@@ -52,10 +53,11 @@ export function registrationRoutes(
     {
       schema: {
         tags,
-        summary: "Registrations of an event in registration order; q searches email and name",
+        summary:
+          "Registrations of an event: filter by status, webinar sync state, attendance; q searches email and name; sort with keyset pages; total counts the filter",
         params: idParams,
         querystring: listRegistrationsQuery,
-        response: { 200: page(registrationResponse), ...errorResponses },
+        response: { 200: page(registrationResponse).extend({ total: z.number().int() }), ...errorResponses },
       },
       preValidation: requireRole("viewer"),
     },

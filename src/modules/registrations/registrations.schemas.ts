@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts";
 import { contactResponse, personInput } from "../contacts/contacts.schemas.ts";
+import { REGISTRATION_SORTS } from "./registrations.list.ts";
 
 export const registrationStatus = z.enum(["registered", "waitlisted", "cancelled"]);
 export const registrationSource = z.enum(["api", "public", "import", "provider"]);
@@ -28,8 +29,16 @@ export const idempotencyHeaders = z.object({
 
 export const listRegistrationsQuery = z.strictObject({
   ...paginationQuery,
+  // Longer than other cursors: it carries the sort key (an email can be 254 characters).
+  cursor: z.string().max(1_000).optional(),
   status: registrationStatus.optional(),
   q: optionalLine(200),
+  sync: z.enum(["pending", "synced", "held", "failed", "cancelled", "none"]).optional(),
+  attended: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .transform((v) => v === "true")
+    .optional(),
+  sort: z.enum(REGISTRATION_SORTS).optional(),
 });
 
 export const registrationResponse = z.object({

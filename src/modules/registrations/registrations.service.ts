@@ -10,11 +10,11 @@ import type {
 } from "../../db/schema.ts";
 import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
-import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
-import { type ContactService, contactSearch, toContactDto } from "../contacts/contacts.service.ts";
+import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
 import { isSuppressed } from "../privacy/suppression.ts";
+import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
 type Trx = Transaction<Database>;
@@ -281,48 +281,16 @@ export function createRegistrationService(deps: {
         .execute(async (t) => fillFromWaitlist(t, await events.lock(t, organizationId, eventId)));
     },
 
-    async list(
-      organizationId: string,
-      eventId: string,
-      query: {
-        limit: number;
-        cursor?: string | undefined;
-        status?: RegistrationStatus | undefined;
-        q?: string | null | undefined;
-      },
-    ) {
+    /** The registrations table: filters, sort and keyset pages (registrations.list.ts). */
+    async list(organizationId: string, eventId: string, query: ListQuery) {
       await events.get(organizationId, eventId);
-      const after = decodeCursor(query.cursor);
-      const q = query.q ?? undefined;
-      const rows = await db
-        .selectFrom("registrations as r")
-        .innerJoin("contacts as c", "c.id", "r.contact_id")
-        .selectAll("r")
-        .select([
-          "c.first_name",
-          "c.last_name",
-          "c.email",
-          "c.email_normalized",
-          "c.company",
-          "c.job_title",
-          "c.created_at as contact_created_at",
-          "c.updated_at as contact_updated_at",
-        ])
-        .where("r.organization_id", "=", organizationId)
-        .where("r.event_id", "=", eventId)
-        .$if(after !== undefined, (q) => q.where("r.id", ">", after as string))
-        .$if(query.status !== undefined, (q) => q.where("r.status", "=", query.status as RegistrationStatus))
-        .$if(q !== undefined, (qb) => qb.where(contactSearch(q as string, "c")))
-        .orderBy("r.id")
-        .limit(query.limit + 1)
-        .execute();
-      const pageRows = toPage(rows, query.limit);
+      const page = await listRegistrationRows(db, organizationId, eventId, query);
       const sessions = await sessionIdsOf(
         db,
-        pageRows.data.map((r) => r.id),
+        page.rows.map((r) => r.id),
       );
       return {
-        data: pageRows.data.map((r) =>
+        data: page.rows.map((r) =>
           toRegistrationDto(
             r,
             {
@@ -340,7 +308,8 @@ export function createRegistrationService(deps: {
             sessions.get(r.id) ?? [],
           ),
         ),
-        nextCursor: pageRows.nextCursor,
+        nextCursor: page.nextCursor,
+        total: page.total,
       };
     },
   };
