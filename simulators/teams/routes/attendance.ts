@@ -34,38 +34,41 @@ export function runSession(state: TeamsSimState, ev: SimEvent, attendees: RunAtt
   const s = ev.sessions[0];
   if (!s) throw new GraphError(400, "BadRequest", "The event has no session.");
   const start = Date.now() - 3 * 3600_000;
-  const records: SimRecord[] = attendees.map((a) => {
-    const total = Math.round(a.minutes * 60);
-    const parts = Math.max(1, Math.min(a.intervals ?? (total >= 120 ? 2 : 1), Math.max(1, total)));
-    const intervals: SimRecord["attendanceIntervals"] = [];
-    let at = start;
-    let left = total;
-    for (let i = 0; i < parts; i++) {
-      const d = i === parts - 1 ? left : Math.floor(total / parts);
-      left -= d;
-      intervals.push({
-        joinDateTime: new Date(at).toISOString(),
-        leaveDateTime: new Date(at + d * 1000).toISOString(),
-        durationInSeconds: d,
-      });
-      at += d * 1000 + 60_000; // a minute away between intervals
-    }
-    const reg = ev.registrations.find(
-      (r) => r.email.toLowerCase() === a.email.toLowerCase() && r.status === "registered",
-    );
-    return {
-      id: randomUUID(),
-      emailAddress: a.email,
-      registrationId: reg?.id ?? null,
-      role: "Attendee",
-      totalAttendanceInSeconds: total,
-      attendanceIntervals: intervals,
-      identity: {
+  // Someone who never joined has no attendance record.
+  const records: SimRecord[] = attendees
+    .filter((a) => a.minutes > 0)
+    .map((a) => {
+      const total = Math.round(a.minutes * 60);
+      const parts = Math.max(1, Math.min(a.intervals ?? (total >= 120 ? 2 : 1), Math.max(1, total)));
+      const intervals: SimRecord["attendanceIntervals"] = [];
+      let at = start;
+      let left = total;
+      for (let i = 0; i < parts; i++) {
+        const d = i === parts - 1 ? left : Math.floor(total / parts);
+        left -= d;
+        intervals.push({
+          joinDateTime: new Date(at).toISOString(),
+          leaveDateTime: new Date(at + d * 1000).toISOString(),
+          durationInSeconds: d,
+        });
+        at += d * 1000 + 60_000; // a minute away between intervals
+      }
+      const reg = ev.registrations.find(
+        (r) => r.email.toLowerCase() === a.email.toLowerCase() && r.status === "registered",
+      );
+      return {
         id: randomUUID(),
-        displayName: reg ? `${reg.firstName} ${reg.lastName}` : (a.email.split("@")[0] ?? ""),
-      },
-    };
-  });
+        emailAddress: a.email,
+        registrationId: reg?.id ?? null,
+        role: "Attendee",
+        totalAttendanceInSeconds: total,
+        attendanceIntervals: intervals,
+        identity: {
+          id: randomUUID(),
+          displayName: reg ? `${reg.firstName} ${reg.lastName}` : (a.email.split("@")[0] ?? ""),
+        },
+      };
+    });
   const r: SimReport = {
     id: randomUUID(),
     totalParticipantCount: records.length,

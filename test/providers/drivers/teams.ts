@@ -1,0 +1,60 @@
+// Microsoft Teams driver of the shared guarantee suite (test/helpers/provider-driver.ts). Talks
+// only to the Graph simulator's /_sim control API (simulators/teams/routes/control.ts).
+import { toMinutes } from "../../../src/providers/teams/mapping.ts";
+import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
+import {
+  simJson,
+  startTeamsSim,
+  TEAMS_APP,
+  TEAMS_ORGANIZER,
+  TEAMS_TENANT,
+} from "../../simulators/teams-fixtures.ts";
+
+/** Town hall ids carry a prefix in Auditorium (src/providers/teams/mapping.ts); the simulator keys by Graph id. */
+const graphId = (providerWebinarId: string) => providerWebinarId.replace(/^townhall:/, "");
+
+export async function start(): Promise<ProviderSimDriver> {
+  const sim = await startTeamsSim();
+  return {
+    kind: "teams",
+    env: { AUDITORIUM_GRAPH_URL: sim.graphUrl, AUDITORIUM_MS_LOGIN_URL: sim.loginUrl },
+    configuration: {
+      settings: { tenantId: TEAMS_TENANT, organizerUserId: TEAMS_ORGANIZER },
+      credentials: { clientId: TEAMS_APP.clientId, clientSecret: TEAMS_APP.clientSecret },
+    },
+    webinarType: "webinar",
+    async setFaultRate(rate) {
+      // Half before the write is applied, half after it (applied, then a 500 or a reset).
+      await simJson(sim, "/knobs", { faultRate: rate, faultAfterCommitShare: 0.5 });
+    },
+    async registrants(providerWebinarId): Promise<SimRegistrant[]> {
+      return simJson<SimRegistrant[]>(
+        sim,
+        `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/registrants`,
+      );
+    },
+    async webinarExists(providerWebinarId) {
+      const res = await simJson<{ exists: boolean }>(
+        sim,
+        `/webinars/${encodeURIComponent(graphId(providerWebinarId))}`,
+      );
+      return res.exists;
+    },
+    async runWebinar(providerWebinarId, attendees) {
+      const run = await simJson<{ minutes: Record<string, number> }>(
+        sim,
+        `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/run`,
+        { attendees },
+      );
+      // The simulator records seconds; minutes as Auditorium counts them (the adapter's rule).
+      const recorded = new Map(Object.entries(run.minutes).map(([e, m]) => [e.toLowerCase(), m]));
+      return new Map(
+        attendees.map((a) => [a.email, toMinutes((recorded.get(a.email.toLowerCase()) ?? 0) * 60)]),
+      );
+    },
+    async requestCount() {
+      return (await simJson<{ total: number }>(sim, "/requests")).total;
+    },
+    close: () => sim.close(),
+  };
+}
