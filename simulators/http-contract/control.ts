@@ -78,15 +78,15 @@ function runWebinar(state: ContractState, webinarId: string, body: z.infer<typeo
       } satisfies Attendee;
       attendees.push(rec);
     }
-    rec.liveSeconds = a.minutes * 60;
-    rec.onDemandSeconds = a.onDemandMinutes * 60;
+    rec.liveSeconds = Math.round(a.minutes * 60);
+    rec.onDemandSeconds = Math.round(a.onDemandMinutes * 60);
     rec.intervals = [
       ...(a.minutes > 0
         ? [
             {
               mode: "live" as const,
               joinedAt: new Date(start).toISOString(),
-              leftAt: new Date(start + a.minutes * 60_000).toISOString(),
+              leftAt: new Date(start + rec.liveSeconds * 1000).toISOString(),
             },
           ]
         : []),
@@ -95,7 +95,7 @@ function runWebinar(state: ContractState, webinarId: string, body: z.infer<typeo
             {
               mode: "on_demand" as const,
               joinedAt: new Date(end + 3600_000).toISOString(),
-              leftAt: new Date(end + 3600_000 + a.onDemandMinutes * 60_000).toISOString(),
+              leftAt: new Date(end + 3600_000 + rec.onDemandSeconds * 1000).toISOString(),
             },
           ]
         : []),
@@ -110,10 +110,13 @@ function runWebinar(state: ContractState, webinarId: string, body: z.infer<typeo
   }
   w.status = "ended";
   emit(state, "attendance.updated", webinarId, { attendees: attendees.length });
+  // Whole minutes as the contract tells consumers to count them: round(seconds / 60).
   return attendees.map((a) => ({
     email: a.email,
-    liveMinutes: a.liveSeconds / 60,
-    onDemandMinutes: a.onDemandSeconds / 60,
+    liveSeconds: a.liveSeconds,
+    onDemandSeconds: a.onDemandSeconds,
+    liveMinutes: Math.round(a.liveSeconds / 60),
+    onDemandMinutes: Math.round(a.onDemandSeconds / 60),
   }));
 }
 
