@@ -12,7 +12,6 @@
  * - change notifications: two Graph subscriptions per webinar behind one id (webhook.ts).
  */
 
-import type { ZodType } from "zod";
 import type {
   AttendancePage,
   CredentialCheck,
@@ -22,7 +21,6 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
-import { EVENT_CACHE_TTL_MS, TtlCache } from "../on24/cache.ts";
 import {
   GRAPH_DEFAULT_URL,
   GraphClient,
@@ -41,16 +39,8 @@ import {
   sumAttendance,
   TEAMS_WEBINAR_TYPES,
 } from "./mapping.ts";
-import {
-  attendanceRecord,
-  attendanceReport,
-  collection,
-  type GraphAttendanceRecord,
-  type GraphRegistration,
-  virtualEvent,
-  virtualEventRegistration,
-  virtualEventSession,
-} from "./schemas.ts";
+import { GraphReads } from "./reads.ts";
+import { collection, type GraphRegistration, virtualEvent, virtualEventRegistration } from "./schemas.ts";
 import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
 import { handleGraphWebhook } from "./webhook.ts";
 
@@ -68,8 +58,6 @@ export interface TeamsProvider extends WebinarProvider {
 /** Graph needs both for app-only registration; RegistrantSpec carries neither (documented default). */
 const REGISTRANT_TIME_ZONE = "UTC";
 const REGISTRANT_LANGUAGE = "en-us";
-/** Safety bound on pages followed in one listing (a looping nextLink must not spin forever). */
-const MAX_PAGES = 2000;
 /** Statuses under which a person holds a place; canceled and rejected people do not. */
 const HOLDING = new Set(["registered", "waitlisted", "pendingApproval"]);
 
@@ -83,64 +71,10 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
     timeoutMs: 15_000,
     fetch: options.fetch ?? globalThis.fetch,
   });
-  const joinUrls = new TtlCache<string | null>(EVENT_CACHE_TTL_MS);
-  const cacheKey = (a: TeamsAccount, ref: EventRef) => `${a.tenantId}:${ref.collection}:${ref.graphId}`;
-
-  /** Every item of a Graph collection, following `@odata.nextLink`. */
-  async function listAll<T>(
-    a: TeamsAccount,
-    op: string,
-    path: string,
-    item: ZodType<T>,
-    query?: Record<string, string>,
-  ): Promise<T[]> {
-    const out: T[] = [];
-    let next: string | undefined = path;
-    let q = query;
-    for (let page = 0; next !== undefined; page++) {
-      if (page >= MAX_PAGES)
-        throw new ProviderError("transient", `Microsoft Graph ${op} did not stop paging`);
-      const res: { value: T[]; "@odata.nextLink"?: string | undefined } = await client.call(a, {
-        op,
-        method: "GET",
-        path: next,
-        ...(q ? { query: q } : {}),
-        schema: collection(item),
-      });
-      out.push(...res.value);
-      next = res["@odata.nextLink"];
-      q = undefined; // a nextLink carries its own query
-    }
-    return out;
-  }
-
-  async function joinUrl(a: TeamsAccount, ref: EventRef): Promise<string | null> {
-    const key = cacheKey(a, ref);
-    const hit = joinUrls.get(key);
-    if (hit !== undefined) return hit;
-    const sessions = await listAll(a, "list sessions", `${eventPath(ref)}/sessions`, virtualEventSession);
-    const url = sessions.find((s) => s.joinWebUrl)?.joinWebUrl ?? null;
-    joinUrls.set(key, url);
-    return url;
-  }
-
-  async function registrationsByEmail(
-    a: TeamsAccount,
-    ref: EventRef,
-    email: string,
-  ): Promise<GraphRegistration[]> {
-    const all = await listAll(
-      a,
-      "find registration",
-      `${eventPath(ref)}/registrations`,
-      virtualEventRegistration,
-      {
-        $filter: `email eq ${odataString(email)}`,
-      },
-    );
-    // The filter is Graph's; the comparison here guards against a server that ignores it.
-    return all.filter((r) => r.email?.toLowerCase() === email.toLowerCase());
-  }
+  const reads = new GraphReads(client);
+  const joinUrl = (a: TeamsAccount, ref: EventRef) => reads.joinUrl(a, ref);
+  const registrationsByEmail = (a: TeamsAccount, ref: EventRef, email: string) =>
+    reads.registrationsByEmail(a, ref, email);
 
   function webinarOnly(ref: EventRef): void {
     if (ref.collection === "townhalls") {
@@ -225,7 +159,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
     async deleteWebinar(account, providerWebinarId) {
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);
-      joinUrls.deletePrefix(cacheKey(a, ref));
+      reads.forget(a, ref);
       try {
         await client.call(a, { op: "cancel webinar", method: "POST", path: `${eventPath(ref)}/cancel` });
       } catch (err) {
@@ -321,27 +255,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       if (cursor !== null) return { records: [], nextCursor: null };
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);
-      const records: GraphAttendanceRecord[] = [];
-      const sessions = await listAll(a, "list sessions", `${eventPath(ref)}/sessions`, virtualEventSession);
-      for (const s of sessions) {
-        const sessionPath = `${eventPath(ref)}/sessions/${encodeURIComponent(s.id)}`;
-        const reports = await listAll(
-          a,
-          "list attendance reports",
-          `${sessionPath}/attendanceReports`,
-          attendanceReport,
-        );
-        for (const r of reports) {
-          records.push(
-            ...(await listAll(
-              a,
-              "list attendance records",
-              `${sessionPath}/attendanceReports/${encodeURIComponent(r.id)}/attendanceRecords`,
-              attendanceRecord,
-            )),
-          );
-        }
-      }
+      const records = await reads.attendanceRecords(a, ref);
       return { records: sumAttendance(records), nextCursor: null };
     },
 
