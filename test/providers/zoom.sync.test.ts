@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { startZoomSim, ZOOM_TEST_ACCOUNT } from "../simulators/zoom-harness.ts";
+import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
+
+/**
+ * Zoom through the real service: API, sync engine (pg-boss), credential store, adapter and the
+ * simulator over HTTP. The simulator runs with `duplicateRegistrants` on, so a second create
+ * by the engine would show (Zoom itself would hide it by answering the existing registrant).
+ */
+const sim = await startZoomSim({ duplicateRegistrants: true });
+testEnv.AUDITORIUM_ZOOM_API_URL = sim.apiUrl;
+testEnv.AUDITORIUM_ZOOM_OAUTH_URL = sim.oauthUrl;
+testEnv.AUDITORIUM_SYNC_MAX_ATTEMPTS = "5";
+after(() => sim.close());
+
+type SimRegistrant = {
+  email: string;
+  providerRegistrantId: string;
+  status: string;
+  createdCount: number;
+  joinUrl: string;
+};
+const simRegistrants = async (webinarId: string) =>
+  (await (await fetch(`${sim.url}/_sim/webinars/${webinarId}/registrants`)).json()) as SimRegistrant[];
+
+async function zoomSetup(ctx: TestContext, org: TestOrg) {
+  const admin = org.tokens.admin;
+  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
+  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
+    token: admin,
+    body: { version: terms.body.version },
+  });
+  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
+    token: admin,
+    body: {
+      provider: "zoom",
+      name: "Zoom",
+      settings: {},
+      requestsPerSecond: 50,
+      credentials: ZOOM_TEST_ACCOUNT,
+    },
+  });
+  assert.equal(config.status, 201, config.text);
+  const start = new Date(Date.now() + 3600_000);
+  const event = await ctx.request("POST", "/api/v1/events", {
+    token: org.tokens.marketer,
+    body: {
+      title: "Zoom webinar under test",
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
+      timeZone: "Europe/Oslo",
+      format: "webinar",
+      webinarConfigurationId: config.body.id,
+      webinarType: "5",
+    },
+  });
+  assert.equal(event.status, 201, event.text);
+  return { configId: config.body.id as string, eventId: event.body.id as string };
+}
+
+forEachBackend("webinar sync with Zoom", (ctx) => {
+  let org: TestOrg;
+  before(async () => {
+    org = await ctx.createOrg("zoom-org");
+    await ctx.services.syncWorker.start();
+  });
+
+  test("configuration check: healthy, then not authenticated with a wrong secret, never showing it", async () => {
+    const own = await ctx.createOrg("zoom-check");
+    const { configId } = await zoomSetup(ctx, own);
+    const check = () =>
+      ctx.request("POST", `/api/v1/webinar-configurations/${configId}/check`, { token: own.tokens.admin });
+    const healthy = await check();
+    assert.equal(healthy.body.health.status, "healthy", healthy.text);
+    const patched = await ctx.request("PATCH", `/api/v1/webinar-configurations/${configId}`, {
+      token: own.tokens.admin,
+      body: { credentials: { clientSecret: "wrong-zoom-secret-value" } },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const refused = await check();
+    assert.equal(refused.body.health.status, "not_authenticated");
+    for (const secret of [
+      "wrong-zoom-secret-value",
+      ZOOM_TEST_ACCOUNT.clientSecret,
+      ZOOM_TEST_ACCOUNT.webhookSecretToken,
+    ]) {
+      assert.ok(!refused.text.includes(secret));
+      assert.ok(!ctx.logs.join("\n").includes(secret));
+    }
+  });
+
+  test("registrations reach Zoom once each with personal join links; attendance and cancellation follow", async () => {
+    const { eventId } = await zoomSetup(ctx, org);
+    const ids = await registerMany(ctx, org, eventId, 12, "zsync");
+    await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 12);
+    const webinar = (
+      await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: org.tokens.viewer })
+    ).body.data[0];
+    assert.equal(webinar.state, "provisioned");
+    assert.equal(sim.state.webinars.get(Number(webinar.providerWebinarId))?.type, 5);
+
+    const held = await simRegistrants(webinar.providerWebinarId);
+    assert.equal(held.length, 12);
+    assert.ok(held.every((r) => r.createdCount === 1 && r.status === "registered"));
+    const list = await ctx.request("GET", `/api/v1/events/${eventId}/registrations?limit=100`, {
+      token: org.tokens.viewer,
+    });
+    assert.equal(list.body.data.length, 12);
+    for (const reg of list.body.data) {
+      const mine = reg.webinar[0];
+      assert.equal(mine.state, "synced");
+      const theirs = held.find((r) => r.email === reg.contact.email);
+      assert.ok(theirs, reg.contact.email);
+      assert.equal(mine.joinUrl, theirs.joinUrl, "the personal link Zoom issued, not the webinar's");
+    }
+    assert.equal(
+      new Set(list.body.data.map((r: { webinar: { joinUrl: string }[] }) => r.webinar[0]?.joinUrl)).size,
+      12,
+    );
+
+    // Attendance: three people, several join segments each, summed by the adapter.
+    const attendees = [
+      { email: "zsync0@example.com", minutes: 42, segments: 3 },
+      { email: "zsync1@example.com", minutes: 17, segments: 2 },
+      { email: "zsync2@example.com", minutes: 5, segments: 1 },
+    ];
+    const run = await fetch(`${sim.url}/_sim/webinars/${webinar.providerWebinarId}/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ attendees }),
+    });
+    const recorded = ((await run.json()) as { minutes: Record<string, number> }).minutes;
+    await ctx.request("POST", `/api/v1/webinars/${webinar.id}/poll`, { token: org.tokens.marketer });
+    const rows = await waitUntil("attendance stored", async () => {
+      const r = await ctx.database.db
+        .selectFrom("attendance as a")
+        .innerJoin("registrations as g", "g.id", "a.registration_id")
+        .innerJoin("contacts as c", "c.id", "g.contact_id")
+        .select(["c.email", "a.live_minutes"])
+        .where("g.event_id", "=", eventId)
+        .where("a.live_minutes", ">", 0)
+        .execute();
+      return r.length === 3 ? r : null;
+    });
+    for (const a of attendees) {
+      assert.equal(rows.find((r) => r.email === a.email)?.live_minutes, recorded[a.email], a.email);
+    }
+
+    await ctx.request("POST", `/api/v1/registrations/${ids[5]}/cancel`, { token: org.tokens.marketer });
+    await waitUntil("cancel reached Zoom", async () =>
+      (await simRegistrants(webinar.providerWebinarId)).some(
+        (r) => r.email === "zsync5@example.com" && r.status === "cancelled",
+      ),
+    );
+    await ctx.request("POST", `/api/v1/events/${eventId}/cancel`, { token: org.tokens.marketer });
+    await waitUntil(
+      "webinar deleted at Zoom",
+      async () => sim.state.webinars.get(Number(webinar.providerWebinarId))?.deleted,
+    );
+  });
+});
