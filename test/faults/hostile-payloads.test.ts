@@ -69,8 +69,14 @@ function hostile(rand: () => number, n: number): Payload {
   const defects: (() => Payload)[] = [
     () => {
       const field = pick(FIELDS);
+      // null is a valid "not given" for the optional fields, and [] a valid session list.
+      const wrong = WRONG_VALUES.filter(
+        (v) =>
+          !(field !== "consent" && v === null) &&
+          !(field === "sessionIds" && Array.isArray(v) && v.length === 0),
+      );
       return {
-        body: json({ ...base, [field]: pick(WRONG_VALUES) }),
+        body: json({ ...base, [field]: pick(wrong) }),
         contentType: "application/json",
         defect: `type:${field}`,
       };
