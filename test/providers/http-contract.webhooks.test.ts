@@ -8,6 +8,8 @@ import { after, before, describe, test } from "node:test";
 import { type ContractSimulator, startContractSimulator } from "../../simulators/http-contract/server.ts";
 import type { ProviderAccount, WebhookEvent, WebhookOutcome } from "../../src/providers/contract.ts";
 import { createHttpContractProvider } from "../../src/providers/http-contract/adapter.ts";
+import { verifyContractSignature } from "../../src/providers/http-contract/webhook.ts";
+import { CONTRACT_DOC } from "../simulators/http-contract-spec.ts";
 import { waitUntil } from "../webinars/fixtures.ts";
 
 const WEBHOOK_SECRET = "whsec-0123456789";
@@ -146,6 +148,21 @@ describe("http-contract webhooks", () => {
       assert.equal(outcome.kind === "events", ok, `offset ${offset}`);
       if (!ok) assert.match((outcome as { reason: string }).reason, /tolerance/);
     }
+  });
+
+  test("the worked example published in the OpenAPI document verifies", () => {
+    const param = CONTRACT_DOC.webhooks["attendance.updated"].post.parameters.find(
+      (p: { name: string }) => p.name === "Auditorium-Signature",
+    );
+    const body = /raw body `([^`]+)`/.exec(param.description)?.[1];
+    assert.ok(body, "the description carries the example body");
+    const at = new Date(1_900_000_000 * 1000 + 10_000);
+    assert.deepEqual(
+      verifyContractSignature(Buffer.from("whsec_example"), param.example, Buffer.from(body), at),
+      {
+        ok: true,
+      },
+    );
   });
 
   test("rotation: any one of several v1 signatures may match", () => {
