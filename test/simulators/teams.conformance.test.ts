@@ -29,6 +29,9 @@ async function token(app = TEAMS_APP, tenant = TEAMS_TENANT) {
   });
 }
 
+// Wire bodies are checked field by field below.
+const json = (res: Response): Promise<any> => res.json();
+
 async function graph(method: string, path: string, bearer: string, body?: unknown) {
   const res = await fetch(path.startsWith("http") ? path : `${sim.graphUrl}${path}`, {
     method,
@@ -50,19 +53,19 @@ const when = (h: number) => ({
 test("token endpoint: client-credentials answer and the identity platform's error envelope", async () => {
   const ok = await token();
   assert.equal(ok.status, 200);
-  const body = await ok.json();
+  const body = await json(ok);
   assert.equal(body.token_type, "Bearer");
   assert.ok(body.expires_in > 3000 && typeof body.access_token === "string");
   const bad = await token({ ...TEAMS_APP, clientSecret: "wrong" });
   assert.equal(bad.status, 401);
-  const err = await bad.json();
+  const err = await json(bad);
   assert.equal(err.error, "invalid_client");
   assert.deepEqual(err.error_codes, [7000215]);
   assert.match(err.error_description, /^AADSTS7000215:/);
 });
 
 test("Graph: draft → published, 204 registration without body, OData filter and nextLink paging, error envelope", async () => {
-  const bearer = (await (await token()).json()).access_token as string;
+  const bearer = (await json(await token())).access_token as string;
   const created = await graph("POST", "/solutions/virtualEvents/webinars", bearer, {
     displayName: "Wire check",
     startDateTime: when(1),
@@ -117,14 +120,14 @@ test("Graph: 401 without a valid token, 403 without an access policy, 429 with R
   const none = await graph("GET", "/solutions/virtualEvents/webinars/x@y", "not-a-token");
   assert.equal(none.status, 401);
   assert.equal(none.json.error.code, "InvalidAuthenticationToken");
-  const noPolicy = (await (await token(TEAMS_APP_NO_POLICY)).json()).access_token as string;
+  const noPolicy = (await json(await token(TEAMS_APP_NO_POLICY))).access_token as string;
   const denied = await graph("POST", "/solutions/virtualEvents/webinars", noPolicy, {
     displayName: "x",
     startDateTime: when(1),
     endDateTime: when(2),
   });
   assert.equal(denied.status, 403);
-  const bearer = (await (await token()).json()).access_token as string;
+  const bearer = (await json(await token())).access_token as string;
   sim.state.setKnobs({ requestsPerSecond: 2 });
   try {
     const codes = [];
