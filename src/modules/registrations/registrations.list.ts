@@ -160,6 +160,8 @@ export async function listRegistrationRows(
       .selectFrom("registrations as r")
       .innerJoin("contacts as c", "c.id", "r.contact_id")
       .where((eb) => eb.and(where));
+  // The total needs the contacts only to search them: otherwise it is an index-only count.
+  const needsContacts = (query.q ?? undefined) !== undefined;
 
   const direction = sort.descending ? sql.raw("desc") : sql.raw("asc");
   const comparison = sort.descending ? sql.raw("<") : sql.raw(">");
@@ -203,7 +205,12 @@ export async function listRegistrationRows(
     .limit(query.limit + 1)
     .execute();
 
-  const total = await base().select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow();
+  const total = await (needsContacts
+    ? base()
+    : db.selectFrom("registrations as r").where((eb) => eb.and(where))
+  )
+    .select(sql<number>`count(*)::int`.as("n"))
+    .executeTakeFirstOrThrow();
 
   const hasMore = rows.length > query.limit;
   const data = hasMore ? rows.slice(0, query.limit) : rows;

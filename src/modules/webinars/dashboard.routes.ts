@@ -1,5 +1,72 @@
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import type { Services } from "../../app.ts";
+import { callerOf, requireRole } from "../../http/auth.ts";
+import { errorResponses, idParams, uuid } from "../../http/schemas.ts";
+import { createDashboardService } from "./dashboard.service.ts";
 
-/** The webinar dashboard's numbers per event and per session (issue 6). */
-export function dashboardRoutes(_app: FastifyInstance, _services: Services) {}
+const count = z.number().int();
+const dashboardResponse = z.object({
+  eventId: z.string(),
+  sessionId: z.string().nullable(),
+  timeZone: z.string(),
+  webinars: z.array(
+    z.object({
+      id: z.string(),
+      provider: z.string(),
+      state: z.string(),
+      lastMetricsAt: z.string().nullable(),
+    }),
+  ),
+  registrationsOverTime: z.array(z.object({ date: z.string(), count, cumulative: count })),
+  funnel: z.object({ registered: count, attendedLive: count, watchedOnDemand: count, noShow: count }),
+  minutesHistogram: z.array(z.object({ fromMinutes: count, toMinutes: count.nullable(), count })),
+  liveVsOnDemand: z.object({
+    liveMinutes: count,
+    onDemandMinutes: count,
+    liveViewers: count,
+    onDemandViewers: count,
+  }),
+  topAttendees: z.array(
+    z.object({
+      registrationId: z.string(),
+      firstName: z.string(),
+      lastName: z.string(),
+      email: z.string(),
+      minutes: count,
+      engagementScore: z.number().nullable(),
+    }),
+  ),
+  interactions: z.object({ questionsAsked: count, pollsAnswered: count, resourcesDownloaded: count }),
+  freshness: z.object({
+    registrations: z.string(),
+    attendance: z.string().nullable(),
+    computedAt: z.string(),
+  }),
+});
+
+/** The webinar dashboard's numbers per event and per session (issue 6; docs/web-app-api.md). */
+export function dashboardRoutes(app: FastifyInstance, services: Pick<Services, "configurations" | "events">) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  // The composition root hands this module no connection of its own; the webinar
+  // configuration service exposes the one it was built with.
+  const dashboard = createDashboardService({ db: services.configurations.db, events: services.events });
+
+  r.get(
+    "/api/v1/events/:id/webinar-dashboard",
+    {
+      schema: {
+        tags: ["webinars"],
+        summary:
+          "Webinar dashboard of an event (or one session): registrations over time, funnel, minutes histogram, live vs on demand, top attendees, interactions, freshness",
+        params: idParams,
+        querystring: z.strictObject({ sessionId: uuid.optional() }),
+        response: { 200: dashboardResponse, ...errorResponses },
+      },
+      preValidation: requireRole("viewer"),
+    },
+    async (request) =>
+      dashboard.forEvent(callerOf(request).organizationId, request.params.id, request.query.sessionId),
+  );
+}
