@@ -46,7 +46,11 @@ forEachBackend(
       await Promise.all(workers.map(stopWorker));
     });
     const alive = () => workers.filter((w) => w.exitCode === null && w.signalCode === null);
-    const synced = async (eventId: string) => (await syncCounts(ctx, eventId)).synced ?? 0;
+    // Our own connections are cut too: a probe that fails on a cut connection is asked again.
+    const synced = (eventId: string) =>
+      waitUntil("a sync count", async () => ({ n: (await syncCounts(ctx, eventId)).synced ?? 0 })).then(
+        (r) => r.n,
+      );
 
     async function expectExactlyOnce(eventId: string, count: number, label: string, started: number) {
       await waitUntil(`all ${count} synced`, async () => (await synced(eventId)) === count, 400_000).catch(
