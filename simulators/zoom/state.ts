@@ -15,6 +15,8 @@ import {
 } from "./types.ts";
 import { WebhookSender } from "./webhooks.ts";
 
+export type KnobsPatch = Partial<Omit<Knobs, "rateLimits">> & { rateLimits?: Partial<Knobs["rateLimits"]> };
+
 interface IssuedToken {
   accountId: string;
   expiresAt: number;
@@ -67,7 +69,8 @@ export class ZoomSimState {
     this.requests = { total: 0, byEndpoint: {} };
   }
 
-  setKnobs(patch: Partial<Knobs>): Knobs {
+  /** Merges knobs; `rateLimits` is merged per label. */
+  setKnobs(patch: KnobsPatch): Knobs {
     this.knobs = {
       ...this.knobs,
       ...patch,

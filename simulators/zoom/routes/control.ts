@@ -88,7 +88,7 @@ export function registerControlRoutes(app: FastifyInstance, state: ZoomSimState)
   app.patch("/_sim/knobs", async (req, reply) => {
     const parsed = knobsSchema.safeParse(req.body);
     if (!parsed.success) return bad(reply, parsed.error);
-    return state.setKnobs(parsed.data as Parameters<ZoomSimState["setKnobs"]>[0]);
+    return state.setKnobs(parsed.data);
   });
   app.get("/_sim/requests", async () => state.requests);
   app.delete("/_sim/requests", async () => {
