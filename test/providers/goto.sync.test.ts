@@ -65,6 +65,36 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
     (await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: org.tokens.viewer })).body
       .data[0];
 
+  test("a malformed organizerKey or a missing refresh token is a 400 naming the field", async () => {
+    const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: org.tokens.admin });
+    await ctx.request("POST", "/api/v1/webinar/terms/accept", {
+      token: org.tokens.admin,
+      body: { version: terms.body.version },
+    });
+    const bad = await ctx.request("POST", "/api/v1/webinar-configurations", {
+      token: org.tokens.admin,
+      body: {
+        provider: "goto",
+        name: "GoTo",
+        settings: { organizerKey: "12ab" },
+        credentials: { clientId: "c", clientSecret: "s", refreshToken: "r" },
+      },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /organizerKey/);
+    const missing = await ctx.request("POST", "/api/v1/webinar-configurations", {
+      token: org.tokens.admin,
+      body: {
+        provider: "goto",
+        name: "GoTo",
+        settings: { organizerKey: GOTO_ACCOUNT.organizerKey },
+        credentials: { clientId: "c", clientSecret: "s" },
+      },
+    });
+    assert.equal(missing.status, 400, missing.text);
+    assert.match(missing.text, /refreshToken/);
+  });
+
   test("credentials check healthy against GoTo; a revoked refresh token checks as not authenticated", async () => {
     const { configId } = await setup("Check");
     const checked = await ctx.request("POST", `/api/v1/webinar-configurations/${configId}/check`, {
