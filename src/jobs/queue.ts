@@ -11,7 +11,8 @@ import type { Logger } from "../lib/logger.ts";
  */
 export interface JobPayloads {
   "webinar.sync": { webinarId: string };
-  "registration.sync": { registrationId: string; webinarId: string };
+  /** `batchWaits`: times this first attempt stepped back for a batch in flight (sync/bulk-register.ts). */
+  "registration.sync": { registrationId: string; webinarId: string; batchWaits?: number };
   "metrics.poll": { webinarId: string };
   "keys.rewrap": Record<string, never>;
   /** One provider account's part of an erasure; the address is sealed in the row, never here. */

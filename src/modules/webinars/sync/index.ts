@@ -100,7 +100,7 @@ export function createSyncWorker(deps: {
 
   const handlers = {
     "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts }),
+    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
   };

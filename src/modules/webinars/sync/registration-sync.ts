@@ -1,14 +1,20 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
-import { ProviderError, type ProviderRegistrant, type RegistrantSpec } from "../../../providers/contract.ts";
+import {
+  ProviderError,
+  type ProviderKind,
+  type ProviderRegistrant,
+  type RegistrantSpec,
+  type WebinarProvider,
+} from "../../../providers/contract.ts";
+import { backoffSeconds, createBulkRegistrar, LEASE_SECONDS } from "./bulk-register.ts";
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
-const LEASE_SECONDS = 60;
+export { backoffSeconds };
 
-/** Exponential back-off with jitter, capped at five minutes. */
-export const backoffSeconds = (attempts: number) =>
-  Math.min(300, 2 ** Math.min(attempts, 8)) * (0.75 + Math.random() / 2);
+/** How often a first attempt steps back for a batch in flight before it goes alone. */
+const MAX_BATCH_WAITS = 5;
 
 /**
  * Brings one registration at one webinar in line with what it should be (registered or
@@ -21,8 +27,11 @@ export function createRegistrationSyncHandler(deps: {
   queue: JobQueue;
   call: ProviderCaller;
   maxAttempts: number;
+  /** The adapters, for batch registration of backlogs (providers with `bulkRegister`). */
+  providers?: Record<ProviderKind, WebinarProvider>;
 }) {
   const { db, queue, call } = deps;
+  const registerBatch = createBulkRegistrar({ db, queue, call });
 
   async function release(registrationId: string, webinarId: string, set: Record<string, unknown>) {
     await db
@@ -33,13 +42,23 @@ export function createRegistrationSyncHandler(deps: {
       .execute();
   }
 
-  return async function handle({ registrationId, webinarId }: { registrationId: string; webinarId: string }) {
+  return async function handle({
+    registrationId,
+    webinarId,
+    batchWaits,
+  }: {
+    registrationId: string;
+    webinarId: string;
+    batchWaits?: number;
+  }) {
     const row = await db
       .selectFrom("registration_syncs as s")
       .innerJoin("webinars as w", "w.id", "s.webinar_id")
       .innerJoin("registrations as r", "r.id", "s.registration_id")
       .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .innerJoin("webinar_configurations as cfg", "cfg.id", "s.configuration_id")
       .select([
+        "cfg.provider",
         "s.state",
         "s.desired",
         "s.attempts",
@@ -63,6 +82,33 @@ export function createRegistrationSyncHandler(deps: {
     // The webinar's own job enqueues its registrations once it is provisioned.
     if (row.webinar_state !== "provisioned" || !row.provider_webinar_id) return;
 
+    // A first attempt at registering, with a provider that takes batches: bring a backlog along
+    // (the batch takes this row's lease together with the others'; see bulk-register.ts).
+    const bulkProvider = deps.providers?.[row.provider as ProviderKind];
+    if (row.desired === "registered" && row.attempts === 0 && bulkProvider?.bulkRegister) {
+      const waits = batchWaits ?? 0;
+      const batched = await registerBatch(
+        bulkProvider,
+        {
+          registrationId,
+          webinarId,
+          configurationId: row.configuration_id,
+          providerWebinarId: row.provider_webinar_id,
+          webinarJoinUrl: row.webinar_join_url,
+        },
+        waits < MAX_BATCH_WAITS,
+      );
+      if (batched === "batched") return;
+      if (batched === "wait") {
+        await queue.send(
+          db,
+          "registration.sync",
+          { registrationId, webinarId, batchWaits: waits + 1 },
+          { startAfterSeconds: 1 + Math.random() },
+        );
+        return;
+      }
+    }
     const claimed = await db
       .updateTable("registration_syncs")
       .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })

@@ -1,0 +1,203 @@
+import { sql } from "kysely";
+import type { Db } from "../../../db/database.ts";
+import type { JobQueue } from "../../../jobs/queue.ts";
+import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
+import { normalizeEmail } from "../../access/sessions.service.ts";
+import type { ProviderCaller } from "./provider-call.ts";
+
+export const LEASE_SECONDS = 60;
+
+/** Exponential back-off with jitter, capped at five minutes. */
+export const backoffSeconds = (attempts: number) =>
+  Math.min(300, 2 ** Math.min(attempts, 8)) * (0.75 + Math.random() / 2);
+
+/** The registration a job holds (already leased by it, first attempt, to be registered). */
+export interface BatchLead {
+  registrationId: string;
+  webinarId: string;
+  configurationId: string;
+  providerWebinarId: string;
+  webinarJoinUrl: string | null;
+}
+
+/**
+ * Batch registration for a backlog. A registration job whose provider has `bulkRegister`
+ * claims up to `bulkRegisterMax - 1` other pending, unleased, first-attempt registrations of
+ * the same webinar (the same lease the single path takes, so no other worker touches them),
+ * and sends them all in one call. Each person in the answer is stored with their personal
+ * link; anyone missing from it, and everyone after a failed batch, continues on the single
+ * path with `attempts = 1` — which looks the person up before registering. So a batch is
+ * never repeated: whatever the provider applied before an answer was lost is adopted.
+ *
+ * Returns "single" when there is nothing to batch (the caller takes the single path), and
+ * "wait" when other leads are batching this webinar's backlog right now: the caller then
+ * steps back for a moment, so the leftovers form one more batch instead of going one by one.
+ */
+export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: ProviderCaller }) {
+  const { db, queue, call } = deps;
+
+  /**
+   * Leases up to `limit` first attempts of the webinar, the lead's own row first, in one
+   * statement. SKIP LOCKED: leads claiming at once take disjoint sets instead of waiting; a
+   * row already leased (by its own job or another batch) is left to its holder. The pick is a
+   * CTE so it runs once: as an IN-subquery PostgreSQL may rescan it and exceed the limit.
+   */
+  async function claim(lead: BatchLead, limit: number): Promise<string[]> {
+    const rows = await sql<{ registration_id: string }>`
+      WITH picked AS (
+        SELECT registration_id FROM registration_syncs
+        WHERE webinar_id = ${lead.webinarId}
+          AND state = 'pending' AND desired = 'registered' AND attempts = 0
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY (registration_id = ${lead.registrationId}) DESC, created_at, registration_id
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE registration_syncs s
+      SET lease_until = now() + make_interval(secs => ${LEASE_SECONDS})
+      FROM picked
+      WHERE s.webinar_id = ${lead.webinarId} AND s.registration_id = picked.registration_id
+      RETURNING s.registration_id`.execute(db);
+    return rows.rows.map((r) => r.registration_id);
+  }
+
+  async function people(ids: string[]) {
+    const rows = await db
+      .selectFrom("registrations as r")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .select(["r.id", "c.email", "c.first_name", "c.last_name", "c.company", "c.job_title"])
+      .where("r.id", "in", ids)
+      .execute();
+    return rows.map((r) => ({
+      registrationId: r.id,
+      spec: {
+        email: r.email,
+        firstName: r.first_name,
+        lastName: r.last_name,
+        company: r.company,
+        jobTitle: r.job_title,
+      } satisfies RegistrantSpec,
+    }));
+  }
+
+  /** Lease released on every claimed row; `set` applies to all of them. */
+  const releaseAll = (executor: Db, webinarId: string, ids: string[], set: Record<string, unknown>) =>
+    executor
+      .updateTable("registration_syncs")
+      .set({ ...set, lease_until: null, updated_at: new Date() })
+      .where("webinar_id", "=", webinarId)
+      .where("registration_id", "in", ids)
+      .execute();
+
+  /** Each continues on the single path (its own job), after `afterSeconds`. */
+  async function requeue(webinarId: string, ids: string[], afterSeconds?: (i: number) => number) {
+    for (const [i, registrationId] of ids.entries()) {
+      await queue.send(
+        db,
+        "registration.sync",
+        { registrationId, webinarId },
+        afterSeconds ? { startAfterSeconds: afterSeconds(i) } : {},
+      );
+    }
+  }
+
+  /** First attempts of this webinar leased by someone else (a batch in flight). */
+  async function batchInFlight(lead: BatchLead) {
+    const row = await db
+      .selectFrom("registration_syncs")
+      .select("registration_id")
+      .where("webinar_id", "=", lead.webinarId)
+      .where("registration_id", "<>", lead.registrationId)
+      .where("state", "=", "pending")
+      .where("desired", "=", "registered")
+      .where("attempts", "<=", 1)
+      .where("lease_until", ">", sql<Date>`now()`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  return async function registerBatch(
+    provider: WebinarProvider,
+    lead: BatchLead,
+    mayWait: boolean,
+  ): Promise<"batched" | "single" | "wait"> {
+    const max = provider.bulkRegister ? (provider.bulkRegisterMax ?? 0) : 0;
+    if (max < 2) return "single";
+    const ids = await claim(lead, max);
+    const own = ids.includes(lead.registrationId);
+    if (ids.length < 2) {
+      if (ids.length > 0) await releaseAll(db, lead.webinarId, ids, {});
+      return own && mayWait && (await batchInFlight(lead)) ? "wait" : "single";
+    }
+    const batch = await people(ids);
+    const { webinarId } = lead;
+
+    const outcome = await call<ProviderRegistrant[]>(lead.configurationId, async (p, account) => {
+      await db
+        .updateTable("registration_syncs")
+        .set({ attempts: 1, last_attempt_at: new Date() })
+        .where("webinar_id", "=", webinarId)
+        .where("registration_id", "in", ids)
+        .execute();
+      if (!p.bulkRegister) throw new Error("bulkRegister disappeared from the provider");
+      return p.bulkRegister(
+        account,
+        lead.providerWebinarId,
+        batch.map((b) => b.spec),
+      );
+    });
+
+    switch (outcome.kind) {
+      case "ok": {
+        const byEmail = new Map(outcome.value.map((r) => [normalizeEmail(r.email), r]));
+        const missing: string[] = [];
+        const now = new Date();
+        await db.transaction().execute(async (trx) => {
+          for (const person of batch) {
+            const registrant = byEmail.get(normalizeEmail(person.spec.email));
+            if (!registrant) {
+              missing.push(person.registrationId);
+              continue;
+            }
+            await trx
+              .updateTable("registration_syncs")
+              .set({
+                state: "synced",
+                last_error: null,
+                synced_at: now,
+                provider_registrant_id: registrant.providerRegistrantId,
+                join_url: registrant.joinUrl ?? lead.webinarJoinUrl,
+                lease_until: null,
+                updated_at: now,
+              })
+              .where("webinar_id", "=", webinarId)
+              .where("registration_id", "=", person.registrationId)
+              .execute();
+          }
+        });
+        if (missing.length > 0) {
+          await releaseAll(db, webinarId, missing, { last_error: "Not in the provider's batch answer" });
+          await requeue(webinarId, missing);
+        }
+        return own ? "batched" : "single";
+      }
+      case "held":
+        await releaseAll(db, webinarId, ids, { state: "held", last_error: outcome.reason, attempts: 0 });
+        return own ? "batched" : "single";
+      case "deferred":
+        // Not attempted (or refused before anything was applied): the batch may form again.
+        await releaseAll(db, webinarId, ids, { attempts: 0, last_error: outcome.reason });
+        await requeue(webinarId, ids, () => outcome.afterSeconds);
+        return own ? "batched" : "single";
+      case "retry":
+      case "failed":
+        // The batch may have reached the provider: from here each person goes alone,
+        // looking up first. A refused batch (one bad address) is sorted out the same way.
+        await releaseAll(db, webinarId, ids, { attempts: 1, last_error: outcome.reason });
+        await requeue(webinarId, ids, outcome.kind === "retry" ? () => backoffSeconds(1) : undefined);
+        return own ? "batched" : "single";
+    }
+  };
+}
+
+export type BulkRegistrar = ReturnType<typeof createBulkRegistrar>;
