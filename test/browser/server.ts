@@ -1,0 +1,98 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+import { buildApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config/env.ts";
+import { openDatabase } from "../../src/db/database.ts";
+import { migrateToLatest } from "../../src/db/migrate.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+import { startSimulator } from "../webinars/fixtures.ts";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ARTIFACTS = path.join(root, "test/artifacts");
+
+/** Builds web/dist when it is missing or older than web/src, exactly as `npm start` does. */
+export function ensureWebBuilt() {
+  const result = spawnSync(process.execPath, [path.join(root, "web/build-if-stale.mjs")], {
+    stdio: "inherit",
+  });
+  if (result.status !== 0) throw new Error("building the web app failed");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The real server as `npm start` runs it: embedded database on disk, sync worker in the
+ * process, the built web app, and the ON24 adapter pointed at the simulator (a real HTTP
+ * server). Returns the first-start sign-in link the terminal would show.
+ */
+export async function startStack() {
+  const sim = await startSimulator();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-browser-"));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    AUDITORIUM_PUBLIC_URL: baseUrl,
+    AUDITORIUM_DATA_DIR: dataDir,
+    AUDITORIUM_LOG_LEVEL: "warn",
+    AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+    AUDITORIUM_ON24_EU_URL: sim.baseUrls.EU,
+    AUDITORIUM_METRICS_POLL_SECONDS: "1",
+    AUDITORIUM_PUBLIC_RATE_LIMIT: "1000",
+  });
+  const database = await openDatabase({ dataDir: config.dataDir });
+  await migrateToLatest(database.db);
+  const { app, services } = await buildApp({ config, database, logger: createLogger("warn") });
+  const signInLink = await services.sessions.bootstrap(config.ownerEmail);
+  if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
+  await services.syncWorker.start();
+  await app.listen({ port, host: "127.0.0.1" });
+  return {
+    baseUrl,
+    signInLink,
+    sim,
+    ownerEmail: config.ownerEmail,
+    async stop() {
+      await app.close();
+      await database.close();
+      await sim.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium; a missing browser is a failure with the fix in the message, never a skip. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}

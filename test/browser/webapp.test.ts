@@ -1,0 +1,325 @@
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, afterEach, before, describe, test } from "node:test";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
+import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
+
+/**
+ * The web app end to end in real Chromium, through the real server (embedded database, sync
+ * worker, ON24 simulator over HTTP): sign-in, a webinar event, a public registration that
+ * reaches ON24, the webinar run, the dashboard, switch-off, languages, roles.
+ */
+const started = Date.now();
+let stack: Awaited<ReturnType<typeof startStack>>;
+let browser: Browser;
+let admin: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+const state = { eventId: "", slug: "", confirmationUrl: "", configId: "" };
+const PASSWORD = "correct horse battery staple";
+
+/** Every console error and page error fails the test it happened in. */
+function watch(p: Page, who: string) {
+  p.on("pageerror", (e) => problems.push(`${who} page error: ${e.message}`));
+  p.on("console", (m) => {
+    if (m.type() !== "error") return;
+    // The one expected failure: asking who is signed in before anyone is (401 from /me).
+    if (/status of 401/.test(m.text()) && m.location().url.endsWith("/api/v1/me")) return;
+    problems.push(`${who} console error: ${m.text()} (${m.location().url})`);
+  });
+}
+
+async function shot(p: Page, name: string) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A call to the API as the signed-in admin page (same cookie, same origin). */
+async function apiGet(p: Page, url: string) {
+  const res = await p.request.get(`${stack.baseUrl}${url}`);
+  assert.equal(res.status(), 200, `${url}: ${await res.text()}`);
+  return res.json();
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe("web app in Chromium", () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ensureWebBuilt();
+    stack = await startStack();
+    browser = await launchChromium();
+    admin = await browser.newContext({ locale: "en-GB", timezoneId: "America/New_York" });
+    admin.setDefaultTimeout(15_000);
+    page = await admin.newPage();
+    watch(page, "admin");
+  });
+  afterEach(() => {
+    const found = problems.splice(0);
+    assert.deepEqual(found, [], "no console or page errors");
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    process.stdout.write(`# browser tests ran in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+
+  test("signs in with the first-start link, sets a password, signs out and in with it", async () => {
+    await page.goto(stack.signInLink);
+    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).pathname, "/events");
+    await page.getByLabel("New password (at least 12 characters)").fill(PASSWORD);
+    await page.getByRole("button", { name: "Save password" }).click();
+    await page.getByRole("heading", { name: "Set a password" }).waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByLabel("Email").fill(stack.ownerEmail);
+    await page.getByLabel("Password").fill("wrong password!");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").waitFor();
+    problems.splice(0); // the refused password is an expected 401 in the console
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    await shot(page, "events");
+  });
+
+  test("an admin accepts the terms, connects ON24 and checks it: secrets never come back", async () => {
+    await page.getByRole("link", { name: "Webinar settings" }).click();
+    const terms = await apiGet(page, "/api/v1/webinar/terms");
+    const squash = (text: string) => text.replace(/\s+/g, " ").trim();
+    assert.equal(squash(await page.getByTestId("terms-text").innerText()), squash(terms.text));
+    await page.getByRole("button", { name: `Accept terms version ${terms.version}` }).click();
+    await page.getByText(`Accepted version ${terms.version}`).waitFor();
+    await page.getByLabel("Name").fill("ON24 main");
+    await page.getByLabel("Client ID").fill(ON24_ACCOUNT.clientId);
+    await page.getByLabel("Access token key").fill(ON24_ACCOUNT.accessTokenKey);
+    await page.getByLabel("Access token secret").fill(ON24_ACCOUNT.accessTokenSecret);
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    const card = page.getByTestId("configuration");
+    await card.waitFor();
+    await card.getByRole("button", { name: "Check" }).click();
+    await card.getByTestId("health").getByText("Healthy").waitFor();
+    const html = await page.content();
+    assert.ok(!html.includes(ON24_ACCOUNT.accessTokenSecret) && !html.includes(ON24_ACCOUNT.accessTokenKey));
+    assert.match(
+      await card.getByTestId("credential-states").innerText(),
+      /Access token secret: set on .+, by Owner/,
+    );
+    state.configId = (await apiGet(page, "/api/v1/webinar-configurations")).data[0].id;
+    await shot(page, "webinar-settings");
+  });
+
+  test("creates a webinar event in its own time zone and publishes it after confirming", async () => {
+    await page.getByRole("link", { name: "Events" }).click();
+    await page.getByRole("link", { name: "New event" }).click();
+    await page.getByLabel("Title", { exact: true }).fill("Launch webinar");
+    await page.getByRole("radio", { name: "Webinar" }).check();
+    await page.getByLabel("Webinar account").selectOption({ label: "ON24 main (on24)" });
+    await page.getByLabel("Time zone", { exact: true }).selectOption("Europe/Oslo");
+    const day = new Date(Date.now() + 3 * 86400_000).toISOString().slice(0, 10);
+    await page.getByLabel("Starts (in the event's time zone)").fill(`${day}T10:00`);
+    await page.getByLabel("Ends (in the event's time zone)").fill(`${day}T11:30`);
+    await page.getByText("In your time zone (America/New_York)").first().waitFor();
+    await page.getByLabel("Consent text shown on the registration page (optional)").fill("You may email me.");
+    await page.getByLabel("Ask for company").selectOption("optional");
+    await page.getByRole("button", { name: "Create event" }).click();
+    await page.getByRole("heading", { name: "Launch webinar" }).waitFor();
+    state.eventId = new URL(page.url()).pathname.split("/")[2] ?? "";
+    const event = await apiGet(page, `/api/v1/events/${state.eventId}`);
+    assert.equal(event.format, "webinar");
+    assert.equal(event.timeZone, "Europe/Oslo");
+    assert.match(event.startsAtLocal, new RegExp(`^${day}T10:00:00\\+0[12]:00$`));
+    // Shown in the event's zone and the viewer's (New York is 6 hours behind Oslo).
+    assert.match(await page.getByTestId("event-time").innerText(), /10:00/);
+    await page.getByText("04:00").first().waitFor();
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByRole("dialog").getByText('Publish "Launch webinar"?').waitFor();
+    await page.getByRole("dialog").getByRole("button", { name: "Publish" }).click();
+    await page.getByTestId("public-link").waitFor();
+    state.slug = (await apiGet(page, `/api/v1/events/${state.eventId}`)).slug;
+    await shot(page, "event");
+  });
+
+  test("an attendee registers on the public page and gets the join link and calendar file", async () => {
+    const visitor = await browser.newContext({ locale: "en-GB" });
+    const p = await visitor.newPage();
+    watch(p, "visitor");
+    await p.goto(`${stack.baseUrl}/e/${state.slug}`);
+    await p.getByRole("heading", { name: "Launch webinar" }).waitFor();
+    assert.equal(await p.getByLabel("Job title").count(), 0, "a field the event does not ask for is absent");
+    await p.getByRole("button", { name: "Register" }).click();
+    const firstName = p.getByLabel("First name");
+    assert.equal(await firstName.getAttribute("aria-invalid"), "true");
+    const describedBy = (await firstName.getAttribute("aria-describedby")) ?? "";
+    assert.equal(
+      await p.locator(`[id="${describedBy}"]`).innerText(),
+      "⚠ Please fill in this field.".slice(2),
+    );
+    await firstName.fill("Ada");
+    await p.getByLabel("Last name").fill("Lovelace");
+    await p.getByLabel("Email").fill("ada@example.com");
+    await p.getByLabel("Company (optional)").fill("Analytical Engines");
+    await p.getByRole("checkbox", { name: "I agree" }).check();
+    await shot(p, "public-registration");
+    await p.getByRole("button", { name: "Register" }).click();
+    await p.getByRole("heading", { name: "You are registered" }).waitFor();
+    state.confirmationUrl = p.url();
+    // The join link appears once the registration has reached ON24 (the page polls).
+    const join = await p.getByTestId("join-link").textContent({ timeout: 30_000 });
+    assert.match(join ?? "", /^https?:\/\//);
+    const ics = await p.request.get(
+      new URL((await p.getByTestId("ics-link").getAttribute("href")) ?? "", p.url()).href,
+    );
+    assert.equal(ics.status(), 200);
+    assert.match(ics.headers()["content-type"] ?? "", /^text\/calendar/);
+    const body = (await ics.text()).replace(/\r\n[ \t]/g, "");
+    assert.match(body, /BEGIN:VEVENT/);
+    assert.match(body, /SUMMARY:Launch webinar/);
+    await shot(p, "public-confirmation");
+    await visitor.close();
+  });
+
+  test("the registrations table shows the sync state turn synced, with paging, filters and sorting", async () => {
+    // More people through the public API, so the table has something to sort and filter.
+    for (const name of ["Grace Hopper", "Alan Turing", "Edsger Dijkstra"]) {
+      const [first, last] = name.split(" ");
+      const res = await page.request.post(
+        `${stack.baseUrl}/api/v1/public/events/${state.slug}/registrations`,
+        {
+          data: {
+            firstName: first,
+            lastName: last,
+            email: `${last?.toLowerCase()}@example.com`,
+            consent: true,
+          },
+        },
+      );
+      assert.equal(res.status(), 201, await res.text());
+    }
+    await page.goto(`${stack.baseUrl}/events/${state.eventId}/registrations`);
+    await until("all four synced in the table", async () => {
+      await page.reload();
+      await page.getByTestId("registration-row").first().waitFor();
+      const states = await page.getByTestId("sync-state").allInnerTexts();
+      return states.length === 4 && states.every((s) => /Synced/.test(s));
+    });
+    assert.match(await page.getByTestId("regs-total").innerText(), /4 registrations match/);
+    await page.getByLabel("Sort by").selectOption("lastName");
+    await page.getByText("Dijkstra").first().waitFor();
+    await until("sorted by last name", async () => {
+      const names = await page.locator("[data-testid=registration-row] td:first-child").allInnerTexts();
+      return names.join("|") === "Edsger Dijkstra|Grace Hopper|Ada Lovelace|Alan Turing";
+    });
+    await page.getByLabel("Search name or email").fill("hopper");
+    await until(
+      "search narrows to one",
+      async () => (await page.getByTestId("registration-row").count()) === 1,
+    );
+    await page.getByLabel("Search name or email").fill("");
+    await shot(page, "registrations");
+  });
+
+  test("after the simulated webinar the dashboard shows the provider's numbers", async () => {
+    const webinar = (await apiGet(page, `/api/v1/events/${state.eventId}/webinars`)).data[0];
+    const run = await fetch(`${stack.sim.url}/_sim/events/${webinar.providerWebinarId}/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ seed: 5, attendanceRate: 1, walkIns: 1 }),
+    });
+    assert.equal(run.status, 200, await run.text());
+    await page.goto(`${stack.baseUrl}/events/${state.eventId}/dashboard`);
+    const stats = await until("attendance stored", async () => {
+      await page.getByRole("button", { name: "Refresh now" }).click();
+      const w = (await apiGet(page, `/api/v1/events/${state.eventId}/webinars`)).data[0];
+      return w.lastMetricsAt && w.stats.attendedLive + w.stats.watchedOnDemand > 0 ? w.stats : null;
+    });
+    const dashboard = await apiGet(page, `/api/v1/events/${state.eventId}/webinar-dashboard`);
+    // The page shows the dashboard endpoint's numbers, which agree with the webinar's own stats.
+    assert.equal(dashboard.funnel.registered, stats.registered);
+    assert.equal(dashboard.funnel.attendedLive, stats.attendedLive);
+    await page.getByRole("button", { name: "Refresh now" }).click();
+    const funnel = page.getByTestId("funnel");
+    await until("the funnel on the page", async () => {
+      const text = await funnel.innerText();
+      return (
+        text.includes(`Registered\n${dashboard.funnel.registered}`) &&
+        text.includes(`Attended live\n${dashboard.funnel.attendedLive}`) &&
+        text.includes(`No-show\n${dashboard.funnel.noShow}`)
+      );
+    });
+    assert.ok(dashboard.funnel.registered >= 5, "four registrations and a walk-in");
+    assert.notEqual(await page.getByTestId("freshness").innerText(), "");
+    assert.doesNotMatch(await page.getByTestId("freshness").innerText(), /no attendance data yet/);
+    // Charts carry text alternatives with the values.
+    const alt = await page.locator("figure [role=img]").first().getAttribute("aria-label");
+    assert.match(alt ?? "", new RegExp(`Registered: ${dashboard.funnel.registered}`));
+    const top = await page.getByTestId("top-attendees").locator("tbody tr").count();
+    assert.equal(top, dashboard.topAttendees.length);
+    await shot(page, "dashboard");
+  });
+
+  test("removing the credentials states what stops, and stops it", async () => {
+    await page.goto(`${stack.baseUrl}/settings/webinars`);
+    await page.getByRole("button", { name: "Remove credentials" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText(/stops all traffic to ON24 for this account/).waitFor();
+    await dialog.getByRole("button", { name: "Remove credentials" }).click();
+    await page.getByText("Credentials removed: nothing is sent to the provider for this account.").waitFor();
+    const config = await apiGet(page, `/api/v1/webinar-configurations/${state.configId}`);
+    assert.ok(Object.values(config.credentials).every((c) => !(c as { set: boolean }).set));
+    assert.match(await page.getByTestId("credential-states").innerText(), /Access token secret: not set/);
+    await shot(page, "switched-off");
+  });
+
+  test("a viewer sees no edit buttons; the organization switcher changes what is listed", async () => {
+    const member = await page.request.post(`${stack.baseUrl}/api/v1/members`, {
+      data: { email: "viewer@example.com", name: "Vera Viewer", role: "viewer" },
+    });
+    assert.equal(member.status(), 201, await member.text());
+    const viewer = await browser.newContext({ locale: "en-GB" });
+    const v = await viewer.newPage();
+    watch(v, "viewer");
+    await v.goto((await member.json()).signInUrl);
+    await v.getByRole("link", { name: "Launch webinar" }).click();
+    await v.getByRole("heading", { name: "Launch webinar" }).waitFor();
+    assert.equal(await v.getByRole("button", { name: /Publish|Unpublish|Cancel event/ }).count(), 0);
+    assert.equal(await v.getByRole("link", { name: "Edit" }).count(), 0);
+    assert.equal(await v.getByRole("link", { name: "Webinar settings" }).count(), 0);
+    await viewer.close();
+
+    const other = await page.request.post(`${stack.baseUrl}/api/v1/organizations`, {
+      data: { name: "Second org" },
+    });
+    assert.equal(other.status(), 201);
+    await page.goto(`${stack.baseUrl}/events`);
+    await page.getByRole("link", { name: "Launch webinar" }).waitFor();
+    await page.getByTestId("org-switcher").selectOption({ label: "Second org" });
+    await page.getByText("No events match.").waitFor();
+    assert.equal((await apiGet(page, "/api/v1/me")).organizationId, (await other.json()).id);
+  });
+
+  test("switches to Norwegian Bokmål, remembered across reloads, with Norwegian dates", async () => {
+    await page.goto(`${stack.baseUrl}/events`);
+    await page.getByTestId("language").selectOption("nb");
+    await page.getByRole("heading", { name: "Arrangementer", level: 1 }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Arrangementer", level: 1 }).waitFor();
+    assert.equal(await page.locator("html").getAttribute("lang"), "nb");
+    await page.goto(state.confirmationUrl);
+    await page.getByRole("heading", { name: "Du er påmeldt" }).waitFor();
+    // Norwegian month abbreviations and a 24-hour clock, from Intl.
+    assert.match(await page.locator("main p").first().innerText(), /\d{1,2}\. \p{L}+\.? \d{4}/u);
+    await shot(page, "norwegian");
+    await page.getByTestId("language").selectOption("en");
+  });
+});

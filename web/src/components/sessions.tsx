@@ -1,0 +1,151 @@
+import { type FormEvent, useState } from "react";
+import { ApiError, api } from "../api/client.ts";
+import type { EventFormat, EventItem, SessionItem } from "../api/types.ts";
+import { useI18n } from "../i18n/index.tsx";
+import { useLoad } from "../lib/use-load.ts";
+import { useSession } from "../session.tsx";
+import { ConfirmDialog } from "./confirm.tsx";
+import { Field } from "./field.tsx";
+import { ErrorNote } from "./status.tsx";
+
+const FORMATS: EventFormat[] = ["onsite", "webinar", "hybrid"];
+
+/** An event's sessions: list, add (times in the event's zone), delete with confirmation. */
+export function SessionsPanel({ event }: { event: EventItem }) {
+  const { t, dateTime } = useI18n();
+  const { can } = useSession();
+  const sessions = useLoad(() => api.sessions(event.id), [event.id]);
+  const configs = useLoad(() => api.configurations(), []);
+  const [form, setForm] = useState({ title: "", startsAt: "", endsAt: "", format: "", config: "" });
+  const [error, setError] = useState<unknown>();
+  const [deleting, setDeleting] = useState<SessionItem | null>(null);
+  const fieldError = (name: string) =>
+    error instanceof ApiError && error.field === name ? error.message : undefined;
+
+  async function add(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const format = (form.format || null) as EventFormat | null;
+      await api.createSession(event.id, {
+        title: form.title,
+        startsAt: form.startsAt,
+        endsAt: form.endsAt,
+        format,
+        webinarConfigurationId: format && format !== "onsite" ? form.config || null : null,
+      });
+      setForm({ title: "", startsAt: "", endsAt: "", format: "", config: "" });
+      sessions.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function remove(session: SessionItem) {
+    setDeleting(null);
+    try {
+      await api.deleteSession(event.id, session.id);
+      sessions.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const list = sessions.data?.data ?? [];
+  return (
+    <section aria-labelledby="sessions-title" className="panel">
+      <h2 id="sessions-title">{t("sessions.title")}</h2>
+      {list.length === 0 ? (
+        <p className="muted">{t("sessions.empty")}</p>
+      ) : (
+        <ul>
+          {list.map((s) => (
+            <li key={s.id}>
+              <strong>{s.title}</strong> — {dateTime(s.startsAt, event.timeZone)} –{" "}
+              {dateTime(s.endsAt, event.timeZone)} ({t(`format.${s.effectiveFormat}`)}){" "}
+              {can("marketer") && (
+                <button type="button" className="link" onClick={() => setDeleting(s)}>
+                  {t("common.delete")}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {can("marketer") && event.status !== "cancelled" && (
+        <form onSubmit={add} noValidate className="row wrap">
+          <Field label={t("sessions.name")} error={fieldError("title")}>
+            {(p) => (
+              <input
+                {...p}
+                value={form.title}
+                onChange={(e) => setForm({ ...form, title: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label={t("event.form.startsAt")} error={fieldError("startsAt")}>
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={form.startsAt}
+                onChange={(e) => setForm({ ...form, startsAt: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label={t("event.form.endsAt")} error={fieldError("endsAt")}>
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={form.endsAt}
+                onChange={(e) => setForm({ ...form, endsAt: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label={t("sessions.format")} error={fieldError("format")}>
+            {(p) => (
+              <select
+                {...p}
+                value={form.format}
+                onChange={(e) => setForm({ ...form, format: e.target.value })}
+              >
+                <option value="">{t("format.inherit")}</option>
+                {FORMATS.map((f) => (
+                  <option key={f} value={f}>
+                    {t(`format.${f}`)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {(form.format === "webinar" || form.format === "hybrid") && (
+            <Field label={t("event.form.webinarConfiguration")} error={fieldError("webinarConfigurationId")}>
+              {(p) => (
+                <select
+                  {...p}
+                  value={form.config}
+                  onChange={(e) => setForm({ ...form, config: e.target.value })}
+                >
+                  <option value="">{t("event.form.noConfiguration")}</option>
+                  {configs.data?.data.map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {c.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
+          <button type="submit">{t("sessions.add")}</button>
+        </form>
+      )}
+      {error !== undefined && <ErrorNote error={error} />}
+      <ConfirmDialog
+        open={deleting !== null}
+        text={deleting ? t("sessions.confirmDelete", { title: deleting.title }) : ""}
+        confirmLabel={t("common.delete")}
+        onConfirm={() => deleting && void remove(deleting)}
+        onClose={() => setDeleting(null)}
+      />
+    </section>
+  );
+}
