@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import type { EventRow } from "../../db/schema.ts";
@@ -9,6 +10,7 @@ import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import { publicRegistrationRoutes } from "./public-registration.routes.ts";
 
 const slugParams = z.strictObject({
   slug: z
@@ -41,6 +43,10 @@ const publicEvent = z.object({
   format: z.enum(["onsite", "webinar", "hybrid"]),
   language: z.string(),
   registrationOpen: z.boolean(),
+  /** Why registration is or is not possible now: its window, or the event is over. */
+  registrationState: z.enum(["open", "not_yet_open", "closed"]),
+  /** Places are not disclosed; `waitlist`: a registration now would be waitlisted. */
+  availability: z.object({ limited: z.boolean(), full: z.boolean(), waitlist: z.boolean() }),
   registrationOpensAt: z.string().nullable(),
   registrationClosesAt: z.string().nullable(),
   fields: z.object({
@@ -58,6 +64,7 @@ const publicEvent = z.object({
       startsAt: z.string(),
       endsAt: z.string(),
       startsAtLocal: z.string(),
+      endsAtLocal: z.string(),
     }),
   ),
 });
@@ -108,6 +115,19 @@ export function publicRoutes(
     },
     async (request) => {
       const event = await publishedEvent(request.params.slug);
+      const registered =
+        event.capacity === null
+          ? 0
+          : (
+              await db
+                .selectFrom("registrations")
+                .select(sql<number>`count(*)::int`.as("n"))
+                .where("event_id", "=", event.id)
+                .where("status", "=", "registered")
+                .executeTakeFirstOrThrow()
+            ).n;
+      const full = event.capacity !== null && registered >= event.capacity;
+      const state = registrationState(event);
       const sessions = await db
         .selectFrom("event_sessions")
         .selectAll()
@@ -125,7 +145,9 @@ export function publicRoutes(
         timeZone: event.time_zone,
         format: event.format,
         language: event.language,
-        registrationOpen: registrationState(event) === "open",
+        registrationOpen: state === "open",
+        registrationState: state,
+        availability: { limited: event.capacity !== null, full, waitlist: full },
         registrationOpensAt: event.registration_opens_at?.toISOString() ?? null,
         registrationClosesAt: event.registration_closes_at?.toISOString() ?? null,
         fields: {
@@ -141,6 +163,7 @@ export function publicRoutes(
           startsAt: s.starts_at.toISOString(),
           endsAt: s.ends_at.toISOString(),
           startsAtLocal: instantToLocal(s.starts_at, event.time_zone),
+          endsAtLocal: instantToLocal(s.ends_at, event.time_zone),
         })),
       };
     },
@@ -237,4 +260,6 @@ export function publicRoutes(
       return registrations.cancelByToken(request.body.token);
     },
   );
+
+  publicRegistrationRoutes(app, { db, registrations, onRequest });
 }

@@ -1,0 +1,219 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Db } from "../../db/database.ts";
+import { errorResponses } from "../../http/schemas.ts";
+import { notFound } from "../../lib/errors.ts";
+import { hashToken } from "../../lib/ids.ts";
+import { instantToLocal } from "../../lib/time.ts";
+import type { RegistrationService } from "../registrations/registrations.service.ts";
+import { buildCalendar } from "./calendar.ts";
+
+const tokenParams = z.strictObject({
+  token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a registration token"),
+});
+
+const confirmation = z.object({
+  event: z.object({
+    title: z.string(),
+    slug: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    startsAtLocal: z.string(),
+    endsAtLocal: z.string(),
+    timeZone: z.string(),
+    format: z.enum(["onsite", "webinar", "hybrid"]),
+    status: z.enum(["draft", "published", "cancelled"]),
+  }),
+  registration: z.object({
+    status: z.enum(["registered", "waitlisted", "cancelled"]),
+    createdAt: z.string(),
+    firstName: z.string(),
+  }),
+  joinUrl: z.string().nullable(),
+  calendarUrl: z.string(),
+  cancelUrl: z.string(),
+});
+
+/**
+ * The registrant's own pages, reached with the secret from their confirmation (the
+ * `cancelToken`): what they registered for, their join link, a calendar file, cancelling.
+ * The secret travels in the path, so these routes do not write request log lines (the
+ * request serializer logs paths); errors are still logged without it.
+ */
+export function publicRegistrationRoutes(
+  app: FastifyInstance,
+  deps: {
+    db: Db;
+    registrations: Pick<RegistrationService, "cancelByToken">;
+    onRequest: (request: FastifyRequest) => Promise<void>;
+  },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { db, registrations, onRequest } = deps;
+  const tags = ["public"];
+  const logLevel = "warn" as const;
+
+  async function byToken(token: string) {
+    const row = await db
+      .selectFrom("registrations as r")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .innerJoin("events as e", "e.id", "r.event_id")
+      .select([
+        "r.id",
+        "r.status",
+        "r.created_at",
+        "c.first_name",
+        "e.id as event_id",
+        "e.title",
+        "e.description",
+        "e.slug",
+        "e.starts_at",
+        "e.ends_at",
+        "e.time_zone",
+        "e.format",
+        "e.status as event_status",
+      ])
+      .where("r.cancel_token_hash", "=", hashToken(token))
+      .executeTakeFirst();
+    if (!row) throw notFound("Registration");
+    return row;
+  }
+
+  /**
+   * The personal link once the provider issued it, else the webinar's audience URL once it
+   * is provisioned; the event-level webinar first, then the registrant's sessions in order.
+   * Only someone holding a place gets a link.
+   */
+  async function joinUrlOf(reg: Awaited<ReturnType<typeof byToken>>): Promise<string | null> {
+    if (reg.status !== "registered") return null;
+    const rows = await db
+      .selectFrom("webinars as w")
+      .leftJoin("registration_syncs as s", (j) =>
+        j.onRef("s.webinar_id", "=", "w.id").on("s.registration_id", "=", reg.id),
+      )
+      .leftJoin("event_sessions as es", "es.id", "w.session_id")
+      .select(["w.join_url as audience_url", "w.state as webinar_state", "s.join_url", "s.state"])
+      .where("w.event_id", "=", reg.event_id)
+      .where("w.desired", "=", "active")
+      .where((eb) =>
+        eb.or([
+          eb("w.session_id", "is", null),
+          eb(
+            "w.session_id",
+            "in",
+            eb.selectFrom("registration_sessions").select("session_id").where("registration_id", "=", reg.id),
+          ),
+        ]),
+      )
+      .orderBy("es.starts_at", (o) => o.asc().nullsFirst())
+      .orderBy("w.id")
+      .execute();
+    const personal = rows.find((w) => w.state === "synced" && w.join_url);
+    if (personal?.join_url) return personal.join_url;
+    return rows.find((w) => w.webinar_state === "provisioned" && w.audience_url)?.audience_url ?? null;
+  }
+
+  const base = (token: string) => `/api/v1/public/registrations/${token}`;
+
+  r.get(
+    "/api/v1/public/registrations/:token",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "The registrant's confirmation: event, status, join link (once the provider gave it), calendar and cancel links",
+        params: tokenParams,
+        response: { 200: confirmation, ...errorResponses },
+      },
+      onRequest,
+      logLevel,
+    },
+    async (request) => {
+      const reg = await byToken(request.params.token);
+      return {
+        event: {
+          title: reg.title,
+          slug: reg.slug,
+          startsAt: reg.starts_at.toISOString(),
+          endsAt: reg.ends_at.toISOString(),
+          startsAtLocal: instantToLocal(reg.starts_at, reg.time_zone),
+          endsAtLocal: instantToLocal(reg.ends_at, reg.time_zone),
+          timeZone: reg.time_zone,
+          format: reg.format,
+          status: reg.event_status,
+        },
+        registration: {
+          status: reg.status,
+          createdAt: reg.created_at.toISOString(),
+          firstName: reg.first_name,
+        },
+        joinUrl: await joinUrlOf(reg),
+        calendarUrl: `${base(request.params.token)}/calendar.ics`,
+        cancelUrl: `${base(request.params.token)}/cancel`,
+      };
+    },
+  );
+
+  r.get(
+    "/api/v1/public/registrations/:token/calendar.ics",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary: "The registration as an RFC 5545 calendar file (UTC times, join link in the description)",
+        params: tokenParams,
+        response: { 200: z.string(), ...errorResponses },
+      },
+      onRequest,
+      logLevel,
+    },
+    async (request, reply) => {
+      const reg = await byToken(request.params.token);
+      const joinUrl = await joinUrlOf(reg);
+      // The page the registrant came from, on the origin they reached us at.
+      const origin = `${request.protocol}://${request.host}`;
+      const pageUrl = `${origin}/e/${reg.slug}`;
+      const description = [
+        reg.description.trim(),
+        joinUrl ? `Join: ${joinUrl}` : "",
+        `Event page: ${pageUrl}`,
+      ]
+        .filter(Boolean)
+        .join("\n\n");
+      const body = buildCalendar({
+        uid: `${reg.id}@${request.hostname}`,
+        stamp: new Date(),
+        start: reg.starts_at,
+        end: reg.ends_at,
+        summary: reg.title,
+        description,
+        url: joinUrl ?? pageUrl,
+        location: joinUrl,
+        cancelled: reg.status === "cancelled" || reg.event_status === "cancelled",
+      });
+      return reply
+        .type("text/calendar; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${reg.slug}.ics"`)
+        .header("cache-control", "no-store")
+        .send(body);
+    },
+  );
+
+  r.post(
+    "/api/v1/public/registrations/:token/cancel",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary: "Cancel the registration this secret belongs to",
+        params: tokenParams,
+        response: { 200: z.object({ id: z.string(), status: z.literal("cancelled") }), ...errorResponses },
+      },
+      onRequest,
+      logLevel,
+    },
+    async (request) => registrations.cancelByToken(request.params.token),
+  );
+}
