@@ -170,12 +170,13 @@ describe("Zoom simulator: webinars, registrants, pages, limits", () => {
     sim.state.setKnobs({ rateLimits: { heavy: 1 } });
     const t = await bearer();
     const id = await webinar(t);
-    const [a, b] = await Promise.all([
-      api(t, "GET", `/report/webinars/${id}/participants`),
-      api(t, "GET", `/report/webinars/${id}/participants`),
-    ]);
-    const refused = [a, b].find((r) => r.status === 429);
-    assert.ok(refused, "one of two Heavy calls in a second is refused");
+    // Four at once span at most two one-second windows, so at least two are refused.
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => api(t, "GET", `/report/webinars/${id}/participants`)),
+    );
+    const refused = answers.find((r) => r.status === 429);
+    assert.ok(refused, "Heavy calls over 1 per second are refused");
+    assert.ok(answers.filter((r) => r.status === 429).length >= 2);
     assert.equal(refused.body.code, 429);
     assert.equal(refused.headers.get("retry-after"), "1");
     assert.equal(refused.headers.get("x-ratelimit-category"), "Heavy");
