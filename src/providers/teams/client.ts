@@ -96,7 +96,12 @@ export class GraphClient {
     } else {
       url = new URL(this.base.href.replace(/\/+$/, "") + path);
     }
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    // Encoded by hand: URLSearchParams writes spaces as "+", which OData does not promise to read
+    // as a space inside `$filter` ("email eq '…'"); %20 is unambiguous.
+    const extra = Object.entries(query ?? {}).map(
+      ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`,
+    );
+    if (extra.length > 0) url.search = [url.search.replace(/^\?/, ""), ...extra].filter(Boolean).join("&");
     return url;
   }
 
