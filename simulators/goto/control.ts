@@ -66,7 +66,13 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
     case "POST /knobs":
       return { body: state.setKnobs(parse(knobsSchema, raw)) };
     case "GET /requests":
-      return { body: { total: state.requestTotal(), byEndpoint: Object.fromEntries(state.requestCounts) } };
+      return {
+        body: {
+          total: state.requestTotal(),
+          rateLimited: state.rateLimited,
+          byEndpoint: Object.fromEntries(state.requestCounts),
+        },
+      };
     case "POST /tokens/expire":
       return { body: { expired: state.expireAccessTokens() } };
     case "POST /clock/advance": {

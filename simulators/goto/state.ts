@@ -39,6 +39,8 @@ export class GotoSimState {
   createdCounts = new Map<bigint, Map<string, number>>();
   sessions = new Map<bigint, SimSession[]>();
   requestCounts = new Map<string, number>();
+  /** Requests answered 429 by the rate limit. */
+  rateLimited = 0;
   /** Accepted API requests per organizer in the last second (sliding window of timestamps). */
   private recent = new Map<bigint, number[]>();
   clockOffsetMs = 0;
@@ -84,6 +86,7 @@ export class GotoSimState {
     this.createdCounts.clear();
     this.sessions.clear();
     this.requestCounts.clear();
+    this.rateLimited = 0;
     this.recent.clear();
     this.clockOffsetMs = 0;
     this.knobs = { ...DEFAULT_KNOBS, ...this.options.knobs };
@@ -136,6 +139,7 @@ export class GotoSimState {
     const now = Date.now();
     const window = (this.recent.get(organizerKey) ?? []).filter((t) => now - t < 1000);
     if (window.length >= limit) {
+      this.rateLimited++;
       this.recent.set(organizerKey, window);
       return false;
     }

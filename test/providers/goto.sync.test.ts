@@ -134,6 +134,16 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
       link.joinUrl,
       `https://global.gotowebinar.com/join/${webinar.providerWebinarId}/${mine.registrantKey}`,
     );
+    const stored = await ctx.database.db
+      .selectFrom("registration_syncs")
+      .select("provider_registrant_id")
+      .where("registration_id", "=", ids[0] as string)
+      .executeTakeFirstOrThrow();
+    assert.equal(
+      stored.provider_registrant_id,
+      mine.registrantKey,
+      "the registrantKey is stored digit for digit",
+    );
     const others = await Promise.all(
       ids
         .slice(1, 4)
@@ -214,6 +224,30 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
       [],
       "each email created exactly once",
     );
+  });
+
+  test("GoTo's 10 requests/s: 429s are absorbed, every registration still lands exactly once", async () => {
+    const { eventId } = await setup("GoTo at its rate limit");
+    await registerMany(ctx, org, eventId, 1, "gotoratewarm");
+    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    // A stricter limit than GoTo's, so this one process's pacing (9/s) meets it.
+    await sim(s, "POST", "/knobs", { rateLimitPerSecond: 3 });
+    const before = (await sim(s, "GET", "/requests")).rateLimited;
+    try {
+      await registerMany(ctx, org, eventId, 20, "gotorate");
+      await waitUntil(
+        "all synced at the limit",
+        async () => (await syncCounts(ctx, eventId)).synced === 21,
+        90_000,
+      );
+    } finally {
+      await sim(s, "POST", "/knobs", { rateLimitPerSecond: 10 });
+    }
+    const after = (await sim(s, "GET", "/requests")).rateLimited;
+    assert.ok(after > before, "the simulator answered 429 at least once");
+    const held = await simRegistrants(s, (await webinarOf(eventId)).providerWebinarId);
+    assert.equal(held.length, 21);
+    assert.ok(held.every((r) => r.createdCount === 1));
   });
 
   test("no secret or attendee email in the logs or stored errors", async () => {
