@@ -48,7 +48,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
       body: { provider: "http-contract", name: "Partner", settings, credentials, requestsPerSecond: 200 },
     });
 
-  async function setup(title: string) {
+  async function setup(title: string, webinarType?: string) {
     const config = await createConfiguration({ baseUrl: sim.baseUrl }, CONTRACT_ACCOUNT);
     assert.equal(config.status, 201, config.text);
     const start = new Date(Date.now() + 3600_000);
@@ -61,6 +61,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
         timeZone: "Europe/Oslo",
         format: "webinar",
         webinarConfigurationId: config.body.id,
+        ...(webinarType !== undefined && { webinarType }),
       },
     });
     assert.equal(event.status, 201, event.text);
@@ -196,6 +197,21 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
       `http-contract faults: 26 registrations, ${retried.rows[0]?.n} retried, ${sim.state.requests.total - requestsBefore} requests, 0 duplicates`,
     );
     assert.ok((retried.rows[0]?.n ?? 0) > 0, "faults at 30 % must have caused retries");
+  });
+
+  test("an event's webinar type is passed on; one the service does not offer fails visibly, naming it", async () => {
+    const { eventId } = await setup("Town hall", "town-hall");
+    await registerMany(ctx, org, eventId, 1, "typed");
+    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    const w = (await webinarOf(eventId)).providerWebinarId as string;
+    assert.equal((await control("GET", `/webinars/${w}`)).body.webinar.type, "town-hall");
+
+    const unknown = await setup("Galaxy", "galaxy");
+    const failed = await waitUntil("provisioning failed", async () => {
+      const web = await webinarOf(unknown.eventId);
+      return web?.state === "failed" ? web : null;
+    });
+    assert.match(JSON.stringify(failed), /validation_failed: type/);
   });
 
   test("cancelling the event deletes the webinar at the service", async () => {

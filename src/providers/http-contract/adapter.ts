@@ -7,9 +7,10 @@
  *   sync engine adopt a registration whose answer was lost;
  * - webinar creation carries an `Idempotency-Key` when the spec has a stable reference;
  * - webinar types are per service account, while `webinarTypes()` is static per provider
- *   kind, so this adapter offers none: the configuration's `settings.webinarType` picks the
- *   service's type (checked against `GET /webinar-types` by `checkCredentials`), otherwise the
- *   service's default type is used.
+ *   kind, so this adapter offers none (the events service then passes any id on): an event's
+ *   `webinarType` goes to the service as is and an unknown one comes back as a 422 naming
+ *   `type`; without one, the configuration's `settings.webinarType` (checked against
+ *   `GET /webinar-types` by `checkCredentials`), else the service's default type.
  */
 import type {
   AttendancePage,

@@ -39,8 +39,9 @@ export async function start(): Promise<ProviderSimDriver> {
     kind: "http-contract",
     env: {},
     configuration: { settings: { baseUrl: sim.baseUrl }, credentials: { ...CONTRACT_ACCOUNT } },
-    // Types are per service account; the adapter offers no static list (docs/provider-contract.md).
-    webinarType: null,
+    // Types are per service account and the adapter has no static list, so any id is passed
+    // on; "town-hall" is one the reference implementation offers (docs/provider-contract.md).
+    webinarType: "town-hall",
 
     async setFaultRate(rate) {
       // Half before the write is stored, half after it (stored, answer lost or an error).
