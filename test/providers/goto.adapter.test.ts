@@ -254,7 +254,7 @@ describe("limits and faults", () => {
       ),
     );
     const seconds = (Date.now() - started) / 1000;
-    assert.ok(seconds >= 2.2, `25 requests at 10/s take at least 2.4 s, took ${seconds}`);
+    assert.ok(seconds >= 2.6, `25 requests 110 ms apart take over 2.6 s, took ${seconds}`);
     assert.equal((await simRegistrants(s, w.providerWebinarId)).length, 25);
     console.log(
       `goto pacing: 25 registrations in ${seconds.toFixed(2)} s (${(25 / seconds).toFixed(1)}/s), no 429`,

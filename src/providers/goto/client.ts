@@ -14,12 +14,6 @@ import { accountRef, type GotoAccessToken, type GotoAccountRef, type GotoTokenMa
 
 /** rate-limits.yml: "10 requests per second", per API. */
 export const GOTO_REQUESTS_PER_SECOND = 10;
-/**
- * Spacing between two requests of one account: a tenth above 1/10 s, because requests sent exactly
- * 100 ms apart can arrive closer together (network jitter) and put 11 into GoTo's one-second window.
- */
-const PACE_MS = Math.ceil((1000 / GOTO_REQUESTS_PER_SECOND) * 1.1);
-
 export interface GotoRequest<T> {
   /** Short label for messages, e.g. "create webinar". No personal data. */
   op: string;
@@ -33,17 +27,32 @@ export interface GotoRequest<T> {
   schema: z.ZodType<T> | null;
 }
 
+/**
+ * Gap between two requests of one account: a tenth above 1/10 s, because requests sent exactly
+ * 100 ms apart can arrive closer together (network jitter) and make 11 in GoTo's one-second window.
+ */
+const SPACING_MS = Math.ceil((1000 / GOTO_REQUESTS_PER_SECOND) * 1.1);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Spaces requests of one account evenly at the documented rate, within this process. */
+/**
+ * Spaces the requests of one account evenly, within this process. Measured from the last actual
+ * send (not pre-booked slots), so timers that fire late after an event-loop stall cannot release
+ * a burst: every waiter re-checks after waking. Bursts would break the limit on arrival, since
+ * parallel connections deliver them at uneven times.
+ */
 class Pacer {
-  private readonly next = new Map<string, number>();
-  constructor(private readonly intervalMs: number) {}
+  private readonly last = new Map<string, number>();
   async take(key: string): Promise<void> {
-    const now = Date.now();
-    const at = Math.max(now, this.next.get(key) ?? 0);
-    this.next.set(key, at + this.intervalMs);
-    if (at > now) await sleep(at - now);
+    for (;;) {
+      const now = Date.now();
+      const waited = now - (this.last.get(key) ?? 0);
+      if (waited >= SPACING_MS) {
+        this.last.set(key, now);
+        return;
+      }
+      await sleep(SPACING_MS - waited);
+    }
   }
 }
 
@@ -86,7 +95,7 @@ export interface GotoClientOptions {
 }
 
 export class GotoClient {
-  private readonly pacer = new Pacer(PACE_MS);
+  private readonly pacer = new Pacer();
   constructor(private readonly options: GotoClientOptions) {}
 
   /** The organizer whose webinars these are: the setting, else the token answer's organizer_key. */
