@@ -196,3 +196,78 @@ describe("Teams change notifications", () => {
     assert.equal(mine.length, 0);
   });
 });
+
+describe("Teams notification mapping", () => {
+  const deliver = (value: unknown[]) =>
+    provider.handleWebhook?.(
+      account,
+      { headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify({ value })) },
+      { now: new Date(), clientStates: ["s1", "s2"] },
+    );
+
+  test("sessions, town halls and a missed lifecycle notice poll once per webinar; registrations and unknown resources add nothing", () => {
+    const out = deliver([
+      {
+        clientState: "s1",
+        changeType: "created",
+        resource: "solutions/virtualEvents/webinars/w1@t/sessions",
+      },
+      {
+        clientState: "s2",
+        changeType: "created",
+        resource: "solutions/virtualEvents/webinars/w1@t/getAttendanceReports",
+      },
+      {
+        clientState: "s1",
+        changeType: "created",
+        resource: "solutions/virtualEvents/townhalls/th1@t/getAttendanceReports",
+      },
+      {
+        clientState: "s1",
+        lifecycleEvent: "missed",
+        resource: "solutions/virtualEvents/webinars/w2@t/registrations",
+      },
+      {
+        clientState: "s1",
+        lifecycleEvent: "reauthorizationRequired",
+        resource: "solutions/virtualEvents/webinars/w3@t/registrations",
+      },
+      {
+        clientState: "s1",
+        changeType: "created",
+        resource: "solutions/virtualEvents/webinars/w4@t/registrations",
+      },
+      { clientState: "s1", changeType: "created", resource: "users/someone/messages" },
+    ]);
+    assert.deepEqual(out, {
+      kind: "events",
+      events: [
+        { type: "attendance.changed", providerWebinarId: "w1@t" },
+        { type: "attendance.changed", providerWebinarId: "townhall:th1@t" },
+        { type: "attendance.changed", providerWebinarId: "w2@t" },
+      ],
+    });
+  });
+
+  test("one unknown clientState rejects the whole delivery; so does a missing one", () => {
+    const good = {
+      clientState: "s1",
+      changeType: "created",
+      resource: "solutions/virtualEvents/webinars/w1@t/sessions",
+    };
+    assert.equal(deliver([good, { ...good, clientState: "s3" }])?.kind, "rejected");
+    assert.equal(deliver([{ ...good, clientState: undefined }])?.kind, "rejected");
+    assert.equal(deliver([])?.kind, "rejected");
+  });
+
+  test("a town hall subscribes to attendance reports only", async () => {
+    const th = await provider.createWebinar(account, { ...spec("All hands"), webinarType: "townhall" });
+    const sub = await subscribe(th.providerWebinarId, receiver.url, "state-live-1");
+    const ids = sub.subscriptionId.split(",");
+    assert.equal(ids.length, 1);
+    assert.match(
+      sim.state.subscriptions.get(ids[0] ?? "")?.resource ?? "",
+      /^solutions\/virtualEvents\/townhalls\/.+\/getAttendanceReports$/,
+    );
+  });
+});
