@@ -164,6 +164,20 @@ describe("Teams adapter: registrations and attendance", () => {
     assert.match(err.message, /lastName/);
   });
 
+  test("a 409 for an e-mail already registered is conflict, and the lookup finds the first registration", async () => {
+    sim.state.setKnobs({ duplicateEmail: "conflict" });
+    const p = provider();
+    const w = await p.createWebinar(account, spec());
+    const first = await p.register(account, w.providerWebinarId, person("twice@example.com"));
+    const err = await rejects(
+      p.register(account, w.providerWebinarId, person("twice@example.com")),
+      "conflict",
+    );
+    assert.ok(!err.message.includes("twice@example.com"));
+    const found = await p.findRegistrantByEmail?.(account, w.providerWebinarId, "twice@example.com");
+    assert.equal(found?.providerRegistrantId, first.providerRegistrantId);
+  });
+
   test("cancelling a registration reaches Graph; cancelling again is success", async () => {
     const p = provider();
     const w = await p.createWebinar(account, spec());

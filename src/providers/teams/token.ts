@@ -60,6 +60,8 @@ export class GraphTokenManager {
         const lifetime = expiresInS * 1000;
         // A very short-lived token is still used once, never cached past half its life.
         const margin = Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+        // Stale entries (a rotated secret, a removed configuration) go when a new one comes.
+        for (const [k, v] of this.cache) if (v.refreshAt <= Date.now()) this.cache.delete(k);
         this.cache.set(key, { token, refreshAt: Date.now() + lifetime - margin });
         return token;
       })
