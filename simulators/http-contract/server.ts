@@ -12,6 +12,7 @@ export type { ContractClientAccount, Knobs } from "./state.ts";
 export { ContractState } from "./state.ts";
 
 export const API_PREFIX = "/v1";
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 export interface ContractSimulatorOptions {
   clients: ContractClientAccount[];
@@ -98,7 +99,9 @@ function handlerFor(state: ContractState, def: ApiRoute) {
       );
       const storeKey = key === null ? null : `${clientId}\0${route}\0${JSON.stringify(params)}\0${key}`;
       const fingerprint = JSON.stringify(req.body ?? null);
-      const stored = storeKey === null ? undefined : state.idempotency.get(storeKey);
+      const kept = storeKey === null ? undefined : state.idempotency.get(storeKey);
+      // The contract asks for at least 24 hours; keys are forgotten after that.
+      const stored = kept && Date.now() - kept.at < IDEMPOTENCY_TTL_MS ? kept : undefined;
       let result: { status: number; body?: unknown };
       if (stored) {
         if (stored.fingerprint !== fingerprint)
