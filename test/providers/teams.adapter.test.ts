@@ -96,6 +96,26 @@ describe("Teams adapter: webinars", () => {
     assert.equal(ev?.displayName, "Launch, moved");
   });
 
+  test("a publish applied but answered with a fault is retried in place and not taken for a refusal", async () => {
+    const p = provider();
+    let published = 0;
+    for (let i = 0; i < 6; i++) {
+      // Every write faults after commit once in two: create or publish may be hit, never both lost.
+      sim.state.setKnobs({ faultRate: 0.5, faultAfterCommitShare: 1 });
+      try {
+        const w = await p.createWebinar(account, spec());
+        assert.equal(sim.state.events.get(w.providerWebinarId)?.status, "published");
+        published++;
+      } catch (err) {
+        // Only the create itself may be lost (the engine retries it); never an `invalid`.
+        assert.ok(err instanceof ProviderError && err.kind === "transient", String(err));
+      } finally {
+        sim.state.setKnobs({ faultRate: 0 });
+      }
+    }
+    assert.ok(published > 0);
+  });
+
   test("cancel is idempotent: already cancelled or unknown is success", async () => {
     const p = provider();
     const w = await p.createWebinar(account, spec());

@@ -93,6 +93,17 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
         await client.call(a, { op: "publish webinar", method: "POST", path: `${eventPath(ref)}/publish` });
         return;
       } catch (err) {
+        // A publish whose answer was lost (applied, then a 5xx or a reset) makes the retry's
+        // answer "cannot publish a published event": that is success.
+        if (isKind(err, "invalid", "conflict") && attempt > 1) {
+          const now = await client.call(a, {
+            op: "get webinar",
+            method: "GET",
+            path: eventPath(ref),
+            schema: virtualEvent,
+          });
+          if (now.status === "published") return;
+        }
         if (!isKind(err, "transient", "rate_limited") || attempt >= 3) throw err;
         await new Promise((r) => setTimeout(r, Math.min(err.details.retryAfterMs ?? 250 * attempt, 5_000)));
       }
