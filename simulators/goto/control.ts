@@ -122,14 +122,18 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
     case "GET /webinars/:k/attendance":
       return { body: { seconds: secondsPerEmail(state, key(seg[1])) } };
   }
-  const acc = /^POST \/accounts\/([^/]+)\/(revoke|restore|forbid|permit)$/.exec(
+  const acc = /^POST \/accounts\/([^/]+)\/(revoke|restore|forbid|permit|expire-refresh)$/.exec(
     `${method} /${seg.map(decodeURIComponent).join("/")}`,
   );
   if (acc) {
     const account = state.accountByClient(acc[1] as string);
     if (!account) throw notFound("unknown client");
     if (acc[2] === "revoke") account.refreshTokens = new Set();
-    if (acc[2] === "restore") account.refreshTokens = new Set([account.refreshToken]);
+    if (acc[2] === "restore") {
+      account.refreshTokens = new Set([account.refreshToken]);
+      account.refreshExpired = false;
+    }
+    if (acc[2] === "expire-refresh") account.refreshExpired = true;
     if (acc[2] === "forbid" || acc[2] === "permit") account.permitted = acc[2] === "permit";
     return { body: { refreshTokens: account.refreshTokens.size, permitted: account.permitted } };
   }

@@ -28,6 +28,7 @@ export function tokenEndpoint(state: GotoSimState, req: IncomingMessage, raw: st
     throw oauthError(400, "unsupported_grant_type", "Only the refresh_token grant is simulated");
   const refresh = form.get("refresh_token") ?? "";
   if (!account.refreshTokens.has(refresh)) throw oauthError(400, "invalid_grant", "Invalid refresh token");
+  if (account.refreshExpired) throw oauthError(400, "invalid_grant", "Refresh token expired");
   const access = state.issueAccessToken(account);
   let newRefresh: string | undefined;
   if (state.knobs.rotateRefreshTokens) {

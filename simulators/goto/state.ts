@@ -58,6 +58,7 @@ export class GotoSimState {
       organizerName: a.organizerName ?? "Sim Organizer",
       refreshTokens: new Set([a.refreshToken]),
       permitted: true,
+      refreshExpired: false,
     }));
     this.knobs = { ...DEFAULT_KNOBS, ...options.knobs };
     this.rng = mulberry32(options.seed ?? 5);
@@ -95,6 +96,7 @@ export class GotoSimState {
     for (const a of this.accounts) {
       a.refreshTokens = new Set([a.refreshToken]);
       a.permitted = true;
+      a.refreshExpired = false;
     }
   }
 

@@ -46,6 +46,8 @@ export interface Account extends Required<GotoAccountConfig> {
   refreshTokens: Set<string>;
   /** When false the organizer lacks the Webinar permission: every API call gets a permission 403. */
   permitted: boolean;
+  /** The refresh token outlived its lifetime: the token endpoint says so (invalid_grant, "expired"). */
+  refreshExpired: boolean;
 }
 
 export interface AccessToken {

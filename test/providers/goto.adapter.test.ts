@@ -196,6 +196,12 @@ describe("OAuth", () => {
     assert.doesNotMatch(wrong.message, /nope-secret/);
   });
 
+  test("an expired refresh token is token_expired: the organizer must authorize again", async () => {
+    await sim(s, "POST", `/accounts/${GOTO_ACCOUNT.clientId}/expire-refresh`);
+    await rejectsWith(provider().createWebinar(account(), spec()), "token_expired");
+    assert.equal((await provider().checkCredentials(account())).status, "token_expired");
+  });
+
   test("403 permission is forbidden, not auth: no token refresh loop", async () => {
     const p = provider();
     await p.checkCredentials(account());
