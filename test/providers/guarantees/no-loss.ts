@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import path from "node:path";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
 import { registerMany, syncCounts, waitUntil } from "../../webinars/fixtures.ts";
-import { startWorker, stopWorker } from "../../webinars/workers.ts";
-import { providerSetup, provisioned, syncRows } from "./setup.ts";
+import { providerSetup, provisioned, syncRows, webinarOf } from "./setup.ts";
+import type { WorkerPool } from "./worker-pool.ts";
 
 /** What the closing note quotes for one provider. */
 export interface RunSummary {
@@ -20,6 +19,12 @@ export interface RunSummary {
 
 export const FAULT_RATE = 0.2;
 
+/** Where a drain stands, for a failure message: the webinar's state and the sync counts. */
+async function progress(ctx: TestContext, org: TestOrg, eventId: string) {
+  const w = await webinarOf(ctx, org, eventId);
+  return `webinar ${w?.state} (${w?.lastError ?? "no error"}), sync counts ${JSON.stringify(await syncCounts(ctx, eventId))}`;
+}
+
 /**
  * Faults on, registrations through the API, drained by real worker processes on server
  * PostgreSQL (one killed with SIGKILL mid-drain and replaced) or by the in-process worker on
@@ -31,61 +36,51 @@ export async function noLossScenario(
   ctx: TestContext,
   org: TestOrg,
   driver: ProviderSimDriver,
-  options: { count: number; workers: "processes" | "in-process"; inProcessWorker: () => Promise<void> },
+  options: { count: number; pool: WorkerPool | null },
 ): Promise<RunSummary> {
   const { eventId } = await providerSetup(ctx, org, driver, "no loss");
+  const { pool, count } = options;
   await driver.setFaultRate(FAULT_RATE);
-  const processes: ReturnType<typeof startWorker>[] = [];
-  const workerEnv = () => ({
-    DATABASE_URL: ctx.database.connectionString as string,
-    AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
-    ...driver.env,
-    AUDITORIUM_QUOTA_PAUSE_SECONDS: "1",
-    AUDITORIUM_METRICS_POLL_SECONDS: "1",
-    AUDITORIUM_WORKER_CONCURRENCY: "10",
-    // Several test files share one server (100 connections): keep each worker small.
-    AUDITORIUM_DB_POOL_SIZE: "4",
-  });
-  const workerOutput = () => processes.map((w) => w.output.join("").slice(-2000)).join("\n---\n");
   let killedAt: number | null = null;
   let drainSeconds = 0;
   try {
-    const ids = await registerMany(ctx, org, eventId, options.count, `nl-${driver.kind}-`);
-    assert.equal(ids.length, options.count);
     const started = Date.now();
-    if (options.workers === "processes") {
-      processes.push(startWorker(workerEnv()), startWorker(workerEnv()));
-      // Kill early in the drain, so the victim dies holding leased rows and claimed jobs.
+    // The processes start while the registrations come in, as they would in production.
+    pool?.ensureRunning(2);
+    const registering = registerMany(ctx, org, eventId, count, `nl-${driver.kind}-`);
+    // Awaited below; until then a failure must not surface as an unhandled rejection.
+    registering.catch(() => {});
+    if (pool) {
+      // Kill early in the drain (while registrations still arrive), so the victim dies
+      // holding leased rows and claimed jobs.
       killedAt = await waitUntil(
         "the drain under way",
         async () => {
           const synced = (await syncCounts(ctx, eventId)).synced ?? 0;
-          return synced >= Math.ceil(options.count / 10) ? synced : null;
+          return synced >= Math.ceil(count / 10) ? synced : null;
         },
         90_000,
-      ).catch((e) => {
-        throw new Error(`${e.message}; worker output: ${workerOutput()}`);
+      ).catch(async (e) => {
+        throw new Error(
+          `${e.message}; ${await progress(ctx, org, eventId)}; worker output: ${pool.output()}`,
+        );
       });
-      processes[0]?.kill("SIGKILL");
-      processes.push(startWorker(workerEnv()));
-    } else {
-      await options.inProcessWorker();
+      pool.killOne();
+      pool.start();
     }
+    assert.equal((await registering).length, count);
     // A killed worker's jobs are claimed again after pg-boss expiry and its leases lapse
     // (both 60 s), so the bound is above that.
     await waitUntil(
-      `all ${options.count} synced`,
-      async () => (await syncCounts(ctx, eventId)).synced === options.count,
+      `all ${count} synced`,
+      async () => (await syncCounts(ctx, eventId)).synced === count,
       180_000,
     ).catch(async (e) => {
-      throw new Error(
-        `${e.message}; counts ${JSON.stringify(await syncCounts(ctx, eventId))}; worker output: ${workerOutput()}`,
-      );
+      throw new Error(`${e.message}; ${await progress(ctx, org, eventId)}; worker output: ${pool?.output()}`);
     });
     drainSeconds = (Date.now() - started) / 1000;
   } finally {
     await driver.setFaultRate(0);
-    await Promise.all(processes.map(stopWorker));
   }
 
   const webinar = await provisioned(ctx, org, eventId);
@@ -96,7 +91,7 @@ export async function noLossScenario(
   const duplicates = atProvider.filter((r) => r.createdCount > 1).length;
   const lost = ours.filter((e) => byEmail.get(e)?.status !== "registered").length;
   const summary: RunSummary = {
-    registrations: options.count,
+    registrations: count,
     synced: rows.filter((r) => r.state === "synced").length,
     duplicates,
     lost,
@@ -105,7 +100,7 @@ export async function noLossScenario(
     drainSeconds,
   };
 
-  assert.equal(summary.synced, options.count);
+  assert.equal(summary.synced, count);
   assert.equal(lost, 0, "registrations missing at the simulator");
   assert.deepEqual(
     atProvider.filter((r) => r.createdCount !== 1).map((r) => [r.email, r.createdCount]),
@@ -114,7 +109,7 @@ export async function noLossScenario(
   );
   assert.equal(
     atProvider.filter((r) => r.status === "registered").length,
-    options.count,
+    count,
     "the simulator holds nobody else",
   );
   for (const row of rows) {
@@ -124,6 +119,6 @@ export async function noLossScenario(
       "the stored provider id is the simulator's",
     );
   }
-  if (killedAt !== null) assert.ok(killedAt < options.count, "the worker was killed mid-drain");
+  if (killedAt !== null) assert.ok(killedAt < count, "the worker was killed mid-drain");
   return summary;
 }
