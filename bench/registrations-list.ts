@@ -88,4 +88,6 @@ for (const [label, query] of cases) {
   console.log(`${label.padEnd(32)} ${avg.toFixed(1).padStart(7)} ms per page of 50 (rows + total)`);
 }
 await database.close();
-if (serverUrl) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+// BENCH_KEEP=1 leaves the database for EXPLAIN; drop it by hand afterwards.
+if (serverUrl && !process.env.BENCH_KEEP) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+else if (serverUrl) console.log(`kept database ${dbName}`);

@@ -25,8 +25,9 @@ const SORTS = [
 /** The expected order, written independently of the service's query. */
 const EXPECTED_KEY: Record<string, string> = {
   createdAt: "r.created_at",
-  lastName: "lower(c.last_name)",
-  email: "c.email_normalized",
+  // Contact sorts break ties by contact, then registration (docs/web-app-api.md).
+  lastName: "lower(c.last_name) {dir}, c.id",
+  email: "c.email_normalized {dir}, c.id",
   status: "r.status",
   minutes:
     "coalesce((select sum(a.live_minutes + a.on_demand_minutes) from attendance a where a.registration_id = r.id), 0)",
@@ -77,7 +78,9 @@ forEachBackend("registrations table at 50,000 rows", (ctx, backend) => {
     const { rows } = await sql<{ id: string }>`select r.id from registrations r
       join contacts c on c.id = r.contact_id
       where r.event_id = ${eventId} and ${sql.raw(where)}
-      order by ${sql.raw(key as string)} ${sql.raw(dir)}, r.id ${sql.raw(dir)}`.execute(ctx.database.db);
+      order by ${sql.raw((key as string).replace("{dir}", dir))} ${sql.raw(dir)}, r.id ${sql.raw(dir)}`.execute(
+      ctx.database.db,
+    );
     return rows.map((r) => r.id);
   }
 

@@ -8,9 +8,11 @@ import { contactSearch } from "../contacts/contacts.service.ts";
 
 /**
  * The registrations table of an event: filters, sorts and keyset pages that stay fast at
- * 50,000 rows. Every sort is "key, then registration id" in one direction, so a page
- * boundary is a single row-value comparison `(key, id) > (last key, last id)` that the
- * indexes of migration 0060 serve, and rows with equal keys are neither skipped nor repeated.
+ * 50,000 rows. Every sort is "keys, then registration id" in one direction, so a page
+ * boundary is one row-value comparison `(keys…, id) > (last keys…, last id)` that an index
+ * of migration 0060 reads as a range, and rows with equal keys are neither skipped nor
+ * repeated. The cursor carries the keys themselves, so a row that changes between two
+ * pages cannot shift the boundary.
  */
 export const REGISTRATION_SORTS = [
   "createdAt",
@@ -38,49 +40,48 @@ export interface ListQuery {
 }
 
 interface SortSpec {
-  /** The ordered expression. */
-  key: RawBuilder<unknown>;
-  /** The key as the cursor carries it (timestamps as text: PostgreSQL keeps microseconds, Date does not). */
-  cursorValue: RawBuilder<string | number>;
-  /** Turns a cursor's value back into a typed SQL parameter. */
-  param(value: string | number): RawBuilder<unknown>;
-  valueType: "string" | "number";
+  /** The ordered expressions; the registration id follows as the final tie-break. */
+  keys: RawBuilder<unknown>[];
+  /** The keys as the cursor carries them (timestamps as text: PostgreSQL keeps microseconds, Date does not). */
+  cursorValues: RawBuilder<unknown>[];
+  /** Turns a cursor's values back into typed SQL parameters. */
+  params: ((value: unknown) => RawBuilder<unknown>)[];
+  /** Whether a cursor's values have the right types (a cursor is client input). */
+  valid: (values: unknown[]) => boolean;
 }
 
 const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-/** Sum over the event's webinars; joined only for this sort (see `minutesJoin`). */
-const MINUTES = sql`coalesce(m.minutes, 0)`;
+const text = (v: unknown) => sql`${v}::text`;
+const isText = (v: unknown) => typeof v === "string" && v.length <= 300;
+
+/**
+ * Sorts on a contact column order by (column, contact id) first: the contacts index
+ * (organization_id, column, id) then yields rows already in order, and a page is a short
+ * nested loop into registrations (event_id, contact_id) instead of a sort of the event.
+ */
+const contactSort = (column: RawBuilder<unknown>): SortSpec => ({
+  keys: [column, sql`c.id`],
+  cursorValues: [column, sql`c.id::text`],
+  params: [text, (v) => sql`${v}::uuid`],
+  valid: ([value, contactId]) => isText(value) && typeof contactId === "string" && isUuid(contactId),
+});
 
 const SORTS: Record<SortField, SortSpec> = {
   createdAt: {
-    key: sql`r.created_at`,
-    cursorValue: sql<string>`to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    param: (v) => sql`${v}::timestamptz`,
-    valueType: "string",
+    keys: [sql`r.created_at`],
+    cursorValues: [sql`to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`],
+    params: [(v) => sql`${v}::timestamptz`],
+    valid: ([v]) => typeof v === "string" && TIMESTAMP_RE.test(v),
   },
-  lastName: {
-    key: sql`lower(c.last_name)`,
-    cursorValue: sql<string>`lower(c.last_name)`,
-    param: (v) => sql`${v}::text`,
-    valueType: "string",
-  },
-  email: {
-    key: sql`c.email_normalized`,
-    cursorValue: sql<string>`c.email_normalized`,
-    param: (v) => sql`${v}::text`,
-    valueType: "string",
-  },
-  status: {
-    key: sql`r.status`,
-    cursorValue: sql<string>`r.status`,
-    param: (v) => sql`${v}::text`,
-    valueType: "string",
-  },
+  lastName: contactSort(sql`lower(c.last_name)`),
+  email: contactSort(sql`c.email_normalized`),
+  status: { keys: [sql`r.status`], cursorValues: [sql`r.status`], params: [text], valid: ([v]) => isText(v) },
+  // Kept equal to the attendance sum by a trigger (migration 0060), so it can be indexed.
   minutes: {
-    key: MINUTES,
-    cursorValue: sql<number>`${MINUTES}::int`,
-    param: (v) => sql`${v}::int`,
-    valueType: "number",
+    keys: [sql`r.attended_minutes`],
+    cursorValues: [sql`r.attended_minutes`],
+    params: [(v) => sql`${v}::int`],
+    valid: ([v]) => Number.isSafeInteger(v),
   },
 };
 
@@ -91,28 +92,24 @@ export function parseSort(sort: RegistrationSort | undefined) {
   return { name: s, field: (descending ? s.slice(1) : s) as SortField, descending };
 }
 
-const encodeCursor = (sort: string, value: string | number, id: string) =>
-  Buffer.from(JSON.stringify([sort, value, id])).toString("base64url");
+const encodeCursor = (sort: string, values: unknown[], id: string) =>
+  Buffer.from(JSON.stringify([sort, values, id])).toString("base64url");
 
 function decodeCursor(cursor: string, sortName: string, spec: SortSpec) {
+  const refuse = () => badRequest("cursor is not one this API issued", "cursor");
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString());
   } catch {
-    throw badRequest("cursor is not one this API issued", "cursor");
+    throw refuse();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3)
-    throw badRequest("cursor is not one this API issued", "cursor");
-  const [sort, value, id] = parsed as unknown[];
-  if (typeof id !== "string" || !isUuid(id)) throw badRequest("cursor is not one this API issued", "cursor");
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw refuse();
+  const [sort, values, id] = parsed as unknown[];
+  if (typeof id !== "string" || !isUuid(id)) throw refuse();
   if (sort !== sortName)
-    throw badRequest(`cursor was issued for another sort; start again without a cursor`, "cursor");
-  const valid =
-    spec.valueType === "number"
-      ? Number.isSafeInteger(value)
-      : typeof value === "string" && (spec !== SORTS.createdAt || TIMESTAMP_RE.test(value));
-  if (!valid) throw badRequest("cursor is not one this API issued", "cursor");
-  return { value: value as string | number, id };
+    throw badRequest("cursor was issued for another sort; start again without a cursor", "cursor");
+  if (!Array.isArray(values) || values.length !== spec.keys.length || !spec.valid(values)) throw refuse();
+  return { values: values as unknown[], id };
 }
 
 /** The WHERE of the table's filters (shared by the page and its total). */
@@ -134,8 +131,8 @@ function filters(organizationId: string, eventId: string, query: ListQuery) {
     );
   }
   if (query.attended !== undefined) {
-    const watched = sql`exists (select 1 from attendance a where a.registration_id = r.id and a.live_minutes + a.on_demand_minutes > 0)`;
-    conditions.push(query.attended ? sql<SqlBool>`${watched}` : sql<SqlBool>`not ${watched}`);
+    // attended_minutes is the attendance sum (trigger of migration 0060): > 0 means watched.
+    conditions.push(sql<SqlBool>`r.attended_minutes ${sql.raw(query.attended ? ">" : "=")} 0`);
   }
   return conditions;
 }
@@ -154,34 +151,17 @@ export async function listRegistrationRows(
   const spec = SORTS[sort.field];
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort.name, spec);
   const where = filters(organizationId, eventId, query);
-
   const base = () =>
     db
       .selectFrom("registrations as r")
       .innerJoin("contacts as c", "c.id", "r.contact_id")
       .where((eb) => eb.and(where));
-  // The total needs the contacts only to search them: otherwise it is an index-only count.
-  const needsContacts = (query.q ?? undefined) !== undefined;
 
-  const direction = sort.descending ? sql.raw("desc") : sql.raw("asc");
-  const comparison = sort.descending ? sql.raw("<") : sql.raw(">");
-  const rows = await base()
-    .$if(sort.field === "minutes", (qb) =>
-      qb.leftJoin(
-        (eb) =>
-          eb
-            .selectFrom("attendance as a")
-            .innerJoin("webinars as w", "w.id", "a.webinar_id")
-            .select([
-              "a.registration_id",
-              sql<number>`sum(a.live_minutes + a.on_demand_minutes)::int`.as("minutes"),
-            ])
-            .where("w.event_id", "=", eventId)
-            .groupBy("a.registration_id")
-            .as("m"),
-        (j) => j.onRef("m.registration_id", "=", "r.id"),
-      ),
-    )
+  const direction = sql.raw(sort.descending ? "desc" : "asc");
+  const keys = sql.join(spec.keys);
+  let query_ = base()
+    // Implied by the registration's organization; stated so the contacts indexes apply.
+    .where("c.organization_id", "=", organizationId)
     .selectAll("r")
     .select([
       "c.first_name",
@@ -192,32 +172,44 @@ export async function listRegistrationRows(
       "c.job_title",
       "c.created_at as contact_created_at",
       "c.updated_at as contact_updated_at",
-      spec.cursorValue.as("sort_value"),
-    ])
-    .$if(after !== undefined, (qb) => {
-      const a = after as { value: string | number; id: string };
-      return qb.where(
-        sql<SqlBool>`(${spec.key}, r.id) ${comparison} (${spec.param(a.value)}, ${a.id}::uuid)`,
-      );
-    })
-    .orderBy(sql`${spec.key} ${direction}`)
+      ...spec.cursorValues.map((v, i) => v.as(`sort_${i}`)),
+    ]);
+  if (after) {
+    const values = sql.join(
+      after.values.map((v, i) => (spec.params[i] as (x: unknown) => RawBuilder<unknown>)(v)),
+    );
+    query_ = query_.where(
+      sql<SqlBool>`(${keys}, r.id) ${sql.raw(sort.descending ? "<" : ">")} (${values}, ${after.id}::uuid)`,
+    );
+    // Implied by the line above; on its own it is a range the contacts index can read.
+    if (spec.keys.length > 1)
+      query_ = query_.where(sql<SqlBool>`(${keys}) ${sql.raw(sort.descending ? "<=" : ">=")} (${values})`);
+  }
+  for (const key of spec.keys) query_ = query_.orderBy(sql`${key} ${direction}`);
+  const rows = await query_
     .orderBy(sql`r.id ${direction}`)
     .limit(query.limit + 1)
     .execute();
 
-  const total = await (needsContacts
-    ? base()
-    : db.selectFrom("registrations as r").where((eb) => eb.and(where))
-  )
+  // The total needs the contacts only to search them; otherwise it is an index-only count.
+  const searching = (query.q ?? undefined) !== undefined;
+  const total = await (searching ? base() : db.selectFrom("registrations as r").where((eb) => eb.and(where)))
     .select(sql<number>`count(*)::int`.as("n"))
     .executeTakeFirstOrThrow();
 
   const hasMore = rows.length > query.limit;
   const data = hasMore ? rows.slice(0, query.limit) : rows;
-  const last = data.at(-1);
+  const last = data.at(-1) as (typeof data)[number] & Record<string, unknown>;
   return {
     rows: data,
-    nextCursor: hasMore && last ? encodeCursor(sort.name, last.sort_value, last.id) : null,
+    nextCursor:
+      hasMore && last
+        ? encodeCursor(
+            sort.name,
+            spec.keys.map((_, i) => last[`sort_${i}`]),
+            last.id,
+          )
+        : null,
     total: total.n,
   };
 }
