@@ -30,6 +30,7 @@ export interface WebinarPresenceTable {
   webinar_id: string;
   organization_id: string;
   joined_at: Timestamp | null;
+  left_at: Timestamp | null;
   live_seconds: Defaulted<number>;
   updated_at: Timestamp;
 }

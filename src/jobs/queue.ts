@@ -13,7 +13,10 @@ export interface JobPayloads {
   "webinar.sync": { webinarId: string };
   /** `batchWaits`: times this first attempt stepped back for a batch in flight (sync/bulk-register.ts). */
   "registration.sync": { registrationId: string; webinarId: string; batchWaits?: number };
-  "metrics.poll": { webinarId: string };
+  /** `early`: one extra poll soon after live webhooks; it does not continue the poll schedule. */
+  "metrics.poll": { webinarId: string; early?: boolean };
+  /** Keeps one webinar's change-notification subscription alive (sync/subscriptions.ts). */
+  "webhook.subscription": { webinarId: string };
   "keys.rewrap": Record<string, never>;
   /** One provider account's part of an erasure; the address is sealed in the row, never here. */
   "person.erase": { providerErasureId: string };
@@ -25,6 +28,7 @@ export const JOB_NAMES: JobName[] = [
   "webinar.sync",
   "registration.sync",
   "metrics.poll",
+  "webhook.subscription",
   "keys.rewrap",
   "person.erase",
   "retention.sweep",
@@ -34,8 +38,13 @@ type Executor = Db | Transaction<Database>;
 
 export interface SendOptions {
   startAfterSeconds?: number;
-  /** At most one queued job per key (pg-boss singleton), for jobs that re-read state anyway. */
+  /**
+   * A key for jobs that re-read state anyway. On its own it only labels the job (pg-boss
+   * dedupes by key only per time slot or for special queue policies); with
+   * `singletonSeconds` at most one job per key is accepted in each slot of that length.
+   */
   singletonKey?: string;
+  singletonSeconds?: number;
 }
 
 export type Handler<N extends JobName> = (
@@ -102,6 +111,7 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
           startAfter: Math.max(0, Math.ceil(options.startAfterSeconds)),
         }),
         ...(options.singletonKey !== undefined && { singletonKey: options.singletonKey }),
+        ...(options.singletonSeconds !== undefined && { singletonSeconds: options.singletonSeconds }),
       });
     },
     async sendMany(executor, name, data) {

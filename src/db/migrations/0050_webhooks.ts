@@ -8,8 +8,9 @@ import { type Kysely, sql } from "kysely";
  * - `webhook_subscriptions`: one row per webinar whose provider has `subscribe`. The
  *   clientState is a secret shared with the provider; it is stored sealed with the envelope
  *   (bound to organization, configuration and a per-webinar field), never in plain text.
- * - `webinar_presence`: who is in the room now (`joined_at`) and the seconds seen so far,
- *   so a repeated "joined" keeps the first time and a repeated "left" adds nothing.
+ * - `webinar_presence`: who is in the room now (`joined_at`), when they last left, and the
+ *   seconds seen so far, so a repeated "joined" keeps the first time, a replayed one older
+ *   than the last leave is ignored, and a repeated "left" adds nothing.
  */
 const statements = [
   `CREATE TABLE webhook_subscriptions (
@@ -32,6 +33,7 @@ const statements = [
     webinar_id uuid NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
     organization_id uuid NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     joined_at timestamptz,
+    left_at timestamptz,
     live_seconds integer NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (registration_id, webinar_id)

@@ -16,8 +16,10 @@ import {
   nextPollInSeconds,
   type PollPlan,
 } from "./metrics-poll.ts";
+import { createPeopleMatcher } from "./people.ts";
 import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provider-call.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
+import { createSubscriptionKeeper } from "./subscriptions.ts";
 import { createWebinarSyncHandler } from "./webinar-sync.ts";
 
 export interface SyncOptions {
@@ -25,6 +27,8 @@ export interface SyncOptions {
   pollPlan?: Partial<PollPlan>;
   /** Jobs of each kind one process runs at once. */
   concurrency?: number;
+  /** This deployment's public URL, for the notification URL of provider subscriptions. */
+  publicUrl?: string;
 }
 
 /**
@@ -56,6 +60,17 @@ export function createSyncWorker(deps: {
     limiter: createProviderRateLimiter({ db }),
     ...(options.tuning && { tuning: options.tuning }),
   });
+  // Known at construction when the composition root passes it; the HTTP side sets it otherwise.
+  let publicUrl: string | null = options.publicUrl ?? null;
+  const subscriptions = createSubscriptionKeeper({
+    db,
+    queue,
+    call,
+    providers,
+    envelope,
+    plan,
+    publicUrl: () => publicUrl,
+  });
 
   /** Registrations that were waiting for the webinar to exist go to the provider now. */
   async function onProvisioned(webinarId: string) {
@@ -85,6 +100,13 @@ export function createSyncWorker(deps: {
         "registration.sync",
         pending.map((p) => ({ registrationId: p.registration_id, webinarId })),
       );
+      const config = await trx
+        .selectFrom("webinar_configurations")
+        .select("provider")
+        .where("id", "=", webinar.configuration_id)
+        .executeTakeFirst();
+      if (config && providers[config.provider as ProviderKind]?.subscribe)
+        await queue.send(trx, "webhook.subscription", { webinarId });
       const timing = await loadWebinar(trx, webinarId);
       const first = timing ? nextPollInSeconds(plan, timing.starts_at, timing.ends_at) : null;
       if (first !== null) {
@@ -103,16 +125,26 @@ export function createSyncWorker(deps: {
     "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
+    "webhook.subscription": subscriptions.handle,
   };
 
   return {
     handlers,
+    queue,
+    /** The matching of provider people to registrations, shared with webhook ingestion. */
+    people: createPeopleMatcher({ contacts }),
+    subscriptions,
+    /** Sets the public URL when the composition root did not pass it (see SyncOptions.publicUrl). */
+    adoptPublicUrl(url: string) {
+      publicUrl ??= url.replace(/\/$/, "");
+    },
     async start() {
       const concurrency = options.concurrency ?? 8;
       await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
       await queue.work("registration.sync", { concurrency }, handlers["registration.sync"]);
       await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
       await queue.work("person.erase", { concurrency: 2 }, handlers["person.erase"]);
+      await queue.work("webhook.subscription", { concurrency: 2 }, handlers["webhook.subscription"]);
     },
   };
 }

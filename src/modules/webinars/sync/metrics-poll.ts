@@ -1,12 +1,11 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { uuidv7 } from "../../../lib/ids.ts";
 import type { AttendancePage, AttendanceRecord } from "../../../providers/contract.ts";
-import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
-import { isSuppressed } from "../../privacy/suppression.ts";
+import { createPeopleMatcher, type WebinarRef } from "./people.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 
 type Trx = Transaction<Database>;
@@ -63,11 +62,13 @@ export function createMetricsPollHandler(deps: {
   contacts: Pick<ContactService, "matchOrCreate" | "matchingRule">;
   plan?: Partial<PollPlan>;
 }) {
-  const { db, queue, call, contacts } = deps;
+  const { db, queue, call } = deps;
   const plan = { ...DEFAULT_POLL_PLAN, ...deps.plan };
+  const people = createPeopleMatcher({ contacts: deps.contacts });
 
-  async function schedule(webinarId: string, seconds: number | null) {
-    if (seconds === null) return;
+  /** The next regular poll; an early poll (webhooks) leaves the schedule to the regular chain. */
+  async function schedule(webinarId: string, seconds: number | null, early = false) {
+    if (seconds === null || early) return;
     await queue.send(
       db,
       "metrics.poll",
@@ -78,45 +79,11 @@ export function createMetricsPollHandler(deps: {
 
   async function ingest(trx: Trx, webinar: WebinarForPoll, records: AttendanceRecord[]) {
     if (records.length === 0) return;
-    const byProviderId = new Map(
-      (
-        await trx
-          .selectFrom("registration_syncs")
-          .select(["registration_id", "provider_registrant_id"])
-          .where("webinar_id", "=", webinar.id)
-          .where(
-            "provider_registrant_id",
-            "in",
-            records.map((r) => r.providerRegistrantId),
-          )
-          .execute()
-      ).map((r) => [r.provider_registrant_id as string, r.registration_id]),
-    );
-    const emails = records
-      .filter((r) => !byProviderId.has(r.providerRegistrantId))
-      .map((r) => normalizeEmail(r.email));
-    const byEmail = new Map<string, string>();
-    if (emails.length > 0) {
-      const rows = await trx
-        .selectFrom("registrations as r")
-        .innerJoin("contacts as c", "c.id", "r.contact_id")
-        .select(["r.id", "c.email_normalized"])
-        .where("r.event_id", "=", webinar.event_id)
-        .where("r.status", "<>", "cancelled")
-        .where("c.email_normalized", "in", emails)
-        .execute();
-      for (const row of rows) byEmail.set(row.email_normalized, row.id);
-    }
-    const rule = await contacts.matchingRule(webinar.organization_id, trx);
+    const registrationIds = await people.matchOrAdd(trx, webinar, records);
     const now = new Date();
-    for (const record of records) {
-      let registrationId =
-        byProviderId.get(record.providerRegistrantId) ?? byEmail.get(normalizeEmail(record.email));
-      if (!registrationId) {
-        // Someone erased (or being erased at the provider) is not brought back by attendance data.
-        if (await isSuppressed(trx, webinar.organization_id, record.email)) continue;
-        registrationId = await addWalkIn(trx, webinar, rule, record);
-      }
+    for (const [i, record] of records.entries()) {
+      const registrationId = registrationIds[i];
+      if (!registrationId) continue;
       await trx
         .insertInto("registration_syncs")
         .values({
@@ -153,79 +120,19 @@ export function createMetricsPollHandler(deps: {
         .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doUpdateSet(values))
         .execute();
       const minutes = record.liveMinutes + record.onDemandMinutes;
-      if (minutes > 0) {
-        await trx
-          .insertInto("check_ins")
-          .values({
-            id: uuidv7(),
-            organization_id: webinar.organization_id,
-            event_id: webinar.event_id,
-            session_id: webinar.session_id,
-            registration_id: registrationId,
-            kind: "webinar",
-            webinar_id: webinar.id,
-            viewing_minutes: minutes,
-            checked_in_at: record.firstActivityAt ?? now,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(["registration_id", "webinar_id"])
-              .where("webinar_id", "is not", null)
-              .doUpdateSet({ viewing_minutes: minutes }),
-          )
-          .execute();
-      }
+      if (minutes > 0)
+        await recordWebinarCheckIn(
+          trx,
+          webinar,
+          registrationId,
+          minutes,
+          record.firstActivityAt ?? now,
+          "set",
+        );
     }
   }
 
-  async function addWalkIn(
-    trx: Trx,
-    webinar: WebinarForPoll,
-    rule: Awaited<ReturnType<ContactService["matchingRule"]>>,
-    record: AttendanceRecord,
-  ) {
-    const contact = await contacts.matchOrCreate(trx, webinar.organization_id, rule, {
-      email: record.email,
-      firstName: record.firstName || "(unknown)",
-      lastName: record.lastName || "(unknown)",
-      company: record.company,
-      jobTitle: record.jobTitle,
-    });
-    const existing = await trx
-      .selectFrom("registrations")
-      .select("id")
-      .where("event_id", "=", webinar.event_id)
-      .where("contact_id", "=", contact.id)
-      .where("status", "<>", "cancelled")
-      .executeTakeFirst();
-    if (existing) return existing.id;
-    const id = uuidv7();
-    await trx
-      .insertInto("registrations")
-      .values({
-        id,
-        organization_id: webinar.organization_id,
-        event_id: webinar.event_id,
-        contact_id: contact.id,
-        status: "registered",
-        source: "provider",
-        updated_at: new Date(),
-      })
-      .execute();
-    if (webinar.session_id) {
-      await trx
-        .insertInto("registration_sessions")
-        .values({
-          registration_id: id,
-          session_id: webinar.session_id,
-          organization_id: webinar.organization_id,
-        })
-        .execute();
-    }
-    return id;
-  }
-
-  return async function handle({ webinarId }: { webinarId: string }) {
+  return async function handle({ webinarId, early }: { webinarId: string; early?: boolean }) {
     const webinar = await loadWebinar(db, webinarId);
     if (webinar?.desired !== "active") return;
     if (webinar.state !== "provisioned" || !webinar.provider_webinar_id) return;
@@ -235,8 +142,9 @@ export function createMetricsPollHandler(deps: {
       const outcome = await call<AttendancePage>(webinar.configuration_id, (provider, account) =>
         provider.listAttendance(account, providerKey, cursor),
       );
-      if (outcome.kind === "deferred") return schedule(webinarId, outcome.afterSeconds);
-      if (outcome.kind !== "ok") return schedule(webinarId, Math.max(plan.mediumSeconds, plan.fastSeconds));
+      if (outcome.kind === "deferred") return schedule(webinarId, outcome.afterSeconds, early);
+      if (outcome.kind !== "ok")
+        return schedule(webinarId, Math.max(plan.mediumSeconds, plan.fastSeconds), early);
       await db.transaction().execute((trx) => ingest(trx, webinar, outcome.value.records));
       cursor = outcome.value.nextCursor;
     } while (cursor !== null);
@@ -247,8 +155,47 @@ export function createMetricsPollHandler(deps: {
       .set({ last_metrics_at: now })
       .where("id", "=", webinar.configuration_id)
       .execute();
-    await schedule(webinarId, nextPollInSeconds(plan, webinar.starts_at, webinar.ends_at, now));
+    await schedule(webinarId, nextPollInSeconds(plan, webinar.starts_at, webinar.ends_at, now), early);
   };
+}
+
+/**
+ * The person's one check-in of kind "webinar" at this webinar with their viewing minutes:
+ * "set" (the poll, the source of truth) or "raise" (live webhooks, which only ever add).
+ */
+export async function recordWebinarCheckIn(
+  trx: Trx,
+  webinar: WebinarRef,
+  registrationId: string,
+  minutes: number,
+  at: Date,
+  mode: "set" | "raise",
+) {
+  await trx
+    .insertInto("check_ins")
+    .values({
+      id: uuidv7(),
+      organization_id: webinar.organization_id,
+      event_id: webinar.event_id,
+      session_id: webinar.session_id,
+      registration_id: registrationId,
+      kind: "webinar",
+      webinar_id: webinar.id,
+      viewing_minutes: minutes,
+      checked_in_at: at,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(["registration_id", "webinar_id"])
+        .where("webinar_id", "is not", null)
+        .doUpdateSet({
+          viewing_minutes:
+            mode === "set"
+              ? minutes
+              : sql<number>`greatest(coalesce(check_ins.viewing_minutes, 0), ${minutes})`,
+        }),
+    )
+    .execute();
 }
 
 interface WebinarForPoll {
