@@ -99,10 +99,11 @@ describe("web app in Chromium", () => {
     // The second attempt by keyboard alone: Tab moves email → password → button, Enter submits.
     await page.getByLabel("Email").focus();
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("type")), "password");
+    assert.equal(await page.locator(":focus").getAttribute("type"), "password");
+    await page.keyboard.press("ControlOrMeta+a");
     await page.keyboard.type(PASSWORD);
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Sign in");
+    assert.equal(await page.locator(":focus").textContent(), "Sign in");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     await shot(page, "events");
