@@ -79,6 +79,18 @@ describe("Teams subscriptions", () => {
     );
   });
 
+  test("subscribing again replaces the webinar's subscriptions (Graph keeps one per app and resource)", async () => {
+    const w = await provider.createWebinar(account, spec());
+    const old = await subscribe(w.providerWebinarId, receiver.url, "state-old");
+    const fresh = await subscribe(w.providerWebinarId, receiver.url, "state-live-1");
+    const live = [...sim.state.subscriptions.values()].filter((s) =>
+      s.resource.includes(w.providerWebinarId),
+    );
+    assert.deepEqual(live.map((s) => s.id).sort(), fresh.subscriptionId.split(",").sort());
+    assert.ok(live.every((s) => s.clientState === "state-live-1"));
+    assert.ok(old.subscriptionId.split(",").every((id) => !sim.state.subscriptions.has(id)));
+  });
+
   test("renewal moves the expiry of both subscriptions; an expired one is not_found", async () => {
     const w = await provider.createWebinar(account, spec());
     const sub = await subscribe(w.providerWebinarId, receiver.url, "state-live-1");

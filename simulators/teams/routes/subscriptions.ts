@@ -3,7 +3,7 @@
 // (concepts/changenotifications-for-virtualevent.md): at most one day, validation handshake on create.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { type GraphCtx, GraphError, graphRoute } from "../http.ts";
+import { type GraphCtx, GraphError, graphRoute, page } from "../http.ts";
 import { handshake } from "../notify.ts";
 import type { TeamsSimState } from "../state.ts";
 import type { SimSubscription } from "../types.ts";
@@ -104,6 +104,22 @@ export function subscriptionRoutes(app: FastifyInstance, state: TeamsSimState): 
     if (clientState !== null && clientState.length > MAX_CLIENT_STATE) {
       throw new GraphError(400, "BadRequest", `clientState is limited to ${MAX_CLIENT_STATE} characters.`);
     }
+    // "An application can only have a single registration level subscription per webinar inside a
+    // tenant" (and the same for sessions and the webinar itself). Graph's status for the refusal is
+    // not documented; 409 here.
+    const taken = [...state.subscriptions.values()].some(
+      (s) =>
+        s.tenantId === ctx.grant.tenantId &&
+        s.clientId === ctx.grant.clientId &&
+        s.resource.toLowerCase() === resource.toLowerCase() &&
+        s.expirationDateTime.getTime() > Date.now(),
+    );
+    if (taken)
+      throw new GraphError(
+        409,
+        "Conflict",
+        "A subscription for this resource already exists for the application.",
+      );
     const expires = expiration(ctx);
     const lifecycle =
       typeof body.lifecycleNotificationUrl === "string" ? body.lifecycleNotificationUrl : null;
@@ -136,6 +152,15 @@ export function subscriptionRoutes(app: FastifyInstance, state: TeamsSimState): 
     };
     state.subscriptions.set(sub.id, sub);
     return { status: 201, body: renderSubscription(sub) };
+  });
+  graphRoute(app, state, "GET", "/subscriptions", (ctx) => {
+    const mine = [...state.subscriptions.values()].filter(
+      (s) =>
+        s.tenantId === ctx.grant.tenantId &&
+        s.clientId === ctx.grant.clientId &&
+        s.expirationDateTime.getTime() > Date.now(),
+    );
+    return page(ctx, mine.map(renderSubscription), "/subscriptions");
   });
   graphRoute(app, state, "GET", "/subscriptions/:sid", (ctx) => ({
     status: 200,

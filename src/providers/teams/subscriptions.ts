@@ -5,10 +5,17 @@
  * contract keeps one subscription id per webinar, so ours is the Graph ids joined by a comma
  * (Graph ids are GUIDs and never contain one); renewal PATCHes each.
  */
+
+import { z } from "zod";
 import { ProviderError } from "../contract.ts";
 import type { GraphClient, TeamsAccount } from "./client.ts";
 import { type EventRef, eventPath } from "./mapping.ts";
-import { subscription } from "./schemas.ts";
+import { collection, subscription } from "./schemas.ts";
+
+const subscriptionList = collection(
+  z.looseObject({ id: z.string().min(1), resource: z.string().optional() }),
+);
+
 import { MAX_CLIENT_STATE, SUBSCRIPTION_ID_SEPARATOR, SUBSCRIPTION_LIFETIME_MS } from "./webhook.ts";
 
 function resources(ref: EventRef): { resource: string; changeType: string }[] {
@@ -34,25 +41,36 @@ export async function createSubscriptions(
   } catch {
     throw new ProviderError("invalid", "notificationUrl is not a URL");
   }
+  const create = (r: { resource: string; changeType: string }) =>
+    client.call(a, {
+      op: "create subscription",
+      method: "POST",
+      path: "/subscriptions",
+      body: {
+        changeType: r.changeType,
+        notificationUrl: url.toString(),
+        // Required for Teams resources when the subscription lives over an hour; the same
+        // route reads both kinds (lifecycle notifications carry `lifecycleEvent`).
+        lifecycleNotificationUrl: url.toString(),
+        resource: r.resource,
+        expirationDateTime: new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString(),
+        clientState,
+      },
+      schema: subscription,
+    });
   const created: { id: string; expiresAt: Date }[] = [];
   try {
     for (const r of resources(ref)) {
-      const sub = await client.call(a, {
-        op: "create subscription",
-        method: "POST",
-        path: "/subscriptions",
-        body: {
-          changeType: r.changeType,
-          notificationUrl: url.toString(),
-          // Required for Teams resources when the subscription lives over an hour; the same
-          // route reads both kinds (lifecycle notifications carry `lifecycleEvent`).
-          lifecycleNotificationUrl: url.toString(),
-          resource: r.resource,
-          expirationDateTime: new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString(),
-          clientState,
-        },
-        schema: subscription,
-      });
+      let sub: { id: string; expirationDateTime: Date };
+      try {
+        sub = await create(r);
+      } catch (err) {
+        // Graph keeps one subscription per app and webinar resource. One already there is ours
+        // from an earlier attempt whose answer was lost, or one with an old clientState: replace it.
+        if (!(err instanceof ProviderError && err.kind === "conflict")) throw err;
+        await deleteExisting(client, a, r.resource);
+        sub = await create(r);
+      }
       created.push({ id: sub.id, expiresAt: sub.expirationDateTime });
     }
   } catch (err) {
@@ -72,6 +90,31 @@ export async function createSubscriptions(
     subscriptionId: created.map((c) => c.id).join(SUBSCRIPTION_ID_SEPARATOR),
     expiresAt: new Date(Math.min(...created.map((c) => c.expiresAt.getTime()))),
   };
+}
+
+async function deleteExisting(client: GraphClient, a: TeamsAccount, resource: string): Promise<void> {
+  let next: string | undefined = "/subscriptions";
+  for (let page = 0; next !== undefined && page < 50; page++) {
+    const res: z.infer<typeof subscriptionList> = await client.call(a, {
+      op: "list subscriptions",
+      method: "GET",
+      path: next,
+      schema: subscriptionList,
+    });
+    for (const s of res.value) {
+      if (s.resource?.replace(/^\/+/, "").toLowerCase() !== resource.toLowerCase()) continue;
+      await client
+        .call(a, {
+          op: "delete subscription",
+          method: "DELETE",
+          path: `/subscriptions/${encodeURIComponent(s.id)}`,
+        })
+        .catch((err) => {
+          if (!(err instanceof ProviderError && err.kind === "not_found")) throw err;
+        });
+    }
+    next = res["@odata.nextLink"];
+  }
 }
 
 export async function renewSubscriptions(
