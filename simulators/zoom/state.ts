@@ -40,7 +40,8 @@ export class ZoomSimState {
   private nextWebinarId = 81_000_000_000;
   private readonly windows = new Map<string, { second: number; count: number }>();
   private readonly daily = new Map<string, number>();
-  requests = { total: 0, byEndpoint: {} as Record<string, number> };
+  /** Requests received per endpoint, and how many of them were answered with an injected fault. */
+  requests = { total: 0, byEndpoint: {} as Record<string, number>, faulted: 0 };
 
   constructor(options: ZoomSimulatorOptions) {
     this.accounts = options.accounts.map((a) => ({ ...a }));
@@ -66,7 +67,7 @@ export class ZoomSimState {
     this.daily.clear();
     this.knobs = structuredClone(this.initialKnobs);
     this.clockOffsetMs = 0;
-    this.requests = { total: 0, byEndpoint: {} };
+    this.requests = { total: 0, byEndpoint: {}, faulted: 0 };
   }
 
   /** Merges knobs; `rateLimits` is merged per label. */
@@ -94,6 +95,7 @@ export class ZoomSimState {
     const rate = afterCommit ? this.knobs.faultAfterCommitRate : this.knobs.faultRate;
     if (rate <= 0 || this.rng() >= rate) return null;
     const kinds = this.knobs.faultKinds;
+    this.requests.faulted++;
     return kinds[Math.floor(this.rng() * kinds.length)] ?? "500";
   }
 

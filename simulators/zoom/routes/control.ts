@@ -92,7 +92,7 @@ export function registerControlRoutes(app: FastifyInstance, state: ZoomSimState)
   });
   app.get("/_sim/requests", async () => state.requests);
   app.delete("/_sim/requests", async () => {
-    state.requests = { total: 0, byEndpoint: {} };
+    state.requests = { total: 0, byEndpoint: {}, faulted: 0 };
     return state.requests;
   });
   app.post("/_sim/tokens/expire", async () => {
