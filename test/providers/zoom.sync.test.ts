@@ -67,9 +67,9 @@ forEachBackend("webinar sync with Zoom", (ctx) => {
     await ctx.services.syncWorker.start();
   });
 
-  test("configuration check: healthy, then not authenticated with a wrong secret, never showing it", async () => {
+  test("a wrong secret checks as not authenticated, never shown, and holds work until it is fixed", async () => {
     const own = await ctx.createOrg("zoom-check");
-    const { configId } = await zoomSetup(ctx, own);
+    const { configId, eventId } = await zoomSetup(ctx, own);
     const check = () =>
       ctx.request("POST", `/api/v1/webinar-configurations/${configId}/check`, { token: own.tokens.admin });
     const healthy = await check();
@@ -89,6 +89,14 @@ forEachBackend("webinar sync with Zoom", (ctx) => {
       assert.ok(!refused.text.includes(secret));
       assert.ok(!ctx.logs.join("\n").includes(secret));
     }
+    // Work that meets the refused credential is held, not failed, and resumes with the right one.
+    await registerMany(ctx, own, eventId, 2, "zheld");
+    await waitUntil("held", async () => (await syncCounts(ctx, eventId)).held === 2);
+    await ctx.request("PATCH", `/api/v1/webinar-configurations/${configId}`, {
+      token: own.tokens.admin,
+      body: { credentials: { clientSecret: ZOOM_TEST_ACCOUNT.clientSecret } },
+    });
+    await waitUntil("synced after the fix", async () => (await syncCounts(ctx, eventId)).synced === 2);
   });
 
   test("registrations reach Zoom once each with personal join links; attendance and cancellation follow", async () => {
