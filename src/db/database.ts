@@ -34,6 +34,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // An idle connection the server closed (restart, failover, admin) is dropped from the pool
     // and replaced on next use; unhandled, the event would crash the process.
     pool.on("error", () => {});
+    // A connection cut while checked out (between two statements of a transaction) emits
+    // "error" on the client itself, where the pool listens only while it is idle: without
+    // a listener that would crash the process. The statement in flight or the next one
+    // fails instead, and the pool discards the broken client when it is released.
+    pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: "postgres", pool, connectionString: options.databaseUrl, close: () => db.destroy() };
   }

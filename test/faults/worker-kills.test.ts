@@ -94,7 +94,7 @@ forEachBackend(
       const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 300 });
       await createRegistrations(ctx, org, eventId, 600, "cut");
       const started = Date.now();
-      if (alive().length < 2) workers.push(startWorker(workerEnv()));
+      while (alive().length < 2) workers.push(startWorker(workerEnv()));
       const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
       await admin.connect();
       const dbName = new URL(ctx.database.connectionString as string).pathname.slice(1);
@@ -106,7 +106,12 @@ forEachBackend(
             `progress before cut ${cut}`,
             async () => (await synced(eventId)) >= before + 40,
             120_000,
-          );
+          ).catch((e) => {
+            const tails = workers.map(
+              (w) => `exit ${w.exitCode ?? w.signalCode ?? "-"}: ${w.output.join("").slice(-3000)}`,
+            );
+            throw new Error(`${e.message}; worker output: ${tails.join("\n---\n")}`);
+          });
           const res = await admin.query(
             "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             [dbName],

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
+import { type Simulator, startSimulator, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
+import { stopWorker } from "../webinars/workers.ts";
+
+/**
+ * Open-loop load on the public registration endpoint: LOAD_RATE registrations a second
+ * (default 500) for LOAD_SECONDS (default 60) against `auditorium serve --no-worker` in its
+ * own process on server PostgreSQL, the public rate limit raised to let that rate through.
+ * Requests are sent on schedule whether or not earlier ones have been answered, so a slow
+ * server shows as latency, not as a politely lower rate. No loss: every 201 is a stored
+ * registration with its sync job, and nothing else was stored. The p99 is reported, not asserted.
+ */
+const RATE = Number(process.env.LOAD_RATE ?? 500);
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
+
+const sim: Simulator = await startSimulator();
+after(() => sim.close());
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+forEachBackend(
+  "public registration load",
+  (ctx) => {
+    let org: TestOrg;
+    let base = "";
+    let server: ReturnType<typeof spawn> | undefined;
+    before(async () => {
+      org = await ctx.createOrg("load");
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      server = spawn(
+        process.execPath,
+        ["--import", "tsx", path.resolve("src/main.ts"), "serve", "--no-worker"],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: ctx.database.connectionString as string,
+            AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
+            AUDITORIUM_DATA_DIR: ctx.dataDir,
+            AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+            PORT: String(port),
+            HOST: "127.0.0.1",
+            AUDITORIUM_PUBLIC_URL: base,
+            AUDITORIUM_PUBLIC_RATE_LIMIT: String(RATE * 120),
+            AUDITORIUM_LOG_LEVEL: "warn",
+            AUDITORIUM_DB_POOL_SIZE: "10",
+          },
+          stdio: ["ignore", "ignore", "inherit"],
+        },
+      );
+      await waitUntil("the server", async () => (await fetch(`${base}/readyz`)).ok, 60_000);
+    });
+    after(async () => {
+      if (server) await stopWorker(server);
+    });
+
+    test(`${RATE}/s for ${SECONDS} s on the public endpoint: no loss, p99 reported`, async () => {
+      const { eventId } = await webinarSetup(ctx, org);
+      const published = await ctx.request("POST", `/api/v1/events/${eventId}/publish`, {
+        token: org.tokens.marketer,
+      });
+      assert.equal(published.status, 200, published.text);
+      const slug = published.body.slug as string;
+      const url = `${base}/api/v1/public/events/${slug}/registrations`;
+      const latencies: number[] = [];
+      const statuses = new Map<string, number>();
+      const accepted = new Set<string>();
+      const inFlight: Promise<void>[] = [];
+      const total = RATE * SECONDS;
+      const started = performance.now();
+      const send = async (n: number) => {
+        const t0 = performance.now();
+        let status = "network";
+        try {
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ firstName: `L${n}`, lastName: "Load", email: `load${n}@example.com` }),
+          });
+          status = String(res.status);
+          const body = (await res.json()) as { registrationId?: string };
+          if (res.status === 201 && body.registrationId) accepted.add(body.registrationId);
+        } catch {
+          // counted as "network" below
+        }
+        latencies.push(performance.now() - t0);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      };
+      // Open loop: request n leaves at n / RATE seconds, whatever the answers so far.
+      for (let n = 0; n < total; n++) {
+        const due = started + (n * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        inFlight.push(send(n));
+      }
+      const offeredSeconds = (performance.now() - started) / 1000;
+      await Promise.all(inFlight);
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const stored = await ctx.database.db
+        .selectFrom("registrations")
+        .select("id")
+        .where("event_id", "=", eventId)
+        .execute();
+      const jobs = await ctx.database.db
+        .selectFrom("registration_syncs as s")
+        .innerJoin("registrations as r", "r.id", "s.registration_id")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("r.event_id", "=", eventId)
+        .executeTakeFirstOrThrow();
+      process.stdout.write(
+        `# load: offered ${total} at ${RATE}/s over ${offeredSeconds.toFixed(1)} s; all answered after ${seconds.toFixed(1)} s ` +
+          `(${(accepted.size / seconds).toFixed(0)}/s stored); statuses ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+          `latency p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, ` +
+          `p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${(latencies.at(-1) ?? 0).toFixed(0)} ms\n`,
+      );
+      assert.equal(statuses.get("network") ?? 0, 0, "every request answered");
+      for (const status of statuses.keys()) assert.ok(!status.startsWith("5"), `no ${status}`);
+      assert.equal(stored.length, accepted.size, "every 201 is stored, and nothing else");
+      assert.ok(stored.every((r) => accepted.has(r.id)));
+      assert.equal(Number(jobs.n), accepted.size, "each stored registration has its sync work");
+      assert.equal(accepted.size, total, "every registration accepted");
+    });
+  },
+  { only: "postgres" },
+);
