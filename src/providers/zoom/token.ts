@@ -22,12 +22,16 @@ export const ZOOM_CREDENTIAL_FIELDS = [
   "webhookSecretToken",
 ] as const;
 
-/** Refresh this long before Zoom's expiry, so a token does not lapse between check and use. */
+/**
+ * Refresh this long before Zoom's expiry, so a token does not lapse between check and use; at
+ * most half the lifetime, so a short-lived token is still reused.
+ */
 const EXPIRY_MARGIN_MS = 60_000;
 const MAX_ACCOUNTS = 1000;
 
 interface CachedToken {
   accessToken: string;
+  /** When we stop using it: Zoom's expiry less the margin. */
   expiresAt: number;
 }
 
@@ -66,7 +70,7 @@ export class ZoomTokenManager {
   async get(account: ProviderAccount): Promise<string> {
     const key = accountKey(account);
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt - EXPIRY_MARGIN_MS > this.now()) return cached.accessToken;
+    if (cached && cached.expiresAt > this.now()) return cached.accessToken;
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.request(account).finally(() => this.inFlight.delete(key));
@@ -124,7 +128,11 @@ export class ZoomTokenManager {
       }
       const parsed = zoomAccessToken.safeParse(json);
       if (!parsed.success) throw new ProviderError("transient", "Zoom token answer has an unexpected shape");
-      return { accessToken: parsed.data.access_token, expiresAt: started + parsed.data.expires_in * 1000 };
+      const lifetimeMs = parsed.data.expires_in * 1000;
+      return {
+        accessToken: parsed.data.access_token,
+        expiresAt: started + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2),
+      };
     }
     throw tokenError(res.status, res.text, res.headers.get("retry-after"));
   }
