@@ -39,6 +39,8 @@ export interface WebinarSpec {
   language: string;
   /** Provider-specific webinar type (ON24 event type), when the provider has types. */
   webinarType?: string | undefined;
+  /** Our webinar id, stable across retries: providers that can dedupe creation use it (Idempotency-Key). */
+  externalRef?: string | undefined;
 }
 
 export interface ProvisionedWebinar {
