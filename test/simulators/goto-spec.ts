@@ -82,9 +82,9 @@ function formats(s: FullSchema, v: unknown, at: string): string[] {
     errors.push(`${at}: ${JSON.stringify(v)} is not one of ${s.enum.join(", ")}`);
   if (s.format === "date-time" && typeof v === "string" && !DATE_TIME.test(v))
     errors.push(`${at}: "${v}" is not an RFC 3339 date-time`);
-  if (Array.isArray(v) && s.items)
-    v.forEach((x, i) => errors.push(...formats(s.items as FullSchema, x, `${at}[${i}]`)));
-  else if (v && typeof v === "object" && s.properties) {
+  if (Array.isArray(v) && s.items) {
+    for (const [i, x] of v.entries()) errors.push(...formats(s.items as FullSchema, x, `${at}[${i}]`));
+  } else if (v && typeof v === "object" && s.properties) {
     for (const [k, x] of Object.entries(v)) {
       const p = s.properties[k] as FullSchema | undefined;
       if (p) errors.push(...formats(p, x, `${at}.${k}`));
