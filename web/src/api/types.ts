@@ -66,6 +66,7 @@ export interface EventInput {
   registrationFields?: RegistrationFields;
   consentText?: string | null;
   webinarConfigurationId?: string | null;
+  webinarType?: string | null;
 }
 
 export interface SessionItem {
@@ -157,6 +158,7 @@ export interface ProviderInfo {
   label: string;
   settingsFields: ProviderField[];
   credentialFields: ProviderField[];
+  webinarTypes?: { id: string; label: string }[];
 }
 
 export interface SyncIssue {

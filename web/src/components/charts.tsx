@@ -3,6 +3,7 @@ import {
   Bar,
   BarChart,
   CartesianGrid,
+  Cell,
   ComposedChart,
   LabelList,
   Line,
@@ -107,6 +108,9 @@ export function LabelledBars({
       )}
       <Tooltip />
       <Bar dataKey={value} name={valueLabel} fill={PATTERNS[0]} stroke="#0b2f57" isAnimationActive={false}>
+        {data.map((row, i) => (
+          <Cell key={String(row[category])} fill={PATTERNS[i % PATTERNS.length]} />
+        ))}
         <LabelList dataKey={value} position={horizontalBars ? "right" : "top"} />
       </Bar>
     </BarChart>

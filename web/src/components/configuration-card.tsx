@@ -77,7 +77,7 @@ export function ConfigurationCard({
         )}
         {Object.entries(c.settings).map(([k, v]) => (
           <div key={k} className="contents">
-            <dt>{k}</dt>
+            <dt>{humanize(k)}</dt>
             <dd>{v}</dd>
           </div>
         ))}

@@ -67,6 +67,8 @@ export const en = {
   "event.form.title": "Title",
   "event.form.description": "Description",
   "event.form.format": "Format",
+  "event.form.webinarType": "Webinar type",
+  "event.form.defaultType": "The provider's default",
   "event.form.timeZone": "Time zone",
   "event.form.startsAt": "Starts (in the event's time zone)",
   "event.form.endsAt": "Ends (in the event's time zone)",

@@ -70,6 +70,8 @@ export const nb: Record<MessageKey, string> = {
   "event.form.title": "Tittel",
   "event.form.description": "Beskrivelse",
   "event.form.format": "Format",
+  "event.form.webinarType": "Webinartype",
+  "event.form.defaultType": "Leverandørens standard",
   "event.form.timeZone": "Tidssone",
   "event.form.startsAt": "Starter (i arrangementets tidssone)",
   "event.form.endsAt": "Slutter (i arrangementets tidssone)",

@@ -45,6 +45,7 @@ export async function loadProviders(): Promise<ProviderInfo[]> {
       settingsFields: ((p.settingsFields ?? []) as RawField[])
         .map(field)
         .filter((f): f is ProviderField => !!f),
+      webinarTypes: p.webinarTypes ?? [],
       credentialFields: ((p.credentialFields ?? []) as RawField[])
         .map(field)
         .filter((f): f is ProviderField => !!f),

@@ -5,6 +5,7 @@ import type { EventFormat, EventInput, EventItem, RegistrationFields } from "../
 import { Field } from "../components/field.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
 import { useI18n, viewerTimeZone } from "../i18n/index.tsx";
+import { loadProviders } from "../lib/providers.ts";
 import { timeZones, wallClockToInstant } from "../lib/time.ts";
 import { useLoad } from "../lib/use-load.ts";
 
@@ -25,6 +26,7 @@ interface FormState {
   jobTitle: Ask;
   consentText: string;
   webinarConfigurationId: string;
+  webinarType: string;
 }
 
 const wall = (local: string | null) => (local ? local.slice(0, 16) : "");
@@ -45,6 +47,7 @@ function fromEvent(e: EventItem): FormState {
     jobTitle: e.registrationFields.jobTitle ?? "",
     consentText: e.consentText ?? "",
     webinarConfigurationId: e.webinarConfigurationId ?? "",
+    webinarType: e.webinarType ?? "",
   };
 }
 
@@ -62,6 +65,7 @@ const EMPTY: FormState = {
   jobTitle: "",
   consentText: "",
   webinarConfigurationId: "",
+  webinarType: "",
 };
 
 function toInput(f: FormState): EventInput {
@@ -83,6 +87,7 @@ function toInput(f: FormState): EventInput {
     registrationFields: fields,
     consentText: f.consentText || null,
     webinarConfigurationId: f.format === "onsite" ? null : f.webinarConfigurationId || null,
+    webinarType: f.format === "onsite" || !f.webinarConfigurationId ? null : f.webinarType || null,
   };
 }
 
@@ -95,6 +100,7 @@ export function EventFormPage() {
   const [error, setError] = useState<unknown>();
   const existing = useLoad(async () => (id ? api.event(id) : null), [id]);
   const configs = useLoad(() => api.configurations(), []);
+  const providers = useLoad(loadProviders, []);
   useEffect(() => {
     if (existing.data) setForm(fromEvent(existing.data));
   }, [existing.data]);
@@ -104,6 +110,9 @@ export function EventFormPage() {
   const fieldError = (name: string) =>
     error instanceof ApiError && error.field?.startsWith(name) ? error.message : undefined;
   const viewerZone = viewerTimeZone();
+  // The chosen account's provider decides which webinar types exist (none: the provider's default).
+  const chosenKind = configs.data?.data.find((c) => c.id === form.webinarConfigurationId)?.provider;
+  const webinarTypes = providers.data?.find((p) => p.kind === chosenKind)?.webinarTypes ?? [];
   const preview = (local: string) => {
     const instant = wallClockToInstant(local, form.timeZone);
     return instant
@@ -162,12 +171,28 @@ export function EventFormPage() {
               <select
                 {...p}
                 value={form.webinarConfigurationId}
-                onChange={(e) => set("webinarConfigurationId", e.target.value)}
+                onChange={(e) =>
+                  setForm({ ...form, webinarConfigurationId: e.target.value, webinarType: "" })
+                }
               >
                 <option value="">{t("event.form.noConfiguration")}</option>
                 {configs.data?.data.map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name} ({c.provider})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        {form.format !== "onsite" && webinarTypes.length > 0 && (
+          <Field label={t("event.form.webinarType")} error={fieldError("webinarType")}>
+            {(p) => (
+              <select {...p} value={form.webinarType} onChange={(e) => set("webinarType", e.target.value)}>
+                <option value="">{t("event.form.defaultType")}</option>
+                {webinarTypes.map((w) => (
+                  <option key={w.id} value={w.id}>
+                    {w.label}
                   </option>
                 ))}
               </select>
