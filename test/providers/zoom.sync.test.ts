@@ -74,6 +74,13 @@ forEachBackend("webinar sync with Zoom", (ctx) => {
       ctx.request("POST", `/api/v1/webinar-configurations/${configId}/check`, { token: own.tokens.admin });
     const healthy = await check();
     assert.equal(healthy.body.health.status, "healthy", healthy.text);
+    // Provisioned first, so the registrations below are the work that meets the refusal.
+    await waitUntil("provisioned", async () => {
+      const res = await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, {
+        token: own.tokens.viewer,
+      });
+      return res.body.data[0]?.state === "provisioned";
+    });
     const patched = await ctx.request("PATCH", `/api/v1/webinar-configurations/${configId}`, {
       token: own.tokens.admin,
       body: { credentials: { clientSecret: "wrong-zoom-secret-value" } },
