@@ -149,7 +149,7 @@ export async function createOrg(database: DatabaseHandle, services: Services) {
   return { id, token };
 }
 
-async function call(app: FastifyInstance, method: string, url: string, token: string, body?: unknown) {
+export async function call(app: FastifyInstance, method: string, url: string, token: string, body?: unknown) {
   const res = await app.inject({
     method: method as "GET",
     url,
@@ -163,6 +163,16 @@ async function call(app: FastifyInstance, method: string, url: string, token: st
   return { status: res.statusCode, body: parsed, text: res.body };
 }
 
+/** Another provider's configuration, and when the event starts (default: in 24 hours). */
+export interface SetupOptions {
+  configuration?: {
+    provider: string;
+    settings: Record<string, unknown>;
+    credentials: Record<string, string>;
+  };
+  startsAt?: Date;
+}
+
 /**
  * Terms accepted, an ON24 configuration at `requestsPerSecond`, a published webinar event,
  * and its webinar provisioned at the simulator by running the `webinar.sync` handler once
@@ -173,19 +183,23 @@ export async function webinarSetup(
   database: DatabaseHandle,
   token: string,
   requestsPerSecond: number,
+  options: SetupOptions = {},
 ) {
   const { app, services } = bench;
   const terms = await call(app, "GET", "/api/v1/webinar/terms", token);
   await call(app, "POST", "/api/v1/webinar/terms/accept", token, { version: terms.body.version });
-  const config = await call(app, "POST", "/api/v1/webinar-configurations", token, {
+  const configuration = options.configuration ?? {
     provider: "on24",
-    name: "ON24",
     settings: { region: "NA" },
-    requestsPerSecond,
     credentials: ON24_ACCOUNT,
+  };
+  const config = await call(app, "POST", "/api/v1/webinar-configurations", token, {
+    ...configuration,
+    name: configuration.provider,
+    requestsPerSecond,
   });
   if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
-  const start = new Date(Date.now() + 24 * 3600_000);
+  const start = options.startsAt ?? new Date(Date.now() + 24 * 3600_000);
   const event = await call(app, "POST", "/api/v1/events", token, {
     title: "Benchmark webinar",
     startsAt: start.toISOString(),
@@ -214,6 +228,8 @@ export async function webinarSetup(
     eventId,
     webinarId: webinar.id,
     providerWebinarId: Number(provisioned.provider_webinar_id),
+    /** As the provider spells it (Zoom's ids are strings of digits too, kept exact). */
+    providerKey: provisioned.provider_webinar_id as string,
   };
 }
 

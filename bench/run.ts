@@ -6,7 +6,16 @@ import { type BenchResult, ignoreTerminatedConnections, type Options } from "./l
  * Each prints a table and one JSON line. These are measurements, never pass/fail: the exit
  * code is non-zero only when a benchmark could not run.
  */
-const BENCHMARKS = ["intake", "drain", "drain-vs-sequential", "footprint"] as const;
+const BENCHMARKS = [
+  "intake",
+  "drain",
+  "drain-vs-sequential",
+  "footprint",
+  "freshness",
+  "ingest",
+  "scale",
+  "bulk",
+] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 function parseArgs(argv: string[]) {
