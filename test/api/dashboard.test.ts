@@ -112,6 +112,20 @@ forEachBackend("webinar dashboard", (ctx) => {
       pollsAnswered: sum(attendees.map((a) => a.answeredpolls)),
       resourcesDownloaded: sum(attendees.map((a) => a.resourcesdownloaded)),
     });
+    // And the funnel from a direct query over the stored rows.
+    const { rows } = await sql<{ registered: number; live: number; on_demand: number; none: number }>`
+      select count(*)::int as registered,
+        count(*) filter (where coalesce(a.live_minutes, 0) > 0)::int as live,
+        count(*) filter (where coalesce(a.on_demand_minutes, 0) > 0)::int as on_demand,
+        count(*) filter (where coalesce(a.live_minutes + a.on_demand_minutes, 0) = 0)::int as none
+      from registrations r left join attendance a on a.registration_id = r.id
+      where r.event_id = ${eventId} and r.status = 'registered'`.execute(ctx.database.db);
+    assert.deepEqual(d.funnel, {
+      registered: rows[0]?.registered,
+      attendedLive: rows[0]?.live,
+      watchedOnDemand: rows[0]?.on_demand,
+      noShow: rows[0]?.none,
+    });
     assert.equal(d.webinars.length, 1);
     assert.equal(d.webinars[0].provider, "on24");
     assert.equal(d.freshness.attendance, d.webinars[0].lastMetricsAt);
