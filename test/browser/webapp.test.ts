@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
+import { apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -16,48 +16,12 @@ let stack: Awaited<ReturnType<typeof startStack>>;
 let browser: Browser;
 let admin: BrowserContext;
 let page: Page;
-const problems: string[] = [];
+const consoleWatch = new ConsoleWatch();
+const watch = (p: Page, who: string) => consoleWatch.watch(p, who);
 const state = { eventId: "", slug: "", confirmationUrl: "", configId: "" };
 const PASSWORD = "correct horse battery staple";
-const expected401 = new Set(["/api/v1/me"]);
-
-/** Every console error and page error fails the test it happened in. */
-function watch(p: Page, who: string) {
-  p.on("pageerror", (e) => problems.push(`${who} page error: ${e.message}`));
-  p.on("console", (m) => {
-    if (m.type() !== "error") return;
-    // Expected refusals only: who is signed in before anyone is, and the wrong password step.
-    const url = new URL(m.location().url || "about:blank");
-    if (/status of 401/.test(m.text()) && expected401.has(url.pathname)) return;
-    problems.push(`${who} console error: ${m.text()} (${m.location().url})`);
-  });
-}
-
-/** A locator's text as the DOM holds it ("" when absent). */
-async function text(locator: Locator) {
-  return (await locator.textContent()) ?? "";
-}
-
-async function shot(p: Page, name: string) {
-  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-/** A call to the API as the signed-in admin page (same cookie, same origin). */
-async function apiGet(p: Page, url: string) {
-  const res = await p.request.get(`${stack.baseUrl}${url}`);
-  assert.equal(res.status(), 200, `${url}: ${await res.text()}`);
-  return res.json();
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const expected401 = consoleWatch.expected401;
+expected401.add("/api/v1/me");
 
 describe("web app in Chromium", () => {
   before(async () => {
@@ -77,7 +41,7 @@ describe("web app in Chromium", () => {
     watch(page, "admin");
   });
   afterEach(() => {
-    const found = problems.splice(0);
+    const found = consoleWatch.take();
     assert.deepEqual(found, [], "no console or page errors");
   });
   after(async () => {

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { ARTIFACTS } from "./server.ts";
+
+/** Collects console errors and page errors; a test fails when any was collected during it. */
+export class ConsoleWatch {
+  private problems: string[] = [];
+  /** Paths whose 401 is an expected answer (e.g. asking who is signed in before anyone is). */
+  readonly expected401 = new Set<string>();
+
+  watch(p: Page, who: string) {
+    p.on("pageerror", (e) => this.problems.push(`${who} page error: ${e.message}`));
+    p.on("console", (m) => {
+      if (m.type() !== "error") return;
+      const url = new URL(m.location().url || "about:blank");
+      if (/status of 401/.test(m.text()) && this.expected401.has(url.pathname)) return;
+      this.problems.push(`${who} console error: ${m.text()} (${m.location().url})`);
+    });
+  }
+
+  take(): string[] {
+    return this.problems.splice(0);
+  }
+}
+
+/** A locator's text as the DOM holds it ("" when absent). */
+export async function text(locator: Locator) {
+  return (await locator.textContent()) ?? "";
+}
+
+export async function shot(p: Page, name: string) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A GET to the API with the page's cookies, on the page's origin; must answer 200. */
+export async function apiGet(p: Page, url: string) {
+  const res = await p.request.get(new URL(url, p.url()).href);
+  assert.equal(res.status(), 200, `${url}: ${await res.text()}`);
+  return res.json();
+}
+
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  ms = 30_000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
