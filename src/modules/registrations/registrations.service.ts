@@ -145,8 +145,37 @@ export function createRegistrationService(deps: {
   }
 
   /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
+  /**
+   * An event without a capacity has no places to count, so registrations need not queue
+   * behind each other: a shared lock keeps the event from being cancelled or given a
+   * capacity meanwhile, and the unique index on active registrations still refuses a
+   * person twice. With a capacity, the exclusive lock serializes the counting.
+   */
+  async function lockForRegistration(trx: Trx, organizationId: string, eventId: string) {
+    const glance = await trx
+      .selectFrom("events")
+      .select("capacity")
+      .where("organization_id", "=", organizationId)
+      .where("id", "=", eventId)
+      .executeTakeFirst();
+    if (glance && glance.capacity === null) {
+      const shared = await trx
+        .selectFrom("events")
+        .selectAll()
+        .where("organization_id", "=", organizationId)
+        .where("id", "=", eventId)
+        .forShare()
+        .executeTakeFirst();
+      if (shared?.capacity === null) return shared;
+      // A capacity was set between the two reads: counting needs the exclusive lock, and
+      // taking it while holding a shared one could deadlock with another registration.
+      if (shared) throw conflict("event_changed", "The event changed while registering; try again");
+    }
+    return events.lock(trx, organizationId, eventId);
+  }
+
   async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
-    const event = await events.lock(trx, organizationId, eventId);
+    const event = await lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
     let contact: ContactRow;
