@@ -103,6 +103,8 @@ export function createServices({
       concurrency: config.workerConcurrency,
       pollPlan: { fastSeconds: config.metricsPollSeconds },
       tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
+      // Where providers deliver change notifications (Graph subscriptions are created by workers).
+      publicUrl: config.publicUrl,
     },
   });
   return {
@@ -173,7 +175,9 @@ export async function buildApp(
   app.addHook("onRequest", async (request) => {
     const cookieToken = request.cookies[SESSION_COOKIE];
     const header = request.headers.authorization;
-    if (header !== undefined) {
+    // Webhooks authenticate by their signature; Zoom's legacy deliveries also carry an
+    // Authorization header that is not ours to check.
+    if (header !== undefined && !request.url.startsWith("/webhooks/")) {
       const match = /^Bearer (\S{1,200})$/.exec(header);
       const caller = match?.[1] ? await services.sessions.authenticateToken(match[1]) : null;
       if (!caller) throw new AppError(401, "token_invalid", "The bearer token is unknown or revoked");
@@ -226,7 +230,7 @@ export async function buildApp(
   });
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
-  providerRoutes(app);
+  providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, { ...services, config });
   dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
