@@ -59,9 +59,10 @@ export async function createRuntime(deps: {
       baseUrls: { ...ON24_DEFAULT_BASE_URLS, ...config.on24BaseUrls },
       timeoutMs: config.providerTimeoutMs,
     },
-    zoom: config.providerUrls.zoom,
-    goto: config.providerUrls.goto,
+    zoom: { ...config.providerUrls.zoom, timeoutMs: config.providerTimeoutMs },
+    goto: { ...config.providerUrls.goto, timeoutMs: config.providerTimeoutMs },
     teams: config.providerUrls.teams,
+    httpContract: { timeoutMs: config.providerTimeoutMs },
   });
   return {
     kek,

@@ -4,6 +4,8 @@
  * adapter. Nothing here may put a URL (which can carry account ids) into an error message.
  */
 
+import type { ProviderAccount } from "./contract.ts";
+
 export interface RawResponse {
   status: number;
   headers: Headers;
@@ -68,4 +70,25 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
+}
+
+const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g;
+const MAX_VENDOR_MESSAGE = 200;
+
+/**
+ * Makes a provider's message safe to put in an error: removes e-mail addresses (providers echo
+ * them, e.g. ON24's "The attendant {email} doesn't exist.") and every credential value (ON24
+ * echoes the clientId).
+ */
+export function redact(text: string, account: ProviderAccount | null): string {
+  let out = text.replace(EMAIL, "<email>");
+  if (account) {
+    const secrets = Object.values(account.credentials)
+      .map((b) => b.toString("utf8").trim())
+      .filter((s) => s.length > 0)
+      .sort((a, b) => b.length - a.length);
+    for (const s of secrets) out = out.split(s).join("<redacted>");
+  }
+  out = out.replace(/\s+/g, " ").trim();
+  return out.length > MAX_VENDOR_MESSAGE ? `${out.slice(0, MAX_VENDOR_MESSAGE)}…` : out;
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type ProviderAccount, ProviderError } from "../../src/providers/contract.ts";
+import { redact } from "../../src/providers/http.ts";
 import {
   applyRegistrationFields,
   createOn24Provider,
@@ -12,7 +13,7 @@ import {
   on24WccLiveStart,
   truncateTitle,
 } from "../../src/providers/on24/adapter.ts";
-import { on24ErrorKind, redact } from "../../src/providers/on24/client.ts";
+import { on24ErrorKind } from "../../src/providers/on24/client.ts";
 import { createProviderRegistry } from "../../src/providers/registry.ts";
 
 const SECRETS = { clientId: "7340021", accessTokenKey: "KEY7F3A9C11", accessTokenSecret: "s3cr3t-VALUE-9x" };

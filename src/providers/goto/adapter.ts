@@ -35,7 +35,12 @@ import {
 } from "./schemas.ts";
 import { GOTO_CREDENTIAL_FIELDS, GotoTokenManager } from "./token.ts";
 
-export type GotoProviderOptions = { apiUrl?: string; authUrl?: string; fetch?: typeof fetch };
+export type GotoProviderOptions = {
+  apiUrl?: string;
+  authUrl?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+};
 
 export const GOTO_DEFAULT_API_URL = "https://api.getgo.com/G2W/rest/v2";
 export const GOTO_DEFAULT_AUTH_URL = "https://authentication.logmeininc.com";
@@ -51,12 +56,12 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const tokens = new GotoTokenManager({
     tokenUrl: `${(options.authUrl ?? GOTO_DEFAULT_AUTH_URL).replace(/\/+$/, "")}/oauth/token`,
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
     fetch: fetchImpl,
   });
   const client = new GotoClient({
     apiUrl: (options.apiUrl ?? GOTO_DEFAULT_API_URL).replace(/\/+$/, ""),
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
     fetch: fetchImpl,
     tokens,
   });

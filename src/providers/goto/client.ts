@@ -6,8 +6,7 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
-import { redact } from "../on24/client.ts";
+import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
 import { parseJsonKeepingBigInts } from "./json.ts";
 import { type GotoErrorBody, gotoErrorBody } from "./schemas.ts";
 import { accountRef, type GotoAccessToken, type GotoAccountRef, type GotoTokenManager } from "./token.ts";

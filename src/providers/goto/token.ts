@@ -15,8 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import { type ProviderAccount, ProviderError } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
-import { redact } from "../on24/client.ts";
+import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
 import { parseJsonKeepingBigInts } from "./json.ts";
 import { gotoTokenAnswer, oauthErrorBody } from "./schemas.ts";
 

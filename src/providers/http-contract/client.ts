@@ -7,8 +7,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, type RawResponse } from "../http.ts";
-import { redact } from "../on24/client.ts";
+import { fetchWithDeadline, parseRetryAfter, type RawResponse, redact } from "../http.ts";
 import { isContractBaseUrl } from "./form.ts";
 import { contractError, contractOAuthError, contractToken } from "./schemas.ts";
 

@@ -8,6 +8,8 @@
  * - cancelling a registration is a soft delete (isDeleted=Y), refused once the event started;
  * - attendance comes from the event-level attendee list, one page per call.
  */
+
+import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "../cache.ts";
 import type {
   AttendancePage,
   CredentialCheck,
@@ -19,7 +21,6 @@ import type {
   WebinarSpec,
 } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
-import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "./cache.ts";
 import {
   accountRef,
   ON24_CREDENTIAL_FIELDS,

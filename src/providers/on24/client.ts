@@ -6,7 +6,8 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
+import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
+
 import { on24ErrorBody } from "./schemas.ts";
 
 export type On24Region = "NA" | "EU";
@@ -69,28 +70,6 @@ function authHeaders(account: ProviderAccount): Record<string, string> {
     accessTokenKey: credential(account, "accessTokenKey").toString("utf8").trim(),
     accessTokenSecret: credential(account, "accessTokenSecret").toString("utf8").trim(),
   };
-}
-
-// --- redaction -----------------------------------------------------------------------------
-
-const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g;
-const MAX_VENDOR_MESSAGE = 200;
-
-/**
- * Makes an ON24 message safe to put in an error: removes e-mail addresses (ON24 echoes them, e.g.
- * "The attendant {email} doesn't exist.") and every credential value (ON24 echoes the clientId).
- */
-export function redact(text: string, account: ProviderAccount | null): string {
-  let out = text.replace(EMAIL, "<email>");
-  if (account) {
-    const secrets = Object.values(account.credentials)
-      .map((b) => b.toString("utf8").trim())
-      .filter((s) => s.length > 0)
-      .sort((a, b) => b.length - a.length);
-    for (const s of secrets) out = out.split(s).join("<redacted>");
-  }
-  out = out.replace(/\s+/g, " ").trim();
-  return out.length > MAX_VENDOR_MESSAGE ? `${out.slice(0, MAX_VENDOR_MESSAGE)}…` : out;
 }
 
 // --- error mapping -------------------------------------------------------------------------

@@ -5,9 +5,8 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
 // The e-mail and credential scrubber is shared with the ON24 adapter rather than copied.
-import { redact } from "../on24/client.ts";
+import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
 import { graphErrorBody } from "./schemas.ts";
 import { GraphTokenManager, type TeamsAccountRef } from "./token.ts";
 

@@ -3,8 +3,8 @@
  * lookups by e-mail, and the walk sessions → attendance reports → attendance records.
  */
 import type { ZodType } from "zod";
+import { EVENT_CACHE_TTL_MS, TtlCache } from "../cache.ts";
 import { ProviderError } from "../contract.ts";
-import { EVENT_CACHE_TTL_MS, TtlCache } from "../on24/cache.ts";
 import type { GraphClient, TeamsAccount } from "./client.ts";
 import { type EventRef, eventPath, odataString } from "./mapping.ts";
 import {

@@ -30,7 +30,12 @@ import {
 import { ZOOM_CREDENTIAL_FIELDS, ZoomTokenManager } from "./token.ts";
 import { handleZoomWebhook } from "./webhooks.ts";
 
-export type ZoomProviderOptions = { apiUrl?: string; oauthUrl?: string; fetch?: typeof fetch };
+export type ZoomProviderOptions = {
+  apiUrl?: string;
+  oauthUrl?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+};
 
 export const ZOOM_DEFAULT_API_URL = "https://api.zoom.us/v2";
 export const ZOOM_DEFAULT_OAUTH_URL = "https://zoom.us";
@@ -48,11 +53,15 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
   const fetchFn = options.fetch ?? globalThis.fetch;
   const tokens = new ZoomTokenManager({
     oauthUrl: options.oauthUrl ?? ZOOM_DEFAULT_OAUTH_URL,
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
     fetch: fetchFn,
   });
   const client = new ZoomClient(
-    { apiUrl: options.apiUrl ?? ZOOM_DEFAULT_API_URL, timeoutMs: TIMEOUT_MS, fetch: fetchFn },
+    {
+      apiUrl: options.apiUrl ?? ZOOM_DEFAULT_API_URL,
+      timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
+      fetch: fetchFn,
+    },
     tokens,
   );
 

@@ -7,8 +7,7 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, type RawResponse } from "../http.ts";
-import { redact } from "../on24/client.ts";
+import { fetchWithDeadline, parseRetryAfter, type RawResponse, redact } from "../http.ts";
 import { zoomErrorBody } from "./schemas.ts";
 import type { ZoomTokenManager } from "./token.ts";
 
