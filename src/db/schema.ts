@@ -132,6 +132,8 @@ export interface RegistrationsTable {
   consent_at: Timestamp | null;
   cancel_token_hash: string | null;
   cancelled_at: Timestamp | null;
+  /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
+  attended_minutes: ColumnType<number, never, never>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

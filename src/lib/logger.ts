@@ -34,7 +34,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         // Path only: query strings carry sign-in tokens; client addresses are personal data.
         req: (req: { method?: string; url?: string }) => ({
           method: req.method,
-          path: req.url?.split("?")[0],
+          // A public registration's token is in its path: it proves who the person is.
+          path: req.url?.split("?")[0]?.replace(/(\/public\/registrations\/)[^/]+/, "$1[redacted]"),
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
         err: pino.stdSerializers.err,

@@ -56,6 +56,8 @@ export function createWebinarSyncHandler(deps: {
       timeZone: row.time_zone,
       language: row.language,
       webinarType: row.session_webinar_type ?? row.event_webinar_type ?? undefined,
+      // Stable across retries, so a provider that dedupes creation never makes a second webinar.
+      externalRef: webinarId,
     };
     return { row, spec };
   }
