@@ -3,7 +3,7 @@ import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { attendanceScenario } from "./guarantees/attendance.ts";
 import { cancellationScenario } from "./guarantees/cancel.ts";
 import { noLossScenario, type RunSummary } from "./guarantees/no-loss.ts";
-import { loadDrivers, mergedEnv } from "./guarantees/setup.ts";
+import { loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
 import { switchOffScenario } from "./guarantees/switch-off.ts";
 import { workerPool } from "./guarantees/worker-pool.ts";
 
@@ -58,7 +58,8 @@ forEachBackend("provider guarantees", (ctx, backend) => {
             (s
               ? `registrations ${s.registrations}, synced ${s.synced}, duplicates ${s.duplicates}, lost ${s.lost}, ` +
                 `attempts ${s.attempts}, retries ${s.attempts - s.registrations}, ` +
-                `${s.killedAt === null ? "no kill" : `worker killed at ${s.killedAt} synced`}, drain ${s.drainSeconds.toFixed(1)} s, `
+                `${s.killedAt === null ? "no kill" : `worker killed at ${s.killedAt} synced, all synced ${s.afterKillSeconds?.toFixed(1)} s after the kill`}, ` +
+                `drain ${s.drainSeconds.toFixed(1)} s, `
               : "drain did not complete, ") +
             `all scenarios ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
@@ -70,16 +71,19 @@ forEachBackend("provider guarantees", (ctx, backend) => {
 
       test("cancelled registrations and the cancelled event reach the provider", async () => {
         pool?.ensureRunning(2);
+        await quiesce(ctx, org);
         await cancellationScenario(ctx, org, driver);
       });
 
       test("switch-off: no request reaches the provider, work is held with a reason and syncs on restore", async () => {
         pool?.ensureRunning(2);
+        await quiesce(ctx, org);
         await switchOffScenario(ctx, org, driver);
       });
 
       test("attendance equals what the simulator recorded", async () => {
         pool?.ensureRunning(2);
+        await quiesce(ctx, org);
         await attendanceScenario(ctx, org, driver);
       });
     });

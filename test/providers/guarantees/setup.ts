@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { sql } from "kysely";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
 import { waitUntil } from "../../webinars/fixtures.ts";
@@ -162,4 +163,80 @@ export async function syncRows(ctx: TestContext, eventId: string) {
     .select(["c.email", "s.state", "s.provider_registrant_id", "s.attempts"])
     .where("r.event_id", "=", eventId)
     .execute();
+}
+
+/**
+ * Waits until none of the organization's work is still on its way to the provider, so a
+ * scenario that counts the simulator's requests sees only its own (a failed drain before it
+ * may still be draining against the same simulator).
+ */
+export async function quiesce(ctx: TestContext, org: TestOrg, timeoutMs = 120_000) {
+  await waitUntil(
+    "earlier scenarios' provider work to finish",
+    async () => {
+      const rows = await ctx.database.db
+        .selectFrom("registration_syncs")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("organization_id", "=", org.id)
+        .where("state", "=", "pending")
+        .executeTakeFirstOrThrow();
+      const webinars = await ctx.database.db
+        .selectFrom("webinars")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("organization_id", "=", org.id)
+        .where("state", "in", ["pending", "deleting"])
+        .executeTakeFirstOrThrow();
+      return Number(rows.n) + Number(webinars.n) === 0 && (await dueJobs(ctx, 2)) === 0;
+    },
+    timeoutMs,
+  );
+}
+
+/** The webinar row and its queued webinar.sync jobs, for a failure message. */
+export async function webinarDiagnostics(ctx: TestContext, eventId: string) {
+  const w = await ctx.database.db
+    .selectFrom("webinars as w")
+    .innerJoin("webinar_configurations as c", "c.id", "w.configuration_id")
+    .select([
+      "w.id",
+      "w.state",
+      "w.attempts",
+      "w.last_error",
+      "w.updated_at",
+      "c.paused_until",
+      "c.health_status",
+    ])
+    .where("w.event_id", "=", eventId)
+    .executeTakeFirst();
+  if (!w) return "no webinar row";
+  const jobs = await sql<{ state: string; retry_count: number; start_after: Date }>`
+    SELECT state, retry_count, start_after FROM pgboss.job
+    WHERE name = 'webinar.sync' AND data->>'webinarId' = ${w.id} ORDER BY created_on`.execute(
+    ctx.database.db,
+  );
+  return `webinar row ${JSON.stringify(w)}; webinar.sync jobs ${JSON.stringify(jobs.rows)}`;
+}
+
+/**
+ * Provider work (jobs of the sync engine) that is running or due within `horizonSeconds`.
+ * Webinar-level jobs (subscriptions, polls) belong to no registration, so the sync rows alone
+ * do not show them. Keep the horizon short: a held subscription re-checks every minute, so a
+ * long horizon never sees a quiet moment.
+ */
+export async function dueJobs(ctx: TestContext, horizonSeconds: number) {
+  const res = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM pgboss.job
+    WHERE name IN ('webinar.sync', 'registration.sync', 'metrics.poll', 'webhook.subscription', 'person.erase')
+      AND (state = 'active' OR (state IN ('created', 'retry')
+           AND start_after < now() + make_interval(secs => ${horizonSeconds})))`.execute(ctx.database.db);
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Jobs that started since `since` (name and ids only), to tell which work made a request. */
+export async function jobsSince(ctx: TestContext, since: Date) {
+  const res = await sql<{ name: string; data: unknown; state: string }>`
+    SELECT name, data, state FROM pgboss.job WHERE started_on >= ${since} ORDER BY started_on`.execute(
+    ctx.database.db,
+  );
+  return res.rows;
 }

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
 import { registerMany, syncCounts, waitUntil } from "../../webinars/fixtures.ts";
-import { providerSetup, provisioned, registrationsOf } from "./setup.ts";
+import { jobsSince, providerSetup, provisioned, registrationsOf } from "./setup.ts";
 
 /** Completed metrics.poll jobs of one webinar created since `since`: proof a poll ran to its end. */
 async function completedPolls(ctx: TestContext, webinarId: string, since: Date) {
@@ -32,6 +32,7 @@ export async function switchOffScenario(ctx: TestContext, org: TestOrg, driver: 
   assert.equal(removed.body.enabled, false);
   // When DELETE returns no call is in flight, so from here the count must not move.
   const requestsAtRemoval = await driver.requestCount();
+  const removedAt = new Date();
 
   const held = await registerMany(ctx, org, eventId, 5, `so-during-${driver.kind}-`);
   await waitUntil("new registrations held", async () => (await syncCounts(ctx, eventId)).held === 5);
@@ -44,11 +45,15 @@ export async function switchOffScenario(ctx: TestContext, org: TestOrg, driver: 
     "a poll ran while switched off",
     async () => (await completedPolls(ctx, webinar.id, since)) > 0,
   );
-  assert.equal(
-    await driver.requestCount(),
-    requestsAtRemoval,
-    "the simulator received a request after switch-off",
-  );
+  const requestsNow = await driver.requestCount();
+  if (requestsNow !== requestsAtRemoval) {
+    // Name the work that ran since, so a failure says whose request it was.
+    const jobs = await jobsSince(ctx, removedAt);
+    assert.fail(
+      `the simulator received ${requestsNow - requestsAtRemoval} request(s) after switch-off of configuration ` +
+        `${configId} (webinar ${webinar.id}); jobs started since: ${JSON.stringify(jobs)}`,
+    );
+  }
 
   const regs = await registrationsOf(ctx, org, eventId);
   for (const id of held) {
