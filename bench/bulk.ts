@@ -9,6 +9,7 @@ import {
   buildBenchApp,
   createBenchDatabase,
   createOrg,
+  createRegistrations,
   log,
   num,
   type Options,
@@ -48,18 +49,7 @@ export async function run(options: Options): Promise<BenchResult> {
       configuration: { provider: "zoom", settings: {}, credentials: ZOOM },
     });
     log(`bulk: creating ${total} registrations (jobs queued, no worker yet)`);
-    let next = 0;
-    const services = app.services;
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        for (let i = next++; i < total; i = next++)
-          await services.registrations.register(org.id, setup.eventId, {
-            contact: { firstName: `B${i}`, lastName: "Bulk", email: `bulk${i}@example.com`, company: "Acme" },
-            sessionIds: [],
-            source: "api",
-          });
-      }),
-    );
+    await createRegistrations(app.services, org.id, setup.eventId, total, "bulk");
     const before = { ...zoom.state.requests.byEndpoint };
     const t0 = Date.now();
     for (let i = 0; i < workers; i++)

@@ -269,3 +269,33 @@ export async function runConcurrent(total: number, concurrency: number, task: (i
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `total` registrations for one event through the registration service, 20 at a time (their
+ * sync jobs are queued in the same transactions; no worker needs to run). Emails are
+ * `${prefix}${i}@example.com`.
+ */
+export async function createRegistrations(
+  services: Services,
+  organizationId: string,
+  eventId: string,
+  total: number,
+  prefix: string,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      for (let i = next++; i < total; i = next++)
+        await services.registrations.register(organizationId, eventId, {
+          contact: {
+            firstName: `F${i}`,
+            lastName: prefix,
+            email: `${prefix}${i}@example.com`,
+            company: "Acme",
+          },
+          sessionIds: [],
+          source: "api",
+        });
+    }),
+  );
+}
