@@ -25,6 +25,7 @@ import { createContactService } from "./modules/contacts/contacts.service.ts";
 import { createEventSessionService } from "./modules/events/event-sessions.service.ts";
 import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
+import { webinarTypesFromRegistry } from "./modules/events/webinar-types.ts";
 import { importRoutes } from "./modules/imports/imports.routes.ts";
 import { createImportService } from "./modules/imports/imports.service.ts";
 import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
@@ -76,7 +77,11 @@ export function createServices({
   const audit = createAuditService({ db });
   const contacts = createContactService({ db });
   const eventHooks = createWebinarEventHooks({ planner });
-  const events = createEventService({ db, hooks: eventHooks });
+  const events = createEventService({
+    db,
+    hooks: eventHooks,
+    webinarTypes: webinarTypesFromRegistry(providers),
+  });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
   const registrations = createRegistrationService({
     db,

@@ -6,9 +6,8 @@ import { conflict, notFound, unprocessable } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import { instantToLocal, NonexistentLocalTimeError, resolveDateTime } from "../../lib/time.ts";
-import type { ProviderKind, WebinarType } from "../../providers/contract.ts";
-import { createProviderRegistry } from "../../providers/registry.ts";
 import type { CreateEventInput, UpdateEventInput } from "./events.schemas.ts";
+import { createWebinarTypeCheck, type WebinarTypesOf, webinarTypesFromRegistry } from "./webinar-types.ts";
 
 type Executor = Db | Transaction<Database>;
 
@@ -116,47 +115,10 @@ export interface EventHooks {
   ): Promise<void>;
 }
 
-/** A provider's webinar types; null when the provider has no fixed list (any id is passed on). */
-export type WebinarTypesOf = (provider: ProviderKind) => readonly WebinarType[] | null;
-
-/** The types each adapter declares. Static data: building the registry opens no connection. */
-export function webinarTypesFromRegistry(
-  providers: Record<ProviderKind, { webinarTypes?(): readonly WebinarType[] }> = createProviderRegistry(),
-): WebinarTypesOf {
-  return (provider) => providers[provider]?.webinarTypes?.() ?? null;
-}
-
 export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTypes?: WebinarTypesOf }) {
   const { db, hooks } = deps;
-  const webinarTypesOf = deps.webinarTypes ?? webinarTypesFromRegistry();
 
-  /**
-   * A webinar type must be one the chosen configuration's provider offers (422 naming
-   * `webinarType`), so a typo fails here rather than as a failed provisioning later.
-   */
-  async function assertWebinarType(
-    trx: Transaction<Database>,
-    organizationId: string,
-    configurationId: string | null,
-    webinarType: string | null,
-  ) {
-    if (webinarType === null || configurationId === null) return;
-    const config = await trx
-      .selectFrom("webinar_configurations")
-      .select("provider")
-      .where("organization_id", "=", organizationId)
-      .where("id", "=", configurationId)
-      .executeTakeFirst();
-    if (!config) return; // the configuration check names that field
-    const types = webinarTypesOf(config.provider as ProviderKind);
-    if (types && !types.some((t) => t.id === webinarType)) {
-      throw unprocessable(
-        "unknown_webinar_type",
-        `webinarType must be one of ${config.provider}'s types: ${types.map((t) => t.id).join(", ")}`,
-        "webinarType",
-      );
-    }
-  }
+  const assertWebinarType = createWebinarTypeCheck(deps.webinarTypes ?? webinarTypesFromRegistry());
 
   async function get(organizationId: string, id: string, executor: Executor = db): Promise<EventRow> {
     const row = await executor
