@@ -94,6 +94,23 @@ export interface CredentialCheck {
 }
 
 /**
+ * What a failed credential check means for the account's health: unusable credentials,
+ * expired tokens and missing permissions are told apart; anything else (quota, outage,
+ * unexpected answer) means the credentials may be fine but the account is not usable now.
+ * Anything that is not a ProviderError is a bug and is rethrown.
+ */
+export function credentialCheckFromError(err: unknown): CredentialCheck {
+  if (!(err instanceof ProviderError)) throw err;
+  const status =
+    err.kind === "auth"
+      ? "not_authenticated"
+      : err.kind === "token_expired" || err.kind === "forbidden"
+        ? err.kind
+        : "unhealthy";
+  return { status, message: err.message };
+}
+
+/**
  * What went wrong, in the terms the sync engine acts on:
  * - `quota`: the account's request quota is spent — pause the whole account, keep attempts;
  * - `rate_limited`: slow down (429), optionally `retryAfterMs`;

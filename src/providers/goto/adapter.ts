@@ -20,7 +20,7 @@ import type {
   ProviderRegistrant,
   WebinarProvider,
 } from "../contract.ts";
-import { ProviderError } from "../contract.ts";
+import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { GotoClient } from "./client.ts";
 import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
 import {
@@ -110,17 +110,7 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
         });
         return { status: "healthy", message: "GoTo accepted the credentials" };
       } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        switch (err.kind) {
-          case "auth":
-            return { status: "not_authenticated", message: err.message };
-          case "token_expired":
-            return { status: "token_expired", message: err.message };
-          case "forbidden":
-            return { status: "forbidden", message: err.message };
-          default:
-            return { status: "unhealthy", message: err.message };
-        }
+        return credentialCheckFromError(err);
       }
     },
 

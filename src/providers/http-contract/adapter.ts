@@ -21,7 +21,7 @@ import type {
   WebinarProvider,
   WebinarSpec,
 } from "../contract.ts";
-import { ProviderError } from "../contract.ts";
+import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { CONTRACT_CREDENTIAL_FIELDS, ContractClient } from "./client.ts";
 import {
   type ContractAttendance,
@@ -128,17 +128,7 @@ export function createHttpContractProvider(options: HttpContractProviderOptions 
         }
         return { status: "healthy", message: "The service accepted the client credentials" };
       } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        switch (err.kind) {
-          case "auth":
-            return { status: "not_authenticated", message: err.message };
-          case "token_expired":
-            return { status: "token_expired", message: err.message };
-          case "forbidden":
-            return { status: "forbidden", message: err.message };
-          default:
-            return { status: "unhealthy", message: err.message };
-        }
+        return credentialCheckFromError(err);
       }
     },
 

@@ -20,7 +20,7 @@ import type {
   WebinarProvider,
   WebinarSpec,
 } from "../contract.ts";
-import { ProviderError } from "../contract.ts";
+import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import {
   accountRef,
   ON24_CREDENTIAL_FIELDS,
@@ -184,20 +184,10 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         });
         return { status: "healthy", message: "ON24 accepted the credentials" };
       } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        switch (err.kind) {
-          case "auth":
-            return { status: "not_authenticated", message: err.message };
-          case "token_expired":
-            return { status: "token_expired", message: err.message };
-          case "not_found": // "The client {clientId} doesn't exist."
-            return { status: "not_authenticated", message: "ON24 does not know this clientId" };
-          case "forbidden":
-            return { status: "forbidden", message: err.message };
-          default:
-            // quota, rate limit, outage, unexpected answer: the pair may be fine, the account is not usable now.
-            return { status: "unhealthy", message: err.message };
-        }
+        // "The client {clientId} doesn't exist." is ON24's answer to a wrong clientId.
+        if (err instanceof ProviderError && err.kind === "not_found")
+          return { status: "not_authenticated", message: "ON24 does not know this clientId" };
+        return credentialCheckFromError(err);
       }
     },
 

@@ -20,7 +20,7 @@ import type {
   WebhookEvent,
   WebinarProvider,
 } from "../contract.ts";
-import { ProviderError } from "../contract.ts";
+import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import {
   GRAPH_DEFAULT_URL,
   GraphClient,
@@ -127,11 +127,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
         });
         return { status: "healthy", message: "Microsoft Graph accepted the app and its permissions" };
       } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        if (err.kind === "auth") return { status: "not_authenticated", message: err.message };
-        if (err.kind === "token_expired") return { status: "token_expired", message: err.message };
-        if (err.kind === "forbidden") return { status: "forbidden", message: err.message };
-        return { status: "unhealthy", message: err.message };
+        return credentialCheckFromError(err);
       }
     },
 

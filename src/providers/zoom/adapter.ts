@@ -14,7 +14,7 @@ import type {
   RegistrantSpec,
   WebinarProvider,
 } from "../contract.ts";
-import { ProviderError } from "../contract.ts";
+import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath } from "./mapping.ts";
 import {
@@ -109,17 +109,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         });
         return { status: "healthy", message: "Zoom accepted the app credentials" };
       } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        switch (err.kind) {
-          case "auth":
-            return { status: "not_authenticated", message: err.message };
-          case "token_expired":
-            return { status: "token_expired", message: err.message };
-          case "forbidden":
-            return { status: "forbidden", message: err.message };
-          default:
-            return { status: "unhealthy", message: err.message };
-        }
+        return credentialCheckFromError(err);
       }
     },
 
