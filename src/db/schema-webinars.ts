@@ -37,6 +37,8 @@ export interface WebinarConfigurationsTable {
   health_checked_at: Timestamp | null;
   last_metrics_at: Timestamp | null;
   paused_until: Timestamp | null;
+  /** Length of the last quota pause; consecutive quota answers double it (migration 0070). */
+  quota_pause_seconds: number | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

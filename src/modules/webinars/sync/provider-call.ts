@@ -5,6 +5,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from "cockatiel";
+import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { CallGate } from "../../../jobs/call-gate.ts";
 import type { ProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
@@ -25,7 +26,7 @@ export type CallOutcome<T> =
   | { kind: "failed"; reason: string };
 
 export interface SyncTuning {
-  /** How long an account pauses after ON24-style quota exhaustion. */
+  /** The longest an account pauses after ON24-style quota answers in a row (the first pauses a second). */
   quotaPauseSeconds: number;
   /** Attempts at a transient failure before the work is marked failed (replayable). */
   maxAttempts: number;
@@ -73,12 +74,35 @@ export function createProviderCaller(deps: {
     return b;
   };
 
-  async function pause(configurationId: string, seconds: number) {
-    await db
+  /**
+   * Pauses the account after a quota answer and returns the seconds left. ON24 names no window
+   * and sends no Retry-After, and the shared limiter already keeps to the configured rate, so
+   * a lone answer (a window missed by network jitter) is worth one second; answers that keep
+   * coming right after a pause mean a longer window or a smaller quota, and double the pause
+   * up to the configured maximum. Answers to requests already in flight while paused belong
+   * to the same episode and change nothing. One statement, so workers serialize on the row.
+   */
+  async function pause(configurationId: string, retryAfterSeconds: number | undefined): Promise<number> {
+    const first = Math.min(1, tuning.quotaPauseSeconds);
+    const max = tuning.quotaPauseSeconds;
+    const next = retryAfterSeconds
+      ? sql<number>`${retryAfterSeconds}::float8`
+      : sql<number>`CASE
+          WHEN paused_until > now() THEN quota_pause_seconds
+          WHEN paused_until > now() - make_interval(secs => greatest(quota_pause_seconds, ${first}::float8))
+            THEN least(${max}::float8, greatest(${first}::float8, quota_pause_seconds * 2))
+          ELSE ${first}::float8 END`;
+    const row = await db
       .updateTable("webinar_configurations")
-      .set({ paused_until: new Date(Date.now() + seconds * 1000) })
+      .set({
+        quota_pause_seconds: next,
+        paused_until: sql`CASE WHEN paused_until > now() THEN paused_until
+          ELSE now() + make_interval(secs => ${next}) END`,
+      })
       .where("id", "=", configurationId)
-      .execute();
+      .returning(sql<number>`extract(epoch from (paused_until - now()))::float8`.as("left"))
+      .executeTakeFirst();
+    return Math.max(0.1, Number(row?.left ?? first));
   }
 
   return async function call<T>(
@@ -131,9 +155,11 @@ export function createProviderCaller(deps: {
     }
     if (!(error instanceof ProviderError)) throw error;
     switch (error.kind) {
-      case "quota":
-        await pause(configurationId, tuning.quotaPauseSeconds);
-        return { kind: "deferred", afterSeconds: tuning.quotaPauseSeconds, reason: error.message };
+      case "quota": {
+        const retryAfterMs = error.details.retryAfterMs;
+        const left = await pause(configurationId, retryAfterMs ? retryAfterMs / 1000 : undefined);
+        return { kind: "deferred", afterSeconds: left, reason: error.message };
+      }
       case "rate_limited":
         return {
           kind: "deferred",
