@@ -36,8 +36,10 @@ forEachBackend("quota pause", (ctx) => {
   after(() => sim.state.setKnobs({ quota: null }));
 
   const lookup = () =>
-    call(configId, (provider, account) =>
-      provider.findRegistrantByEmail?.(account, "1", "someone@example.com"),
+    call(
+      configId,
+      async (provider, account) =>
+        (await provider.findRegistrantByEmail?.(account, "1", "someone@example.com")) ?? null,
     );
   const pause = async () => {
     const { rows } = await sql<{ seconds: number; left: number }>`
