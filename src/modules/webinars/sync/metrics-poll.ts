@@ -11,6 +11,14 @@ import type { ProviderCaller } from "./provider-call.ts";
 type Trx = Transaction<Database>;
 
 /**
+ * Records written per transaction. ON24 answers a webinar's whole attendee list as one page
+ * (100,000 records at the top of its range): one transaction for all of it would hold its
+ * row locks and trigger work for minutes and repeat all of it after a crash. 2,000 keeps
+ * each transaction to well under a second while the per-statement overhead stays negligible.
+ */
+export const INGEST_CHUNK = 2000;
+
+/**
  * When to poll a webinar's attendance next. Frequent while live and through the provider's
  * publication lag (ON24: live data 30 min–2 h after the end), then every few minutes while
  * on-demand data arrives (4–12 h), then hourly through the on-demand window, then stop.
@@ -52,8 +60,8 @@ export function nextPollInSeconds(
  * Pulls attendance for one webinar, page by page, and stores it per registration. People
  * the provider knows but we do not (registered directly at the provider, or walk-ins) are
  * matched to contacts by the organization's rule and added as registrations with source
- * "provider". Each page is one transaction, so a crash repeats at most one page, and the
- * upserts make a repeat harmless.
+ * "provider". Each chunk of a page (at most INGEST_CHUNK records) is one transaction, so a
+ * crash repeats at most one chunk, and the upserts make a repeat harmless.
  */
 export function createMetricsPollHandler(deps: {
   db: Db;
@@ -77,59 +85,11 @@ export function createMetricsPollHandler(deps: {
     );
   }
 
+  /** One chunk of a page, in one transaction: a handful of statements whatever its size. */
   async function ingest(trx: Trx, webinar: WebinarForPoll, records: AttendanceRecord[]) {
     if (records.length === 0) return;
     const registrationIds = await people.matchOrAdd(trx, webinar, records);
-    const now = new Date();
-    for (const [i, record] of records.entries()) {
-      const registrationId = registrationIds[i];
-      if (!registrationId) continue;
-      await trx
-        .insertInto("registration_syncs")
-        .values({
-          registration_id: registrationId,
-          webinar_id: webinar.id,
-          organization_id: webinar.organization_id,
-          configuration_id: webinar.configuration_id,
-          state: "synced",
-          provider_registrant_id: record.providerRegistrantId,
-          synced_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doNothing())
-        .execute();
-      const values = {
-        live_minutes: record.liveMinutes,
-        on_demand_minutes: record.onDemandMinutes,
-        engagement_score: record.engagementScore,
-        questions_asked: record.questionsAsked,
-        polls_answered: record.pollsAnswered,
-        resources_downloaded: record.resourcesDownloaded,
-        first_activity_at: record.firstActivityAt,
-        last_activity_at: record.lastActivityAt,
-        updated_at: now,
-      };
-      await trx
-        .insertInto("attendance")
-        .values({
-          registration_id: registrationId,
-          webinar_id: webinar.id,
-          organization_id: webinar.organization_id,
-          ...values,
-        })
-        .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doUpdateSet(values))
-        .execute();
-      const minutes = record.liveMinutes + record.onDemandMinutes;
-      if (minutes > 0)
-        await recordWebinarCheckIn(
-          trx,
-          webinar,
-          registrationId,
-          minutes,
-          record.firstActivityAt ?? now,
-          "set",
-        );
-    }
+    await writeAttendance(trx, webinar, planAttendanceWrites(records, registrationIds, new Date()));
   }
 
   return async function handle({ webinarId, early }: { webinarId: string; early?: boolean }) {
@@ -145,7 +105,11 @@ export function createMetricsPollHandler(deps: {
       if (outcome.kind === "deferred") return schedule(webinarId, outcome.afterSeconds, early);
       if (outcome.kind !== "ok")
         return schedule(webinarId, Math.max(plan.mediumSeconds, plan.fastSeconds), early);
-      await db.transaction().execute((trx) => ingest(trx, webinar, outcome.value.records));
+      const { records } = outcome.value;
+      for (let i = 0; i < records.length; i += INGEST_CHUNK) {
+        const chunk = records.slice(i, i + INGEST_CHUNK);
+        await db.transaction().execute((trx) => ingest(trx, webinar, chunk));
+      }
       cursor = outcome.value.nextCursor;
     } while (cursor !== null);
     const now = new Date();
@@ -196,6 +160,118 @@ export async function recordWebinarCheckIn(
         }),
     )
     .execute();
+}
+
+/** What one chunk writes per table, one entry per registration (see planAttendanceWrites). */
+export interface AttendanceWrites {
+  now: Date;
+  syncs: { registrationId: string; providerRegistrantId: string }[];
+  attendance: { registrationId: string; record: AttendanceRecord }[];
+  checkIns: { registrationId: string; minutes: number; at: Date }[];
+}
+
+/**
+ * The rows a chunk's records come to, as if each record were written in order with one upsert
+ * per table: a set-based statement may touch each key only once (ON CONFLICT DO UPDATE refuses
+ * a second), so records of the same registration are folded here the way sequential upserts
+ * would leave them. The sync row is the first record's (insert, then "do nothing"); attendance
+ * is the last record's (each upsert overwrites); the check-in takes its time from the first
+ * record with minutes (it is set on insert only) and its minutes from the last one ("set").
+ * Records nobody matched are skipped.
+ */
+export function planAttendanceWrites(
+  records: AttendanceRecord[],
+  registrationIds: (string | undefined)[],
+  now: Date,
+): AttendanceWrites {
+  const syncs = new Map<string, AttendanceWrites["syncs"][number]>();
+  const attendance = new Map<string, AttendanceWrites["attendance"][number]>();
+  const checkIns = new Map<string, AttendanceWrites["checkIns"][number]>();
+  for (const [i, record] of records.entries()) {
+    const registrationId = registrationIds[i];
+    if (!registrationId) continue;
+    if (!syncs.has(registrationId))
+      syncs.set(registrationId, { registrationId, providerRegistrantId: record.providerRegistrantId });
+    attendance.set(registrationId, { registrationId, record });
+    const minutes = record.liveMinutes + record.onDemandMinutes;
+    if (minutes > 0) {
+      const earlier = checkIns.get(registrationId);
+      checkIns.set(registrationId, {
+        registrationId,
+        minutes,
+        at: earlier?.at ?? record.firstActivityAt ?? now,
+      });
+    }
+  }
+  return {
+    now,
+    syncs: [...syncs.values()],
+    attendance: [...attendance.values()],
+    checkIns: [...checkIns.values()],
+  };
+}
+
+/**
+ * One statement per table for the whole chunk, each row's values sent as parallel arrays
+ * (one parameter per column, whatever the number of rows) and unpacked by unnest. The
+ * attendance trigger (registrations.attended_minutes) is a row trigger and still fires once
+ * per row written, at the end of the statement.
+ */
+async function writeAttendance(trx: Trx, webinar: WebinarForPoll, w: AttendanceWrites) {
+  if (w.syncs.length > 0)
+    await sql`
+      INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id,
+        state, provider_registrant_id, synced_at, updated_at)
+      SELECT t.registration_id, ${webinar.id}::uuid, ${webinar.organization_id}::uuid, ${webinar.configuration_id}::uuid,
+        'synced', t.provider_registrant_id, ${w.now}::timestamptz, ${w.now}::timestamptz
+      FROM unnest(${w.syncs.map((s) => s.registrationId)}::uuid[],
+                  ${w.syncs.map((s) => s.providerRegistrantId)}::text[]) AS t(registration_id, provider_registrant_id)
+      ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
+  if (w.attendance.length > 0) {
+    const column = <T>(pick: (r: AttendanceRecord) => T) => w.attendance.map((a) => pick(a.record));
+    await sql`
+      INSERT INTO attendance (registration_id, webinar_id, organization_id, live_minutes, on_demand_minutes,
+        engagement_score, questions_asked, polls_answered, resources_downloaded,
+        first_activity_at, last_activity_at, updated_at)
+      SELECT t.registration_id, ${webinar.id}::uuid, ${webinar.organization_id}::uuid, t.live_minutes, t.on_demand_minutes,
+        t.engagement_score, t.questions_asked, t.polls_answered, t.resources_downloaded,
+        t.first_activity_at, t.last_activity_at, ${w.now}::timestamptz
+      FROM unnest(${w.attendance.map((a) => a.registrationId)}::uuid[],
+                  ${column((r) => r.liveMinutes)}::int[],
+                  ${column((r) => r.onDemandMinutes)}::int[],
+                  ${column((r) => r.engagementScore)}::float8[],
+                  ${column((r) => r.questionsAsked)}::int[],
+                  ${column((r) => r.pollsAnswered)}::int[],
+                  ${column((r) => r.resourcesDownloaded)}::int[],
+                  ${column((r) => r.firstActivityAt)}::timestamptz[],
+                  ${column((r) => r.lastActivityAt)}::timestamptz[])
+        AS t(registration_id, live_minutes, on_demand_minutes, engagement_score, questions_asked,
+             polls_answered, resources_downloaded, first_activity_at, last_activity_at)
+      ON CONFLICT (registration_id, webinar_id) DO UPDATE SET
+        live_minutes = excluded.live_minutes,
+        on_demand_minutes = excluded.on_demand_minutes,
+        engagement_score = excluded.engagement_score,
+        questions_asked = excluded.questions_asked,
+        polls_answered = excluded.polls_answered,
+        resources_downloaded = excluded.resources_downloaded,
+        first_activity_at = excluded.first_activity_at,
+        last_activity_at = excluded.last_activity_at,
+        updated_at = excluded.updated_at`.execute(trx);
+  }
+  // The poll is the source of truth for viewing minutes: "set", as recordWebinarCheckIn(…, "set").
+  if (w.checkIns.length > 0)
+    await sql`
+      INSERT INTO check_ins (id, organization_id, event_id, session_id, registration_id, kind, webinar_id,
+        viewing_minutes, checked_in_at)
+      SELECT t.id, ${webinar.organization_id}::uuid, ${webinar.event_id}::uuid, ${webinar.session_id}::uuid,
+        t.registration_id, 'webinar', ${webinar.id}::uuid, t.viewing_minutes, t.checked_in_at
+      FROM unnest(${w.checkIns.map(() => uuidv7())}::uuid[],
+                  ${w.checkIns.map((c) => c.registrationId)}::uuid[],
+                  ${w.checkIns.map((c) => c.minutes)}::int[],
+                  ${w.checkIns.map((c) => c.at)}::timestamptz[])
+        AS t(id, registration_id, viewing_minutes, checked_in_at)
+      ON CONFLICT (registration_id, webinar_id) WHERE webinar_id IS NOT NULL
+      DO UPDATE SET viewing_minutes = excluded.viewing_minutes`.execute(trx);
 }
 
 interface WebinarForPoll {

@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Database } from "../../../db/schema.ts";
 import { uuidv7 } from "../../../lib/ids.ts";
 import { normalizeEmail } from "../../access/sessions.service.ts";
@@ -38,7 +38,11 @@ export function createPeopleMatcher(deps: {
 }) {
   const { contacts } = deps;
 
-  /** Registration ids in the order of `people`; undefined where nobody matches. */
+  /**
+   * Registration ids in the order of `people`; undefined where nobody matches. The ids and
+   * addresses go to the server as one array parameter each, never one bind per person: a
+   * webinar's attendee list can be far longer than PostgreSQL's 65,535 binds per statement.
+   */
   async function match(trx: Trx, webinar: WebinarRef, people: ProviderPerson[]) {
     const ids = people.flatMap((p) => (p.providerRegistrantId ? [p.providerRegistrantId] : []));
     const byProviderId = new Map<string, string>();
@@ -47,7 +51,7 @@ export function createPeopleMatcher(deps: {
         .selectFrom("registration_syncs")
         .select(["registration_id", "provider_registrant_id"])
         .where("webinar_id", "=", webinar.id)
-        .where("provider_registrant_id", "in", ids)
+        .where(sql<boolean>`provider_registrant_id = ANY(${ids}::text[])`)
         .execute();
       for (const r of rows) byProviderId.set(r.provider_registrant_id as string, r.registration_id);
     }
@@ -62,7 +66,7 @@ export function createPeopleMatcher(deps: {
         .select(["r.id", "c.email_normalized"])
         .where("r.event_id", "=", webinar.event_id)
         .where("r.status", "<>", "cancelled")
-        .where("c.email_normalized", "in", emails)
+        .where(sql<boolean>`c.email_normalized = ANY(${emails}::text[])`)
         .execute();
       for (const row of rows) byEmail.set(row.email_normalized, row.id);
     }
