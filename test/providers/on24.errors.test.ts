@@ -335,6 +335,57 @@ describe("ON24 requests", () => {
     assert.equal(first.nextCursor, null);
     await assert.rejects(p.listAttendance(account(), "77", "next"), { kind: "invalid" });
   });
+
+  test("the unpaged attendee and registrant lists have their own deadline; other calls keep theirs", async () => {
+    // An answer that takes 150 ms: too slow for a 40 ms deadline, fine for a 3 s one.
+    const slow = (bodyFor: (url: string) => unknown) =>
+      (async (input: string | URL | Request, init?: RequestInit) => {
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, 150);
+          init?.signal?.addEventListener("abort", () => {
+            clearTimeout(t);
+            reject(init.signal?.reason);
+          });
+        });
+        return new Response(JSON.stringify(bodyFor(String(input))), { status: 200 });
+      }) as typeof fetch;
+    const attendees = { eventid: 77, totalattendees: 1, attendees: [{ eventuserid: 5, email: "a@x.io" }] };
+    const registrants = { registrants: [{ eventuserid: 5, email: "a@x.io", firstname: "Ann" }] };
+    const patient = createOn24Provider({
+      fetch: slow((url) => (new URL(url).pathname.endsWith("/registrant") ? registrants : attendees)),
+      timeoutMs: 40,
+      listTimeoutMs: 3000,
+    });
+    // Both lists (the attendees carry no names, so the registrant list is read too) take 150 ms.
+    const page = await patient.listAttendance(account(), "77", null);
+    assert.deepEqual(
+      page.records.map((r) => [r.providerRegistrantId, r.firstName]),
+      [["5", "Ann"]],
+    );
+    const other = await patient.checkCredentials(account());
+    assert.equal(other.status, "unhealthy");
+    assert.match(other.message, /timed out after 40 ms/);
+
+    await assert.rejects(
+      createOn24Provider({ fetch: fakeFetch("hang").fn, timeoutMs: 3000, listTimeoutMs: 40 }).listAttendance(
+        account(),
+        "77",
+        null,
+      ),
+      (err: ProviderError) =>
+        err.kind === "transient" && /list attendees timed out after 40 ms/.test(err.message),
+    );
+    // Attendees without names send the adapter to the registrant list, under the same deadline.
+    const { fn } = fakeFetch(json(200, attendees), "hang");
+    await assert.rejects(
+      createOn24Provider({ fetch: fn, timeoutMs: 3000, listTimeoutMs: 40 }).listAttendance(
+        account(),
+        "77",
+        null,
+      ),
+      (err: ProviderError) => /list registrants timed out after 40 ms/.test(err.message),
+    );
+  });
 });
 
 describe("ON24 value mapping", () => {

@@ -6,7 +6,9 @@
  * - there is no personal join link: registrants get the event's audience URL, fetched once per
  *   event and cached;
  * - cancelling a registration is a soft delete (isDeleted=Y), refused once the event started;
- * - attendance comes from the event-level attendee list, one page per call.
+ * - attendance comes from the event-level attendee list. ON24 documents no paging for it
+ *   (nor for the event-level registrant list that names the attendees): one answer holds the
+ *   whole audience, so these two reads get a deadline of their own (`listTimeoutMs`).
  */
 
 import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "../cache.ts";
@@ -74,6 +76,13 @@ export interface On24ProviderOptions {
   baseUrls?: { NA: string; EU: string };
   /** Deadline of one HTTP call, body included (default 15 s). */
   timeoutMs?: number;
+  /**
+   * Deadline of the event-level attendee and registrant lists (default 120 s). openapi.json
+   * gives neither list a paging parameter, so the answer grows with the audience: ON24 events
+   * reach 100,000 attendees, a document of tens of megabytes, and 15 s is not enough to build,
+   * send and parse that on a busy host.
+   */
+  listTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -81,6 +90,7 @@ export interface On24ProviderOptions {
 const MAX_TITLE_CREATE = 250; // "Limited to less than 251 characters"
 const MAX_TITLE_UPDATE = 255; // "Limited to 255 characters"
 const PAGE_SIZE = 100; // "limit of 100 per page"
+const LIST_TIMEOUT_MS = 120_000;
 const DEFAULT_EVENT_TYPE = "fav"; // "Live Video and Audio"
 
 // --- provider ------------------------------------------------------------------------------
@@ -92,6 +102,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     fetch: options.fetch ?? globalThis.fetch,
   });
   const audienceUrls = new TtlCache<string | null>(EVENT_CACHE_TTL_MS);
+  const listTimeoutMs = options.listTimeoutMs ?? LIST_TIMEOUT_MS;
   const regFields = new TtlCache<On24RegistrationField[] | null>(EVENT_CACHE_TTL_MS);
   const names = new TtlCache<Map<string, On24RegistrantRecord>>(NAMES_CACHE_TTL_MS);
 
@@ -159,6 +170,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         method: "GET",
         path: `${eventPath(eventId)}/registrant`,
         schema: on24EventRegistrants,
+        timeoutMs: listTimeoutMs,
       });
       byId = new Map(res.registrants.map((r) => [r.eventuserid, r]));
     } catch (err) {
@@ -309,8 +321,11 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         op: "list attendees",
         method: "GET",
         path: `${eventPath(providerWebinarId)}/attendee`,
+        // Not in openapi.json for this list (ON24 ignores them); sent so that an answer with
+        // pagecount, as the client-level lists give, is followed rather than cut at page one.
         query: { pageoffset: String(offset), itemsperpage: String(PAGE_SIZE) },
         schema: on24AttendeeList,
+        timeoutMs: listTimeoutMs,
       });
       const paged = res.pagecount !== undefined;
       if (!paged && offset > 0) {

@@ -35,6 +35,8 @@ export interface On24Request<T> {
   /** Sent as application/x-www-form-urlencoded (ON24 writes are never JSON). */
   form?: URLSearchParams;
   schema: z.ZodType<T>;
+  /** This call's deadline, body included, when it is not the client's (long unpaged lists). */
+  timeoutMs?: number;
 }
 
 /** Account values the adapter may hold on to: the clientId (for paths and cache keys) and region. */
@@ -158,21 +160,22 @@ export class On24Client {
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = req.form.toString();
     }
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
     const outcome = await fetchWithDeadline(url.toString(), {
       method: req.method,
       headers,
       body,
-      timeoutMs: this.options.timeoutMs,
+      timeoutMs,
       fetch: this.options.fetch,
     });
     if (!outcome.ok) {
       const f = outcome.failure;
       const what =
         f.kind === "timeout"
-          ? `timed out after ${this.options.timeoutMs} ms`
+          ? `timed out after ${timeoutMs} ms`
           : `failed before an answer (${f.code ?? "network error"})`;
       throw new ProviderError("transient", `ON24 ${req.op} ${what}`, {
-        cause: f.kind === "network" ? { code: f.code } : { timeoutMs: this.options.timeoutMs },
+        cause: f.kind === "network" ? { code: f.code } : { timeoutMs },
       });
     }
     const res = outcome.response;
