@@ -71,13 +71,32 @@ function fromWall(w: WallParts, timeZone: string): number {
 
 const pad = (n: number, len = 2) => String(Math.abs(n)).padStart(len, "0");
 
-/** "2015-05-19T11:01:42-07:00" in Pacific time, as ON24's analytics endpoints answer. */
+const HOUR = 60 * MINUTE;
+/** Pacific's offset per UTC hour, null where it changes within the hour (see isoPacific). */
+const pacificOffsets = new Map<number, number | null>();
+
+/**
+ * "2015-05-19T11:01:42-07:00" in Pacific time, as ON24's analytics endpoints answer.
+ * Intl's formatToParts costs tens of microseconds and an attendee list renders several
+ * timestamps per attendee (100,000 attendees at the top of ON24's range), so the offset is
+ * looked up once per hour of time and the wall clock is plain arithmetic. An hour whose two
+ * ends disagree (a DST change inside it) is computed exactly every time.
+ */
 export function isoPacific(ms: number): string {
-  const w = wallParts(ms, PACIFIC);
-  const off = offsetMinutes(ms, PACIFIC);
+  const hour = Math.floor(ms / HOUR);
+  let off = pacificOffsets.get(hour);
+  if (off === undefined) {
+    const first = offsetMinutes(hour * HOUR, PACIFIC);
+    off = first === offsetMinutes(hour * HOUR + HOUR - 1, PACIFIC) ? first : null;
+    if (pacificOffsets.size > 100_000) pacificOffsets.clear();
+    pacificOffsets.set(hour, off);
+  }
+  off ??= offsetMinutes(ms, PACIFIC);
+  const wall = new Date(ms + off * MINUTE);
   const sign = off < 0 ? "-" : "+";
   return (
-    `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}` +
+    `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}` +
+    `T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}` +
     `${sign}${pad(Math.trunc(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
   );
 }
