@@ -19,7 +19,27 @@ export interface RouteCtx {
 
 export interface Result {
   status?: number;
+  /** Serialized as JSON; a string is taken as JSON text already (see jsonList). */
   body: unknown;
+}
+
+/**
+ * The JSON text of `{...head, [key]: items.map(render)}`, byte for byte what JSON.stringify
+ * of that object gives, built one item at a time. The unpaged lists (event-level attendees
+ * and registrants) reach 100,000 items: rendered all at once, every item's object graph
+ * lives until the whole document is serialized, and the garbage collector's copying of it
+ * took longer than rendering. Each item is garbage as soon as its text exists this way.
+ */
+export function jsonList<T>(
+  head: Record<string, unknown>,
+  key: string,
+  items: T[],
+  render: (item: T) => unknown,
+) {
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) parts[i] = JSON.stringify(render(items[i] as T));
+  const open = JSON.stringify({ ...head, [key]: [] }).slice(0, -"[]}".length);
+  return `${open}[${parts.join(",")}]}`;
 }
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";

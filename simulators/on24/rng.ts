@@ -32,9 +32,14 @@ export function intBetween(rng: Rng, min: number, max: number): number {
   return min + Math.floor(rng() * (max - min + 1));
 }
 
-/** Uppercase hex key like ON24's audience/report keys. */
+const HEX = "0123456789ABCDEF";
+
+/**
+ * Uppercase hex key like ON24's audience/report keys. Rendered for every record of a list
+ * (profile URLs), so one table lookup per digit rather than toString and toUpperCase.
+ */
 export function hexKey(rng: Rng, len = 32): string {
   let s = "";
-  while (s.length < len) s += Math.floor(rng() * 16).toString(16);
-  return s.toUpperCase();
+  for (let i = 0; i < len; i++) s += HEX[Math.floor(rng() * 16)];
+  return s;
 }

@@ -1,6 +1,6 @@
 // Event-level attendance: attendee list and viewing sessions. Both are empty until the run is
 // published (publicationLagMs after it ended), mirroring ON24's 30 min – 12 h data lag.
-import { type RouteCtx, type RouteDef, yesNo } from "../http.ts";
+import { jsonList, type RouteCtx, type RouteDef, yesNo } from "../http.ts";
 import { API_DIALECT, On24Error } from "../messages.ts";
 import { renderAttendee, renderSession } from "../render-attendance.ts";
 import type { Attendance, SimRegistrant } from "../types.ts";
@@ -35,11 +35,9 @@ export const attendeeRoutes: RouteDef[] = [
         ([r]) => status(r) && (partnerref === undefined || r.fields.partnerref === partnerref),
       );
       return {
-        body: {
-          eventid: evId,
-          totalattendees: list.length,
-          attendees: list.map(([r, a]) => renderAttendee(r, a)),
-        },
+        body: jsonList({ eventid: evId, totalattendees: list.length }, "attendees", list, ([r, a]) =>
+          renderAttendee(r, a),
+        ),
       };
     },
   },

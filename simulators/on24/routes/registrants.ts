@@ -1,6 +1,6 @@
 // REST Registration (create / upsert / soft-delete), event-level PATCH, and the registrant lists.
 import { type Form, field } from "../forms.ts";
-import { type RouteCtx, type RouteDef, yesNo } from "../http.ts";
+import { jsonList, type RouteCtx, type RouteDef, yesNo } from "../http.ts";
 import { API_DIALECT, MSG, On24Error } from "../messages.ts";
 import { REG_FIELDS, renderRegistrantRecord, renderRegistrantWrite } from "../render.ts";
 import { parseQueryDate } from "../time.ts";
@@ -210,11 +210,9 @@ export const registrantRoutes: RouteDef[] = [
           (!noshow || !attended.has(r.eventuserid)),
       );
       return {
-        body: {
-          eventid: ev.eventId,
-          totalregistrants: regs.length,
-          registrants: regs.map((r) => renderRegistrantRecord(r, "event")),
-        },
+        body: jsonList({ eventid: ev.eventId, totalregistrants: regs.length }, "registrants", regs, (r) =>
+          renderRegistrantRecord(r, "event"),
+        ),
       };
     },
   },
