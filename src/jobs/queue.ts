@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { fromKysely, fromPglite, type Job, PgBoss } from "pg-boss";
 import type { DatabaseHandle, Db } from "../db/database.ts";
 import type { Database } from "../db/schema.ts";
@@ -36,6 +36,22 @@ export const JOB_NAMES: JobName[] = [
 
 type Executor = Db | Transaction<Database>;
 
+/** pg-boss's schema, named so `finishQueued` can address its job table. */
+const SCHEMA = "pgboss";
+
+/**
+ * The key each job of these kinds carries: one registration at one webinar. It does not
+ * dedupe (the queues use the standard policy); it lets a batch find the queued jobs of the
+ * registrations it just stored, through pg-boss's own index on queued keys (`finishQueued`).
+ */
+const JOB_KEYS: { [N in JobName]?: (data: JobPayloads[N]) => string } = {
+  "registration.sync": (d) => registrationJobKey(d.webinarId, d.registrationId),
+};
+export const registrationJobKey = (webinarId: string, registrationId: string) =>
+  `${webinarId}:${registrationId}`;
+const keyOf = <N extends JobName>(name: N, data: JobPayloads[N]) =>
+  (JOB_KEYS[name] as ((d: JobPayloads[N]) => string) | undefined)?.(data);
+
 export interface SendOptions {
   startAfterSeconds?: number;
   /**
@@ -62,6 +78,14 @@ export interface JobQueue {
   ): Promise<void>;
   /** Many jobs of one kind in one statement, in the caller's transaction. */
   sendMany<N extends JobName>(executor: Executor, name: N, data: JobPayloads[N][]): Promise<void>;
+  /**
+   * Deletes the jobs with these keys that no worker has fetched yet (queued or waiting to be
+   * retried), in the caller's transaction; returns how many. Only for jobs that would find
+   * nothing to do: the caller must hold, until it commits, the row locks that make it so, so
+   * any later change that needs work commits after this and enqueues its own job. Jobs
+   * already fetched are left to run.
+   */
+  finishQueued(executor: Executor, name: JobName, keys: string[]): Promise<number>;
   work<N extends JobName>(name: N, options: { concurrency: number }, handler: Handler<N>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -79,9 +103,10 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
     monitorIntervalSeconds: 60,
   };
   const boss = database.pglite
-    ? new PgBoss({ ...common, db: fromPglite(database.pglite), backend: "pglite" })
+    ? new PgBoss({ ...common, schema: SCHEMA, db: fromPglite(database.pglite), backend: "pglite" })
     : new PgBoss({
         ...common,
+        schema: SCHEMA,
         connectionString: database.connectionString,
         max: 4,
         useListenNotify: false,
@@ -105,12 +130,13 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
 
   return {
     async send(executor, name, data, options = {}) {
+      const key = options.singletonKey ?? keyOf(name, data);
       await boss.send(name, data, {
         db: fromKysely(executor),
         ...(options.startAfterSeconds !== undefined && {
           startAfter: Math.max(0, Math.ceil(options.startAfterSeconds)),
         }),
-        ...(options.singletonKey !== undefined && { singletonKey: options.singletonKey }),
+        ...(key !== undefined && { singletonKey: key }),
         ...(options.singletonSeconds !== undefined && { singletonSeconds: options.singletonSeconds }),
       });
     },
@@ -118,10 +144,22 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       for (let i = 0; i < data.length; i += 1000) {
         await boss.insert(
           name,
-          data.slice(i, i + 1000).map((d) => ({ data: d })),
+          data.slice(i, i + 1000).map((d) => {
+            const key = keyOf(name, d);
+            return key === undefined ? { data: d } : { data: d, singletonKey: key };
+          }),
           { db: fromKysely(executor) },
         );
       }
+    },
+    async finishQueued(executor, name, keys) {
+      if (keys.length === 0) return 0;
+      // One statement; pg-boss's deleteJob takes ids, which would cost a lookup first. State
+      // below 'active' is created or retry (pg-boss's job_state enum is ordered).
+      const result = await sql`
+        DELETE FROM ${sql.id(SCHEMA, "job")}
+        WHERE name = ${name} AND singleton_key IN (${sql.join(keys)}) AND state < 'active'`.execute(executor);
+      return Number(result.numAffectedRows ?? 0);
     },
     async work(name, options, handler) {
       await boss.work(
