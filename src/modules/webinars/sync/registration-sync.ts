@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import type { Database } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import {
   ProviderError,
@@ -12,6 +13,14 @@ import { backoffSeconds, createBulkRegistrar, LEASE_SECONDS } from "./bulk-regis
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
 export { backoffSeconds };
+
+/** A sync row with something left to do (the opposite of the early returns in the handler). */
+const needsWork = (eb: ExpressionBuilder<Database, "registration_syncs">) =>
+  eb.and([
+    eb("state", "<>", "failed"),
+    eb.not(eb.and([eb("state", "=", "synced"), eb("desired", "=", "registered")])),
+    eb.not(eb.and([eb("state", "=", "cancelled"), eb("desired", "=", "cancelled")])),
+  ]);
 
 /** How often a first attempt steps back for a batch in flight before it goes alone. */
 const MAX_BATCH_WAITS = 5;
@@ -115,22 +124,33 @@ export function createRegistrationSyncHandler(deps: {
       .where("registration_id", "=", registrationId)
       .where("webinar_id", "=", webinarId)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
+      // Re-checked under the lock: a batch that held this row while it was read above may have
+      // stored it since (and released the lease), which would make this a needless retry.
+      .where(needsWork)
       .returning("attempts")
       .executeTakeFirst();
     if (!claimed) {
       // Another worker holds the lease. Look again once it lapses, in case that worker died.
-      const held = await db
-        .selectFrom("registration_syncs")
-        .select(sql<number>`greatest(0, extract(epoch from (lease_until - now())))::float8`.as("left"))
-        .where("registration_id", "=", registrationId)
-        .where("webinar_id", "=", webinarId)
-        .executeTakeFirst();
-      await queue.send(
-        db,
-        "registration.sync",
-        { registrationId, webinarId },
-        { startAfterSeconds: (held?.left ?? 0) + 1 },
-      );
+      // The row stays locked until the retry is enqueued: a batch storing it meanwhile waits,
+      // and then deletes the retry with the row's other queued jobs (bulk-register.ts); one
+      // that stored it first leaves nothing to retry.
+      await db.transaction().execute(async (trx) => {
+        const held = await trx
+          .selectFrom("registration_syncs")
+          .select(sql<number>`greatest(0, extract(epoch from (lease_until - now())))::float8`.as("left"))
+          .where("registration_id", "=", registrationId)
+          .where("webinar_id", "=", webinarId)
+          .where(needsWork)
+          .forShare()
+          .executeTakeFirst();
+        if (!held) return;
+        await queue.send(
+          trx,
+          "registration.sync",
+          { registrationId, webinarId },
+          { startAfterSeconds: held.left + 1 },
+        );
+      });
       return;
     }
 
