@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
-import type { JobQueue } from "../../../jobs/queue.ts";
+import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
 import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ProviderCaller } from "./provider-call.ts";
@@ -100,6 +100,41 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
     }
   }
 
+  /**
+   * Stores the batch's answer, and in the same transaction deletes the queued jobs of the
+   * registrations it leaves synced: each would only be fetched to find its row synced, and at
+   * one job per registration that churn, not the provider, bounded a batch drain. Only rows
+   * still wanted registered: one whose desired state changed during the call (a cancellation)
+   * keeps its job. The UPDATE holds these rows' locks until commit, so whatever changes a row
+   * afterwards enqueues a job of its own that this cannot touch. A lead that dies before this
+   * commits deletes nothing: the rows keep their jobs and lapse into the single path.
+   */
+  async function storeAnswer(
+    webinarId: string,
+    webinarJoinUrl: string | null,
+    answered: { registrationId: string; registrant: ProviderRegistrant }[],
+  ) {
+    const values = answered.map(
+      ({ registrationId, registrant }) =>
+        sql`(${registrationId}::uuid, ${registrant.providerRegistrantId}::text, ${registrant.joinUrl ?? webinarJoinUrl}::text)`,
+    );
+    await db.transaction().execute(async (trx) => {
+      const stored = await sql<{ registration_id: string; desired: string }>`
+        UPDATE registration_syncs s
+        SET state = 'synced', last_error = NULL, synced_at = now(), provider_registrant_id = v.registrant_id,
+          join_url = v.join_url, lease_until = NULL, updated_at = now()
+        FROM (VALUES ${sql.join(values)}) AS v(registration_id, registrant_id, join_url)
+        WHERE s.webinar_id = ${webinarId} AND s.registration_id = v.registration_id
+        RETURNING s.registration_id, s.desired`.execute(trx);
+      const done = stored.rows.filter((r) => r.desired === "registered");
+      await queue.finishQueued(
+        trx,
+        "registration.sync",
+        done.map((r) => registrationJobKey(webinarId, r.registration_id)),
+      );
+    });
+  }
+
   /** First attempts of this webinar leased by someone else (a batch in flight). */
   async function batchInFlight(lead: BatchLead) {
     const row = await db
@@ -151,30 +186,13 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
       case "ok": {
         const byEmail = new Map(outcome.value.map((r) => [normalizeEmail(r.email), r]));
         const missing: string[] = [];
-        const now = new Date();
-        await db.transaction().execute(async (trx) => {
-          for (const person of batch) {
-            const registrant = byEmail.get(normalizeEmail(person.spec.email));
-            if (!registrant) {
-              missing.push(person.registrationId);
-              continue;
-            }
-            await trx
-              .updateTable("registration_syncs")
-              .set({
-                state: "synced",
-                last_error: null,
-                synced_at: now,
-                provider_registrant_id: registrant.providerRegistrantId,
-                join_url: registrant.joinUrl ?? lead.webinarJoinUrl,
-                lease_until: null,
-                updated_at: now,
-              })
-              .where("webinar_id", "=", webinarId)
-              .where("registration_id", "=", person.registrationId)
-              .execute();
-          }
-        });
+        const answered: { registrationId: string; registrant: ProviderRegistrant }[] = [];
+        for (const person of batch) {
+          const registrant = byEmail.get(normalizeEmail(person.spec.email));
+          if (registrant) answered.push({ registrationId: person.registrationId, registrant });
+          else missing.push(person.registrationId);
+        }
+        if (answered.length > 0) await storeAnswer(webinarId, lead.webinarJoinUrl, answered);
         if (missing.length > 0) {
           await releaseAll(db, webinarId, missing, { last_error: "Not in the provider's batch answer" });
           await requeue(webinarId, missing);
