@@ -4,7 +4,17 @@
  * adapter. Nothing here may put a URL (which can carry account ids) into an error message.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ProviderAccount } from "./contract.ts";
+
+/**
+ * The account's shared request rate, as the sync engine sets it around a provider call:
+ * every request waits for its own slot right before it is sent. Pacing here rather than
+ * once per call counts every request (a lookup before a register, each page of a list) and
+ * keeps database work between the slot and the request from making requests late, which
+ * would push them into the provider's next window. Throws when the slot is too far away.
+ */
+export const requestPacing = new AsyncLocalStorage<() => Promise<void>>();
 
 export interface RawResponse {
   status: number;
@@ -46,6 +56,7 @@ function isTimeout(err: unknown): boolean {
 
 /** Performs one request with `AbortSignal.timeout`, reading the body inside the deadline. */
 export async function fetchWithDeadline(url: string, options: FetchOptions): Promise<FetchOutcome> {
+  await requestPacing.getStore()?.();
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
     const res = await options.fetch(url, {

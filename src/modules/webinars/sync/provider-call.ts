@@ -11,6 +11,7 @@ import type { CallGate } from "../../../jobs/call-gate.ts";
 import type { ProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { ProviderAccount, ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import { ProviderError } from "../../../providers/contract.ts";
+import { requestPacing } from "../../../providers/http.ts";
 import { type ConfigurationService, wipe } from "../configurations.service.ts";
 
 /** How a provider call ended, in the terms a sync handler acts on. */
@@ -44,8 +45,9 @@ export const DEFAULT_TUNING: SyncTuning = {
 /**
  * Runs one provider call for one account with every guard in order: account paused by a
  * quota answer → defer; breaker open → defer; then, holding the switch-off permit, load
- * and decrypt the credentials (none → held), take a token from the shared rate limiter,
- * call, and classify the answer. Decrypted credentials are zeroed after the call.
+ * and decrypt the credentials (none → held), call — each HTTP request of the call waits
+ * for a slot of the shared rate limiter (`requestPacing`) — and classify the answer.
+ * Decrypted credentials are zeroed after the call.
  */
 export function createProviderCaller(deps: {
   db: Db;
@@ -128,14 +130,15 @@ export function createProviderCaller(deps: {
       if (!loaded) return { kind: "held", reason: "Credentials removed or terms not accepted" } as const;
       const provider = providers[loaded.row.provider as ProviderKind];
       try {
-        if (!(await limiter.acquire(configurationId, loaded.row.requests_per_second))) {
-          return {
-            kind: "deferred",
-            afterSeconds: 1 + Math.random() * 2,
-            reason: "Waiting for the account's request rate",
-          } as const;
-        }
-        const value = await breakerFor(configurationId).execute(() => fn(provider, loaded.account));
+        const pace = async () => {
+          if (!(await limiter.acquire(configurationId, loaded.row.requests_per_second)))
+            throw new ProviderError("rate_limited", "Waiting for the account's request rate", {
+              retryAfterMs: 1000 + Math.random() * 2000,
+            });
+        };
+        const value = await breakerFor(configurationId).execute(() =>
+          requestPacing.run(pace, () => fn(provider, loaded.account)),
+        );
         return { kind: "ok", value } as const;
       } catch (error) {
         return classify(configurationId, error);
