@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import type { ExpressionBuilder, Insertable, Transaction } from "kysely";
 import type { Database, EventRow, SessionRow } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { conflict } from "../../../lib/errors.ts";
@@ -109,84 +109,95 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
       });
     },
 
-    /** After registrations change status: each affected provider registration is brought in line. */
+    /**
+     * After registrations change status: each affected provider registration is brought in
+     * line. One read finds every (registration, webinar) pair with its sync row (it runs
+     * inside each registration's transaction, so round trips count), new sync rows go in
+     * with one insert.
+     */
     async registrationsChanged(trx: Trx, registrationIds: string[]) {
       if (registrationIds.length === 0) return;
-      const regs = await trx
-        .selectFrom("registrations")
-        .select(["id", "event_id", "status", "organization_id"])
-        .where("id", "in", registrationIds)
+      const pairs = await trx
+        .selectFrom("registrations as r")
+        .innerJoin("webinars as w", (j) =>
+          j.onRef("w.event_id", "=", "r.event_id").on("w.desired", "=", "active"),
+        )
+        .leftJoin("registration_syncs as s", (j) =>
+          j.onRef("s.registration_id", "=", "r.id").onRef("s.webinar_id", "=", "w.id"),
+        )
+        .select([
+          "r.id",
+          "r.status",
+          "r.organization_id",
+          "w.id as webinar_id",
+          "w.configuration_id",
+          "s.state",
+          "s.desired",
+        ])
+        .where("r.id", "in", registrationIds)
+        .where(webinarOfRegistration)
+        .orderBy("r.id")
+        .orderBy("w.id")
         .execute();
       const jobs: { registrationId: string; webinarId: string }[] = [];
-      for (const reg of regs) {
-        const webinars = await webinarsFor(trx, reg.id, reg.event_id);
-        const desired = reg.status === "registered" ? "registered" : "cancelled";
-        for (const w of webinars) {
-          const existing = await trx
-            .selectFrom("registration_syncs")
-            .select(["state", "desired"])
-            .where("registration_id", "=", reg.id)
-            .where("webinar_id", "=", w.id)
-            .executeTakeFirst();
-          if (!existing) {
-            if (desired !== "registered") continue;
-            await trx
-              .insertInto("registration_syncs")
-              .values({
-                registration_id: reg.id,
-                webinar_id: w.id,
-                organization_id: reg.organization_id,
-                configuration_id: w.configuration_id,
-                updated_at: new Date(),
-              })
-              .execute();
-          } else {
-            const done =
-              (existing.state === "synced" && desired === "registered") ||
-              (existing.state === "cancelled" && desired === "cancelled");
-            if (existing.desired === desired && (done || existing.state === "held")) continue;
-            await trx
-              .updateTable("registration_syncs")
-              .set({ desired, state: done ? existing.state : "pending", attempts: 0, updated_at: new Date() })
-              .where("registration_id", "=", reg.id)
-              .where("webinar_id", "=", w.id)
-              .execute();
-            if (done) continue;
-          }
-          // Always enqueued, even while the webinar is being provisioned: this job only runs
-          // after this transaction commits, so either it sees the webinar provisioned, or the
-          // provisioning's backfill (which runs later) sees this committed row. Skipping the job
-          // here would lose registrations that commit after the backfill's snapshot.
-          jobs.push({ registrationId: reg.id, webinarId: w.id });
+      const inserts: Insertable<Database["registration_syncs"]>[] = [];
+      for (const pair of pairs) {
+        const desired = pair.status === "registered" ? "registered" : "cancelled";
+        if (pair.state === null || pair.desired === null) {
+          if (desired !== "registered") continue;
+          inserts.push({
+            registration_id: pair.id,
+            webinar_id: pair.webinar_id,
+            organization_id: pair.organization_id,
+            configuration_id: pair.configuration_id,
+            updated_at: new Date(),
+          });
+        } else {
+          const done =
+            (pair.state === "synced" && desired === "registered") ||
+            (pair.state === "cancelled" && desired === "cancelled");
+          if (pair.desired === desired && (done || pair.state === "held")) continue;
+          await trx
+            .updateTable("registration_syncs")
+            .set({ desired, state: done ? pair.state : "pending", attempts: 0, updated_at: new Date() })
+            .where("registration_id", "=", pair.id)
+            .where("webinar_id", "=", pair.webinar_id)
+            .execute();
+          if (done) continue;
         }
+        // Always enqueued, even while the webinar is being provisioned: this job only runs
+        // after this transaction commits, so either it sees the webinar provisioned, or the
+        // provisioning's backfill (which runs later) sees this committed row. Skipping the job
+        // here would lose registrations that commit after the backfill's snapshot.
+        jobs.push({ registrationId: pair.id, webinarId: pair.webinar_id });
       }
+      if (inserts.length > 0) await trx.insertInto("registration_syncs").values(inserts).execute();
       await queue.sendMany(trx, "registration.sync", jobs);
     },
   };
 }
 
 /**
- * The webinars a registration belongs to: the event's own webinar, plus the webinars of
- * the sessions it chose — or of every session when it chose none.
+ * The webinars a registration belongs to, as a condition on a join of registrations `r` and
+ * webinars `w`: the event's own webinar, plus the webinars of the sessions it chose — or of
+ * every session when it chose none.
  */
-export async function webinarsFor(trx: Trx, registrationId: string, eventId: string) {
-  const chosen = await trx
-    .selectFrom("registration_sessions")
-    .select("session_id")
-    .where("registration_id", "=", registrationId)
-    .execute();
-  const chosenIds = chosen.map((c) => c.session_id);
-  return trx
-    .selectFrom("webinars")
-    .select(["id", "configuration_id", "session_id", "state"])
-    .where("event_id", "=", eventId)
-    .where("desired", "=", "active")
-    .where((eb) =>
-      chosenIds.length === 0
-        ? eb.lit(true)
-        : eb.or([eb("session_id", "is", null), eb("session_id", "in", chosenIds)]),
-    )
-    .execute();
+function webinarOfRegistration(
+  eb: ExpressionBuilder<
+    { r: Database["registrations"]; w: Database["webinars"] } & Pick<Database, "registration_sessions">,
+    "r" | "w"
+  >,
+) {
+  const chosen = () =>
+    eb
+      .selectFrom("registration_sessions as rs")
+      .select("rs.session_id")
+      .whereRef("rs.registration_id", "=", "r.id");
+  return eb.or([
+    eb("w.session_id", "is", null),
+    eb.not(eb.exists(chosen())),
+    eb.exists(chosen().whereRef("rs.session_id", "=", "w.session_id")),
+  ]);
 }
 
 export type SyncPlanner = ReturnType<typeof createSyncPlanner>;
