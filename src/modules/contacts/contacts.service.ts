@@ -69,6 +69,60 @@ export function createContactService(deps: { db: Db }) {
       .executeTakeFirstOrThrow();
   }
 
+  /**
+   * `matchOrCreate`, also telling whether the contact was created here (then it cannot have
+   * any registration yet, which spares the caller its duplicate check). The lookup and the
+   * insert are one statement: registering a new person is the common case and each round
+   * trip is held under the event lock. Like the separate read and insert it replaces, it
+   * reads a snapshot, so two concurrent first registrations of one person can still create
+   * two contacts (no unique index: the rule can change, and names repeat).
+   */
+  async function resolve(
+    trx: Executor,
+    organizationId: string,
+    rule: ContactMatching,
+    person: PersonInput,
+  ): Promise<{ contact: ContactRow; created: boolean }> {
+    const email = normalizeEmail(person.email);
+    const conditions = [sql`organization_id = ${organizationId}`];
+    if (rule === "email" || rule === "email_name") conditions.push(sql`email_normalized = ${email}`);
+    if (rule === "name" || rule === "email_name")
+      conditions.push(
+        sql`lower(first_name) = lower(${person.firstName})`,
+        sql`lower(last_name) = lower(${person.lastName})`,
+      );
+    // The casts: parameters in an INSERT … SELECT list are not typed by the target columns.
+    const { rows } = await sql<ContactRow & { created: boolean }>`
+      with found as (
+        select * from contacts where ${sql.join(conditions, sql` and `)} order by id limit 1
+      ), inserted as (
+        insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company, job_title, updated_at)
+        select ${uuidv7()}::uuid, ${organizationId}::uuid, ${person.firstName}::text, ${person.lastName}::text,
+          ${person.email}::text, ${email}::text, ${person.company ?? null}::text, ${person.jobTitle ?? null}::text,
+          ${new Date()}::timestamptz
+        where not exists (select 1 from found)
+        returning *
+      )
+      select *, true as created from inserted
+      union all
+      select *, false as created from found`.execute(trx);
+    const row = rows[0];
+    if (!row) throw new Error("contact neither found nor created");
+    const { created, ...found } = row;
+    if (created) return { contact: found, created };
+    // Newer details fill in what the contact lacked or had changed; identity fields stay.
+    const company = person.company ?? found.company;
+    const jobTitle = person.jobTitle ?? found.job_title;
+    if (company === found.company && jobTitle === found.job_title) return { contact: found, created };
+    const updated = await trx
+      .updateTable("contacts")
+      .set({ company, job_title: jobTitle, updated_at: new Date() })
+      .where("id", "=", found.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { contact: updated, created };
+  }
+
   return {
     get,
     create,
@@ -84,33 +138,10 @@ export function createContactService(deps: { db: Db }) {
 
     /** Finds the contact this person is under the rule (oldest first), or creates one. */
     async matchOrCreate(trx: Executor, organizationId: string, rule: ContactMatching, person: PersonInput) {
-      const byEmail = rule === "email" || rule === "email_name";
-      const byName = rule === "name" || rule === "email_name";
-      const found = await trx
-        .selectFrom("contacts")
-        .selectAll()
-        .where("organization_id", "=", organizationId)
-        .$if(byEmail, (q) => q.where("email_normalized", "=", normalizeEmail(person.email)))
-        .$if(byName, (q) =>
-          q
-            .where(sql<string>`lower(first_name)`, "=", sql<string>`lower(${person.firstName})`)
-            .where(sql<string>`lower(last_name)`, "=", sql<string>`lower(${person.lastName})`),
-        )
-        .orderBy("id")
-        .limit(1)
-        .executeTakeFirst();
-      if (!found) return create(organizationId, person, trx);
-      // Newer details fill in what the contact lacked or had changed; identity fields stay.
-      const company = person.company ?? found.company;
-      const jobTitle = person.jobTitle ?? found.job_title;
-      if (company === found.company && jobTitle === found.job_title) return found;
-      return trx
-        .updateTable("contacts")
-        .set({ company, job_title: jobTitle, updated_at: new Date() })
-        .where("id", "=", found.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      return (await resolve(trx, organizationId, rule, person)).contact;
     },
+
+    resolve,
 
     async list(
       organizationId: string,

@@ -93,27 +93,34 @@ export function createRegistrationService(deps: {
     return toRegistrationDto(reg, contact, (await sessionIdsOf(executor, [id])).get(id) ?? []);
   }
 
-  async function countRegistered(trx: Trx, eventId: string) {
+  /** Registered places, and whether anyone waits for one: one statement. Call with the event locked. */
+  async function placesOf(trx: Trx, eventId: string) {
     const row = await trx
       .selectFrom("registrations")
-      .select(sql<number>`count(*)::int`.as("n"))
+      .select((eb) => [
+        sql<number>`count(*)::int`.as("registered"),
+        eb
+          .exists(
+            eb
+              .selectFrom("registrations as w")
+              .select("w.id")
+              .where("w.event_id", "=", eventId)
+              .where("w.status", "=", "waitlisted"),
+          )
+          .as("waiting"),
+      ])
       .where("event_id", "=", eventId)
       .where("status", "=", "registered")
       .executeTakeFirstOrThrow();
-    return row.n;
+    return row;
   }
 
-  /** Moves the oldest waitlisted registrations into free places. Call with the event locked. */
-  async function fillFromWaitlist(trx: Trx, event: EventRow): Promise<string[]> {
-    const free =
-      event.capacity === null
-        ? Number.MAX_SAFE_INTEGER
-        : event.capacity - (await countRegistered(trx, event.id));
-    if (free <= 0) return [];
+  /** Moves up to `free` of the oldest waitlisted registrations into places. Call with the event locked. */
+  async function promote(trx: Trx, eventId: string, free: number): Promise<string[]> {
     const promoted = await trx
       .selectFrom("registrations")
       .select("id")
-      .where("event_id", "=", event.id)
+      .where("event_id", "=", eventId)
       .where("status", "=", "waitlisted")
       .orderBy("created_at")
       .orderBy("id")
@@ -130,6 +137,15 @@ export function createRegistrationService(deps: {
     return ids;
   }
 
+  /** Moves the oldest waitlisted registrations into free places. Call with the event locked. */
+  async function fillFromWaitlist(trx: Trx, event: EventRow): Promise<string[]> {
+    if (event.capacity === null) return promote(trx, event.id, Number.MAX_SAFE_INTEGER);
+    const places = await placesOf(trx, event.id);
+    const free = event.capacity - places.registered;
+    if (free <= 0 || !places.waiting) return [];
+    return promote(trx, event.id, free);
+  }
+
   async function validateSessions(trx: Trx, eventId: string, sessionIds: string[]) {
     const unique = [...new Set(sessionIds)];
     if (unique.length === 0) return unique;
@@ -144,41 +160,71 @@ export function createRegistrationService(deps: {
     return unique;
   }
 
-  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
   /**
    * An event without a capacity has no places to count, so registrations need not queue
    * behind each other: a shared lock keeps the event from being cancelled or given a
    * capacity meanwhile, and the unique index on active registrations still refuses a
    * person twice. With a capacity, the exclusive lock serializes the counting.
+   *
+   * The first read also fetches what registering needs from the organization (its contact
+   * matching rule), and the shared lock whether anyone waits, so an uncapped event costs
+   * two statements here. `waiting` is exact: waitlisted rows are only written under the
+   * exclusive lock of a capped event, and removing the capacity refills the waitlist in the
+   * same transaction, so whatever that left behind was committed before our first read.
    */
   async function lockForRegistration(trx: Trx, organizationId: string, eventId: string) {
     const glance = await trx
       .selectFrom("events")
-      .select("capacity")
+      .select((eb) => [
+        "capacity",
+        eb
+          .selectFrom("organizations")
+          .select("contact_matching")
+          .where("id", "=", organizationId)
+          .as("contact_matching"),
+      ])
       .where("organization_id", "=", organizationId)
       .where("id", "=", eventId)
       .executeTakeFirst();
+    const rule = glance?.contact_matching ?? null;
     if (glance && glance.capacity === null) {
       const shared = await trx
         .selectFrom("events")
         .selectAll()
+        .select((eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom("registrations")
+                .select("id")
+                .where("event_id", "=", eventId)
+                .where("status", "=", "waitlisted"),
+            )
+            .as("waiting"),
+        )
         .where("organization_id", "=", organizationId)
         .where("id", "=", eventId)
         .forShare()
         .executeTakeFirst();
-      if (shared?.capacity === null) return shared;
+      if (shared?.capacity === null) {
+        const { waiting, ...event } = shared;
+        return { event: event as EventRow, rule, waiting: Boolean(waiting) };
+      }
       // A capacity was set between the two reads: counting needs the exclusive lock, and
       // taking it while holding a shared one could deadlock with another registration.
       if (shared) throw conflict("event_changed", "The event changed while registering; try again");
     }
-    return events.lock(trx, organizationId, eventId);
+    // With a capacity, `waiting` is read with the count, after the lock.
+    return { event: await events.lock(trx, organizationId, eventId), rule, waiting: null };
   }
 
+  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
   async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
-    const event = await lockForRegistration(trx, organizationId, eventId);
+    const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
     let contact: ContactRow;
+    let created = false;
     if (input.contactId !== undefined) {
       contact = await contacts.get(organizationId, input.contactId, trx).catch((error: unknown) => {
         // Only "not found" is the caller's mistake; a database failure stays a server error.
@@ -194,27 +240,43 @@ export function createRegistrationService(deps: {
           "contact.email",
         );
       }
-      const rule = await contacts.matchingRule(organizationId, trx);
-      contact = await contacts.matchOrCreate(trx, organizationId, rule, input.contact);
+      ({ contact, created } = await contacts.resolve(
+        trx,
+        organizationId,
+        rule ?? (await contacts.matchingRule(organizationId, trx)),
+        input.contact,
+      ));
     } else {
       throw unprocessable("contact_required", "A contact or contactId is required", "contact");
     }
-    const existing = await trx
-      .selectFrom("registrations")
-      .select(["id", "status"])
-      .where("event_id", "=", eventId)
-      .where("contact_id", "=", contact.id)
-      .where("status", "<>", "cancelled")
-      .executeTakeFirst();
+    // A contact created just now has no registrations (nobody else can see it yet).
+    const existing = created
+      ? undefined
+      : await trx
+          .selectFrom("registrations")
+          .select(["id", "status"])
+          .where("event_id", "=", eventId)
+          .where("contact_id", "=", contact.id)
+          .where("status", "<>", "cancelled")
+          .executeTakeFirst();
     if (existing)
       throw conflict(
         "already_registered",
         `This person is already ${existing.status} for the event`,
         input.contactId !== undefined ? "contactId" : "contact.email",
       );
-    // Anyone already waiting gets a free place before a newcomer can take it.
-    await fillFromWaitlist(trx, event);
-    const full = event.capacity !== null && (await countRegistered(trx, eventId)) >= event.capacity;
+    // Anyone already waiting gets a free place before a newcomer can take it. Under the
+    // exclusive lock nobody else changes the count, so promoted places add to it.
+    let full = false;
+    if (event.capacity === null) {
+      if (waiting) await promote(trx, eventId, Number.MAX_SAFE_INTEGER);
+    } else {
+      const places = await placesOf(trx, eventId);
+      let taken = places.registered;
+      if (places.waiting && taken < event.capacity)
+        taken += (await promote(trx, eventId, event.capacity - taken)).length;
+      full = taken >= event.capacity;
+    }
     const status: RegistrationStatus = full ? "waitlisted" : "registered";
     const cancelToken = input.withCancelToken ? newSecretToken() : null;
     const now = new Date();
