@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable, Transaction } from "kysely";
+import { type ExpressionBuilder, sql, type Transaction } from "kysely";
 import type { Database, EventRow, SessionRow } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { conflict } from "../../../lib/errors.ts";
@@ -111,47 +111,73 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
 
     /**
      * After registrations change status: each affected provider registration is brought in
-     * line. One read finds every (registration, webinar) pair with its sync row (it runs
-     * inside each registration's transaction, so round trips count), new sync rows go in
-     * with one insert.
+     * line. It runs inside every registration's transaction, so round trips count: one
+     * statement finds every (registration, webinar) pair with its sync row and inserts the
+     * missing rows of registered ones; only rows that exist are updated one by one.
      */
     async registrationsChanged(trx: Trx, registrationIds: string[]) {
       if (registrationIds.length === 0) return;
+      const now = new Date();
       const pairs = await trx
-        .selectFrom("registrations as r")
-        .innerJoin("webinars as w", (j) =>
-          j.onRef("w.event_id", "=", "r.event_id").on("w.desired", "=", "active"),
+        .with("pairs", (db) =>
+          db
+            .selectFrom("registrations as r")
+            .innerJoin("webinars as w", (j) =>
+              j.onRef("w.event_id", "=", "r.event_id").on("w.desired", "=", "active"),
+            )
+            .leftJoin("registration_syncs as s", (j) =>
+              j.onRef("s.registration_id", "=", "r.id").onRef("s.webinar_id", "=", "w.id"),
+            )
+            .select([
+              "r.id",
+              "r.status",
+              "r.organization_id",
+              "w.id as webinar_id",
+              "w.configuration_id",
+              "s.state",
+              "s.desired",
+            ])
+            .where("r.id", "in", registrationIds)
+            .where(webinarOfRegistration),
         )
-        .leftJoin("registration_syncs as s", (j) =>
-          j.onRef("s.registration_id", "=", "r.id").onRef("s.webinar_id", "=", "w.id"),
+        .with("inserted", (db) =>
+          db
+            .insertInto("registration_syncs")
+            .columns(["registration_id", "webinar_id", "organization_id", "configuration_id", "updated_at"])
+            .expression(
+              db
+                .selectFrom("pairs")
+                .select([
+                  "pairs.id",
+                  "pairs.webinar_id",
+                  "pairs.organization_id",
+                  "pairs.configuration_id",
+                  // Typed here: an INSERT … SELECT list does not take the column's type.
+                  sql<Date>`${now}::timestamptz`.as("updated_at"),
+                ])
+                // `state` is NOT NULL, so null means no sync row yet.
+                .where("pairs.state", "is", null)
+                .where("pairs.status", "=", "registered"),
+            )
+            .returning(["registration_id", "webinar_id"]),
         )
-        .select([
-          "r.id",
-          "r.status",
-          "r.organization_id",
-          "w.id as webinar_id",
-          "w.configuration_id",
-          "s.state",
-          "s.desired",
-        ])
-        .where("r.id", "in", registrationIds)
-        .where(webinarOfRegistration)
-        .orderBy("r.id")
-        .orderBy("w.id")
+        .selectFrom("pairs")
+        .leftJoin("inserted", (j) =>
+          j
+            .onRef("inserted.registration_id", "=", "pairs.id")
+            .onRef("inserted.webinar_id", "=", "pairs.webinar_id"),
+        )
+        .selectAll("pairs")
+        .select(sql<boolean>`inserted.registration_id is not null`.as("inserted"))
+        .orderBy("pairs.id")
+        .orderBy("pairs.webinar_id")
         .execute();
       const jobs: { registrationId: string; webinarId: string }[] = [];
-      const inserts: Insertable<Database["registration_syncs"]>[] = [];
       for (const pair of pairs) {
         const desired = pair.status === "registered" ? "registered" : "cancelled";
         if (pair.state === null || pair.desired === null) {
-          if (desired !== "registered") continue;
-          inserts.push({
-            registration_id: pair.id,
-            webinar_id: pair.webinar_id,
-            organization_id: pair.organization_id,
-            configuration_id: pair.configuration_id,
-            updated_at: new Date(),
-          });
+          // No sync row: the statement inserted one if the registration is registered.
+          if (!pair.inserted) continue;
         } else {
           const done =
             (pair.state === "synced" && desired === "registered") ||
@@ -171,7 +197,6 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
         // here would lose registrations that commit after the backfill's snapshot.
         jobs.push({ registrationId: pair.id, webinarId: pair.webinar_id });
       }
-      if (inserts.length > 0) await trx.insertInto("registration_syncs").values(inserts).execute();
       await queue.sendMany(trx, "registration.sync", jobs);
     },
   };
