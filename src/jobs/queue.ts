@@ -117,15 +117,19 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
   boss.on("error", (error: Error) => logger.error({ err: error }, "job queue error"));
   await boss.start();
   for (const name of JOB_NAMES) {
-    await boss.createQueue(name, {
+    const options = {
       retryLimit: 20,
       retryDelay: 2,
       retryBackoff: true,
-      retryDelayMax: 120,
-      // A worker killed mid-job: the job is claimed again after this long.
-      expireInSeconds: 60,
+      // A worker killed mid-job: the job is claimed again after this long. A metrics poll
+      // reads a webinar's whole attendee list (ON24 sends it unpaged, with a 120 s deadline)
+      // and writes it; expiring it sooner would start a second poll beside a slow first one.
+      expireInSeconds: name === "metrics.poll" ? 300 : 60,
       notify: true,
-    });
+    };
+    await boss.createQueue(name, { ...options, retryDelayMax: 120 });
+    // createQueue leaves an existing queue as it was; a changed setting reaches it this way.
+    await boss.updateQueue(name, options);
   }
 
   return {
@@ -166,13 +170,16 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
         name,
         {
           batchSize: 25,
-          localConcurrency: 1,
+          // pg-boss fetches a loop's next batch only when the whole batch is done, so one
+          // slow job (a provider call waiting for its slot) idles the rest. Two loops, each
+          // with half the lanes, keep the same number of jobs in flight without that stall.
+          localConcurrency: options.concurrency > 1 ? 2 : 1,
           pollingIntervalSeconds: 0.5,
           includeMetadata: false,
           perJobResults: true,
         },
         async (jobs: Job<JobPayloads[typeof name]>[]) =>
-          runWithConcurrency(jobs, options.concurrency, async (job) => {
+          runWithConcurrency(jobs, Math.ceil(options.concurrency / 2), async (job) => {
             try {
               await handler(job.data, { id: job.id, retryCount: job.retryCount });
               return { id: job.id, status: "completed" as const };
