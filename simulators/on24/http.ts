@@ -1,6 +1,9 @@
-// Request pipeline shared by every ON24 route: count → latency → pre-commit fault → auth →
-// quota → handler → after-commit fault. Faults are chosen *before* the handler runs so a
-// faulted request has no effect; after-commit faults are applied only to writes.
+// Request pipeline shared by every ON24 route: count and quota (on arrival) → latency →
+// pre-commit fault → auth → quota answer → handler → after-commit fault. Faults are chosen
+// *before* the handler runs so a faulted request has no effect; after-commit faults are
+// applied only to writes. The quota counts a request when it arrives, as a gateway does: the
+// latency knob stands for ON24's own work and the way back, and counting after it would let
+// this process's timers, not the client, decide which window a request falls in.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Form, field } from "./forms.ts";
 import { API_DIALECT, type Dialect, MSG, On24Error } from "./messages.ts";
@@ -142,6 +145,20 @@ function authorizeClient(state: SimState, acc: Account, rawClientId: string, dia
   return clientId;
 }
 
+/**
+ * Takes the request's place in its account's quota window on arrival. Only a request whose
+ * token pair belongs to the client in its path counts (anything else is refused by auth
+ * later and never reached the account's quota before either).
+ */
+function admitOnArrival(state: SimState, req: FastifyRequest, region: Region): boolean {
+  const clientId = Number((req.params as Record<string, string>).clientId);
+  const key = header(req, "accessTokenKey");
+  const acc = state.accounts.find((a) => a.accessTokenKey === key && a.region === region);
+  if (!acc || acc.clientId !== clientId || acc.accessTokenSecret !== header(req, "accessTokenSecret"))
+    return true;
+  return state.consumeQuota(clientId);
+}
+
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
 
 export function makeHandler(state: SimState, def: RouteDef, region: Region) {
@@ -149,6 +166,7 @@ export function makeHandler(state: SimState, def: RouteDef, region: Region) {
   const endpoint = `${def.method} ${def.path}`;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     state.countRequest(endpoint, def.operationId);
+    const admitted = admitOnArrival(state, req, region);
     const delay = state.latency();
     if (delay > 0) await sleep(delay);
     const pre = state.pickFault(endpoint, isWrite, false);
@@ -157,7 +175,7 @@ export function makeHandler(state: SimState, def: RouteDef, region: Region) {
       const params = req.params as Record<string, string>;
       const account = authenticate(state, req, region, def.dialect);
       const clientId = authorizeClient(state, account, params.clientId ?? "", def.dialect);
-      if (!state.consumeQuota(clientId)) throw new On24Error(state.knobs.quotaStatus, def.dialect.quota);
+      if (!admitted) throw new On24Error(state.knobs.quotaStatus, def.dialect.quota);
       const ctype = header(req, "content-type");
       if (isWrite && req.body !== undefined && !FORM_TYPES.test(ctype)) {
         // ON24 writes are form-encoded; a JSON body is an adapter bug worth surfacing loudly.
