@@ -41,11 +41,20 @@ function advisoryGate(database: DatabaseHandle): CallGate {
         connectionString: database.connectionString,
         application_name: "auditorium-gate",
       });
-      // A dropped connection releases its locks; the next permit opens a new one.
-      c.on("error", () => {
+      // A dropped connection releases its locks; the next permit opens a new one. A query in
+      // flight gets the error itself, so the end of the connection is watched too.
+      const forget = () => {
         if (client === c) client = null;
-      });
-      await c.connect();
+      };
+      c.on("error", forget);
+      c.on("end", forget);
+      try {
+        await c.connect();
+      } catch (error) {
+        // Without this every later permit would be handed the same failed attempt.
+        connecting = null;
+        throw error;
+      }
       client = c;
       connecting = null;
       return c;
