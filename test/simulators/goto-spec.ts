@@ -1,4 +1,4 @@
-// Reads GoTo's OpenAPI document (YAML) from ../shared and validates simulator answers and adapter
+// Reads GoTo's OpenAPI document (YAML) from specs/goto-webinar (a copy, see specs/README.md) and validates simulator answers and adapter
 // requests against its schemas. Stricter than the document itself: objects may carry only the
 // properties it names, enums and date-time formats are checked. Type/required checking reuses the
 // ON24 validator (test/simulators/on24-spec.ts).
@@ -8,15 +8,14 @@ import path from "node:path";
 import { parse } from "yaml";
 import { repoRoot, type Schema, type Spec, validate } from "./on24-spec.ts";
 
-export const gotoSpecDir = path.resolve(repoRoot, "../shared/specs/goto-webinar");
+export const gotoSpecDir = path.resolve(repoRoot, "specs/goto-webinar");
 export const gotoSpecPath = path.join(gotoSpecDir, "openapi.yml");
 
 export function loadGotoSpec(file = gotoSpecPath): Spec {
   if (!existsSync(file)) {
     throw new Error(
       `GoTo OpenAPI document not found at ${file}. The GoTo conformance test validates the simulator ` +
-        "against the vendor document in ../shared/specs/goto-webinar/ (a sibling of this repository); " +
-        "make it available there and re-run.",
+        "against the vendor document copied in specs/goto-webinar/ (see specs/README.md); restore it from git.",
     );
   }
   return parse(readFileSync(file, "utf8")) as Spec;

@@ -1,4 +1,4 @@
-// Conformance of the GoTo simulator with GoTo's own documents (../shared/specs/goto-webinar):
+// Conformance of the GoTo simulator with GoTo's own documents (specs/goto-webinar):
 // every answer of the operations the adapter uses against the OpenAPI schemas (closed objects,
 // enums, date-times), statuses the document declares, int64 keys as raw JSON numbers, the
 // token endpoint, 403 InvalidToken, 429 per rate-limits.yml, faults before/after commit. The
@@ -27,7 +27,7 @@ let spec: Spec;
 let s: GotoSimulator;
 let token: string;
 before(async () => {
-  spec = loadGotoSpec(); // fails with a clear message when ../shared is missing
+  spec = loadGotoSpec(); // fails with a clear message when the document is missing
   s = await startGoto();
 });
 after(() => s?.close());
@@ -124,10 +124,10 @@ async function registrant(wk: string, email: string): Promise<Reply> {
 }
 
 describe("documents", () => {
-  test("a missing ../shared document fails with a clear message", () => {
+  test("a missing vendor document fails with a clear message", () => {
     assert.throws(
       () => loadGotoSpec(path.join(gotoSpecDir, "missing.yml")),
-      /GoTo OpenAPI document not found .*\.\.\/shared\/specs\/goto-webinar/s,
+      /GoTo OpenAPI document not found .*specs\/goto-webinar/s,
     );
   });
 });

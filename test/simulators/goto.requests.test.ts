@@ -12,7 +12,7 @@ const W = "/organizers/{organizerKey}/webinars";
 let spec: Spec;
 let s: GotoSimulator;
 before(async () => {
-  spec = loadGotoSpec(); // fails with a clear message when ../shared is missing
+  spec = loadGotoSpec(); // fails with a clear message when the document is missing
   s = await startGoto();
 });
 after(() => s?.close());

@@ -1,4 +1,4 @@
-// Reads ON24's OpenAPI document from ../shared and validates simulator responses against it.
+// Reads ON24's OpenAPI document from specs/on24 (a copy of the vendor's, see specs/README.md) and validates simulator responses against it.
 // The vendor document declares request schemas (components, via $ref) but gives responses only as
 // examples, so a response "schema" is the declared one when present, else one inferred from the
 // named examples: same keys, same JSON types (integer vs number), arrays item-wise, and no keys
@@ -20,14 +20,13 @@ type Json = Record<string, unknown>;
 export type Spec = { paths: Record<string, Record<string, Json>>; components?: Json };
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
-export const specPath = path.resolve(repoRoot, "../shared/specs/on24/openapi.json");
+export const specPath = path.resolve(repoRoot, "specs/on24/openapi.json");
 
 export function loadOn24Spec(file = specPath): Spec {
   if (!existsSync(file)) {
     throw new Error(
       `ON24 OpenAPI document not found at ${file}. The ON24 conformance test validates the simulator ` +
-        "against the vendor spec in ../shared/specs/on24/ (a sibling checkout of this repository); " +
-        "make it available there and re-run.",
+        "against the vendor document copied in specs/on24/ (see specs/README.md); restore it from git.",
     );
   }
   return JSON.parse(readFileSync(file, "utf8")) as Spec;

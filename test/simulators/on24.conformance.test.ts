@@ -1,4 +1,4 @@
-// Conformance of the ON24 simulator with ON24's own documents (../shared/specs/on24): every
+// Conformance of the ON24 simulator with ON24's own documents (specs/on24): every
 // endpoint's 200 body against openapi.json, error messages against the documented ones, plus
 // auth, form encoding, paging, quota (403), faults and attendance publication.
 // Run: node --import tsx --test test/simulators/on24.conformance.test.ts
@@ -36,7 +36,7 @@ let spec: Spec;
 let h: Harness;
 
 before(async () => {
-  spec = loadOn24Spec(); // fails with a clear message when ../shared is missing
+  spec = loadOn24Spec(); // fails with a clear message when the document is missing
   h = await Harness.start();
 });
 after(async () => {
@@ -82,10 +82,10 @@ const msgOf = (r: Reply) => (r.body as { message: string }).message;
 const body = <T>(r: Reply) => r.body as T;
 
 describe("spec availability", () => {
-  test("a missing ../shared spec fails with a clear message", () => {
+  test("a missing vendor document fails with a clear message", () => {
     assert.throws(
       () => loadOn24Spec(path.join(specPath, "missing.json")),
-      /ON24 OpenAPI document not found at .*\.\.\/shared/s,
+      /ON24 OpenAPI document not found at .*specs\/on24/s,
     );
   });
 });
