@@ -193,6 +193,57 @@ forEachBackend("public pages", (ctx) => {
     assert.ok(!ctx.logs.join("").includes(token), "the registration token is in the logs");
   });
 
+  test("someone who chose no session gets the join link of the session that is the webinar", async () => {
+    const pub = client();
+    const { configId } = await webinarSetup(ctx, org);
+    const created = await ctx.request("POST", "/api/v1/events", {
+      token: org.tokens.marketer,
+      body: {
+        title: "Conference with a streamed keynote",
+        startsAt: "2030-10-01T09:00",
+        endsAt: "2030-10-01T17:00",
+        timeZone: "Europe/Oslo",
+        format: "onsite",
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const session = await ctx.request("POST", `/api/v1/events/${created.body.id}/sessions`, {
+      token: org.tokens.marketer,
+      body: {
+        title: "Keynote",
+        startsAt: "2030-10-01T09:00",
+        endsAt: "2030-10-01T10:00",
+        format: "webinar",
+        webinarConfigurationId: configId,
+      },
+    });
+    assert.equal(session.status, 201, session.text);
+    const slug = (await publish(created.body.id)).body.slug as string;
+    const reg = await pub("POST", `/api/v1/public/events/${slug}/registrations`, {
+      firstName: "Katherine",
+      lastName: "Johnson",
+      email: "katherine@example.com",
+    });
+    assert.equal(reg.status, 201, reg.text);
+    await waitUntil("registrant synced to the keynote's webinar", async () => {
+      const admin = await ctx.request("GET", `/api/v1/registrations/${reg.body.registrationId}`, {
+        token: org.tokens.viewer,
+      });
+      return admin.body.webinar[0]?.state === "synced" ? true : null;
+    });
+    const webinar = await waitUntil("keynote webinar provisioned", async () => {
+      const w = await ctx.database.db
+        .selectFrom("webinars")
+        .select(["join_url", "state"])
+        .where("session_id", "=", session.body.id)
+        .executeTakeFirst();
+      return w?.state === "provisioned" && w.join_url ? w : null;
+    });
+    const page = await pub("GET", `/api/v1/public/registrations/${reg.body.cancelToken}`);
+    assert.equal(page.status, 200, page.text);
+    assert.equal(page.body.joinUrl, webinar.join_url);
+  });
+
   test("unknown tokens are 404 and malformed ones 400 naming the token, on every route", async () => {
     const pub = client();
     const unknown = "A".repeat(43);

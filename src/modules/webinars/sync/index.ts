@@ -9,6 +9,7 @@ import type { ProviderKind, WebinarProvider } from "../../../providers/contract.
 import type { ContactService } from "../../contacts/contacts.service.ts";
 import { createPersonEraseHandler } from "../../privacy/erase-handler.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
+import { webinarOfRegistration } from "../registration-webinars.ts";
 import {
   createMetricsPollHandler,
   DEFAULT_POLL_PLAN,
@@ -80,15 +81,21 @@ export function createSyncWorker(deps: {
         .selectAll()
         .where("id", "=", webinarId)
         .executeTakeFirstOrThrow();
-      await sql`
-        INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id, updated_at)
-        SELECT r.id, ${webinar.id}, r.organization_id, ${webinar.configuration_id}, now()
-        FROM registrations r
-        WHERE r.event_id = ${webinar.event_id} AND r.status = 'registered'
-          AND (${webinar.session_id}::uuid IS NULL
-               OR NOT EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id)
-               OR EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id AND x.session_id = ${webinar.session_id}))
-        ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
+      await trx
+        .insertInto("registration_syncs")
+        .columns(["registration_id", "webinar_id", "organization_id", "configuration_id", "updated_at"])
+        .expression(
+          trx
+            .selectFrom("registrations as r")
+            .innerJoin("webinars as w", "w.event_id", "r.event_id")
+            .select(["r.id", "w.id as webinar_id", "r.organization_id", "w.configuration_id"])
+            .select(sql<Date>`now()`.as("updated_at"))
+            .where("w.id", "=", webinar.id)
+            .where("r.status", "=", "registered")
+            .where(webinarOfRegistration),
+        )
+        .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doNothing())
+        .execute();
       const pending = await trx
         .selectFrom("registration_syncs")
         .select("registration_id")
