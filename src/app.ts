@@ -38,6 +38,7 @@ import { createRegistrationService } from "./modules/registrations/registrations
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
+import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
@@ -93,6 +94,7 @@ export function createServices({
   const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
+  const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
@@ -125,6 +127,7 @@ export function createServices({
     imports,
     configurations,
     webinars,
+    dashboard,
     syncWorker,
     providers,
     privacy,
