@@ -7,9 +7,9 @@ import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
+import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
-import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 

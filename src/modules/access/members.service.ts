@@ -2,9 +2,10 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { ContactMatching, Database, Role } from "../../db/schema.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
-import { normalizeEmail, type SessionService } from "./sessions.service.ts";
+import type { SessionService } from "./sessions.service.ts";
 
 /**
  * Organizations and who belongs to them. Least privilege: an admin manages marketers and

@@ -2,6 +2,7 @@ import type { Config } from "../../config/env.ts";
 import type { Db } from "../../db/database.ts";
 import type { Role } from "../../db/schema.ts";
 import type { Caller } from "../../http/auth.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
@@ -10,8 +11,6 @@ const LINK_TTL_MS = 24 * 3600_000;
 const LAST_USED_GRANULARITY_MS = 60_000;
 const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3, owner: 4 };
 const lower = (a: Role, b: Role) => (RANK[a] <= RANK[b] ? a : b);
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Sign-in (one-time links, passwords), cookie sessions and API-token authentication. */
 export function createSessionService(deps: { db: Db; config: Pick<Config, "publicUrl" | "sessionTtlMs"> }) {

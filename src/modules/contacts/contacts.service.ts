@@ -1,10 +1,10 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { ContactMatching, ContactRow, Database } from "../../db/schema.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
-import { normalizeEmail } from "../access/sessions.service.ts";
 import type { PersonInput, UpdateContactInput } from "./contacts.schemas.ts";
 
 type Executor = Db | Transaction<Database>;

@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
+import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
-import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 
 export const LEASE_SECONDS = 60;
