@@ -6,11 +6,11 @@ import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
-import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
 import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
+import { startRetentionSweepWorker } from "./modules/privacy/retention-sweep.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 
 const USAGE = `auditorium <command>

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Services } from "../../app.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, uuid } from "../../http/schemas.ts";
+import type { DashboardService } from "./dashboard.service.ts";
 
 const count = z.number().int();
 const dashboardResponse = z.object({
@@ -46,7 +46,7 @@ const dashboardResponse = z.object({
 });
 
 /** The webinar dashboard's numbers per event and per session (issue 6; docs/web-app-api.md). */
-export function dashboardRoutes(app: FastifyInstance, services: Pick<Services, "dashboard">) {
+export function dashboardRoutes(app: FastifyInstance, services: { dashboard: DashboardService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { dashboard } = services;
 
