@@ -20,7 +20,7 @@ export { FIELDS_SENT_TO_PROVIDERS } from "./privacy-export.ts";
  *
  * Erasure removes every local trace in one transaction and creates one tracked provider
  * erasure per provider account that ever received the person; the `person.erase` job
- * (erase-handler.ts) drives each of those to done. The address the provider needs is kept
+ * (webinars/sync/erase-handler.ts) drives each of those to done. The address the provider needs is kept
  * only envelope-sealed on the provider erasure row and wiped when the provider confirms.
  */
 export function createPrivacyService(deps: {

@@ -13,7 +13,6 @@ import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
-import { isSuppressed } from "../privacy/suppression.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
@@ -58,14 +57,17 @@ export function toRegistrationDto(
  */
 /** Told, inside the writing transaction, which registrations changed status (the webinar sync plans from it). */
 export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
+/** Whether an address must not be taken in (privacy's erasures), asked inside the writing transaction. */
+export type IsSuppressed = (trx: Trx, organizationId: string, email: string) => Promise<boolean>;
 
 export function createRegistrationService(deps: {
   db: Db;
   contacts: ContactService;
   events: EventService;
   registrationsChanged: RegistrationsChanged;
+  isSuppressed: IsSuppressed;
 }) {
-  const { db, contacts, events, registrationsChanged } = deps;
+  const { db, contacts, events, registrationsChanged, isSuppressed } = deps;
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();

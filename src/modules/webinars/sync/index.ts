@@ -7,9 +7,9 @@ import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
-import { createPersonEraseHandler } from "../../privacy/erase-handler.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
 import { webinarOfRegistration } from "../registration-webinars.ts";
+import { createPersonEraseHandler } from "./erase-handler.ts";
 import {
   createMetricsPollHandler,
   DEFAULT_POLL_PLAN,

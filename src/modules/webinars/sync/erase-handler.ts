@@ -1,11 +1,11 @@
 import { sql } from "kysely";
-import type { Db } from "../../db/database.ts";
-import type { JobQueue } from "../../jobs/queue.ts";
-import type { Envelope } from "../../keys/index.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { ProviderError } from "../../providers/contract.ts";
-import type { CallOutcome, ProviderCaller } from "../webinars/sync/provider-call.ts";
-import { erasureSealContext } from "./privacy.service.ts";
+import type { Db } from "../../../db/database.ts";
+import type { JobQueue } from "../../../jobs/queue.ts";
+import type { Envelope } from "../../../keys/index.ts";
+import type { Logger } from "../../../lib/logger.ts";
+import { ProviderError } from "../../../providers/contract.ts";
+import { erasureSealContext } from "../../privacy/privacy.service.ts";
+import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
 const LEASE_SECONDS = 60;
 /** Attempts at a transient failure after which an alert is logged (retries go on). */
