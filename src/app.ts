@@ -44,6 +44,12 @@ import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
+import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
+import {
+  createWebhookReceiver,
+  WEBHOOK_RATE,
+  WEBHOOK_REJECT_RATE,
+} from "./modules/webinars/webhooks/receiver.ts";
 import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
@@ -69,7 +75,7 @@ export function createServices({
   database,
   logger,
   runtime,
-}: Pick<AppDeps, "config" | "database"> & { logger?: Logger; runtime: Runtime }) {
+}: Pick<AppDeps, "config" | "database" | "logger"> & { runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -116,7 +122,19 @@ export function createServices({
       publicUrl: config.publicUrl,
     },
   });
+  // Provider webhooks are applied with the same planner as every other change.
+  const webhookReceiver = createWebhookReceiver({
+    db,
+    configurations,
+    providers,
+    clientStates: syncWorker.subscriptions.clientStates,
+    apply: createWebhookApplier({ queue, people: syncWorker.people, planner, registrations, events }),
+    limiter: createRateLimiter(WEBHOOK_RATE),
+    rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
+    logger,
+  });
   return {
+    webhookReceiver,
     audit,
     sessions,
     members,
@@ -241,7 +259,7 @@ export async function buildApp(
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
-  webhookRoutes(app, { ...services, config });
+  webhookRoutes(app, services);
   dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);

@@ -61,8 +61,7 @@ export function createSyncWorker(deps: {
     limiter: createProviderRateLimiter({ db }),
     ...(options.tuning && { tuning: options.tuning }),
   });
-  // Known at construction when the composition root passes it; the HTTP side sets it otherwise.
-  let publicUrl: string | null = options.publicUrl ?? null;
+  const publicUrl = options.publicUrl?.replace(/\/$/, "") ?? null;
   const subscriptions = createSubscriptionKeeper({
     db,
     queue,
@@ -141,10 +140,6 @@ export function createSyncWorker(deps: {
     /** The matching of provider people to registrations, shared with webhook ingestion. */
     people: createPeopleMatcher({ contacts }),
     subscriptions,
-    /** Sets the public URL when the composition root did not pass it (see SyncOptions.publicUrl). */
-    adoptPublicUrl(url: string) {
-      publicUrl ??= url.replace(/\/$/, "");
-    },
     async start() {
       const concurrency = options.concurrency ?? 8;
       await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
