@@ -144,7 +144,7 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     requestIdHeader: "x-request-id",
     // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
     frameworkErrors: frameworkErrorHandler,
@@ -248,6 +248,17 @@ export async function buildApp(
   await installWebApp(app, config);
 
   return { app, services, runtime };
+}
+
+/**
+ * Fastify 5 treats a bare hop count as "trust nobody", so hops become a function: the socket
+ * peer and the next `hops - 1` addresses are our proxies, and the client is the one before them.
+ */
+function trustProxyOption(
+  trust: Config["trustProxy"],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return trust;
 }
 
 /**
