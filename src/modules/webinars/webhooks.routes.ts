@@ -12,9 +12,9 @@ import { createWebhookReceiver } from "./webhooks/receiver.ts";
 
 /** Provider payloads are small JSON documents; a megabyte leaves room for batched notifications. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-/** Deliveries per configuration (Zoom and Graph send bursts of joins at a webinar's start). */
+/** Deliveries per configuration and sender (Zoom and Graph send bursts of joins at a webinar's start). */
 const WEBHOOK_RATE = { max: 2000, windowMs: 10_000 };
-/** Deliveries failing verification per configuration before the endpoint pauses for the window. */
+/** Deliveries failing verification per configuration and sender before that sender pauses for the window. */
 const WEBHOOK_REJECT_RATE = { max: 20, windowMs: 60_000 };
 
 /**
@@ -68,7 +68,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Services & { config: C
               ? value
               : undefined;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const answer = await receive(request.params.configurationId, { headers, query, rawBody });
+        const answer = await receive(request.params.configurationId, { headers, query, rawBody }, request.ip);
         return reply.code(answer.status).type(answer.contentType).send(answer.body);
       },
     );
