@@ -65,6 +65,7 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
@@ -196,6 +197,8 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -249,5 +252,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    metricsToken: env.AUDITORIUM_METRICS_TOKEN,
   };
 }
