@@ -7,6 +7,7 @@ import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
+import { docsPolicy, installSecurityHeaders } from "./http/security-headers.ts";
 import { installWebApp } from "./http/web-app.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -167,7 +168,7 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     requestIdHeader: "x-request-id",
     // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
     frameworkErrors: frameworkErrorHandler,
@@ -176,6 +177,7 @@ export async function buildApp(
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
 
+  await installSecurityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -196,7 +198,7 @@ export async function buildApp(
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true, transformStaticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   app.decorateRequest("caller", null);
@@ -205,7 +207,8 @@ export async function buildApp(
     const header = request.headers.authorization;
     // Webhooks authenticate by their signature; Zoom's legacy deliveries also carry an
     // Authorization header that is not ours to check.
-    if (header !== undefined && !request.url.startsWith("/webhooks/")) {
+    // /metrics checks its own operator token.
+    if (header !== undefined && !request.url.startsWith("/webhooks/") && request.url !== "/metrics") {
       const match = /^Bearer (\S{1,200})$/.exec(header);
       const caller = match?.[1] ? await services.sessions.authenticateToken(match[1]) : null;
       if (!caller) throw new AppError(401, "token_invalid", "The bearer token is unknown or revoked");
@@ -220,7 +223,7 @@ export async function buildApp(
       throw new AppError(401, "unauthenticated", "Sign in or present an API token");
   });
 
-  installMetrics(app);
+  installMetrics(app, { token: config.metricsToken });
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
     try {
@@ -271,6 +274,17 @@ export async function buildApp(
   await installWebApp(app, config);
 
   return { app, services, runtime };
+}
+
+/**
+ * Fastify 5 treats a bare hop count as "trust nobody", so hops become a function: the socket
+ * peer and the next `hops - 1` addresses are our proxies, and the client is the one before them.
+ */
+function trustProxyOption(
+  trust: Config["trustProxy"],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return trust;
 }
 
 /**

@@ -51,7 +51,7 @@ export function webhookRoutes(
               ? value
               : undefined;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const answer = await receive(request.params.configurationId, { headers, query, rawBody });
+        const answer = await receive(request.params.configurationId, { headers, query, rawBody }, request.ip);
         return reply.code(answer.status).type(answer.contentType).send(answer.body);
       },
     );
