@@ -234,4 +234,27 @@ forEachBackend("email outbox over real SMTP", (ctx, backend) => {
     );
     await assert.rejects(enqueue(message("inject@example.com\r\nBcc: evil@example.com")));
   });
+
+  test("organization branding: validated by the API, then carried by every organization message", async () => {
+    const patch = (body: unknown) =>
+      ctx.request("PATCH", "/api/v1/organization", { token: org.tokens.admin, body });
+    const insecure = await patch({ logoUrl: "http://cdn.example.com/logo.png" });
+    assert.equal(insecure.status, 400);
+    assert.equal(insecure.body.error.field, "logoUrl");
+    const colour = await patch({ brandColor: "red" });
+    assert.equal(colour.status, 400);
+    assert.equal(colour.body.error.field, "brandColor");
+    const before = await ctx.request("GET", "/api/v1/organization", { token: org.tokens.admin });
+    assert.equal(before.body.logoUrl, null, "refused patches changed nothing");
+    const ok = await patch({ logoUrl: "https://cdn.example.com/logo.png", brandColor: "#AA3300" });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.brandColor, "#aa3300");
+    const branding = await ctx.services.email.branding(ctx.database.db, org.id);
+    assert.deepEqual(branding, {
+      organizationName: "Mail org",
+      logoUrl: "https://cdn.example.com/logo.png",
+      color: "#aa3300",
+    });
+    await patch({ logoUrl: null, brandColor: null });
+  });
 });
