@@ -1,5 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
 import type { AuditTables } from "./schema-audit.ts";
+import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
@@ -23,6 +24,9 @@ export interface OrganizationsTable {
   id: string;
   name: string;
   contact_matching: ColumnType<ContactMatching, ContactMatching | undefined, ContactMatching>;
+  /** Branding of the organization's emails (migration 0120). */
+  logo_url: ColumnType<string | null, string | null | undefined, string | null>;
+  brand_color: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -194,7 +198,7 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables {
+export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables, EmailTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;

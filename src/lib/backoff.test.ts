@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { erasureBackoffSeconds } from "../modules/webinars/sync/erase-handler.ts";
 import { backoffSeconds as syncBackoffSeconds } from "../modules/webinars/sync/bulk-register.ts";
+import { erasureBackoffSeconds } from "../modules/webinars/sync/erase-handler.ts";
 import { backoffSeconds } from "./backoff.ts";
 
 const lowest = () => 0;
