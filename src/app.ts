@@ -33,6 +33,7 @@ import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
@@ -53,6 +54,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
+  /** How registrants are told about their registrations; silent when not given. */
+  notices?: RegistrantNotices;
 }
 
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
@@ -67,7 +70,8 @@ export function createServices({
   database,
   logger,
   runtime,
-}: Pick<AppDeps, "config" | "database"> & { logger?: Logger; runtime: Runtime }) {
+  notices = silentNotices,
+}: Pick<AppDeps, "config" | "database" | "notices"> & { logger?: Logger; runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -88,6 +92,7 @@ export function createServices({
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
+    notices,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });

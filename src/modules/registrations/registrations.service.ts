@@ -14,6 +14,7 @@ import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
 import { isSuppressed } from "../privacy/suppression.ts";
+import type { RegistrantNotices } from "./registrant-notices.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
@@ -28,6 +29,20 @@ export interface RegisterInput {
   consentText?: string | null | undefined;
   /** Public registrations get a secret with which the registrant can cancel. */
   withCancelToken?: boolean;
+}
+
+/**
+ * How registering a person ended. The API and imports turn the last two into errors; the
+ * public form must not (it would tell the typist about the address's owner).
+ */
+type Outcome =
+  | { kind: "created"; registration: RegistrationDto; cancelToken: string | null }
+  | { kind: "already_registered"; registrationId: string; status: RegistrationStatus }
+  | { kind: "erased" };
+
+export interface PublicInput {
+  sessionIds: string[];
+  consentText: string | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -64,8 +79,9 @@ export function createRegistrationService(deps: {
   contacts: ContactService;
   events: EventService;
   registrationsChanged: RegistrationsChanged;
+  notices: RegistrantNotices;
 }) {
-  const { db, contacts, events, registrationsChanged } = deps;
+  const { db, contacts, events, registrationsChanged, notices } = deps;
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -218,8 +234,17 @@ export function createRegistrationService(deps: {
     return { event: await events.lock(trx, organizationId, eventId), rule, waiting: null };
   }
 
-  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
-  async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
+  /**
+   * Registers a person, or finds why not. `publicForm`: the person is whoever typed the
+   * address, so an existing contact is matched but never changed.
+   */
+  async function registerCore(
+    trx: Trx,
+    organizationId: string,
+    eventId: string,
+    input: RegisterInput,
+    publicForm: boolean,
+  ): Promise<Outcome> {
     const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
@@ -233,18 +258,13 @@ export function createRegistrationService(deps: {
         throw error;
       });
     } else if (input.contact) {
-      if (await isSuppressed(trx, organizationId, input.contact.email)) {
-        throw unprocessable(
-          "person_erased",
-          "This person asked to be erased; they cannot be registered again",
-          "contact.email",
-        );
-      }
+      if (await isSuppressed(trx, organizationId, input.contact.email)) return { kind: "erased" };
       ({ contact, created } = await contacts.resolve(
         trx,
         organizationId,
         rule ?? (await contacts.matchingRule(organizationId, trx)),
         input.contact,
+        { keepExisting: publicForm },
       ));
     } else {
       throw unprocessable("contact_required", "A contact or contactId is required", "contact");
@@ -259,12 +279,7 @@ export function createRegistrationService(deps: {
           .where("contact_id", "=", contact.id)
           .where("status", "<>", "cancelled")
           .executeTakeFirst();
-    if (existing)
-      throw conflict(
-        "already_registered",
-        `This person is already ${existing.status} for the event`,
-        input.contactId !== undefined ? "contactId" : "contact.email",
-      );
+    if (existing) return { kind: "already_registered", registrationId: existing.id, status: existing.status };
     // Anyone already waiting gets a free place before a newcomer can take it. Under the
     // exclusive lock nobody else changes the count, so promoted places add to it.
     let full = false;
@@ -309,7 +324,25 @@ export function createRegistrationService(deps: {
         .execute();
     }
     if (status === "registered") await registrationsChanged(trx, [reg.id]);
-    return { registration: toRegistrationDto(reg, contact, sessionIds.sort()), cancelToken };
+    return { kind: "created", registration: toRegistrationDto(reg, contact, sessionIds.sort()), cancelToken };
+  }
+
+  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
+  async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
+    const outcome = await registerCore(trx, organizationId, eventId, input, false);
+    if (outcome.kind === "erased")
+      throw unprocessable(
+        "person_erased",
+        "This person asked to be erased; they cannot be registered again",
+        "contact.email",
+      );
+    if (outcome.kind === "already_registered")
+      throw conflict(
+        "already_registered",
+        `This person is already ${outcome.status} for the event`,
+        input.contactId !== undefined ? "contactId" : "contact.email",
+      );
+    return { registration: outcome.registration, cancelToken: outcome.cancelToken };
   }
 
   async function cancelIn(trx: Trx, reg: RegistrationRow) {
@@ -332,6 +365,36 @@ export function createRegistrationService(deps: {
 
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
+    },
+
+    /**
+     * The public form. Every address takes this one path and the caller learns nothing of
+     * how it ended: a new person is registered, someone already registered is told so at
+     * their address, and an erased address is dropped. Secrets go only to the address.
+     */
+    async submitPublic(organizationId: string, eventId: string, person: PersonInput, input: PublicInput) {
+      await db.transaction().execute(async (trx) => {
+        const outcome = await registerCore(
+          trx,
+          organizationId,
+          eventId,
+          {
+            contact: person,
+            sessionIds: input.sessionIds,
+            source: "public",
+            consentText: input.consentText,
+            withCancelToken: true,
+          },
+          true,
+        );
+        if (outcome.kind === "created")
+          await notices.registered(trx, {
+            registrationId: outcome.registration.id,
+            pageToken: outcome.cancelToken,
+          });
+        else if (outcome.kind === "already_registered")
+          await notices.alreadyRegistered(trx, { registrationId: outcome.registrationId });
+      });
     },
 
     async cancel(organizationId: string, id: string) {

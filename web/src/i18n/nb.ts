@@ -235,6 +235,9 @@ export const nb: Record<MessageKey, string> = {
   "dash.polls": "Avstemninger besvart",
   "dash.resources": "Ressurser lastet ned",
   "dash.tableAlt": "De samme tallene som tabell",
+  "public.checkEmailTitle": "Sjekk e-posten din",
+  "public.checkEmail":
+    "Vi har sendt det som kommer videre til adressen du oppga: påmeldingssiden din med deltakerlenken, eller en lenke for å bekrefte påmeldingen. Kommer det ingenting, sjekk adressen og søppelposten.",
   "public.register": "Meld meg på",
   "public.closed": "Påmeldingen er stengt.",
   "public.notFound": "Dette arrangementet er ikke åpent for påmelding.",
