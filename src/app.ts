@@ -34,6 +34,8 @@ import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
+import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
@@ -87,12 +89,14 @@ export function createServices({
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
+  const registrantSettings = createRegistrantSettingsService({ db });
   const registrations = createRegistrationService({
     db,
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
     notices,
+    registrantSettings,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
@@ -126,6 +130,7 @@ export function createServices({
     events,
     eventSessions,
     registrations,
+    registrantSettings,
     checkIns,
     imports,
     configurations,
@@ -224,6 +229,7 @@ export async function buildApp(
   });
   contactRoutes(app, services);
   registrationRoutes(app, { ...services, db: database.db });
+  registrantSettingsRoutes(app, services);
   checkInRoutes(app, services);
   // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
   // import route does; kept as bytes so the route can refuse non-UTF-8 files.

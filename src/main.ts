@@ -7,6 +7,7 @@ import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
+import { startUnconfirmedSweepWorker } from "./jobs/unconfirmed-sweep.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
 import { normalizeEmail } from "./modules/access/sessions.service.ts";
@@ -170,12 +171,18 @@ async function main() {
   }
 }
 
-/** Everything a worker runs: provider sync and metrics, key rewrap, retention sweeps. */
+/** Everything a worker runs: provider sync and metrics, key rewrap, retention and unconfirmed-registration sweeps. */
 async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
   const { runtime, services, logger, db } = deps;
   await services.syncWorker.start();
   await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
   await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
+  await startUnconfirmedSweepWorker({
+    queue: runtime.queue,
+    registrations: services.registrations,
+    logger,
+    db,
+  });
 }
 
 function onStop(stop: () => Promise<void>) {

@@ -22,6 +22,8 @@ export interface JobPayloads {
   "person.erase": { providerErasureId: string };
   /** The hourly retention sweep over every organization; carries nothing. */
   "retention.sweep": Record<string, never>;
+  /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
+  "registration.expire": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -32,6 +34,7 @@ export const JOB_NAMES: JobName[] = [
   "keys.rewrap",
   "person.erase",
   "retention.sweep",
+  "registration.expire",
 ];
 
 type Executor = Db | Transaction<Database>;

@@ -25,6 +25,7 @@ const ADMIN_ONLY = [
   /^(get|post|patch|delete) \/api\/v1\/members/,
   /^(get|post|delete) \/api\/v1\/api-tokens/,
   /^patch \/api\/v1\/organization$/,
+  /^patch \/api\/v1\/organization\/registrant-settings$/,
   /^(post|patch|delete) \/api\/v1\/webinar-configurations/,
   /^get \/api\/v1\/webinar-configurations\/\{id\}\/issues$/,
   /^post \/api\/v1\/webinar\/terms\//,

@@ -248,5 +248,24 @@ export function publicRoutes(
     },
   );
 
+  r.post(
+    "/api/v1/public/registrations/confirm",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "Double opt-in: confirm a registration with the token from the emailed link (single use). The registrant's page link follows by email.",
+        body: z.strictObject({
+          token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a confirmation token"),
+        }),
+        response: { 200: z.object({ status: z.enum(["registered", "waitlisted"]) }), ...errorResponses },
+      },
+      onRequest,
+      // The token is in the body, which is never logged; the path carries nothing secret.
+    },
+    async (request) => registrations.confirmByToken(request.body.token),
+  );
+
   publicRegistrationRoutes(app, { db, registrations, onRequest });
 }

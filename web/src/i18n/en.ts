@@ -138,6 +138,7 @@ export const en = {
   "sort.-status": "Status Z–A",
   "sort.-minutes": "Most minutes",
   "sort.minutes": "Fewest minutes",
+  "regstatus.pending_confirmation": "Awaiting confirmation",
   "regstatus.registered": "Registered",
   "regstatus.waitlisted": "Waitlisted",
   "regstatus.cancelled": "Cancelled",

@@ -141,6 +141,7 @@ export const nb: Record<MessageKey, string> = {
   "sort.-status": "Status Å–A",
   "sort.-minutes": "Flest minutter",
   "sort.minutes": "Færrest minutter",
+  "regstatus.pending_confirmation": "Venter på bekreftelse",
   "regstatus.registered": "Påmeldt",
   "regstatus.waitlisted": "På venteliste",
   "regstatus.cancelled": "Avbestilt",
