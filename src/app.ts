@@ -40,6 +40,9 @@ import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { isSuppressed } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
+import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
@@ -67,6 +70,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
+  /** How registrants are told about their registrations; silent when not given. */
+  notices?: RegistrantNotices;
 }
 
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
@@ -81,7 +86,8 @@ export function createServices({
   database,
   logger,
   runtime,
-}: Pick<AppDeps, "config" | "database" | "logger"> & { runtime: Runtime }) {
+  notices = silentNotices,
+}: Pick<AppDeps, "config" | "database" | "logger" | "notices"> & { runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -117,12 +123,15 @@ export function createServices({
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
+  const registrantSettings = createRegistrantSettingsService({ db });
   const registrations = createRegistrationService({
     db,
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
     isSuppressed,
+    notices,
+    registrantSettings,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
@@ -171,6 +180,7 @@ export function createServices({
     events,
     eventSessions,
     registrations,
+    registrantSettings,
     checkIns,
     imports,
     configurations,
@@ -272,6 +282,7 @@ export async function buildApp(
   });
   contactRoutes(app, services);
   registrationRoutes(app, { ...services, db: database.db });
+  registrantSettingsRoutes(app, services);
   checkInRoutes(app, services);
   // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
   // import route does; kept as bytes so the route can refuse non-UTF-8 files.

@@ -6,6 +6,7 @@ import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
+import { startUnconfirmedSweepWorker } from "./jobs/unconfirmed-sweep.ts";
 import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
@@ -175,13 +176,19 @@ async function main() {
   }
 }
 
-/** Everything a worker runs: provider sync and metrics, key rewrap, retention sweeps. */
+/** Everything a worker runs: provider sync and metrics, key rewrap, retention and unconfirmed-registration sweeps. */
 async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
   const { runtime, services, logger, db } = deps;
   await services.syncWorker.start();
   await services.emailSender?.start();
   await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
   await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
+  await startUnconfirmedSweepWorker({
+    queue: runtime.queue,
+    registrations: services.registrations,
+    logger,
+    db,
+  });
 }
 
 function onStop(stop: () => Promise<void>) {

@@ -27,6 +27,8 @@ export interface JobPayloads {
    * SMTP server unreachable, which pace the next try without spending an attempt.
    */
   "email.send": { messageId: string; unavailable?: number };
+  /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
+  "registration.expire": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -38,6 +40,7 @@ export const JOB_NAMES: JobName[] = [
   "person.erase",
   "retention.sweep",
   "email.send",
+  "registration.expire",
 ];
 
 type Executor = Db | Transaction<Database>;

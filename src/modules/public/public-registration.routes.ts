@@ -27,7 +27,7 @@ const confirmation = z.object({
     status: z.enum(["draft", "published", "cancelled"]),
   }),
   registration: z.object({
-    status: z.enum(["registered", "waitlisted", "cancelled"]),
+    status: z.enum(["pending_confirmation", "registered", "waitlisted", "cancelled"]),
     createdAt: z.string(),
     firstName: z.string(),
   }),
