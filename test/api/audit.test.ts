@@ -297,7 +297,9 @@ forEachBackend("audit", (ctx) => {
     assert.equal(entry.actor.kind, "token");
     assert.equal(typeof entry.createdAt, "string");
 
-    const added = await ctx.request("GET", "/api/v1/audit?action=member.invited", { token: org.tokens.admin });
+    const added = await ctx.request("GET", "/api/v1/audit?action=member.invited", {
+      token: org.tokens.admin,
+    });
     assert.ok(added.body.data.length >= 1);
     assert.ok(added.body.data.every((e: { action: string }) => e.action === "member.invited"));
     const target = added.body.data[0].targetId as string;
