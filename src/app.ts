@@ -14,6 +14,7 @@ import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
+import { memberRoutes } from "./modules/access/members.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
 import { createSessionService } from "./modules/access/sessions.service.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
@@ -111,8 +112,8 @@ export function createServices({
         },
       })
     : null;
-  const sessions = createSessionService({ db, config });
-  const members = createMemberService({ db, sessions });
+  const sessions = createSessionService({ db, config, mail: email });
+  const members = createMemberService({ db, mail: email, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
   const contacts = createContactService({ db });
@@ -256,7 +257,12 @@ export async function buildApp(
         assertSameOrigin(request.headers, config.publicUrl);
     }
     // Anonymous calls to the private API stop here, before validation can describe the input.
-    if (!request.caller && /^\/api\/v1\/(?!public\/|auth\/(?:link|login)(?:\?|$))/.test(request.url))
+    if (
+      !request.caller &&
+      /^\/api\/v1\/(?!public\/|auth\/(?:link|login|invitation|sign-in-link|password-reset)(?:\?|$))/.test(
+        request.url,
+      )
+    )
       throw new AppError(401, "unauthenticated", "Sign in or present an API token");
   });
 
@@ -274,7 +280,12 @@ export async function buildApp(
   // Before the routes: the trail learns each route's declared audit action as it is added.
   installAuditTrail(app, services);
   auditRoutes(app, services);
-  accessRoutes(app, { ...services, secureCookies: config.secureCookies });
+  accessRoutes(app, {
+    ...services,
+    secureCookies: config.secureCookies,
+    limiter: createRateLimiter(config.publicRateLimit),
+  });
+  memberRoutes(app, services);
   eventRoutes(app, {
     ...services,
     sessions: services.eventSessions,

@@ -37,6 +37,8 @@ export interface UsersTable {
   email: string;
   name: string;
   password_hash: string | null;
+  /** The language of the user's emails (migration 0121). */
+  language: ColumnType<"en" | "nb", "en" | "nb" | undefined, "en" | "nb">;
   created_at: CreatedAt;
 }
 
@@ -60,7 +62,24 @@ export interface SignInLinksTable {
   user_id: string;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  /** A password-reset link also clears the old password when used (migration 0121). */
+  purpose: ColumnType<"sign_in" | "password_reset", "sign_in" | "password_reset" | undefined, never>;
   created_at: CreatedAt;
+}
+
+export interface MemberInvitationsTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  language: "en" | "nb";
+  token_hash: string;
+  invited_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  accepted_by: string | null;
 }
 
 export interface ApiTokensTable {
@@ -215,6 +234,7 @@ export interface Database
   memberships: MembershipsTable;
   user_sessions: UserSessionsTable;
   sign_in_links: SignInLinksTable;
+  member_invitations: MemberInvitationsTable;
   api_tokens: ApiTokensTable;
   events: EventsTable;
   event_sessions: EventSessionsTable;

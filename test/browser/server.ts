@@ -76,6 +76,15 @@ export async function startStack() {
     sim,
     notices,
     ownerEmail: config.ownerEmail,
+    /** The newest message kept for `to` (no SMTP here): the invitee's mailbox stand-in. */
+    async lastMailTo(to: string) {
+      return database.db
+        .selectFrom("email_messages")
+        .select(["id", "subject", "text_body"])
+        .where("recipient", "=", to)
+        .orderBy("id", "desc")
+        .executeTakeFirstOrThrow();
+    },
     async stop() {
       await app.close();
       await database.close();
