@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
-import type { JobQueue } from "../../../jobs/queue.ts";
+import { type JobQueue, type JobWorkers, startWorkers } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
@@ -133,6 +133,14 @@ export function createSyncWorker(deps: {
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
     "webhook.subscription": subscriptions.handle,
   };
+  // Registration sync is where the volume is; the other kinds are a few per webinar.
+  const workers: Pick<JobWorkers, keyof typeof handlers> = {
+    "webinar.sync": { concurrency: 2, handle: handlers["webinar.sync"] },
+    "registration.sync": { concurrency: options.concurrency ?? 8, handle: handlers["registration.sync"] },
+    "metrics.poll": { concurrency: 2, handle: handlers["metrics.poll"] },
+    "person.erase": { concurrency: 2, handle: handlers["person.erase"] },
+    "webhook.subscription": { concurrency: 2, handle: handlers["webhook.subscription"] },
+  };
 
   return {
     handlers,
@@ -140,13 +148,9 @@ export function createSyncWorker(deps: {
     /** The matching of provider people to registrations, shared with webhook ingestion. */
     people: createPeopleMatcher({ contacts }),
     subscriptions,
-    async start() {
-      const concurrency = options.concurrency ?? 8;
-      await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
-      await queue.work("registration.sync", { concurrency }, handlers["registration.sync"]);
-      await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
-      await queue.work("person.erase", { concurrency: 2 }, handlers["person.erase"]);
-      await queue.work("webhook.subscription", { concurrency: 2 }, handlers["webhook.subscription"]);
-    },
+    /** This module's part of the process's job workers (src/workers.ts registers them all). */
+    workers,
+    /** Starts only the sync workers: for tests that need no other job kind. */
+    start: () => startWorkers(queue, workers),
   };
 }
