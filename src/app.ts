@@ -16,7 +16,7 @@ import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
 import { memberRoutes } from "./modules/access/members.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
-import { createSessionService } from "./modules/access/sessions.service.ts";
+import { createSignInService } from "./modules/access/sign-in.service.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
 import { auditRoutes } from "./modules/audit/audit.routes.ts";
 import { createAuditService } from "./modules/audit/audit.service.ts";
@@ -112,7 +112,7 @@ export function createServices({
         },
       })
     : null;
-  const sessions = createSessionService({ db, config, mail: email });
+  const signIn = createSignInService({ db, config, mail: email });
   const members = createMemberService({ db, mail: email, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
@@ -174,7 +174,7 @@ export function createServices({
     audit,
     email,
     emailSender,
-    sessions,
+    signIn,
     members,
     tokens,
     contacts,
@@ -248,11 +248,11 @@ export async function buildApp(
     // /metrics checks its own operator token.
     if (header !== undefined && !request.url.startsWith("/webhooks/") && request.url !== "/metrics") {
       const match = /^Bearer (\S{1,200})$/.exec(header);
-      const caller = match?.[1] ? await services.sessions.authenticateToken(match[1]) : null;
+      const caller = match?.[1] ? await services.signIn.authenticateToken(match[1]) : null;
       if (!caller) throw new AppError(401, "token_invalid", "The bearer token is unknown or revoked");
       request.caller = caller;
     } else if (cookieToken) {
-      request.caller = await services.sessions.authenticateSession(cookieToken);
+      request.caller = await services.signIn.authenticateSession(cookieToken);
       if (request.caller && request.method !== "GET" && request.method !== "HEAD")
         assertSameOrigin(request.headers, config.publicUrl);
     }
@@ -288,7 +288,7 @@ export async function buildApp(
   memberRoutes(app, services);
   eventRoutes(app, {
     ...services,
-    sessions: services.eventSessions,
+    eventSessions: services.eventSessions,
     refill: services.registrations.refillEvent,
   });
   contactRoutes(app, services);

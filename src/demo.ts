@@ -49,7 +49,7 @@ export async function prepareDemo() {
       child.kill("SIGTERM");
     },
     async run({ app, services }: { app: FastifyInstance; services: Services }) {
-      const owner = await services.sessions.anyOwner();
+      const owner = await services.signIn.anyOwner();
       const orgId = await services.members.createOrganization(
         owner.userId,
         `Webinar demo ${new Date().toISOString().slice(0, 16)}`,

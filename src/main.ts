@@ -71,7 +71,7 @@ async function main() {
       if (!user) throw new ConfigError("No user has that email");
       const runtime = await createRuntime({ config, database, logger });
       const services = createServices({ config, database, logger, runtime });
-      process.stdout.write(`${await services.sessions.issueSignInLink(user.id)}\n`);
+      process.stdout.write(`${await services.signIn.issueSignInLink(user.id)}\n`);
       await runtime.close();
       await database.close();
       return;
@@ -140,7 +140,7 @@ async function main() {
     case "serve": {
       const runtime = await createRuntime({ config, database, logger });
       const { app, services } = await buildApp({ config, database, logger, runtime });
-      const link = await services.sessions.bootstrap(config.ownerEmail);
+      const link = await services.signIn.bootstrap(config.ownerEmail);
       const withWorker = database.kind === "pglite" || !values["no-worker"];
       if (withWorker) await startBackgroundWork({ runtime, services, logger, db: database.db });
       await app.listen({ port: config.port, host: config.host });

@@ -40,7 +40,7 @@ forEachBackend("access", (ctx, backendName) => {
   }
 
   async function signIn(userId: string): Promise<string> {
-    const url = await ctx.services.sessions.issueSignInLink(userId);
+    const url = await ctx.services.signIn.issueSignInLink(userId);
     secrets.push(linkToken(url));
     const res = await call("POST", "/api/v1/auth/link", { body: { token: linkToken(url) } });
     assert.equal(res.status, 200, res.text);
@@ -79,10 +79,10 @@ forEachBackend("access", (ctx, backendName) => {
       logger: createLogger("info", sink),
     });
     try {
-      const link = await built.services.sessions.bootstrap("Owner@Example.com");
+      const link = await built.services.signIn.bootstrap("Owner@Example.com");
       assert.ok(link, "the first start returns a link");
       assert.match(link, /^http:\/\/localhost:3000\/auth\/link\?token=[A-Za-z0-9_-]{43}$/);
-      assert.equal(await built.services.sessions.bootstrap("other@example.com"), null);
+      assert.equal(await built.services.signIn.bootstrap("other@example.com"), null);
 
       const url = new URL(link);
       const open = await built.app.inject({ method: "GET", url: url.pathname + url.search });
@@ -129,7 +129,7 @@ forEachBackend("access", (ctx, backendName) => {
     assert.equal(me.body.user.id, org.ownerId);
     assert.equal(me.body.organizationId, org.id);
 
-    const url = await ctx.services.sessions.issueSignInLink(org.ownerId);
+    const url = await ctx.services.signIn.issueSignInLink(org.ownerId);
     const token = linkToken(url);
     assert.equal((await call("POST", "/api/v1/auth/link", { body: { token } })).status, 200);
     const again = await call("POST", "/api/v1/auth/link", { body: { token } });
@@ -138,7 +138,7 @@ forEachBackend("access", (ctx, backendName) => {
     const unknown = await call("POST", "/api/v1/auth/link", { body: { token: "not-a-real-token" } });
     assert.equal(unknown.body.error.code, "link_invalid");
 
-    const expiredUrl = await ctx.services.sessions.issueSignInLink(org.ownerId);
+    const expiredUrl = await ctx.services.signIn.issueSignInLink(org.ownerId);
     const { hashToken } = await import("../../src/lib/ids.ts");
     await ctx.database.db
       .updateTable("sign_in_links")

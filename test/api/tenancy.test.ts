@@ -104,7 +104,7 @@ forEachBackend("tenancy", (ctx) => {
         .executeTakeFirstOrThrow()
     ).id;
     // Session-only routes are exercised with a signed-in owner of B.
-    const link = await ctx.services.sessions.issueSignInLink(b.ownerId);
+    const link = await ctx.services.signIn.issueSignInLink(b.ownerId);
     const signIn = await ctx.request("POST", "/api/v1/auth/link", {
       body: { token: new URL(link).searchParams.get("token") },
     });

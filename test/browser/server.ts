@@ -66,7 +66,7 @@ export async function startStack() {
   // What registrants are told by email; the visitor's page link is read from here.
   const notices = new RecordedNotices();
   const { app, services } = await buildApp({ config, database, logger: createLogger("warn"), notices });
-  const signInLink = await services.sessions.bootstrap(config.ownerEmail);
+  const signInLink = await services.signIn.bootstrap(config.ownerEmail);
   if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
   await services.syncWorker.start();
   await app.listen({ port, host: "127.0.0.1" });

@@ -5,13 +5,13 @@ import { callerOf, requireRole, requireSession } from "../../http/auth.ts";
 import { email, errorResponses, idParams, isoDate, line, role, uuid } from "../../http/schemas.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import type { MemberService } from "./members.service.ts";
-import type { SessionService } from "./sessions.service.ts";
+import type { SignInService } from "./sign-in.service.ts";
 import type { TokenService } from "./tokens.service.ts";
 
 export const SESSION_COOKIE = "auditorium_session";
 
 interface Deps {
-  sessions: SessionService;
+  signIn: SignInService;
   members: MemberService;
   tokens: TokenService;
   secureCookies: boolean;
@@ -49,7 +49,7 @@ const brandColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like 
 
 export function accessRoutes(app: FastifyInstance, deps: Deps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { sessions, members, tokens } = deps;
+  const { signIn, members, tokens } = deps;
 
   function setSessionCookie(reply: FastifyReply, session: { token: string; maxAgeSeconds: number }) {
     reply.setCookie(SESSION_COOKIE, session.token, {
@@ -66,7 +66,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     "/auth/link",
     { schema: { hide: true, querystring: z.strictObject({ token: z.string().min(1).max(200) }) } },
     async (request, reply) => {
-      setSessionCookie(reply, await sessions.signInWithLink(request.query.token));
+      setSessionCookie(reply, await signIn.signInWithLink(request.query.token));
       return reply.redirect("/");
     },
   );
@@ -77,7 +77,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     { schema: { hide: true, querystring: z.strictObject({ token: z.string().min(1).max(200) }) } },
     async (request, reply) => {
       const accepted = await members.acceptInvitation(request.query.token);
-      setSessionCookie(reply, await sessions.startSession(accepted.userId, accepted.organizationId));
+      setSessionCookie(reply, await signIn.startSession(accepted.userId, accepted.organizationId));
       return reply.redirect("/");
     },
   );
@@ -95,7 +95,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (request, reply) => {
       const accepted = await members.acceptInvitation(request.body.token);
-      setSessionCookie(reply, await sessions.startSession(accepted.userId, accepted.organizationId));
+      setSessionCookie(reply, await signIn.startSession(accepted.userId, accepted.organizationId));
       return { ok: true as const, organizationId: accepted.organizationId };
     },
   );
@@ -119,7 +119,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
         onRequest: async (request) => deps.limiter.hit(request.ip),
       },
       async (request, reply) => {
-        await withFloor(() => sessions.emailLink(request.body.email, purpose));
+        await withFloor(() => signIn.emailLink(request.body.email, purpose));
         return reply.code(202).send({ ok: true as const, message: EMAILED });
       },
     );
@@ -136,7 +136,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (request, reply) => {
-      setSessionCookie(reply, await sessions.signInWithLink(request.body.token));
+      setSessionCookie(reply, await signIn.signInWithLink(request.body.token));
       return { ok: true as const };
     },
   );
@@ -152,7 +152,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (request, reply) => {
-      setSessionCookie(reply, await sessions.signInWithPassword(request.body.email, request.body.password));
+      setSessionCookie(reply, await signIn.signInWithPassword(request.body.email, request.body.password));
       return { ok: true as const };
     },
   );
@@ -165,7 +165,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      if (caller.sessionHash) await sessions.signOut(caller.sessionHash);
+      if (caller.sessionHash) await signIn.signOut(caller.sessionHash);
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return { ok: true as const };
     },
@@ -189,7 +189,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       },
       preValidation: requireRole("viewer"),
     },
-    async (request) => sessions.me(callerOf(request)),
+    async (request) => signIn.me(callerOf(request)),
   );
 
   r.put(
@@ -204,7 +204,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireSession,
     },
     async (request) => {
-      await sessions.setPassword(callerOf(request), request.body.newPassword, request.body.currentPassword);
+      await signIn.setPassword(callerOf(request), request.body.newPassword, request.body.currentPassword);
       return { ok: true as const };
     },
   );
@@ -221,7 +221,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireSession,
     },
     async (request) => {
-      await sessions.switchOrganization(callerOf(request), request.body.organizationId);
+      await signIn.switchOrganization(callerOf(request), request.body.organizationId);
       return { ok: true as const };
     },
   );

@@ -23,13 +23,13 @@ export function eventRoutes(
   app: FastifyInstance,
   deps: {
     events: EventService;
-    sessions: EventSessionService;
+    eventSessions: EventSessionService;
     /** Moves waitlisted registrations into free places; runs in the given transaction. */
     refill: (organizationId: string, eventId: string, trx: Transaction<Database>) => Promise<unknown>;
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { events, sessions } = deps;
+  const { events, eventSessions } = deps;
   const tags = ["events"];
   const viewer = requireRole("viewer");
   const marketer = requireRole("marketer");
@@ -152,7 +152,7 @@ export function eventRoutes(
       preValidation: viewer,
     },
     async (request) => {
-      const { event, rows } = await sessions.listSessions(
+      const { event, rows } = await eventSessions.listSessions(
         callerOf(request).organizationId,
         request.params.id,
       );
@@ -173,7 +173,7 @@ export function eventRoutes(
       preValidation: marketer,
     },
     async (request, reply) => {
-      const { event, row } = await sessions.createSession(
+      const { event, row } = await eventSessions.createSession(
         callerOf(request).organizationId,
         request.params.id,
         request.body,
@@ -197,7 +197,7 @@ export function eventRoutes(
       const orgId = callerOf(request).organizationId;
       const event = await events.get(orgId, request.params.id);
       return toSessionDto(
-        await sessions.getSession(orgId, request.params.id, request.params.sessionId),
+        await eventSessions.getSession(orgId, request.params.id, request.params.sessionId),
         event,
       );
     },
@@ -216,7 +216,7 @@ export function eventRoutes(
       preValidation: marketer,
     },
     async (request) => {
-      const { event, row } = await sessions.updateSession(
+      const { event, row } = await eventSessions.updateSession(
         callerOf(request).organizationId,
         request.params.id,
         request.params.sessionId,
@@ -238,7 +238,7 @@ export function eventRoutes(
       preValidation: marketer,
     },
     async (request, reply) => {
-      await sessions.removeSession(
+      await eventSessions.removeSession(
         callerOf(request).organizationId,
         request.params.id,
         request.params.sessionId,

@@ -18,7 +18,7 @@ const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3, owner: 4 
 const lower = (a: Role, b: Role) => (RANK[a] <= RANK[b] ? a : b);
 
 /** Sign-in (one-time links, passwords), cookie sessions and API-token authentication. */
-export function createSessionService(deps: {
+export function createSignInService(deps: {
   db: Db;
   config: Pick<Config, "publicUrl" | "sessionTtlMs">;
   mail: Pick<EmailService, "enqueue" | "branding">;
@@ -308,4 +308,4 @@ export function createSessionService(deps: {
   };
 }
 
-export type SessionService = ReturnType<typeof createSessionService>;
+export type SignInService = ReturnType<typeof createSignInService>;
