@@ -64,7 +64,7 @@ export async function createRuntime(deps: {
     },
     zoom: { ...config.providerUrls.zoom, timeoutMs: config.providerTimeoutMs },
     goto: { ...config.providerUrls.goto, timeoutMs: config.providerTimeoutMs },
-    teams: config.providerUrls.teams,
+    teams: { ...config.providerUrls.teams, timeoutMs: config.providerTimeoutMs },
     httpContract: { timeoutMs: config.providerTimeoutMs },
   });
   const mail = config.email.smtpUrl ? createSmtpTransport({ url: config.email.smtpUrl }) : null;

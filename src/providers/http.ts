@@ -5,7 +5,8 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { ProviderAccount } from "./contract.ts";
+import type { z } from "zod";
+import { type ProviderAccount, ProviderError } from "./contract.ts";
 
 /**
  * The account's shared request rate, as the sync engine sets it around a provider call:
@@ -103,3 +104,61 @@ export function redact(text: string, account: ProviderAccount | null): string {
   out = out.replace(/\s+/g, " ").trim();
   return out.length > MAX_VENDOR_MESSAGE ? `${out.slice(0, MAX_VENDOR_MESSAGE)}…` : out;
 }
+
+/**
+ * The error for a request that got no HTTP answer: timed out, or failed before one (refused,
+ * reset, DNS). Always transient: nothing says the provider saw it, so the sync engine looks
+ * up before writing again.
+ */
+export function noAnswerError(vendor: string, op: string, failure: NetworkFailure, timeoutMs: number) {
+  const what =
+    failure.kind === "timeout"
+      ? `timed out after ${timeoutMs} ms`
+      : `failed before an answer (${failure.code ?? "network error"})`;
+  return new ProviderError("transient", `${vendor} ${op} ${what}`, {
+    cause: failure.kind === "network" ? { code: failure.code } : { timeoutMs },
+  });
+}
+
+/** Where a provider's answer broke its schema: the first three paths and issue codes, never values. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
+    .join("; ");
+}
+
+/**
+ * A 2xx body parsed with the operation's schema. Malformed JSON or an unexpected shape is
+ * transient (a gateway page, a vendor deploy): the call is retried, and the message says
+ * where the shape broke without echoing the body, which can hold personal data.
+ */
+export function parseAnswer<T>(
+  vendor: string,
+  op: string,
+  res: { status: number; text: string },
+  schema: z.ZodType<T>,
+  parseJson: (text: string) => unknown = JSON.parse,
+): T {
+  let json: unknown;
+  try {
+    json = parseJson(res.text);
+  } catch {
+    throw new ProviderError("transient", `${vendor} ${op} answered HTTP ${res.status} with malformed JSON`, {
+      status: res.status,
+    });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderError(
+      "transient",
+      `${vendor} ${op} answered an unexpected shape (${describeIssues(parsed.error)})`,
+      { status: res.status },
+    );
+  }
+  return parsed.data;
+}
+
+/** Whether `err` is a provider error of one of these kinds. */
+export const isProviderError = (err: unknown, ...kinds: ProviderError["kind"][]): err is ProviderError =>
+  err instanceof ProviderError && kinds.includes(err.kind);

@@ -83,6 +83,18 @@ describe("Teams adapter: tokens and credentials", () => {
   });
 });
 
+describe("Teams adapter: request deadline", () => {
+  test("the provider timeout setting bounds every Graph request", async () => {
+    sim.state.setKnobs({ ...DEFAULT_KNOBS, latencyMs: 2_000 });
+    const slow = createTeamsProvider({ graphUrl: sim.graphUrl, loginUrl: sim.loginUrl, timeoutMs: 300 });
+    const started = Date.now();
+    const health = await slow.checkCredentials(account);
+    assert.equal(health.status, "unhealthy");
+    assert.match(health.message ?? "", /timed out/);
+    assert.ok(Date.now() - started < 1_900, "the 2 s answer was not waited for");
+  });
+});
+
 describe("Teams adapter: webinars", () => {
   test("created as a draft, then published; the join link is the session's", async () => {
     const p = provider();

@@ -21,6 +21,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { isProviderError } from "../http.ts";
 import { GotoClient } from "./client.ts";
 import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
 import {
@@ -48,9 +49,6 @@ export const GOTO_DEFAULT_AUTH_URL = "https://authentication.logmeininc.com";
 /** Largest page GoTo serves (`size` / `limit` maximum 200). */
 const PAGE_SIZE = 200;
 const TIMEOUT_MS = 15_000;
-
-const isKind = (err: unknown, kind: ProviderError["kind"]) =>
-  err instanceof ProviderError && err.kind === kind;
 
 export function createGotoProvider(options: GotoProviderOptions = {}): WebinarProvider {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -146,8 +144,8 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
           schema: null,
         });
       } catch (err) {
-        if (isKind(err, "not_found")) return; // already cancelled: the outcome we wanted
-        if (isKind(err, "conflict")) {
+        if (isProviderError(err, "not_found")) return; // already cancelled: the outcome we wanted
+        if (isProviderError(err, "conflict")) {
           // 409 "Webinar is in session": it can be cancelled once the session ends, so retry later.
           throw new ProviderError("transient", "GoTo cannot cancel a webinar while it is in session", {
             status: 409,
@@ -171,7 +169,7 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
         });
         return { providerRegistrantId: res.registrantKey, email: person.email, joinUrl: res.joinUrl };
       } catch (err) {
-        if (!isKind(err, "conflict")) throw err;
+        if (!isProviderError(err, "conflict")) throw err;
         // 409 "The user is already registered" returns no registrant: find and adopt it.
         const existing = await findRegistrant(account, providerWebinarId, person.email);
         if (existing) return existing;
@@ -195,7 +193,7 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
           schema: null,
         });
       } catch (err) {
-        if (isKind(err, "not_found")) return; // already gone (or the webinar is): nothing left to cancel
+        if (isProviderError(err, "not_found")) return; // already gone (or the webinar is): nothing left to cancel
         throw err;
       }
     },

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
+import { fetchWithDeadline, noAnswerError, parseAnswer, parseRetryAfter, redact } from "../http.ts";
 import { parseJsonKeepingBigInts } from "./json.ts";
 import { type GotoErrorBody, gotoErrorBody } from "./schemas.ts";
 import { accountRef, type GotoAccessToken, type GotoAccountRef, type GotoTokenManager } from "./token.ts";
@@ -135,16 +135,7 @@ export class GotoClient {
         timeoutMs: this.options.timeoutMs,
         fetch: this.options.fetch,
       });
-      if (!outcome.ok) {
-        const f = outcome.failure;
-        const what =
-          f.kind === "timeout"
-            ? `timed out after ${this.options.timeoutMs} ms`
-            : `failed before an answer (${f.code ?? "network error"})`;
-        throw new ProviderError("transient", `GoTo ${req.op} ${what}`, {
-          cause: f.kind === "network" ? { code: f.code } : { timeoutMs: this.options.timeoutMs },
-        });
-      }
+      if (!outcome.ok) throw noAnswerError("GoTo", req.op, outcome.failure, this.options.timeoutMs);
       const res = outcome.response;
       if (res.status >= 200 && res.status <= 299) return this.parse(req, res.status, res.text);
       const body = errorBody(res.text);
@@ -167,24 +158,7 @@ export class GotoClient {
 
   private parse<T>(req: GotoRequest<T>, status: number, text: string): T {
     if (req.schema === null) return undefined as T;
-    let json: unknown;
-    try {
-      json = parseJsonKeepingBigInts(text);
-    } catch {
-      throw new ProviderError("transient", `GoTo ${req.op} answered HTTP ${status} with malformed JSON`, {
-        status,
-      });
-    }
-    const parsed = req.schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
-        .join("; ");
-      throw new ProviderError("transient", `GoTo ${req.op} answered an unexpected shape (${issues})`, {
-        status,
-      });
-    }
-    return parsed.data;
+    // GoTo's keys exceed 2^53: parsed as strings, never rounded.
+    return parseAnswer("GoTo", req.op, { status, text }, req.schema, parseJsonKeepingBigInts);
   }
 }

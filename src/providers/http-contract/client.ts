@@ -7,7 +7,14 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, type RawResponse, redact } from "../http.ts";
+import {
+  fetchWithDeadline,
+  noAnswerError,
+  parseAnswer,
+  parseRetryAfter,
+  type RawResponse,
+  redact,
+} from "../http.ts";
 import { isContractBaseUrl } from "./form.ts";
 import { contractError, contractOAuthError, contractToken } from "./schemas.ts";
 
@@ -102,13 +109,6 @@ function httpError(
   );
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
-    .join("; ");
-}
-
 // --- client --------------------------------------------------------------------------------
 
 interface CachedToken {
@@ -152,14 +152,7 @@ export class ContractClient {
       fetch: this.options.fetch,
     });
     if (outcome.ok) return outcome.response;
-    const f = outcome.failure;
-    const what =
-      f.kind === "timeout"
-        ? `timed out after ${this.options.timeoutMs} ms`
-        : `failed before an answer (${f.code ?? "network error"})`;
-    throw new ProviderError("transient", `Contract ${op} ${what}`, {
-      cause: f.kind === "network" ? { code: f.code } : { timeoutMs: this.options.timeoutMs },
-    });
+    throw noAnswerError("Contract", op, outcome.failure, this.options.timeoutMs);
   }
 
   private async fetchToken(account: ProviderAccount): Promise<CachedToken> {
@@ -229,21 +222,5 @@ export class ContractClient {
 }
 
 function parseJson<T>(schema: z.ZodType<T>, res: RawResponse, op: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(res.text);
-  } catch {
-    throw new ProviderError("transient", `Contract ${op} answered HTTP ${res.status} with malformed JSON`, {
-      status: res.status,
-    });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new ProviderError(
-      "transient",
-      `Contract ${op} answered an unexpected shape (${describeIssues(parsed.error)})`,
-      { status: res.status },
-    );
-  }
-  return parsed.data;
+  return parseAnswer("Contract", op, res, schema);
 }

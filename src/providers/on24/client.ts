@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
+import { fetchWithDeadline, noAnswerError, parseAnswer, parseRetryAfter, redact } from "../http.ts";
 
 import { on24ErrorBody } from "./schemas.ts";
 
@@ -134,13 +134,6 @@ function vendorMessage(text: string): string | undefined {
   }
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
-    .join("; ");
-}
-
 // --- client --------------------------------------------------------------------------------
 
 export class On24Client {
@@ -168,16 +161,7 @@ export class On24Client {
       timeoutMs,
       fetch: this.options.fetch,
     });
-    if (!outcome.ok) {
-      const f = outcome.failure;
-      const what =
-        f.kind === "timeout"
-          ? `timed out after ${timeoutMs} ms`
-          : `failed before an answer (${f.code ?? "network error"})`;
-      throw new ProviderError("transient", `ON24 ${req.op} ${what}`, {
-        cause: f.kind === "network" ? { code: f.code } : { timeoutMs },
-      });
-    }
+    if (!outcome.ok) throw noAnswerError("ON24", req.op, outcome.failure, timeoutMs);
     const res = outcome.response;
     if (res.status < 200 || res.status > 299) {
       throw on24HttpError(
@@ -190,22 +174,6 @@ export class On24Client {
         account,
       );
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      throw new ProviderError("transient", `ON24 ${req.op} answered HTTP ${res.status} with malformed JSON`, {
-        status: res.status,
-      });
-    }
-    const parsed = req.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new ProviderError(
-        "transient",
-        `ON24 ${req.op} answered an unexpected shape (${describeIssues(parsed.error)})`,
-        { status: res.status },
-      );
-    }
-    return parsed.data;
+    return parseAnswer("ON24", req.op, res, req.schema);
   }
 }

@@ -21,6 +21,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { isProviderError } from "../http.ts";
 import {
   GRAPH_DEFAULT_URL,
   GraphClient,
@@ -44,7 +45,13 @@ import { collection, type GraphRegistration, virtualEvent, virtualEventRegistrat
 import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
 import { handleGraphWebhook } from "./webhook.ts";
 
-export type TeamsProviderOptions = { graphUrl?: string; loginUrl?: string; fetch?: typeof fetch };
+export type TeamsProviderOptions = {
+  graphUrl?: string;
+  loginUrl?: string;
+  /** How long one Graph request may take (AUDITORIUM_PROVIDER_TIMEOUT_SECONDS). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+};
 
 /** The contract plus one Teams-only lookup (see webhook.ts for why it exists). */
 export interface TeamsProvider extends WebinarProvider {
@@ -61,14 +68,11 @@ const REGISTRANT_LANGUAGE = "en-us";
 /** Statuses under which a person holds a place; canceled and rejected people do not. */
 const HOLDING = new Set(["registered", "waitlisted", "pendingApproval"]);
 
-const isKind = (err: unknown, ...kinds: ProviderError["kind"][]): err is ProviderError =>
-  err instanceof ProviderError && kinds.includes(err.kind);
-
 export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsProvider {
   const client = new GraphClient({
     graphUrl: options.graphUrl ?? GRAPH_DEFAULT_URL,
     loginUrl: options.loginUrl ?? MS_LOGIN_DEFAULT_URL,
-    timeoutMs: 15_000,
+    timeoutMs: options.timeoutMs ?? 15_000,
     fetch: options.fetch ?? globalThis.fetch,
   });
   const reads = new GraphReads(client);
@@ -95,7 +99,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       } catch (err) {
         // A publish whose answer was lost (applied, then a 5xx or a reset) makes the retry's
         // answer "cannot publish a published event": that is success.
-        if (isKind(err, "invalid", "conflict") && attempt > 1) {
+        if (isProviderError(err, "invalid", "conflict") && attempt > 1) {
           const now = await client.call(a, {
             op: "get webinar",
             method: "GET",
@@ -104,7 +108,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
           });
           if (now.status === "published") return;
         }
-        if (!isKind(err, "transient", "rate_limited") || attempt >= 3) throw err;
+        if (!isProviderError(err, "transient", "rate_limited") || attempt >= 3) throw err;
         await new Promise((r) => setTimeout(r, Math.min(err.details.retryAfterMs ?? 250 * attempt, 5_000)));
       }
     }
@@ -170,8 +174,8 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       try {
         await client.call(a, { op: "cancel webinar", method: "POST", path: `${eventPath(ref)}/cancel` });
       } catch (err) {
-        if (isKind(err, "not_found")) return;
-        if (!isKind(err, "invalid", "conflict")) throw err;
+        if (isProviderError(err, "not_found")) return;
+        if (!isProviderError(err, "invalid", "conflict")) throw err;
         // Graph refuses to cancel twice; if it is already canceled, we have what we wanted.
         const current = await client.call(a, {
           op: "get webinar",
@@ -244,8 +248,8 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       try {
         await client.call(a, { op: "cancel registration", method: "POST", path: `${path}/cancel` });
       } catch (err) {
-        if (isKind(err, "not_found")) return;
-        if (!isKind(err, "invalid", "conflict")) throw err;
+        if (isProviderError(err, "not_found")) return;
+        if (!isProviderError(err, "invalid", "conflict")) throw err;
         const current = await client.call(a, {
           op: "get registration",
           method: "GET",
@@ -279,7 +283,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
           schema: virtualEventRegistration,
         });
       } catch (err) {
-        if (isKind(err, "not_found")) return null;
+        if (isProviderError(err, "not_found")) return null;
         throw err;
       }
       if (!HOLDING.has(reg.status ?? "")) {

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
 // The e-mail and credential scrubber is shared with the ON24 adapter rather than copied.
-import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
+import { fetchWithDeadline, noAnswerError, parseAnswer, parseRetryAfter, redact } from "../http.ts";
 import { graphErrorBody } from "./schemas.ts";
 import { GraphTokenManager, type TeamsAccountRef } from "./token.ts";
 
@@ -116,33 +116,7 @@ export class GraphClient {
     }
     if (res.status < 200 || res.status > 299) throw this.httpError(req.op, res, account);
     if (!req.schema) return undefined as T;
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      throw new ProviderError(
-        "transient",
-        `Microsoft Graph ${req.op} answered HTTP ${res.status} with malformed JSON`,
-        {
-          status: res.status,
-        },
-      );
-    }
-    const parsed = req.schema.safeParse(json);
-    if (!parsed.success) {
-      const where = parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
-        .join("; ");
-      throw new ProviderError(
-        "transient",
-        `Microsoft Graph ${req.op} answered an unexpected shape (${where})`,
-        {
-          status: res.status,
-        },
-      );
-    }
-    return parsed.data;
+    return parseAnswer("Microsoft Graph", req.op, res, req.schema);
   }
 
   private async send(req: GraphRequest<unknown>, url: string, token: string) {
@@ -159,14 +133,7 @@ export class GraphClient {
       timeoutMs: this.options.timeoutMs,
       fetch: this.options.fetch,
     });
-    if (!outcome.ok) {
-      const f = outcome.failure;
-      const what =
-        f.kind === "timeout"
-          ? `timed out after ${this.options.timeoutMs} ms`
-          : `failed before an answer (${f.code ?? "network error"})`;
-      throw new ProviderError("transient", `Microsoft Graph ${req.op} ${what}`);
-    }
+    if (!outcome.ok) throw noAnswerError("Microsoft Graph", req.op, outcome.failure, this.options.timeoutMs);
     return outcome.response;
   }
 

@@ -7,7 +7,14 @@
  */
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter, type RawResponse, redact } from "../http.ts";
+import {
+  fetchWithDeadline,
+  noAnswerError,
+  parseAnswer,
+  parseRetryAfter,
+  type RawResponse,
+  redact,
+} from "../http.ts";
 import { zoomErrorBody } from "./schemas.ts";
 import type { ZoomTokenManager } from "./token.ts";
 
@@ -101,25 +108,7 @@ export class ZoomClient {
     }
     if (res.status < 200 || res.status > 299) throw zoomHttpError(req.op, res, account);
     if (req.schema === null) return undefined as T;
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      throw new ProviderError("transient", `Zoom ${req.op} answered HTTP ${res.status} with malformed JSON`, {
-        status: res.status,
-      });
-    }
-    const parsed = req.schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join(".") || "(root)"}: ${i.code}`)
-        .join("; ");
-      throw new ProviderError("transient", `Zoom ${req.op} answered an unexpected shape (${issues})`, {
-        status: res.status,
-      });
-    }
-    return parsed.data;
+    return parseAnswer("Zoom", req.op, res, req.schema);
   }
 
   private async send<T>(token: string, req: ZoomRequest<T>): Promise<RawResponse> {
@@ -134,14 +123,7 @@ export class ZoomClient {
       timeoutMs: this.options.timeoutMs,
       fetch: this.options.fetch,
     });
-    if (!outcome.ok) {
-      const f = outcome.failure;
-      const what =
-        f.kind === "timeout"
-          ? `timed out after ${this.options.timeoutMs} ms`
-          : `failed before an answer (${f.code ?? "network error"})`;
-      throw new ProviderError("transient", `Zoom ${req.op} ${what}`);
-    }
+    if (!outcome.ok) throw noAnswerError("Zoom", req.op, outcome.failure, this.options.timeoutMs);
     return outcome.response;
   }
 }
