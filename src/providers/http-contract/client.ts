@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { z } from "zod";
+import { OUTBOUND_BLOCKED } from "../../lib/outbound-guard.ts";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
 import { fetchWithDeadline, parseRetryAfter, type RawResponse, redact } from "../http.ts";
 import { isContractBaseUrl } from "./form.ts";
@@ -62,6 +63,9 @@ export function contractErrorKind(status: number, code: string | undefined): Pro
   if (status === 429) return code === "quota_exceeded" ? "quota" : "rate_limited";
   if (status === 408 || status >= 500) return "transient";
   if (status >= 400) return "invalid";
+  // Redirects are never followed (a 3xx would send the credentials to a host nobody checked):
+  // the base URL is wrong, and retrying will not change that.
+  if (status >= 300) return "invalid";
   return "transient";
 }
 
@@ -153,6 +157,12 @@ export class ContractClient {
     });
     if (outcome.ok) return outcome.response;
     const f = outcome.failure;
+    // Retrying cannot help: the base URL points inside (the guard's message says how to allow it).
+    if (f.kind === "network" && f.code === OUTBOUND_BLOCKED)
+      throw new ProviderError(
+        "invalid",
+        `Contract ${op} refused: the base URL resolves to a private, loopback, link-local or reserved address (an operator can allow it with AUDITORIUM_ALLOW_PRIVATE_HOSTS)`,
+      );
     const what =
       f.kind === "timeout"
         ? `timed out after ${this.options.timeoutMs} ms`
