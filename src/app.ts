@@ -14,7 +14,9 @@ import type { Logger } from "./lib/logger.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
+import { createPasswordHasher } from "./modules/access/passwords.ts";
 import { createSessionService } from "./modules/access/sessions.service.ts";
+import { createSignInLimiter } from "./modules/access/sign-in-limits.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
 import { auditRoutes } from "./modules/audit/audit.routes.ts";
 import { createAuditService } from "./modules/audit/audit.service.ts";
@@ -56,6 +58,9 @@ export interface AppDeps {
   runtime?: Runtime;
 }
 
+/** How long a password check waits for a free hashing slot before answering 503 busy. */
+const PASSWORD_HASH_MAX_WAIT_MS = 2000;
+
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
 const BODY_LIMIT = 256 * 1024;
 
@@ -72,7 +77,16 @@ export function createServices({
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
-  const sessions = createSessionService({ db, config });
+  const passwords = createPasswordHasher({
+    maxConcurrent: config.passwordHashConcurrency,
+    maxWaitMs: PASSWORD_HASH_MAX_WAIT_MS,
+  });
+  const sessions = createSessionService({
+    db,
+    config,
+    passwords,
+    signInLimits: createSignInLimiter({ db }),
+  });
   const members = createMemberService({ db, sessions });
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
@@ -115,6 +129,7 @@ export function createServices({
   });
   return {
     audit,
+    passwords,
     sessions,
     members,
     tokens,

@@ -76,6 +76,7 @@ export const envSchema = z.object({
       ctx.addIssue({ code: "custom", message: `"${parsed.bad}" is not a host name, address or CIDR range` });
       return NOTHING_ALLOWED;
     }),
+  AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
 });
 
@@ -213,6 +214,8 @@ export interface Config {
    * anyway: an operator's setting, never a tenant's. Empty by default.
    */
   allowPrivateHosts: OutboundAllowList;
+  /** Password hashes (19 MiB of argon2 memory each) one process runs at once. */
+  passwordHashConcurrency: number;
   /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
   metricsToken: string | undefined;
 }
@@ -269,6 +272,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
+    passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
   };
 }

@@ -72,7 +72,10 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (request, reply) => {
-      setSessionCookie(reply, await sessions.signInWithPassword(request.body.email, request.body.password));
+      setSessionCookie(
+        reply,
+        await sessions.signInWithPassword(request.body.email, request.body.password, request.ip),
+      );
       return { ok: true as const };
     },
   );

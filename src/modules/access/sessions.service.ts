@@ -4,7 +4,8 @@ import type { Role } from "../../db/schema.ts";
 import type { Caller } from "../../http/auth.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
-import { hashPassword, verifyPassword } from "./passwords.ts";
+import type { PasswordHasher } from "./passwords.ts";
+import type { SignInLimiter } from "./sign-in-limits.ts";
 
 const LINK_TTL_MS = 24 * 3600_000;
 const LAST_USED_GRANULARITY_MS = 60_000;
@@ -14,8 +15,13 @@ const lower = (a: Role, b: Role) => (RANK[a] <= RANK[b] ? a : b);
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Sign-in (one-time links, passwords), cookie sessions and API-token authentication. */
-export function createSessionService(deps: { db: Db; config: Pick<Config, "publicUrl" | "sessionTtlMs"> }) {
-  const { db, config } = deps;
+export function createSessionService(deps: {
+  db: Db;
+  config: Pick<Config, "publicUrl" | "sessionTtlMs">;
+  passwords: Pick<PasswordHasher, "hash" | "verify">;
+  signInLimits: SignInLimiter;
+}) {
+  const { db, config, passwords, signInLimits } = deps;
 
   async function issueSignInLink(userId: string): Promise<string> {
     const token = newSecretToken();
@@ -101,14 +107,24 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
       return startSession(link.user_id);
     },
 
-    async signInWithPassword(email: string, password: string) {
+    /**
+     * `clientAddress` is the caller's address after the trusted proxies: failures are limited
+     * per address and per (account, address), checked before any hashing (sign-in-limits.ts).
+     */
+    async signInWithPassword(email: string, password: string, clientAddress: string) {
+      const normalized = normalizeEmail(email);
+      await signInLimits.check(normalized, clientAddress);
       const user = await db
         .selectFrom("users")
         .select(["id", "password_hash"])
-        .where("email", "=", normalizeEmail(email))
+        .where("email", "=", normalized)
         .executeTakeFirst();
-      const ok = await verifyPassword(user?.password_hash ?? null, password);
-      if (!user || !ok) throw new AppError(401, "invalid_credentials", "Email or password is wrong");
+      const ok = await passwords.verify(user?.password_hash ?? null, password);
+      if (!user || !ok) {
+        await signInLimits.recordFailure(normalized, clientAddress);
+        throw new AppError(401, "invalid_credentials", "Email or password is wrong");
+      }
+      await signInLimits.recordSuccess(normalized, clientAddress);
       return startSession(user.id);
     },
 
@@ -221,13 +237,13 @@ export function createSessionService(deps: { db: Db; config: Pick<Config, "publi
         .executeTakeFirstOrThrow();
       if (user.password_hash !== null) {
         const ok =
-          currentPassword !== undefined && (await verifyPassword(user.password_hash, currentPassword));
+          currentPassword !== undefined && (await passwords.verify(user.password_hash, currentPassword));
         if (!ok)
           throw new AppError(422, "current_password_wrong", "The current password is wrong", {
             field: "currentPassword",
           });
       }
-      const passwordHash = await hashPassword(newPassword);
+      const passwordHash = await passwords.hash(newPassword);
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable("users")
