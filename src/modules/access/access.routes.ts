@@ -206,7 +206,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const orgId = callerOf(request).organizationId;
-      await members.updateOrganization(orgId, request.body);
+      await members.updateOrganization(orgId, request.body, request.audit);
       return toOrganization(await members.getOrganization(orgId));
     },
   );
@@ -254,7 +254,8 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       config: { audit: "member.added" },
       preValidation: requireRole("admin"),
     },
-    async (request, reply) => reply.code(201).send(await members.add(callerOf(request), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await members.add(callerOf(request), request.body, request.audit)),
   );
 
   r.patch(
@@ -271,7 +272,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request) => {
-      await members.changeRole(callerOf(request), request.params.id, request.body.role);
+      await members.changeRole(callerOf(request), request.params.id, request.body.role, request.audit);
       return { ok: true as const };
     },
   );
@@ -289,7 +290,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      await members.remove(callerOf(request), request.params.id);
+      await members.remove(callerOf(request), request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );
@@ -339,7 +340,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      const created = await tokens.create(callerOf(request), request.body);
+      const created = await tokens.create(callerOf(request), request.body, request.audit);
       return reply.code(201).send({ ...toApiToken(created), token: created.token });
     },
   );
@@ -357,7 +358,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      await tokens.revoke(callerOf(request).organizationId, request.params.id);
+      await tokens.revoke(callerOf(request).organizationId, request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );

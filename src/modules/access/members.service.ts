@@ -4,6 +4,7 @@ import type { ContactMatching, Database, Role } from "../../db/schema.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 import { normalizeEmail, type SessionService } from "./sessions.service.ts";
 
 /**
@@ -63,17 +64,21 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     async updateOrganization(
       organizationId: string,
       patch: { name?: string; contactMatching?: ContactMatching },
+      audit?: AuditWrite,
     ) {
-      // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
-      if (patch.name === undefined && patch.contactMatching === undefined) return;
-      await db
-        .updateTable("organizations")
-        .set({
-          ...(patch.name !== undefined && { name: patch.name }),
-          ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
-        })
-        .where("id", "=", organizationId)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await audit?.(trx, organizationId);
+        // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
+        if (patch.name === undefined && patch.contactMatching === undefined) return;
+        await trx
+          .updateTable("organizations")
+          .set({
+            ...(patch.name !== undefined && { name: patch.name }),
+            ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
+          })
+          .where("id", "=", organizationId)
+          .execute();
+      });
     },
 
     async createOrganization(userId: string, name: string) {
@@ -99,7 +104,7 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     },
 
     /** Adds a person (creating the user if new); a new user gets a one-time link. */
-    async add(caller: Caller, input: { email: string; name: string; role: Role }) {
+    async add(caller: Caller, input: { email: string; name: string; role: Role }, audit?: AuditWrite) {
       assertMayManage(caller, input.role);
       const email = normalizeEmail(input.email);
       const result = await db.transaction().execute(async (trx) => {
@@ -118,6 +123,7 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
           .returning("user_id")
           .executeTakeFirst();
         if (!inserted) throw conflict("already_member", "This person is already a member", "email");
+        await audit?.(trx, user.id);
         return user;
       });
       // Only a person created here gets a link. A link signs in as the user, and a session can
@@ -127,7 +133,7 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
       return { userId: result.id, signInUrl };
     },
 
-    async changeRole(caller: Caller, userId: string, role: Role) {
+    async changeRole(caller: Caller, userId: string, role: Role, audit?: AuditWrite) {
       await db.transaction().execute(async (trx) => {
         await lockOrganization(trx, caller.organizationId);
         const current = await membership(trx, caller.organizationId, userId);
@@ -141,11 +147,12 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
           .where("organization_id", "=", caller.organizationId)
           .where("user_id", "=", userId)
           .execute();
+        await audit?.(trx);
       });
     },
 
     /** Ends the person's sessions here and revokes their tokens, so re-adding revives neither. */
-    async remove(caller: Caller, userId: string) {
+    async remove(caller: Caller, userId: string, audit?: AuditWrite) {
       await db.transaction().execute(async (trx) => {
         await lockOrganization(trx, caller.organizationId);
         const current = await membership(trx, caller.organizationId, userId);
@@ -168,6 +175,7 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
           .where("created_by", "=", userId)
           .where("revoked_at", "is", null)
           .execute();
+        await audit?.(trx);
       });
     },
   };

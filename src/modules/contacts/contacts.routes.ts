@@ -96,10 +96,15 @@ export function contactRoutes(
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const erasure = await privacy.eraseContact(caller.organizationId, request.params.id, {
-        requestedBy: caller.userId,
-        blockReimport: request.query.blockReimport,
-      });
+      const erasure = await privacy.eraseContact(
+        caller.organizationId,
+        request.params.id,
+        {
+          requestedBy: caller.userId,
+          blockReimport: request.query.blockReimport,
+        },
+        request.audit,
+      );
       return reply.code(202).send(erasure);
     },
   );
