@@ -9,6 +9,8 @@ import {
   OUTBOUND_BLOCKED,
   parseAllowList,
 } from "../../src/lib/outbound-guard.ts";
+import { createHttpContractProvider } from "../../src/providers/http-contract/adapter.ts";
+import { contractErrorKind } from "../../src/providers/http-contract/client.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 
 /**
@@ -19,7 +21,7 @@ import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 const received: string[] = [];
 const internal = http.createServer((req, res) => {
   received.push(`${req.method} ${req.url}`);
-  if (req.url === "/redirect") {
+  if (req.url?.startsWith("/redirect")) {
     res.writeHead(302, { location: "http://127.0.0.1:1/elsewhere" }).end();
     return;
   }
@@ -101,6 +103,26 @@ test("the operator's allow list opens named hosts and ranges; a redirect is not 
   assert.deepEqual(received, ["GET /redirect"], "nothing was fetched after the redirect");
   // Only the exact range: another private range stays closed.
   await assert.rejects(guarded("http://10.0.0.1/"), (e) => blockedCode(e) === OUTBOUND_BLOCKED);
+});
+
+test("an open-contract service that redirects is not followed, and the check fails", async () => {
+  const allowed = parseAllowList("127.0.0.0/8");
+  assert.ok("ok" in allowed);
+  const provider = createHttpContractProvider({ fetch: createGuardedFetch(allowed.ok), timeoutMs: 5000 });
+  received.length = 0;
+  const check = await provider.checkCredentials({
+    settings: { baseUrl: `http://127.0.0.1:${port}/redirect-base` },
+    credentials: {
+      clientId: Buffer.from("id"),
+      clientSecret: Buffer.from("secret-value"),
+      webhookSecret: Buffer.from("hook"),
+    },
+  });
+  assert.notEqual(check.status, "healthy");
+  assert.match(check.message, /HTTP 302/);
+  assert.deepEqual(received, ["POST /redirect-base/oauth/token"], "the redirect was followed");
+  // On an API call a 3xx is a permanent error: the base URL is wrong, retrying will not help.
+  for (const status of [301, 302, 307, 308]) assert.equal(contractErrorKind(status, undefined), "invalid");
 });
 
 forEachBackend(
