@@ -96,6 +96,12 @@ test("the operator's allow list opens named hosts and ranges; a redirect is not 
   const byName = await guarded(`http://localhost:${port}/by-name`);
   assert.equal(byName.status, 200);
   await byName.text();
+  // Allowed by range, not name: the name goes through the connect-time check and passes it.
+  const ranges = parseAllowList("127.0.0.0/8,::1");
+  assert.ok("ok" in ranges);
+  const resolved = await createGuardedFetch(ranges.ok)(`http://localhost:${port}/by-range`);
+  assert.equal(resolved.status, 200);
+  await resolved.text();
   received.length = 0;
   const redirected = await guarded(`http://127.0.0.1:${port}/redirect`);
   assert.equal(redirected.status, 302, "the redirect is the answer");
