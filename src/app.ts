@@ -9,10 +9,12 @@ import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
 import { docsPolicy, installSecurityHeaders } from "./http/security-headers.ts";
 import { installWebApp } from "./http/web-app.ts";
+import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
+import { memberRoutes } from "./modules/access/members.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
 import { createPasswordHasher } from "./modules/access/passwords.ts";
 import { createSessionService } from "./modules/access/sessions.service.ts";
@@ -25,6 +27,10 @@ import { checkInRoutes } from "./modules/checkins/checkins.routes.ts";
 import { createCheckInService } from "./modules/checkins/checkins.service.ts";
 import { contactRoutes } from "./modules/contacts/contacts.routes.ts";
 import { createContactService } from "./modules/contacts/contacts.service.ts";
+import { createEmailRepo } from "./modules/email/email.repo.ts";
+import { emailRoutes } from "./modules/email/email.routes.ts";
+import { createEmailSender } from "./modules/email/email.sender.ts";
+import { createEmailService } from "./modules/email/email.service.ts";
 import { createEventSessionService } from "./modules/events/event-sessions.service.ts";
 import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
@@ -35,16 +41,27 @@ import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
+import { isSuppressed } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
+import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
+import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
+import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
+import {
+  createWebhookReceiver,
+  WEBHOOK_RATE,
+  WEBHOOK_REJECT_RATE,
+} from "./modules/webinars/webhooks/receiver.ts";
 import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
@@ -56,6 +73,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
+  /** How registrants are told about their registrations; silent when not given. */
+  notices?: RegistrantNotices;
 }
 
 /** How long a password check waits for a free hashing slot before answering 503 busy. */
@@ -73,7 +92,8 @@ export function createServices({
   database,
   logger,
   runtime,
-}: Pick<AppDeps, "config" | "database"> & { logger?: Logger; runtime: Runtime }) {
+  notices = silentNotices,
+}: Pick<AppDeps, "config" | "database" | "logger" | "notices"> & { runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -81,13 +101,34 @@ export function createServices({
     maxConcurrent: config.passwordHashConcurrency,
     maxWaitMs: PASSWORD_HASH_MAX_WAIT_MS,
   });
+  const emailRepo = createEmailRepo({ db });
+  const email = createEmailService({ db, queue, repo: emailRepo, delivery: runtime.mail ? "smtp" : "kept" });
+  // Built only where a server is configured; started by the worker (main.ts).
+  const emailSender = runtime.mail
+    ? createEmailSender({
+        db,
+        queue,
+        repo: emailRepo,
+        transport: runtime.mail,
+        limiter: createSharedRateLimiter({ db, buckets: "email" }),
+        from: config.email.from,
+        messageIdHost: new URL(config.publicUrl).hostname,
+        logger,
+        tuning: {
+          maxAttempts: config.email.maxAttempts,
+          ratePerSecond: config.email.ratePerSecond,
+          backoffSeconds: config.email.retrySeconds,
+        },
+      })
+    : null;
   const sessions = createSessionService({
     db,
     config,
+    mail: email,
     passwords,
     signInLimits: createSignInLimiter({ db }),
   });
-  const members = createMemberService({ db, sessions });
+  const members = createMemberService({ db, mail: email, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
   const contacts = createContactService({ db });
@@ -98,16 +139,21 @@ export function createServices({
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
+  const registrantSettings = createRegistrantSettingsService({ db });
   const registrations = createRegistrationService({
     db,
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
+    isSuppressed,
+    notices,
+    registrantSettings,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
+  const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
@@ -127,9 +173,23 @@ export function createServices({
       publicUrl: config.publicUrl,
     },
   });
+  // Provider webhooks are applied with the same planner as every other change.
+  const webhookReceiver = createWebhookReceiver({
+    db,
+    configurations,
+    providers,
+    clientStates: syncWorker.subscriptions.clientStates,
+    apply: createWebhookApplier({ queue, people: syncWorker.people, planner, registrations, events }),
+    limiter: createRateLimiter(WEBHOOK_RATE),
+    rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
+    logger,
+  });
   return {
+    webhookReceiver,
     audit,
     passwords,
+    email,
+    emailSender,
     sessions,
     members,
     tokens,
@@ -137,10 +197,12 @@ export function createServices({
     events,
     eventSessions,
     registrations,
+    registrantSettings,
     checkIns,
     imports,
     configurations,
     webinars,
+    dashboard,
     syncWorker,
     providers,
     privacy,
@@ -211,7 +273,12 @@ export async function buildApp(
         assertSameOrigin(request.headers, config.publicUrl);
     }
     // Anonymous calls to the private API stop here, before validation can describe the input.
-    if (!request.caller && /^\/api\/v1\/(?!public\/|auth\/(?:link|login)(?:\?|$))/.test(request.url))
+    if (
+      !request.caller &&
+      /^\/api\/v1\/(?!public\/|auth\/(?:link|login|invitation|sign-in-link|password-reset)(?:\?|$))/.test(
+        request.url,
+      )
+    )
       throw new AppError(401, "unauthenticated", "Sign in or present an API token");
   });
 
@@ -229,7 +296,12 @@ export async function buildApp(
   // Before the routes: the trail learns each route's declared audit action as it is added.
   installAuditTrail(app, services);
   auditRoutes(app, services);
-  accessRoutes(app, { ...services, secureCookies: config.secureCookies });
+  accessRoutes(app, {
+    ...services,
+    secureCookies: config.secureCookies,
+    limiter: createRateLimiter(config.publicRateLimit),
+  });
+  memberRoutes(app, services);
   eventRoutes(app, {
     ...services,
     sessions: services.eventSessions,
@@ -237,6 +309,7 @@ export async function buildApp(
   });
   contactRoutes(app, services);
   registrationRoutes(app, { ...services, db: database.db });
+  registrantSettingsRoutes(app, services);
   checkInRoutes(app, services);
   // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
   // import route does; kept as bytes so the route can refuse non-UTF-8 files.
@@ -254,10 +327,11 @@ export async function buildApp(
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
-  webhookRoutes(app, { ...services, config });
+  webhookRoutes(app, services);
   dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);
+  emailRoutes(app, services);
   publicRoutes(app, {
     ...services,
     db: database.db,

@@ -6,11 +6,12 @@ import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
-import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
+import { startUnconfirmedSweepWorker } from "./jobs/unconfirmed-sweep.ts";
+import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
-import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
+import { startRetentionSweepWorker } from "./modules/privacy/retention-sweep.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 
 const USAGE = `auditorium <command>
@@ -149,6 +150,11 @@ async function main() {
       process.stdout.write(
         `\nAuditorium is running at ${config.publicUrl} (${where}${withWorker ? ", with the sync worker" : ", API only"}).\nAPI docs: ${config.publicUrl}/docs\n`,
       );
+      process.stdout.write(
+        config.email.smtpUrl
+          ? `Email is sent through ${new URL(config.email.smtpUrl).host} as ${config.email.from}.\n`
+          : "Email: no SMTP server configured (AUDITORIUM_SMTP_URL), so messages are kept, not sent; see them in the admin app's Outbox.\n",
+      );
       if (link) {
         // Printed to the terminal only, never logged: it signs in as the owner, once, within 24 hours.
         process.stdout.write(
@@ -170,12 +176,19 @@ async function main() {
   }
 }
 
-/** Everything a worker runs: provider sync and metrics, key rewrap, retention sweeps. */
+/** Everything a worker runs: provider sync and metrics, key rewrap, retention and unconfirmed-registration sweeps. */
 async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
   const { runtime, services, logger, db } = deps;
   await services.syncWorker.start();
+  await services.emailSender?.start();
   await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
   await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
+  await startUnconfirmedSweepWorker({
+    queue: runtime.queue,
+    registrations: services.registrations,
+    logger,
+    db,
+  });
 }
 
 function onStop(stop: () => Promise<void>) {

@@ -78,6 +78,15 @@ export const envSchema = z.object({
     }),
   AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
+  AUDITORIUM_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), "must start with smtp:// or smtps://")
+    .optional(),
+  AUDITORIUM_MAIL_FROM: z.string().min(3).max(300).optional(),
+  AUDITORIUM_SMTP_RATE_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
+  AUDITORIUM_SMTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_SMTP_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
@@ -218,6 +227,15 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
   metricsToken: string | undefined;
+  /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
+  email: {
+    smtpUrl: string | null;
+    from: string;
+    ratePerSecond: number;
+    maxAttempts: number;
+    /** First wait after a 4xx answer or an outage; doubles per try (up to 15 min). */
+    retrySeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -229,6 +247,19 @@ function urls<K extends string>(values: Record<K, string | undefined>): Partial<
     if (value) out[key] = value.replace(/\/$/, "");
   }
   return out;
+}
+
+/**
+ * A server that really sends needs a sender the operator chose (its domain decides SPF,
+ * DKIM and DMARC); kept messages only need something to show.
+ */
+function mailFrom(env: Env, publicUrl: string): string {
+  if (env.AUDITORIUM_MAIL_FROM) return env.AUDITORIUM_MAIL_FROM;
+  if (env.AUDITORIUM_SMTP_URL)
+    throw new ConfigError(
+      "Invalid configuration:\n  AUDITORIUM_SMTP_URL is set, so AUDITORIUM_MAIL_FROM is required",
+    );
+  return `Auditorium <no-reply@${new URL(publicUrl).hostname}>`;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -274,5 +305,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
+    email: {
+      smtpUrl: env.AUDITORIUM_SMTP_URL ?? null,
+      from: mailFrom(env, publicUrl),
+      ratePerSecond: env.AUDITORIUM_SMTP_RATE_PER_SECOND,
+      maxAttempts: env.AUDITORIUM_SMTP_MAX_ATTEMPTS,
+      retrySeconds: env.AUDITORIUM_SMTP_RETRY_SECONDS,
+    },
   };
 }

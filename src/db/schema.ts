@@ -1,6 +1,8 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
 import type { AuditTables } from "./schema-audit.ts";
+import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
+import type { RegistrantTables } from "./schema-registrants.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
@@ -13,7 +15,8 @@ export type Role = "owner" | "admin" | "marketer" | "viewer";
 export type ContactMatching = "email" | "name" | "email_name";
 export type EventFormat = "onsite" | "webinar" | "hybrid";
 export type EventStatus = "draft" | "published" | "cancelled";
-export type RegistrationStatus = "registered" | "waitlisted" | "cancelled";
+/** `pending_confirmation`: double opt-in, waiting for the click (never sent to a provider). */
+export type RegistrationStatus = "pending_confirmation" | "registered" | "waitlisted" | "cancelled";
 export type RegistrationSource = "api" | "public" | "import" | "provider";
 export type FieldRequirement = "required" | "optional";
 export type RegistrationFields = Partial<Record<"company" | "jobTitle", FieldRequirement>>;
@@ -23,6 +26,9 @@ export interface OrganizationsTable {
   id: string;
   name: string;
   contact_matching: ColumnType<ContactMatching, ContactMatching | undefined, ContactMatching>;
+  /** Branding of the organization's emails (migration 0120). */
+  logo_url: ColumnType<string | null, string | null | undefined, string | null>;
+  brand_color: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -31,6 +37,8 @@ export interface UsersTable {
   email: string;
   name: string;
   password_hash: string | null;
+  /** The language of the user's emails (migration 0121). */
+  language: ColumnType<"en" | "nb", "en" | "nb" | undefined, "en" | "nb">;
   created_at: CreatedAt;
 }
 
@@ -54,7 +62,24 @@ export interface SignInLinksTable {
   user_id: string;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  /** A password-reset link also clears the old password when used (migration 0121). */
+  purpose: ColumnType<"sign_in" | "password_reset", "sign_in" | "password_reset" | undefined, never>;
   created_at: CreatedAt;
+}
+
+export interface MemberInvitationsTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  language: "en" | "nb";
+  token_hash: string;
+  invited_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  accepted_by: string | null;
 }
 
 export interface ApiTokensTable {
@@ -131,6 +156,9 @@ export interface RegistrationsTable {
   consent_text: string | null;
   consent_at: Timestamp | null;
   cancel_token_hash: string | null;
+  /** Double opt-in (migration 0130): the hash of the single-use confirmation token, and when it lapses. */
+  confirm_token_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  confirmation_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   cancelled_at: Timestamp | null;
   /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
   attended_minutes: ColumnType<number, never, never>;
@@ -194,12 +222,19 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables {
+export interface Database
+  extends WebinarTables,
+    AuditTables,
+    PrivacyTables,
+    WebhookTables,
+    EmailTables,
+    RegistrantTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;
   user_sessions: UserSessionsTable;
   sign_in_links: SignInLinksTable;
+  member_invitations: MemberInvitationsTable;
   api_tokens: ApiTokensTable;
   events: EventsTable;
   event_sessions: EventSessionsTable;

@@ -12,6 +12,7 @@ import {
   type TestContext,
   type TestOrg,
 } from "../helpers/harness.ts";
+import { acceptInvitation, addMember as addMemberByInvitation } from "../helpers/invitations.ts";
 
 const PUBLIC_URL = "http://localhost:3000";
 const OWN_ORIGIN = { origin: PUBLIC_URL };
@@ -49,10 +50,9 @@ forEachBackend("access", (ctx, backendName) => {
   }
 
   async function addMember(token: string, email: string, role: string) {
-    const res = await call("POST", "/api/v1/members", { token, body: { email, name: "Member", role } });
-    assert.equal(res.status, 201, res.text);
-    if (res.body.signInUrl) secrets.push(linkToken(res.body.signInUrl));
-    return res.body as { userId: string; signInUrl: string | null };
+    const added = await addMemberByInvitation(ctx, token, { email, name: "Member", role });
+    secrets.push(added.token, added.cookie.split("=")[1] as string);
+    return added;
   }
 
   before(async () => {
@@ -320,13 +320,16 @@ forEachBackend("access", (ctx, backendName) => {
     assert.equal((await call("GET", "/api/v1/me", { cookie })).status, 401);
   });
 
-  test("members: new people get a link; admins manage only marketers and viewers", async () => {
-    const added = await addMember(org.tokens.admin, "new-marketer@example.com", "marketer");
-    assert.ok(added.signInUrl);
-    assert.match(added.signInUrl, /^http:\/\/localhost:3000\/auth\/link\?token=/);
-    const signed = await call("POST", "/api/v1/auth/link", { body: { token: linkToken(added.signInUrl) } });
-    assert.equal(signed.status, 200);
-    const me = await call("GET", "/api/v1/me", { cookie: sessionCookie(signed) });
+  test("members: invited people accept by the emailed link; admins manage only marketers and viewers", async () => {
+    const invited = await call("POST", "/api/v1/members", {
+      token: org.tokens.admin,
+      body: { email: "new-marketer@example.com", name: "Member", role: "marketer" },
+    });
+    assert.equal(invited.status, 202);
+    assert.ok(!/token=/.test(invited.text), "the inviter's answer carries no link");
+    const added = await acceptInvitation(ctx, "new-marketer@example.com");
+    secrets.push(added.token);
+    const me = await call("GET", "/api/v1/me", { cookie: added.cookie });
     assert.equal(me.body.role, "marketer");
     assert.equal(me.body.organizationId, org.id);
 
@@ -366,7 +369,7 @@ forEachBackend("access", (ctx, backendName) => {
     );
   });
 
-  test("adding an existing user hands out no sign-in link (it would open their other organizations)", async () => {
+  test("inviting an existing user grants nothing until they accept (it would open their other organizations)", async () => {
     const other = await ctx.createOrg("Other access org");
     secrets.push(...Object.values(other.tokens));
     const victim = await ctx.database.db
@@ -374,9 +377,14 @@ forEachBackend("access", (ctx, backendName) => {
       .select("email")
       .where("id", "=", org.ownerId)
       .executeTakeFirstOrThrow();
-    const res = await addMember(other.tokens.admin, victim.email, "viewer");
-    assert.equal(res.userId, org.ownerId);
-    assert.equal(res.signInUrl, null);
+    const res = await call("POST", "/api/v1/members", {
+      token: other.tokens.admin,
+      body: { email: victim.email, name: "Owner", role: "viewer" },
+    });
+    assert.equal(res.status, 202);
+    assert.ok(!/token=/.test(res.text));
+    const members = await call("GET", "/api/v1/members", { token: other.tokens.admin });
+    assert.ok(!members.text.includes(victim.email), "a membership without consent");
   });
 
   test("the last owner can be neither demoted nor removed", async () => {

@@ -19,12 +19,17 @@ import { routeFixtures } from "../helpers/route-fixtures.ts";
  */
 
 /** Reachable without credentials. */
-const OPEN = [/^\/api\/v1\/public\//, /^\/api\/v1\/auth\/(link|login)$/];
+const OPEN = [
+  /^\/api\/v1\/public\//,
+  /^\/api\/v1\/auth\/(link|login|invitation|sign-in-link|password-reset)$/,
+];
 /** Organization administration: admin and owner only, reads included. */
 const ADMIN_ONLY = [
   /^(get|post|patch|delete) \/api\/v1\/members/,
+  /^get \/api\/v1\/email\/messages/,
   /^(get|post|delete) \/api\/v1\/api-tokens/,
   /^patch \/api\/v1\/organization$/,
+  /^patch \/api\/v1\/organization\/registrant-settings$/,
   /^(post|patch|delete) \/api\/v1\/webinar-configurations/,
   /^get \/api\/v1\/webinar-configurations\/\{id\}\/issues$/,
   /^post \/api\/v1\/webinar\/terms\//,

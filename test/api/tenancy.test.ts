@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { forEachBackend, type Response, type TestOrg } from "../helpers/harness.ts";
+import { addMember } from "../helpers/invitations.ts";
 import { buildCall, type Operation, operations } from "../helpers/openapi-routes.ts";
 import { webinarResources } from "../helpers/webinar-resources.ts";
 
@@ -84,10 +85,24 @@ forEachBackend("tenancy", (ctx) => {
       await post("/api/v1/api-tokens", { name: "A's token", role: "viewer" }),
       "token",
     );
-    ids.member = await created(
-      await post("/api/v1/members", { email: memberEmail, name: "Member of A", role: "marketer" }),
-      "member",
+    ids.member = (
+      await addMember(ctx, token, { email: memberEmail, name: "Member of A", role: "marketer" })
+    ).userId;
+    ids.invitation = await created(
+      await post("/api/v1/members", {
+        email: `pending-${memberEmail}`,
+        name: "Invited to A",
+        role: "viewer",
+      }),
+      "invitation",
     );
+    ids.message = (
+      await ctx.database.db
+        .selectFrom("email_messages")
+        .select("id")
+        .where("organization_id", "=", a.id)
+        .executeTakeFirstOrThrow()
+    ).id;
     // Session-only routes are exercised with a signed-in owner of B.
     const link = await ctx.services.sessions.issueSignInLink(b.ownerId);
     const signIn = await ctx.request("POST", "/api/v1/auth/link", {

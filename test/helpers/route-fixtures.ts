@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Response, TestContext, TestOrg } from "./harness.ts";
+import { addMember } from "./invitations.ts";
 import { webinarResources } from "./webinar-resources.ts";
 
 /** The id a create call answered with (`id`, or `userId` for members). */
@@ -64,13 +65,28 @@ export async function routeFixtures(ctx: TestContext, org: TestOrg): Promise<Rec
     await post("/api/v1/api-tokens", { name: "roles", role: "viewer" }),
     "token",
   );
-  ids.member = await createdId(
-    await post("/api/v1/members", {
-      email: `roles-member-${Math.random().toString(36).slice(2)}@example.com`,
+  const unique = Math.random().toString(36).slice(2);
+  ids.member = (
+    await addMember(ctx, token, {
+      email: `roles-member-${unique}@example.com`,
       name: "Roles member",
       role: "marketer",
+    })
+  ).userId;
+  ids.invitation = await createdId(
+    await post("/api/v1/members", {
+      email: `roles-invited-${unique}@example.com`,
+      name: "Invited",
+      role: "viewer",
     }),
-    "member",
+    "invitation",
   );
+  ids.message = (
+    await ctx.database.db
+      .selectFrom("email_messages")
+      .select("id")
+      .where("organization_id", "=", org.id)
+      .executeTakeFirstOrThrow()
+  ).id;
   return ids;
 }

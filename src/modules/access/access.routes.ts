@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { callerOf, requireRole, requireSession } from "../../http/auth.ts";
 import { email, errorResponses, idParams, isoDate, line, role, uuid } from "../../http/schemas.ts";
+import type { RateLimiter } from "../../lib/rate-limit.ts";
 import type { MemberService } from "./members.service.ts";
 import type { SessionService } from "./sessions.service.ts";
 import type { TokenService } from "./tokens.service.ts";
@@ -14,11 +15,37 @@ interface Deps {
   members: MemberService;
   tokens: TokenService;
   secureCookies: boolean;
+  /** Per client address, for the anonymous routes that send email. */
+  limiter: RateLimiter;
+}
+
+/**
+ * The anonymous email routes answer no sooner than this, whether or not the address has an
+ * account (and so whether or not a message was written): their timing tells nothing either.
+ * Writing a link and a message takes a few tens of milliseconds; the floor is well above.
+ */
+const ANSWER_FLOOR_MS = 400;
+
+async function withFloor<T>(fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    const left = ANSWER_FLOOR_MS - (performance.now() - started);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+  }
 }
 
 const password = z.string().min(12, "must be at least 12 characters").max(200);
 const contactMatching = z.enum(["email", "name", "email_name"]);
 const ok = z.object({ ok: z.literal(true) });
+/** Shown in every email: fetched by the recipient's mail client, so only https. */
+const logoUrl = z
+  .string()
+  .max(2000)
+  .url("must be a URL")
+  .refine((v) => v.startsWith("https://"), "must be an https:// URL");
+const brandColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like #2b4acb");
 
 export function accessRoutes(app: FastifyInstance, deps: Deps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -34,7 +61,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     });
   }
 
-  // The link printed on first start (and given to new members) opens here in a browser.
+  // The link printed on first start, or emailed (sign-in link, password reset), opens here in a browser.
   r.get(
     "/auth/link",
     { schema: { hide: true, querystring: z.strictObject({ token: z.string().min(1).max(200) }) } },
@@ -44,7 +71,60 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     },
   );
 
+  // The invitation emailed to a new member opens here: accepting it signs the invitee in.
+  r.get(
+    "/auth/invitation",
+    { schema: { hide: true, querystring: z.strictObject({ token: z.string().min(1).max(200) }) } },
+    async (request, reply) => {
+      const accepted = await members.acceptInvitation(request.query.token);
+      setSessionCookie(reply, await sessions.startSession(accepted.userId, accepted.organizationId));
+      return reply.redirect("/");
+    },
+  );
+
   const tags = ["access"];
+  r.post(
+    "/api/v1/auth/invitation",
+    {
+      schema: {
+        tags,
+        summary: "Accept a member invitation with the token from its email; signs the invitee in",
+        body: z.strictObject({ token: z.string().min(1).max(200) }),
+        response: { 200: ok.extend({ organizationId: z.string() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const accepted = await members.acceptInvitation(request.body.token);
+      setSessionCookie(reply, await sessions.startSession(accepted.userId, accepted.organizationId));
+      return { ok: true as const, organizationId: accepted.organizationId };
+    },
+  );
+
+  const emailed = z.object({ ok: z.literal(true), message: z.string() });
+  const EMAILED =
+    "If this address has an account, a message is on its way to it. The link in it works once, within 24 hours.";
+  for (const [path, purpose, summary] of [
+    ["/api/v1/auth/sign-in-link", "sign_in", "Email a one-time sign-in link"],
+    ["/api/v1/auth/password-reset", "password_reset", "Email a link that resets the password"],
+  ] as const) {
+    r.post(
+      path,
+      {
+        schema: {
+          tags,
+          summary: `${summary}; the answer is the same whether or not the address has an account`,
+          body: z.strictObject({ email }),
+          response: { 202: emailed, ...errorResponses },
+        },
+        onRequest: async (request) => deps.limiter.hit(request.ip),
+      },
+      async (request, reply) => {
+        await withFloor(() => sessions.emailLink(request.body.email, purpose));
+        return reply.code(202).send({ ok: true as const, message: EMAILED });
+      },
+    );
+  }
+
   r.post(
     "/api/v1/auth/link",
     {
@@ -153,12 +233,16 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     id: z.string(),
     name: z.string(),
     contactMatching,
+    logoUrl: z.string().nullable(),
+    brandColor: z.string().nullable(),
     createdAt: z.string(),
   });
   const toOrganization = (o: Awaited<ReturnType<MemberService["getOrganization"]>>) => ({
     id: o.id,
     name: o.name,
     contactMatching: o.contact_matching,
+    logoUrl: o.logo_url,
+    brandColor: o.brand_color,
     createdAt: o.created_at.toISOString(),
   });
 
@@ -197,8 +281,13 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Rename the organization or choose how registrants match contacts",
-        body: z.strictObject({ name: line(200).optional(), contactMatching: contactMatching.optional() }),
+        summary: "Rename the organization, choose how registrants match contacts, or set the email branding",
+        body: z.strictObject({
+          name: line(200).optional(),
+          contactMatching: contactMatching.optional(),
+          logoUrl: logoUrl.nullable().optional(),
+          brandColor: brandColor.nullable().optional(),
+        }),
         response: { 200: organization, ...errorResponses },
       },
       config: { audit: "organization.updated" },
@@ -208,90 +297,6 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       const orgId = callerOf(request).organizationId;
       await members.updateOrganization(orgId, request.body, request.audit);
       return toOrganization(await members.getOrganization(orgId));
-    },
-  );
-
-  const member = z.object({
-    id: z.string(),
-    email: z.string(),
-    name: z.string(),
-    role,
-    createdAt: z.string(),
-  });
-  r.get(
-    "/api/v1/members",
-    {
-      schema: {
-        tags,
-        summary: "Members of the organization",
-        response: { 200: z.object({ data: z.array(member) }), ...errorResponses },
-      },
-      preValidation: requireRole("admin"),
-    },
-    async (request) => ({
-      data: (await members.list(callerOf(request).organizationId)).map((m) => ({
-        id: m.id,
-        email: m.email,
-        name: m.name,
-        role: m.role,
-        createdAt: m.created_at.toISOString(),
-      })),
-    }),
-  );
-
-  r.post(
-    "/api/v1/members",
-    {
-      schema: {
-        tags,
-        summary: "Add a member; a new user gets a one-time sign-in link",
-        body: z.strictObject({ email, name: line(200), role }),
-        response: {
-          201: z.object({ userId: z.string(), signInUrl: z.string().nullable() }),
-          ...errorResponses,
-        },
-      },
-      config: { audit: "member.added" },
-      preValidation: requireRole("admin"),
-    },
-    async (request, reply) =>
-      reply.code(201).send(await members.add(callerOf(request), request.body, request.audit)),
-  );
-
-  r.patch(
-    "/api/v1/members/:id",
-    {
-      schema: {
-        tags,
-        summary: "Change a member's role",
-        params: idParams,
-        body: z.strictObject({ role }),
-        response: { 200: ok, ...errorResponses },
-      },
-      config: { audit: "member.role_changed" },
-      preValidation: requireRole("admin"),
-    },
-    async (request) => {
-      await members.changeRole(callerOf(request), request.params.id, request.body.role, request.audit);
-      return { ok: true as const };
-    },
-  );
-
-  r.delete(
-    "/api/v1/members/:id",
-    {
-      schema: {
-        tags,
-        summary: "Remove a member",
-        params: idParams,
-        response: { 204: z.null(), ...errorResponses },
-      },
-      config: { audit: "member.removed" },
-      preValidation: requireRole("admin"),
-    },
-    async (request, reply) => {
-      await members.remove(callerOf(request), request.params.id, request.audit);
-      return reply.code(204).send(null);
     },
   );
 

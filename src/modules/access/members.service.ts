@@ -1,11 +1,14 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { ContactMatching, Database, Role } from "../../db/schema.ts";
+import type { EmailLanguage } from "../../db/schema-email.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
-import { conflict, forbidden, notFound } from "../../lib/errors.ts";
-import { uuidv7 } from "../../lib/ids.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
+import { AppError, conflict, forbidden, notFound } from "../../lib/errors.ts";
+import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { AuditWrite } from "../audit/audit.service.ts";
-import { normalizeEmail, type SessionService } from "./sessions.service.ts";
+import type { EmailService } from "../email/email.service.ts";
+import { invitationEmail } from "./access.emails.ts";
 
 /**
  * Organizations and who belongs to them. Least privilege: an admin manages marketers and
@@ -13,8 +16,14 @@ import { normalizeEmail, type SessionService } from "./sessions.service.ts";
  */
 type Trx = Transaction<Database>;
 
-export function createMemberService(deps: { db: Db; sessions: Pick<SessionService, "issueSignInLink"> }) {
-  const { db, sessions } = deps;
+const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+
+export function createMemberService(deps: {
+  db: Db;
+  mail: Pick<EmailService, "enqueue" | "branding">;
+  publicUrl: string;
+}) {
+  const { db, mail, publicUrl } = deps;
 
   function assertMayManage(caller: Caller, role: Role) {
     const needed: Role = role === "owner" || role === "admin" ? "owner" : "admin";
@@ -56,28 +65,32 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     async getOrganization(organizationId: string) {
       return db
         .selectFrom("organizations")
-        .select(["id", "name", "contact_matching", "created_at"])
+        .select(["id", "name", "contact_matching", "logo_url", "brand_color", "created_at"])
         .where("id", "=", organizationId)
         .executeTakeFirstOrThrow();
     },
 
     async updateOrganization(
       organizationId: string,
-      patch: { name?: string; contactMatching?: ContactMatching },
+      patch: {
+        name?: string;
+        contactMatching?: ContactMatching;
+        logoUrl?: string | null;
+        brandColor?: string | null;
+      },
       audit?: AuditWrite,
     ) {
+      const set = {
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
+        ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+        ...(patch.brandColor !== undefined && { brand_color: patch.brandColor?.toLowerCase() ?? null }),
+      };
       await db.transaction().execute(async (trx) => {
         await audit?.(trx, organizationId);
         // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
-        if (patch.name === undefined && patch.contactMatching === undefined) return;
-        await trx
-          .updateTable("organizations")
-          .set({
-            ...(patch.name !== undefined && { name: patch.name }),
-            ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
-          })
-          .where("id", "=", organizationId)
-          .execute();
+        if (Object.keys(set).length === 0) return;
+        await trx.updateTable("organizations").set(set).where("id", "=", organizationId).execute();
       });
     },
 
@@ -103,34 +116,150 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
         .execute();
     },
 
-    /** Adds a person (creating the user if new); a new user gets a one-time link. */
-    async add(caller: Caller, input: { email: string; name: string; role: Role }, audit?: AuditWrite) {
+    /**
+     * Invites a person: the link goes by email to the invitee's address only, and the answer
+     * carries none. Nothing else changes until the invitee accepts: no user is created and
+     * no membership granted, so an admin can neither sign in as the address nor add an
+     * existing account to their organization without its owner's consent. A repeated
+     * invitation replaces the pending one (its link stops working).
+     */
+    async invite(
+      caller: Caller,
+      input: { email: string; name: string; role: Role; language?: EmailLanguage },
+      audit?: AuditWrite,
+    ) {
       assertMayManage(caller, input.role);
       const email = normalizeEmail(input.email);
-      const result = await db.transaction().execute(async (trx) => {
+      const language = input.language ?? "en";
+      const token = newSecretToken();
+      const id = uuidv7();
+      const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
+      await db.transaction().execute(async (trx) => {
+        const member = await trx
+          .selectFrom("memberships as m")
+          .innerJoin("users as u", "u.id", "m.user_id")
+          .select("u.id")
+          .where("m.organization_id", "=", caller.organizationId)
+          .where("u.email", "=", email)
+          .executeTakeFirst();
+        if (member) throw conflict("already_member", "This person is already a member", "email");
+        await trx
+          .deleteFrom("member_invitations")
+          .where("organization_id", "=", caller.organizationId)
+          .where("email", "=", email)
+          .where("accepted_at", "is", null)
+          .execute();
+        await trx
+          .insertInto("member_invitations")
+          .values({
+            id,
+            organization_id: caller.organizationId,
+            email,
+            name: input.name,
+            role: input.role,
+            language,
+            token_hash: hashToken(token),
+            invited_by: caller.userId,
+            expires_at: expiresAt,
+          })
+          .execute();
         const existing = await trx
           .selectFrom("users")
           .select("id")
           .where("email", "=", email)
           .executeTakeFirst();
-        const user = { id: existing?.id ?? uuidv7(), isNew: !existing };
-        if (user.isNew)
-          await trx.insertInto("users").values({ id: user.id, email, name: input.name }).execute();
-        const inserted = await trx
-          .insertInto("memberships")
-          .values({ organization_id: caller.organizationId, user_id: user.id, role: input.role })
-          .onConflict((oc) => oc.doNothing())
-          .returning("user_id")
-          .executeTakeFirst();
-        if (!inserted) throw conflict("already_member", "This person is already a member", "email");
-        await audit?.(trx, user.id);
-        return user;
+        const branding = await mail.branding(trx, caller.organizationId);
+        const url = `${publicUrl}/auth/invitation?token=${token}`;
+        const rendered = await invitationEmail({
+          language,
+          branding,
+          inviteeName: input.name,
+          role: input.role,
+          url,
+          expiresAt,
+        });
+        await mail.enqueue(trx, {
+          organizationId: caller.organizationId,
+          to: email,
+          kind: "member.invitation",
+          language,
+          ...rendered,
+          hidden: [token],
+          userId: existing?.id ?? null,
+        });
+        await audit?.(trx, id);
       });
-      // Only a person created here gets a link. A link signs in as the user, and a session can
-      // switch to any of the user's organizations: handing one out for an existing account
-      // would let this organization's admin into the others. Existing users sign in as before.
-      const signInUrl = result.isNew ? await sessions.issueSignInLink(result.id) : null;
-      return { userId: result.id, signInUrl };
+      return { id, email, role: input.role, expiresAt };
+    },
+
+    async listInvitations(organizationId: string) {
+      return db
+        .selectFrom("member_invitations")
+        .select(["id", "email", "name", "role", "created_at", "expires_at"])
+        .where("organization_id", "=", organizationId)
+        .where("accepted_at", "is", null)
+        .orderBy("created_at", "desc")
+        .execute();
+    },
+
+    async revokeInvitation(organizationId: string, id: string, audit?: AuditWrite) {
+      await db.transaction().execute(async (trx) => {
+        const gone = await trx
+          .deleteFrom("member_invitations")
+          .where("organization_id", "=", organizationId)
+          .where("id", "=", id)
+          .where("accepted_at", "is", null)
+          .executeTakeFirst();
+        if (Number(gone.numDeletedRows) === 0) throw notFound("Invitation");
+        await audit?.(trx);
+      });
+    },
+
+    /**
+     * The invitee opened the emailed link: it proves they read that address. A new address
+     * becomes a user now; an existing user gains the membership only now. Used once.
+     */
+    async acceptInvitation(token: string): Promise<{ userId: string; organizationId: string }> {
+      return db.transaction().execute(async (trx) => {
+        const now = new Date();
+        const invitation = await trx
+          .updateTable("member_invitations")
+          .set({ accepted_at: now })
+          .where("token_hash", "=", hashToken(token))
+          .where("accepted_at", "is", null)
+          .where("expires_at", ">", now)
+          .returningAll()
+          .executeTakeFirst();
+        if (!invitation)
+          throw new AppError(401, "invitation_invalid", "This invitation is unknown, used or expired");
+        const existing = await trx
+          .selectFrom("users")
+          .select("id")
+          .where("email", "=", invitation.email)
+          .executeTakeFirst();
+        const userId = existing?.id ?? uuidv7();
+        if (!existing)
+          await trx
+            .insertInto("users")
+            .values({
+              id: userId,
+              email: invitation.email,
+              name: invitation.name,
+              language: invitation.language,
+            })
+            .execute();
+        await trx
+          .insertInto("memberships")
+          .values({ organization_id: invitation.organization_id, user_id: userId, role: invitation.role })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        await trx
+          .updateTable("member_invitations")
+          .set({ accepted_by: userId })
+          .where("id", "=", invitation.id)
+          .execute();
+        return { userId, organizationId: invitation.organization_id };
+      });
     },
 
     async changeRole(caller: Caller, userId: string, role: Role, audit?: AuditWrite) {

@@ -1,39 +1,50 @@
+import type { Transaction } from "kysely";
 import type { Config } from "../../config/env.ts";
 import type { Db } from "../../db/database.ts";
-import type { Role } from "../../db/schema.ts";
+import type { Database, Role } from "../../db/schema.ts";
 import type { Caller } from "../../http/auth.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
+import type { EmailService } from "../email/email.service.ts";
+import { accountLinkEmail } from "./access.emails.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { SignInLimiter } from "./sign-in-limits.ts";
+
+type LinkPurpose = "sign_in" | "password_reset";
 
 const LINK_TTL_MS = 24 * 3600_000;
 const LAST_USED_GRANULARITY_MS = 60_000;
 const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3, owner: 4 };
 const lower = (a: Role, b: Role) => (RANK[a] <= RANK[b] ? a : b);
 
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
-
 /** Sign-in (one-time links, passwords), cookie sessions and API-token authentication. */
 export function createSessionService(deps: {
   db: Db;
   config: Pick<Config, "publicUrl" | "sessionTtlMs">;
+  mail: Pick<EmailService, "enqueue" | "branding">;
   passwords: Pick<PasswordHasher, "hash" | "verify">;
   signInLimits: SignInLimiter;
 }) {
-  const { db, config, passwords, signInLimits } = deps;
+  const { db, config, mail, passwords, signInLimits } = deps;
 
-  async function issueSignInLink(userId: string): Promise<string> {
+  async function insertLink(executor: Db | Transaction<Database>, userId: string, purpose: LinkPurpose) {
     const token = newSecretToken();
-    await db
+    await executor
       .insertInto("sign_in_links")
       .values({
         token_hash: hashToken(token),
         user_id: userId,
         expires_at: new Date(Date.now() + LINK_TTL_MS),
+        ...(purpose === "password_reset" && { purpose }),
       })
       .execute();
-    return `${config.publicUrl}/auth/link?token=${token}`;
+    return { token, url: `${config.publicUrl}/auth/link?token=${token}` };
+  }
+
+  /** For the terminal (first start, `auditorium sign-in-link`): whoever runs it owns the deployment. */
+  async function issueSignInLink(userId: string): Promise<string> {
+    return (await insertLink(db, userId, "sign_in")).url;
   }
 
   async function startSession(userId: string, organizationId?: string) {
@@ -60,6 +71,39 @@ export function createSessionService(deps: {
 
   return {
     issueSignInLink,
+    startSession,
+
+    /**
+     * A sign-in link or a password reset, by email to the address if it has an account, and
+     * to nobody otherwise. The caller answers the same either way (sign-in.routes.ts), so
+     * the answer tells nothing about which addresses have accounts.
+     */
+    async emailLink(email: string, purpose: LinkPurpose): Promise<void> {
+      const user = await db
+        .selectFrom("users")
+        .select(["id", "email", "language"])
+        .where("email", "=", normalizeEmail(email))
+        .executeTakeFirst();
+      if (!user) return;
+      await db.transaction().execute(async (trx) => {
+        const { token, url } = await insertLink(trx, user.id, purpose);
+        const rendered = await accountLinkEmail({
+          purpose,
+          language: user.language,
+          branding: await mail.branding(trx, null),
+          url,
+        });
+        await mail.enqueue(trx, {
+          organizationId: null,
+          to: user.email,
+          kind: purpose === "sign_in" ? "account.sign_in_link" : "account.password_reset",
+          language: user.language,
+          ...rendered,
+          hidden: [token],
+          userId: user.id,
+        });
+      });
+    },
 
     /** The longest-standing owner, for tooling that acts on the operator's behalf (the demo). */
     async anyOwner() {
@@ -93,16 +137,31 @@ export function createSessionService(deps: {
       return issueSignInLink(userId);
     },
 
+    /**
+     * A password-reset link also clears the old password and ends every session of the user
+     * (whoever knew the old one is out); the person then sets a new one (PUT /me/password).
+     */
     async signInWithLink(token: string) {
       const now = new Date();
-      const link = await db
-        .updateTable("sign_in_links")
-        .set({ used_at: now })
-        .where("token_hash", "=", hashToken(token))
-        .where("used_at", "is", null)
-        .where("expires_at", ">", now)
-        .returning("user_id")
-        .executeTakeFirst();
+      const link = await db.transaction().execute(async (trx) => {
+        const used = await trx
+          .updateTable("sign_in_links")
+          .set({ used_at: now })
+          .where("token_hash", "=", hashToken(token))
+          .where("used_at", "is", null)
+          .where("expires_at", ">", now)
+          .returning(["user_id", "purpose"])
+          .executeTakeFirst();
+        if (used?.purpose === "password_reset") {
+          await trx
+            .updateTable("users")
+            .set({ password_hash: null })
+            .where("id", "=", used.user_id)
+            .execute();
+          await trx.deleteFrom("user_sessions").where("user_id", "=", used.user_id).execute();
+        }
+        return used;
+      });
       if (!link) throw new AppError(401, "link_invalid", "This sign-in link is unknown, used or expired");
       return startSession(link.user_id);
     },

@@ -7,8 +7,9 @@ import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
-import { createPersonEraseHandler } from "../../privacy/erase-handler.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
+import { webinarOfRegistration } from "../registration-webinars.ts";
+import { createPersonEraseHandler } from "./erase-handler.ts";
 import {
   createMetricsPollHandler,
   DEFAULT_POLL_PLAN,
@@ -60,8 +61,7 @@ export function createSyncWorker(deps: {
     limiter: createProviderRateLimiter({ db }),
     ...(options.tuning && { tuning: options.tuning }),
   });
-  // Known at construction when the composition root passes it; the HTTP side sets it otherwise.
-  let publicUrl: string | null = options.publicUrl ?? null;
+  const publicUrl = options.publicUrl?.replace(/\/$/, "") ?? null;
   const subscriptions = createSubscriptionKeeper({
     db,
     queue,
@@ -80,15 +80,21 @@ export function createSyncWorker(deps: {
         .selectAll()
         .where("id", "=", webinarId)
         .executeTakeFirstOrThrow();
-      await sql`
-        INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id, updated_at)
-        SELECT r.id, ${webinar.id}, r.organization_id, ${webinar.configuration_id}, now()
-        FROM registrations r
-        WHERE r.event_id = ${webinar.event_id} AND r.status = 'registered'
-          AND (${webinar.session_id}::uuid IS NULL
-               OR NOT EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id)
-               OR EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id AND x.session_id = ${webinar.session_id}))
-        ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
+      await trx
+        .insertInto("registration_syncs")
+        .columns(["registration_id", "webinar_id", "organization_id", "configuration_id", "updated_at"])
+        .expression(
+          trx
+            .selectFrom("registrations as r")
+            .innerJoin("webinars as w", "w.event_id", "r.event_id")
+            .select(["r.id", "w.id as webinar_id", "r.organization_id", "w.configuration_id"])
+            .select(sql<Date>`now()`.as("updated_at"))
+            .where("w.id", "=", webinar.id)
+            .where("r.status", "=", "registered")
+            .where(webinarOfRegistration),
+        )
+        .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doNothing())
+        .execute();
       const pending = await trx
         .selectFrom("registration_syncs")
         .select("registration_id")
@@ -134,10 +140,6 @@ export function createSyncWorker(deps: {
     /** The matching of provider people to registrations, shared with webhook ingestion. */
     people: createPeopleMatcher({ contacts }),
     subscriptions,
-    /** Sets the public URL when the composition root did not pass it (see SyncOptions.publicUrl). */
-    adoptPublicUrl(url: string) {
-      publicUrl ??= url.replace(/\/$/, "");
-    },
     async start() {
       const concurrency = options.concurrency ?? 8;
       await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);

@@ -27,6 +27,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * provider is called. Rejections are logged with their reason and the configuration, never
  * with the body or headers (they carry personal data and signatures).
  */
+/** Deliveries per configuration and sender (Zoom and Graph send bursts of joins at a webinar's start). */
+export const WEBHOOK_RATE = { max: 2000, windowMs: 10_000 };
+/** Deliveries failing verification per configuration and sender before that sender pauses for the window. */
+export const WEBHOOK_REJECT_RATE = { max: 20, windowMs: 60_000 };
+
 export function createWebhookReceiver(deps: {
   db: Db;
   configurations: Pick<ConfigurationService, "loadAccount">;

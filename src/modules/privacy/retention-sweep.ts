@@ -1,6 +1,6 @@
-import type { Logger } from "../lib/logger.ts";
-import type { RetentionService } from "../modules/privacy/retention.service.ts";
-import type { JobQueue } from "./queue.ts";
+import type { JobQueue } from "../../jobs/queue.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { RetentionService } from "./retention.service.ts";
 
 const INTERVAL_SECONDS = 3600;
 
