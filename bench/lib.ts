@@ -117,7 +117,13 @@ export async function buildBenchApp(
 ): Promise<BenchApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-bench-"));
   const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
-  const config = loadConfig({ AUDITORIUM_DATA_DIR: dataDir, AUDITORIUM_PUBLIC_RATE_LIMIT: "100000", ...env });
+  const config = loadConfig({
+    AUDITORIUM_DATA_DIR: dataDir,
+    AUDITORIUM_PUBLIC_RATE_LIMIT: "100000",
+    // The simulators listen on loopback.
+    AUDITORIUM_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8,::1,localhost",
+    ...env,
+  });
   const built = await buildApp({ config, database, logger: createLogger("info", sink) });
   await built.app.ready();
   return {

@@ -16,7 +16,9 @@ import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
 import { memberRoutes } from "./modules/access/members.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
+import { createPasswordHasher } from "./modules/access/passwords.ts";
 import { createSignInService } from "./modules/access/sign-in.service.ts";
+import { createSignInLimiter } from "./modules/access/sign-in-limits.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
 import { auditRoutes } from "./modules/audit/audit.routes.ts";
 import { createAuditService } from "./modules/audit/audit.service.ts";
@@ -75,6 +77,9 @@ export interface AppDeps {
   notices?: RegistrantNotices;
 }
 
+/** How long a password check waits for a free hashing slot before answering 503 busy. */
+const PASSWORD_HASH_MAX_WAIT_MS = 2000;
+
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
 const BODY_LIMIT = 256 * 1024;
 
@@ -92,6 +97,10 @@ export function createServices({
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
+  const passwords = createPasswordHasher({
+    maxConcurrent: config.passwordHashConcurrency,
+    maxWaitMs: PASSWORD_HASH_MAX_WAIT_MS,
+  });
   const emailRepo = createEmailRepo({ db });
   const email = createEmailService({ db, queue, repo: emailRepo, delivery: runtime.mail ? "smtp" : "kept" });
   // Built only where a server is configured; started by the worker (main.ts).
@@ -112,7 +121,13 @@ export function createServices({
         },
       })
     : null;
-  const signIn = createSignInService({ db, config, mail: email });
+  const signIn = createSignInService({
+    db,
+    config,
+    mail: email,
+    passwords,
+    signInLimits: createSignInLimiter({ db }),
+  });
   const members = createMemberService({ db, mail: email, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
@@ -172,6 +187,7 @@ export function createServices({
   return {
     webhookReceiver,
     audit,
+    passwords,
     email,
     emailSender,
     signIn,

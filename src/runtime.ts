@@ -12,6 +12,7 @@ import {
 } from "./keys/index.ts";
 import { createSecretRecords, type SecretRecords } from "./keys/secret-records.ts";
 import type { Logger } from "./lib/logger.ts";
+import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createSmtpTransport, type MailTransport } from "./modules/email/email.transport.ts";
 import type { ProviderKind, WebinarProvider } from "./providers/contract.ts";
 import { ON24_DEFAULT_BASE_URLS } from "./providers/on24/client.ts";
@@ -65,7 +66,12 @@ export async function createRuntime(deps: {
     zoom: { ...config.providerUrls.zoom, timeoutMs: config.providerTimeoutMs },
     goto: { ...config.providerUrls.goto, timeoutMs: config.providerTimeoutMs },
     teams: { ...config.providerUrls.teams, timeoutMs: config.providerTimeoutMs },
-    httpContract: { timeoutMs: config.providerTimeoutMs },
+    // The one provider whose URL a tenant chooses: its requests go through the outbound guard.
+    // The vendors' URLs (and their overrides) are the operator's and are not guarded.
+    httpContract: {
+      timeoutMs: config.providerTimeoutMs,
+      fetch: createGuardedFetch(config.allowPrivateHosts),
+    },
   });
   const mail = config.email.smtpUrl ? createSmtpTransport({ url: config.email.smtpUrl }) : null;
   return {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { NOTHING_ALLOWED, type OutboundAllowList, parseAllowList } from "../lib/outbound-guard.ts";
 
 /**
  * Configuration is parsed once at start-up. No secret has a default: a missing required
@@ -65,6 +66,17 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return NOTHING_ALLOWED;
+      const parsed = parseAllowList(value);
+      if ("ok" in parsed) return parsed.ok;
+      ctx.addIssue({ code: "custom", message: `"${parsed.bad}" is not a host name, address or CIDR range` });
+      return NOTHING_ALLOWED;
+    }),
+  AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
   AUDITORIUM_SMTP_URL: z
     .string()
@@ -206,6 +218,13 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /**
+   * Private hosts and ranges that tenant-chosen URLs (the open contract's base URL) may reach
+   * anyway: an operator's setting, never a tenant's. Empty by default.
+   */
+  allowPrivateHosts: OutboundAllowList;
+  /** Password hashes (19 MiB of argon2 memory each) one process runs at once. */
+  passwordHashConcurrency: number;
   /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
   metricsToken: string | undefined;
   /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
@@ -284,6 +303,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
+    passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
+    allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
     email: {
       smtpUrl: env.AUDITORIUM_SMTP_URL ?? null,
       from: mailFrom(env, publicUrl),

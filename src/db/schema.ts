@@ -246,6 +246,14 @@ export interface Database
   imports: ImportsTable;
   import_files: ImportFilesTable;
   import_row_errors: ImportRowErrorsTable;
+  sign_in_failures: SignInFailuresTable;
+}
+
+/** Failed password sign-ins per hashed key (migration 0110; src/modules/access/sign-in-limits.ts). */
+export interface SignInFailuresTable {
+  key_hash: string;
+  window_started_at: ColumnType<Date, Date | string, Date | string>;
+  failures: number;
 }
 
 export type EventRow = Selectable<EventsTable>;

@@ -72,11 +72,10 @@ export function installErrorHandling(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+      if (error.status === 429 || retryAfter !== undefined)
+        reply.header("retry-after", String(retryAfter ?? 60));
       if (error.status >= 500) return serverFailure(request, reply, error, error.status, error.code);
-      if (error.status === 429) {
-        const seconds = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 60;
-        reply.header("retry-after", String(seconds));
-      }
       return reply.code(error.status).send(body(error.code, error.message, error.field));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -241,21 +241,68 @@ forEachBackend("audit", (ctx) => {
     assert.equal((await entries()).length, before);
   });
 
-  test("an audit write that fails does not fail the call; it is logged", async () => {
-    const original = ctx.services.audit.record;
-    ctx.services.audit.record = async () => {
-      throw new Error("audit store unavailable");
-    };
+  test("a change and its entry commit together: when the entry cannot be written, nothing changes", async () => {
+    // The database refuses every audit entry, as a crash between change and entry would lose it.
+    await sql`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit store unavailable'; END $$`.execute(ctx.database.db);
+    await sql`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
+      FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`.execute(ctx.database.db);
+    const orgRow = () =>
+      ctx.database.db
+        .selectFrom("organizations")
+        .selectAll()
+        .where("id", "=", org.id)
+        .executeTakeFirstOrThrow();
+    const tokenCount = async () =>
+      (
+        await ctx.database.db
+          .selectFrom("api_tokens")
+          .select("id")
+          .where("organization_id", "=", org.id)
+          .execute()
+      ).length;
+    const retention = async () =>
+      (await ctx.request("GET", "/api/v1/privacy/retention", { token: org.tokens.admin })).body;
+    const before = { org: await orgRow(), tokens: await tokenCount(), retention: await retention() };
+    const entriesBefore = (await entries()).length;
     try {
-      const res = await ctx.request("PATCH", "/api/v1/organization", {
-        token: org.tokens.admin,
-        body: { contactMatching: "email" },
-      });
-      assert.equal(res.status, 200, res.text);
+      const attempts = [
+        await ctx.request("PATCH", "/api/v1/organization", {
+          token: org.tokens.admin,
+          body: { name: "Renamed without a trace" },
+        }),
+        await ctx.request("POST", "/api/v1/api-tokens", {
+          token: org.tokens.admin,
+          body: { name: "untraced token", role: "viewer" },
+        }),
+        await ctx.request("PUT", "/api/v1/privacy/retention", {
+          token: org.tokens.admin,
+          body: { registrationsDays: 11, attendanceDays: 12, auditDays: 400 },
+        }),
+      ];
+      for (const res of attempts) {
+        assert.equal(res.status, 500, res.text);
+        assert.equal(typeof res.body.error.requestId, "string");
+      }
+      assert.deepEqual(await orgRow(), before.org, "the organization changed without its entry");
+      assert.equal(await tokenCount(), before.tokens, "a token was created without its entry");
+      assert.deepEqual(await retention(), before.retention, "retention changed without its entry");
     } finally {
-      ctx.services.audit.record = original;
+      await sql`DROP TRIGGER test_refuse_audit ON audit_log`.execute(ctx.database.db);
+      await sql`DROP FUNCTION test_refuse_audit()`.execute(ctx.database.db);
     }
-    assert.ok(ctx.logs.some((l) => l.includes("audit entry could not be written")));
+    assert.equal((await entries()).length, entriesBefore);
+    // Once the entry can be written, the same change commits with it.
+    const done = await ctx.request("PATCH", "/api/v1/organization", {
+      token: org.tokens.admin,
+      body: { name: "Renamed with a trace" },
+    });
+    assert.equal(done.status, 200, done.text);
+    assert.equal((await orgRow()).name, "Renamed with a trace");
+    const after = await entries();
+    assert.equal(after.length, entriesBefore + 1);
+    const entry = after.find((e) => e.action === "organization.updated" && e.target_id === org.id);
+    assert.ok(entry, "the committed change has no entry");
   });
 
   test("no secret or personal value reaches the audit log", async () => {

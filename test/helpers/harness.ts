@@ -184,6 +184,8 @@ export function forEachBackend(
         ctx.dataDir = dataDir;
         const config = loadConfig({
           AUDITORIUM_PUBLIC_RATE_LIMIT: "1000",
+          // The simulators listen on loopback; production allows no private host by default.
+          AUDITORIUM_ALLOW_PRIVATE_HOSTS: TEST_ALLOW_PRIVATE_HOSTS,
           AUDITORIUM_DATA_DIR: dataDir,
           ...testEnv,
         });
@@ -208,6 +210,9 @@ export function forEachBackend(
     });
   }
 }
+
+/** What tests allow the outbound guard to reach: the simulators on loopback. */
+export const TEST_ALLOW_PRIVATE_HOSTS = "127.0.0.0/8,::1,localhost";
 
 /** Environment overrides a suite can set before its `forEachBackend` call. */
 export const testEnv: Record<string, string> = {};

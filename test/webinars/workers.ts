@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { TEST_ALLOW_PRIVATE_HOSTS } from "../helpers/harness.ts";
 
 /** Starts `auditorium worker` as a separate process, as a deployment would. */
 export function startWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
   const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "worker"], {
-    env: { ...process.env, AUDITORIUM_LOG_LEVEL: "warn", ...env },
+    env: {
+      ...process.env,
+      AUDITORIUM_LOG_LEVEL: "warn",
+      AUDITORIUM_ALLOW_PRIVATE_HOSTS: TEST_ALLOW_PRIVATE_HOSTS,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   }) as ChildProcess & { output: string[] };
   child.output = [];

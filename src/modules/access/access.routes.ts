@@ -152,7 +152,10 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (request, reply) => {
-      setSessionCookie(reply, await signIn.signInWithPassword(request.body.email, request.body.password));
+      setSessionCookie(
+        reply,
+        await signIn.signInWithPassword(request.body.email, request.body.password, request.ip),
+      );
       return { ok: true as const };
     },
   );
@@ -292,7 +295,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const orgId = callerOf(request).organizationId;
-      await members.updateOrganization(orgId, request.body);
+      await members.updateOrganization(orgId, request.body, request.audit);
       return toOrganization(await members.getOrganization(orgId));
     },
   );
@@ -342,7 +345,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      const created = await tokens.create(callerOf(request), request.body);
+      const created = await tokens.create(callerOf(request), request.body, request.audit);
       return reply.code(201).send({ ...toApiToken(created), token: created.token });
     },
   );
@@ -360,7 +363,7 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      await tokens.revoke(callerOf(request).organizationId, request.params.id);
+      await tokens.revoke(callerOf(request).organizationId, request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );

@@ -57,7 +57,7 @@ export function memberRoutes(app: FastifyInstance, deps: { members: MemberServic
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      const created = await members.invite(callerOf(request), request.body);
+      const created = await members.invite(callerOf(request), request.body, request.audit);
       return reply.code(202).send({ ...created, expiresAt: created.expiresAt.toISOString() });
     },
   );
@@ -100,7 +100,7 @@ export function memberRoutes(app: FastifyInstance, deps: { members: MemberServic
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      await members.revokeInvitation(callerOf(request).organizationId, request.params.id);
+      await members.revokeInvitation(callerOf(request).organizationId, request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );
@@ -119,7 +119,7 @@ export function memberRoutes(app: FastifyInstance, deps: { members: MemberServic
       preValidation: requireRole("admin"),
     },
     async (request) => {
-      await members.changeRole(callerOf(request), request.params.id, request.body.role);
+      await members.changeRole(callerOf(request), request.params.id, request.body.role, request.audit);
       return { ok: true as const };
     },
   );
@@ -137,7 +137,7 @@ export function memberRoutes(app: FastifyInstance, deps: { members: MemberServic
       preValidation: requireRole("admin"),
     },
     async (request, reply) => {
-      await members.remove(callerOf(request), request.params.id);
+      await members.remove(callerOf(request), request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );

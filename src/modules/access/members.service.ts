@@ -6,6 +6,7 @@ import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { invitationEmail } from "./access.emails.ts";
 
@@ -77,6 +78,7 @@ export function createMemberService(deps: {
         logoUrl?: string | null;
         brandColor?: string | null;
       },
+      audit?: AuditWrite,
     ) {
       const set = {
         ...(patch.name !== undefined && { name: patch.name }),
@@ -84,9 +86,12 @@ export function createMemberService(deps: {
         ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
         ...(patch.brandColor !== undefined && { brand_color: patch.brandColor?.toLowerCase() ?? null }),
       };
-      // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
-      if (Object.keys(set).length === 0) return;
-      await db.updateTable("organizations").set(set).where("id", "=", organizationId).execute();
+      await db.transaction().execute(async (trx) => {
+        await audit?.(trx, organizationId);
+        // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
+        if (Object.keys(set).length === 0) return;
+        await trx.updateTable("organizations").set(set).where("id", "=", organizationId).execute();
+      });
     },
 
     async createOrganization(userId: string, name: string) {
@@ -121,6 +126,7 @@ export function createMemberService(deps: {
     async invite(
       caller: Caller,
       input: { email: string; name: string; role: Role; language?: EmailLanguage },
+      audit?: AuditWrite,
     ) {
       assertMayManage(caller, input.role);
       const email = normalizeEmail(input.email);
@@ -181,6 +187,7 @@ export function createMemberService(deps: {
           hidden: [token],
           userId: existing?.id ?? null,
         });
+        await audit?.(trx, id);
       });
       return { id, email, role: input.role, expiresAt };
     },
@@ -195,14 +202,17 @@ export function createMemberService(deps: {
         .execute();
     },
 
-    async revokeInvitation(organizationId: string, id: string) {
-      const gone = await db
-        .deleteFrom("member_invitations")
-        .where("organization_id", "=", organizationId)
-        .where("id", "=", id)
-        .where("accepted_at", "is", null)
-        .executeTakeFirst();
-      if (Number(gone.numDeletedRows) === 0) throw notFound("Invitation");
+    async revokeInvitation(organizationId: string, id: string, audit?: AuditWrite) {
+      await db.transaction().execute(async (trx) => {
+        const gone = await trx
+          .deleteFrom("member_invitations")
+          .where("organization_id", "=", organizationId)
+          .where("id", "=", id)
+          .where("accepted_at", "is", null)
+          .executeTakeFirst();
+        if (Number(gone.numDeletedRows) === 0) throw notFound("Invitation");
+        await audit?.(trx);
+      });
     },
 
     /**
@@ -252,7 +262,7 @@ export function createMemberService(deps: {
       });
     },
 
-    async changeRole(caller: Caller, userId: string, role: Role) {
+    async changeRole(caller: Caller, userId: string, role: Role, audit?: AuditWrite) {
       await db.transaction().execute(async (trx) => {
         await lockOrganization(trx, caller.organizationId);
         const current = await membership(trx, caller.organizationId, userId);
@@ -266,11 +276,12 @@ export function createMemberService(deps: {
           .where("organization_id", "=", caller.organizationId)
           .where("user_id", "=", userId)
           .execute();
+        await audit?.(trx);
       });
     },
 
     /** Ends the person's sessions here and revokes their tokens, so re-adding revives neither. */
-    async remove(caller: Caller, userId: string) {
+    async remove(caller: Caller, userId: string, audit?: AuditWrite) {
       await db.transaction().execute(async (trx) => {
         await lockOrganization(trx, caller.organizationId);
         const current = await membership(trx, caller.organizationId, userId);
@@ -293,6 +304,7 @@ export function createMemberService(deps: {
           .where("created_by", "=", userId)
           .where("revoked_at", "is", null)
           .execute();
+        await audit?.(trx);
       });
     },
   };

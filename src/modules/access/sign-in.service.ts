@@ -8,7 +8,8 @@ import { AppError, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { accountLinkEmail } from "./access.emails.ts";
-import { hashPassword, verifyPassword } from "./passwords.ts";
+import type { PasswordHasher } from "./passwords.ts";
+import type { SignInLimiter } from "./sign-in-limits.ts";
 
 type LinkPurpose = "sign_in" | "password_reset";
 
@@ -22,8 +23,10 @@ export function createSignInService(deps: {
   db: Db;
   config: Pick<Config, "publicUrl" | "sessionTtlMs">;
   mail: Pick<EmailService, "enqueue" | "branding">;
+  passwords: Pick<PasswordHasher, "hash" | "verify">;
+  signInLimits: SignInLimiter;
 }) {
-  const { db, config, mail } = deps;
+  const { db, config, mail, passwords, signInLimits } = deps;
 
   async function insertLink(executor: Db | Transaction<Database>, userId: string, purpose: LinkPurpose) {
     const token = newSecretToken();
@@ -163,14 +166,24 @@ export function createSignInService(deps: {
       return startSession(link.user_id);
     },
 
-    async signInWithPassword(email: string, password: string) {
+    /**
+     * `clientAddress` is the caller's address after the trusted proxies: failures are limited
+     * per address and per (account, address), checked before any hashing (sign-in-limits.ts).
+     */
+    async signInWithPassword(email: string, password: string, clientAddress: string) {
+      const normalized = normalizeEmail(email);
+      await signInLimits.check(normalized, clientAddress);
       const user = await db
         .selectFrom("users")
         .select(["id", "password_hash"])
-        .where("email", "=", normalizeEmail(email))
+        .where("email", "=", normalized)
         .executeTakeFirst();
-      const ok = await verifyPassword(user?.password_hash ?? null, password);
-      if (!user || !ok) throw new AppError(401, "invalid_credentials", "Email or password is wrong");
+      const ok = await passwords.verify(user?.password_hash ?? null, password);
+      if (!user || !ok) {
+        await signInLimits.recordFailure(normalized, clientAddress);
+        throw new AppError(401, "invalid_credentials", "Email or password is wrong");
+      }
+      await signInLimits.recordSuccess(normalized, clientAddress);
       return startSession(user.id);
     },
 
@@ -283,13 +296,13 @@ export function createSignInService(deps: {
         .executeTakeFirstOrThrow();
       if (user.password_hash !== null) {
         const ok =
-          currentPassword !== undefined && (await verifyPassword(user.password_hash, currentPassword));
+          currentPassword !== undefined && (await passwords.verify(user.password_hash, currentPassword));
         if (!ok)
           throw new AppError(422, "current_password_wrong", "The current password is wrong", {
             field: "currentPassword",
           });
       }
-      const passwordHash = await hashPassword(newPassword);
+      const passwordHash = await passwords.hash(newPassword);
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable("users")

@@ -3,6 +3,7 @@ import type { Role } from "../../db/schema.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { forbidden, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 
 const TOKEN_PREFIX = "aud_";
 
@@ -14,23 +15,27 @@ export function createTokenService(deps: { db: Db }) {
   return {
     isApiToken: (bearer: string) => bearer.startsWith(TOKEN_PREFIX),
 
-    async create(caller: Caller, input: { name: string; role: Role }) {
+    async create(caller: Caller, input: { name: string; role: Role }, audit?: AuditWrite) {
       if (!roleAtLeast(caller.role, input.role))
         throw forbidden("A token cannot have a higher role than its creator");
       const token = newSecretToken(TOKEN_PREFIX);
-      const row = await db
-        .insertInto("api_tokens")
-        .values({
-          id: uuidv7(),
-          organization_id: caller.organizationId,
-          name: input.name,
-          role: input.role,
-          token_hash: hashToken(token),
-          token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-          created_by: caller.userId,
-        })
-        .returning(columns)
-        .executeTakeFirstOrThrow();
+      const row = await db.transaction().execute(async (trx) => {
+        const created = await trx
+          .insertInto("api_tokens")
+          .values({
+            id: uuidv7(),
+            organization_id: caller.organizationId,
+            name: input.name,
+            role: input.role,
+            token_hash: hashToken(token),
+            token_prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+            created_by: caller.userId,
+          })
+          .returning(columns)
+          .executeTakeFirstOrThrow();
+        await audit?.(trx, created.id);
+        return created;
+      });
       return { ...row, token };
     },
 
@@ -43,16 +48,19 @@ export function createTokenService(deps: { db: Db }) {
         .execute();
     },
 
-    async revoke(organizationId: string, id: string) {
-      const row = await db
-        .updateTable("api_tokens")
-        .set({ revoked_at: new Date() })
-        .where("organization_id", "=", organizationId)
-        .where("id", "=", id)
-        .where("revoked_at", "is", null)
-        .returning("id")
-        .executeTakeFirst();
-      if (!row) throw notFound("API token");
+    async revoke(organizationId: string, id: string, audit?: AuditWrite) {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable("api_tokens")
+          .set({ revoked_at: new Date() })
+          .where("organization_id", "=", organizationId)
+          .where("id", "=", id)
+          .where("revoked_at", "is", null)
+          .returning("id")
+          .executeTakeFirst();
+        if (!row) throw notFound("API token");
+        await audit?.(trx);
+      });
     },
   };
 }

@@ -30,13 +30,20 @@ export const actorOf = (caller: Caller): AuditActor =>
     ? { kind: "token", userId: caller.userId, tokenId: caller.tokenId ?? null }
     : { kind: "user", userId: caller.userId };
 
+/**
+ * Writes the audit entry of the change in progress, inside that change's transaction, so the
+ * entry commits with the change or not at all. `targetId` names what the change created when
+ * the route's path has no id. Handed by the HTTP trail to the service doing the change.
+ */
+export type AuditWrite = (trx: Kysely<Database>, targetId?: string | null) => Promise<void>;
+
 /** Actions without a caller (command line, scheduled jobs). */
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", userId: null };
 
 /**
- * The audit log. `record` takes the executor so a service can write the entry in the
- * transaction of the change it describes; the HTTP trail (audit.trail.ts) uses the plain
- * connection right after the change. The table refuses UPDATE and DELETE (migration 0020).
+ * The audit log. `record` takes the executor: every entry is written in the transaction of
+ * the change it describes (the HTTP trail hands services an `AuditWrite` for that). The table
+ * refuses UPDATE and DELETE (migration 0020).
  */
 export function createAuditService(deps: { db: Kysely<Database> }) {
   const { db } = deps;

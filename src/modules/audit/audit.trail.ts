@@ -1,8 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditDetails } from "../../db/schema-audit.ts";
-import { type AuditService, actorOf } from "./audit.service.ts";
+import { type AuditService, type AuditWrite, actorOf } from "./audit.service.ts";
 
 declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * Writes this call's audit entry in the transaction given: routes that declare an audit
+     * action pass it to the service, which calls it inside the transaction of its change.
+     * A no-op on routes without an action.
+     */
+    audit: AuditWrite;
+  }
   interface FastifyContextConfig {
     /**
      * The audit action a successful call of this route records, e.g.
@@ -46,31 +54,22 @@ export function auditDetails(body: unknown): AuditDetails {
   return details;
 }
 
-/** The target: the route's `:id`, else the id of what the call created (`id` / `userId`). */
-function targetOf(request: FastifyRequest, payload: unknown): string | null {
-  const params = request.params as Record<string, unknown> | undefined;
-  if (typeof params?.id === "string") return params.id;
-  if (typeof payload !== "string" || !payload.startsWith("{")) return null;
-  try {
-    const parsed = JSON.parse(payload) as Record<string, unknown>;
-    const id = parsed.id ?? parsed.userId;
-    return typeof id === "string" ? id : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Records one audit entry for each successful (2xx) mutating call of a route that declares
- * `config: { audit: "<action>" }` — the admin mutations. The entry is written in `onSend`:
- * after the handler's change has committed and before the response leaves, so a client that
- * has its answer finds the entry. A failed write is logged and does not fail the call (the
- * change has already happened). Call before the routes are registered.
+ * Gives every request of a route that declares `config: { audit: "<action>" }` (the admin
+ * mutations) a `request.audit` that writes its entry — actor, action, target, field names,
+ * request id — in the transaction the service passes it. The entry commits with the change or
+ * not at all: a crash or a failed change leaves neither, a committed change always has its
+ * entry. A successful (2xx) audited call whose service did not write the entry is logged as
+ * an error (a route not passing `request.audit` on; test/api/audit.test.ts checks every
+ * route). Call before the routes are registered.
  */
 export function installAuditTrail(app: FastifyInstance, deps: { audit: AuditService }) {
   const routes = new Map<string, string>();
   routesByApp.set(app, routes);
   const recorded = new WeakSet<FastifyRequest>();
+  const nothing: AuditWrite = async () => {};
+
+  app.decorateRequest("audit", nothing);
 
   app.addHook("onRoute", (route) => {
     const action = route.config?.audit;
@@ -79,24 +78,30 @@ export function installAuditTrail(app: FastifyInstance, deps: { audit: AuditServ
       if (MUTATING.has(method)) routes.set(`${method} ${route.url.replace(/:(\w+)/g, "{$1}")}`, action);
   });
 
-  app.addHook("onSend", async (request, reply, payload) => {
+  app.addHook("preHandler", async (request) => {
     const action = request.routeOptions.config?.audit;
-    const caller = request.caller;
-    if (!action || !caller || !MUTATING.has(request.method)) return payload;
-    if (reply.statusCode < 200 || reply.statusCode >= 300 || recorded.has(request)) return payload;
-    recorded.add(request);
-    try {
-      await deps.audit.record(deps.audit.db, {
+    if (!action || !MUTATING.has(request.method)) return;
+    request.audit = async (trx, targetId) => {
+      const caller = request.caller;
+      if (!caller) return;
+      const params = request.params as Record<string, unknown> | undefined;
+      await deps.audit.record(trx, {
         organizationId: caller.organizationId,
         actor: actorOf(caller),
         action,
-        targetId: targetOf(request, payload),
+        targetId: targetId ?? (typeof params?.id === "string" ? params.id : null),
         details: auditDetails(request.body),
         requestId: request.id,
       });
-    } catch (error) {
-      request.log.error({ err: error, action }, "audit entry could not be written");
-    }
+      recorded.add(request);
+    };
+  });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    const action = request.routeOptions.config?.audit;
+    if (!action || !request.caller || !MUTATING.has(request.method)) return payload;
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && !recorded.has(request))
+      request.log.error({ action }, "audited change answered without its audit entry");
     return payload;
   });
 }

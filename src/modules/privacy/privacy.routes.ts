@@ -137,10 +137,12 @@ export function privacyRoutes(
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const erasure = await privacy.eraseContact(caller.organizationId, request.params.id, {
-        requestedBy: caller.userId,
-        blockReimport: request.query.blockReimport,
-      });
+      const erasure = await privacy.eraseContact(
+        caller.organizationId,
+        request.params.id,
+        { requestedBy: caller.userId, blockReimport: request.query.blockReimport },
+        request.audit,
+      );
       return reply.code(202).send(erasure);
     },
   );

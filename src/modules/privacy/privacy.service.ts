@@ -5,6 +5,7 @@ import type { Envelope } from "../../keys/index.ts";
 import { normalizeEmail } from "../../lib/email-address.ts";
 import { notFound } from "../../lib/errors.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 import type { ContactService } from "../contacts/contacts.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import { type EraseOptions, eraseIn } from "./privacy-erasure.ts";
@@ -61,11 +62,12 @@ export function createPrivacyService(deps: {
 
   return {
     /** Erases the contact's person: every contact of the organization with the same address. */
-    async eraseContact(organizationId: string, contactId: string, options: EraseOptions) {
+    async eraseContact(organizationId: string, contactId: string, options: EraseOptions, audit?: AuditWrite) {
       const contact = await contacts.get(organizationId, contactId);
-      const id = await db
-        .transaction()
-        .execute((trx) => eraseIn(deps, trx, organizationId, contact.email_normalized, options));
+      const id = await db.transaction().execute(async (trx) => {
+        await audit?.(trx);
+        return eraseIn(deps, trx, organizationId, contact.email_normalized, options);
+      });
       return loadErasure(organizationId, id);
     },
 

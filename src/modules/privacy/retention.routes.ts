@@ -70,11 +70,15 @@ export function retentionRoutes(app: FastifyInstance, deps: { retention: Retenti
       preValidation: requireRole("admin"),
     },
     async (request) =>
-      retention.setSettings(callerOf(request).organizationId, {
-        registrationsDays: request.body.registrationsDays ?? null,
-        attendanceDays: request.body.attendanceDays ?? null,
-        auditDays: request.body.auditDays ?? null,
-      }),
+      retention.setSettings(
+        callerOf(request).organizationId,
+        {
+          registrationsDays: request.body.registrationsDays ?? null,
+          attendanceDays: request.body.attendanceDays ?? null,
+          auditDays: request.body.auditDays ?? null,
+        },
+        request.audit,
+      ),
   );
 
   r.post(
@@ -91,6 +95,10 @@ export function retentionRoutes(app: FastifyInstance, deps: { retention: Retenti
       preValidation: requireRole("admin"),
     },
     async (request) =>
-      retention.sweep(callerOf(request).organizationId, { dryRun: request.query.dryRun ?? false }),
+      retention.sweep(
+        callerOf(request).organizationId,
+        { dryRun: request.query.dryRun ?? false },
+        request.audit,
+      ),
   );
 }

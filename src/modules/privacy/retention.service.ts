@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/database.ts";
-import { type AuditService, SYSTEM_ACTOR } from "../audit/audit.service.ts";
+import { type AuditService, type AuditWrite, SYSTEM_ACTOR } from "../audit/audit.service.ts";
 import { hashEmail } from "./suppression.ts";
 
 /** Retention periods in days; null keeps the data forever (the default). */
@@ -73,23 +73,26 @@ export function createRetentionService(deps: { db: Db; audit: AuditService }) {
     return toSettings(row);
   }
 
-  async function setSettings(organizationId: string, settings: RetentionSettings) {
+  async function setSettings(organizationId: string, settings: RetentionSettings, audit?: AuditWrite) {
     const values = {
       retention_registrations_days: settings.registrationsDays,
       retention_attendance_days: settings.attendanceDays,
       retention_audit_days: settings.auditDays,
     };
-    const row = await db
-      .insertInto("privacy_settings")
-      .values({
-        organization_id: organizationId,
-        hash_salt: randomBytes(32).toString("base64"),
-        updated_at: new Date(),
-        ...values,
-      })
-      .onConflict((oc) => oc.column("organization_id").doUpdateSet({ ...values, updated_at: new Date() }))
-      .returning(["retention_registrations_days", "retention_attendance_days", "retention_audit_days"])
-      .executeTakeFirstOrThrow();
+    const row = await db.transaction().execute(async (trx) => {
+      await audit?.(trx);
+      return trx
+        .insertInto("privacy_settings")
+        .values({
+          organization_id: organizationId,
+          hash_salt: randomBytes(32).toString("base64"),
+          updated_at: new Date(),
+          ...values,
+        })
+        .onConflict((oc) => oc.column("organization_id").doUpdateSet({ ...values, updated_at: new Date() }))
+        .returning(["retention_registrations_days", "retention_attendance_days", "retention_audit_days"])
+        .executeTakeFirstOrThrow();
+    });
     return toSettings(row);
   }
 
@@ -233,7 +236,14 @@ export function createRetentionService(deps: { db: Db; audit: AuditService }) {
     return { auditEntries: result.total, batches: result.batches };
   }
 
-  async function sweep(organizationId: string, options: SweepOptions = {}): Promise<SweepCounts> {
+  async function sweep(
+    organizationId: string,
+    options: SweepOptions = {},
+    audit?: AuditWrite,
+  ): Promise<SweepCounts> {
+    // A sweep is many transactions (bounded batches): its entry commits before the first one,
+    // so no deletion happens without it (a crash mid-sweep leaves the entry and some batches).
+    if (audit) await db.transaction().execute((trx) => audit(trx));
     const dryRun = options.dryRun ?? false;
     const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
     const now = (options.now ?? new Date()).getTime();

@@ -49,10 +49,14 @@ export function registrantSettingsRoutes(
     },
     async (request) => {
       const { doubleOptIn, confirmationExpiryHours } = request.body;
-      return registrantSettings.update(callerOf(request).organizationId, {
-        ...(doubleOptIn !== undefined && { doubleOptIn }),
-        ...(confirmationExpiryHours !== undefined && { confirmationExpiryHours }),
-      });
+      return registrantSettings.update(
+        callerOf(request).organizationId,
+        {
+          ...(doubleOptIn !== undefined && { doubleOptIn }),
+          ...(confirmationExpiryHours !== undefined && { confirmationExpiryHours }),
+        },
+        request.audit,
+      );
     },
   );
 
@@ -84,8 +88,11 @@ export function registrantSettingsRoutes(
       preValidation: requireRole("marketer"),
     },
     async (request) =>
-      registrantSettings.updateForEvent(callerOf(request).organizationId, request.params.id, {
-        doubleOptIn: request.body.doubleOptIn,
-      }),
+      registrantSettings.updateForEvent(
+        callerOf(request).organizationId,
+        request.params.id,
+        { doubleOptIn: request.body.doubleOptIn },
+        request.audit,
+      ),
   );
 }

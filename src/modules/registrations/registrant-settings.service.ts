@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import { notFound } from "../../lib/errors.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 
 type Executor = Db | Transaction<Database>;
 
@@ -46,26 +47,29 @@ export function createRegistrantSettingsService(deps: { db: Db }) {
   return {
     get,
 
-    async update(organizationId: string, patch: Partial<RegistrantSettings>) {
-      const current = await get(organizationId);
-      const next = { ...current, ...patch };
-      await db
-        .insertInto("registrant_settings")
-        .values({
-          organization_id: organizationId,
-          double_opt_in: next.doubleOptIn,
-          confirmation_expiry_hours: next.confirmationExpiryHours,
-          updated_at: new Date(),
-        })
-        .onConflict((oc) =>
-          oc.column("organization_id").doUpdateSet({
+    async update(organizationId: string, patch: Partial<RegistrantSettings>, audit?: AuditWrite) {
+      return db.transaction().execute(async (trx) => {
+        const current = await get(organizationId, trx);
+        const next = { ...current, ...patch };
+        await trx
+          .insertInto("registrant_settings")
+          .values({
+            organization_id: organizationId,
             double_opt_in: next.doubleOptIn,
             confirmation_expiry_hours: next.confirmationExpiryHours,
             updated_at: new Date(),
-          }),
-        )
-        .execute();
-      return next;
+          })
+          .onConflict((oc) =>
+            oc.column("organization_id").doUpdateSet({
+              double_opt_in: next.doubleOptIn,
+              confirmation_expiry_hours: next.confirmationExpiryHours,
+              updated_at: new Date(),
+            }),
+          )
+          .execute();
+        await audit?.(trx);
+        return next;
+      });
     },
 
     async getForEvent(organizationId: string, eventId: string): Promise<EventRegistrantSettings> {
@@ -78,21 +82,29 @@ export function createRegistrantSettingsService(deps: { db: Db }) {
       return { doubleOptIn: row?.double_opt_in ?? null };
     },
 
-    async updateForEvent(organizationId: string, eventId: string, patch: EventRegistrantSettings) {
-      await assertEvent(organizationId, eventId, db);
-      await db
-        .insertInto("event_registrant_settings")
-        .values({
-          event_id: eventId,
-          organization_id: organizationId,
-          double_opt_in: patch.doubleOptIn,
-          updated_at: new Date(),
-        })
-        .onConflict((oc) =>
-          oc.column("event_id").doUpdateSet({ double_opt_in: patch.doubleOptIn, updated_at: new Date() }),
-        )
-        .execute();
-      return patch;
+    async updateForEvent(
+      organizationId: string,
+      eventId: string,
+      patch: EventRegistrantSettings,
+      audit?: AuditWrite,
+    ) {
+      return db.transaction().execute(async (trx) => {
+        await assertEvent(organizationId, eventId, trx);
+        await trx
+          .insertInto("event_registrant_settings")
+          .values({
+            event_id: eventId,
+            organization_id: organizationId,
+            double_opt_in: patch.doubleOptIn,
+            updated_at: new Date(),
+          })
+          .onConflict((oc) =>
+            oc.column("event_id").doUpdateSet({ double_opt_in: patch.doubleOptIn, updated_at: new Date() }),
+          )
+          .execute();
+        await audit?.(trx);
+        return patch;
+      });
     },
 
     /** What applies to one event's public registrations: its override, else the organization's. One statement. */

@@ -182,7 +182,7 @@ export function webinarConfigurationRoutes(
       preValidation: admin,
     },
     async (request) => {
-      await configurations.acceptTerms(callerOf(request), request.body.version);
+      await configurations.acceptTerms(callerOf(request), request.body.version, request.audit);
       return { ok: true as const };
     },
   );
@@ -200,7 +200,7 @@ export function webinarConfigurationRoutes(
       preValidation: admin,
     },
     async (request) => {
-      await configurations.withdrawTerms(callerOf(request));
+      await configurations.withdrawTerms(callerOf(request), request.audit);
       return { ok: true as const };
     },
   );
@@ -247,13 +247,17 @@ export function webinarConfigurationRoutes(
     },
     async (request, reply) => {
       const form = PROVIDER_FORMS[request.body.provider];
-      const row = await configurations.create(callerOf(request), {
-        provider: request.body.provider,
-        name: request.body.name,
-        requestsPerSecond: request.body.requestsPerSecond,
-        settings: parseFor(form.settings, request.body.settings, "settings"),
-        credentials: parseFor(form.credentials, request.body.credentials, "credentials"),
-      });
+      const row = await configurations.create(
+        callerOf(request),
+        {
+          provider: request.body.provider,
+          name: request.body.name,
+          requestsPerSecond: request.body.requestsPerSecond,
+          settings: parseFor(form.settings, request.body.settings, "settings"),
+          credentials: parseFor(form.credentials, request.body.credentials, "credentials"),
+        },
+        request.audit,
+      );
       return reply.code(201).send(await presentOne(row));
     },
   );
@@ -275,14 +279,19 @@ export function webinarConfigurationRoutes(
       const caller = callerOf(request);
       const current = await configurations.getRow(caller.organizationId, request.params.id);
       const form = PROVIDER_FORMS[current.provider as ProviderKind];
-      const row = await configurations.update(caller, request.params.id, {
-        name: request.body.name,
-        requestsPerSecond: request.body.requestsPerSecond,
-        settings: request.body.settings && parseFor(form.settings, request.body.settings, "settings"),
-        credentials:
-          request.body.credentials &&
-          parseFor(form.credentials.partial(), request.body.credentials, "credentials"),
-      });
+      const row = await configurations.update(
+        caller,
+        request.params.id,
+        {
+          name: request.body.name,
+          requestsPerSecond: request.body.requestsPerSecond,
+          settings: request.body.settings && parseFor(form.settings, request.body.settings, "settings"),
+          credentials:
+            request.body.credentials &&
+            parseFor(form.credentials.partial(), request.body.credentials, "credentials"),
+        },
+        request.audit,
+      );
       return presentOne(row);
     },
   );
@@ -302,7 +311,7 @@ export function webinarConfigurationRoutes(
     },
     async (request) => {
       const caller = callerOf(request);
-      await configurations.removeCredentials(caller, request.params.id);
+      await configurations.removeCredentials(caller, request.params.id, request.audit);
       return presentOne(await configurations.getRow(caller.organizationId, request.params.id));
     },
   );
@@ -322,7 +331,7 @@ export function webinarConfigurationRoutes(
     async (request) => {
       const caller = callerOf(request);
       const row = await configurations.getRow(caller.organizationId, request.params.id);
-      await configurations.check(row, providers[row.provider as ProviderKind]);
+      await configurations.check(row, providers[row.provider as ProviderKind], request.audit);
       return presentOne(await configurations.getRow(caller.organizationId, request.params.id));
     },
   );
@@ -340,7 +349,7 @@ export function webinarConfigurationRoutes(
       preValidation: admin,
     },
     async (request, reply) => {
-      await configurations.remove(callerOf(request), request.params.id);
+      await configurations.remove(callerOf(request), request.params.id, request.audit);
       return reply.code(204).send(null);
     },
   );

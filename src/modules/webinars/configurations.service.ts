@@ -14,6 +14,7 @@ import type {
   ProviderKind,
   WebinarProvider,
 } from "../../providers/contract.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 import { createCredentialStore } from "./credential-store.ts";
 import { WEBINAR_TERMS_VERSION } from "./terms.ts";
 
@@ -157,16 +158,19 @@ export function createConfigurationService(deps: {
     return { row, account: { credentials, settings: row.settings } };
   }
 
-  async function recordHealth(configurationId: string, check: CredentialCheck) {
-    await db
-      .updateTable("webinar_configurations")
-      .set({
-        health_status: check.status,
-        health_message: check.message.slice(0, 500),
-        health_checked_at: new Date(),
-      })
-      .where("id", "=", configurationId)
-      .execute();
+  async function recordHealth(configurationId: string, check: CredentialCheck, audit?: AuditWrite) {
+    await db.transaction().execute(async (trx) => {
+      await audit?.(trx);
+      await trx
+        .updateTable("webinar_configurations")
+        .set({
+          health_status: check.status,
+          health_message: check.message.slice(0, 500),
+          health_checked_at: new Date(),
+        })
+        .where("id", "=", configurationId)
+        .execute();
+    });
   }
 
   return {
@@ -179,25 +183,26 @@ export function createConfigurationService(deps: {
     recordHealth,
 
     /** Validates the stored credentials against the provider, under the switch-off permit. */
-    async check(row: WebinarConfigurationRow, provider: WebinarProvider) {
+    async check(row: WebinarConfigurationRow, provider: WebinarProvider, audit?: AuditWrite) {
       await gate.withPermit(row.id, async () => {
         const loaded = await loadAccount(row.id);
         if (!loaded)
           throw conflict("no_credentials", "Set all credentials (and accept the terms) before checking");
         try {
-          await recordHealth(row.id, await provider.checkCredentials(loaded.account));
+          await recordHealth(row.id, await provider.checkCredentials(loaded.account), audit);
         } catch (error) {
-          await recordHealth(row.id, {
-            status: "unhealthy",
-            message: error instanceof Error ? error.message : "check failed",
-          });
+          await recordHealth(
+            row.id,
+            { status: "unhealthy", message: error instanceof Error ? error.message : "check failed" },
+            audit,
+          );
         } finally {
           wipe(loaded.account);
         }
       });
     },
 
-    async acceptTerms(caller: Caller, version: string) {
+    async acceptTerms(caller: Caller, version: string, audit?: AuditWrite) {
       if (version !== WEBINAR_TERMS_VERSION) {
         throw unprocessable(
           "terms_version_mismatch",
@@ -206,6 +211,7 @@ export function createConfigurationService(deps: {
         );
       }
       await db.transaction().execute(async (trx) => {
+        await audit?.(trx);
         const existing = await currentTerms(trx, caller.organizationId);
         if (existing?.version === version) return;
         await trx
@@ -227,7 +233,7 @@ export function createConfigurationService(deps: {
     },
 
     /** Withdrawing the terms is a switch-off of every configuration of the organization. */
-    async withdrawTerms(caller: Caller) {
+    async withdrawTerms(caller: Caller, audit?: AuditWrite) {
       const ids = (
         await db
           .selectFrom("webinar_configurations")
@@ -236,6 +242,7 @@ export function createConfigurationService(deps: {
           .execute()
       ).map((r) => r.id);
       await removeSecrets(caller.organizationId, ids, async (trx) => {
+        await audit?.(trx);
         await trx
           .updateTable("webinar_terms")
           .set({ withdrawn_at: new Date(), withdrawn_by: caller.userId })
@@ -254,7 +261,7 @@ export function createConfigurationService(deps: {
         .execute();
     },
 
-    async create(caller: Caller, input: ConfigurationInput) {
+    async create(caller: Caller, input: ConfigurationInput, audit?: AuditWrite) {
       return db.transaction().execute(async (trx) => {
         await assertTermsAccepted(trx, caller.organizationId);
         const row = await trx
@@ -271,11 +278,12 @@ export function createConfigurationService(deps: {
           .returningAll()
           .executeTakeFirstOrThrow();
         await store.seal(trx, row, input.credentials, caller.userId);
+        await audit?.(trx, row.id);
         return row;
       });
     },
 
-    async update(caller: Caller, id: string, patch: ConfigurationPatch) {
+    async update(caller: Caller, id: string, patch: ConfigurationPatch, audit?: AuditWrite) {
       return db.transaction().execute(async (trx) => {
         const current = await getRow(caller.organizationId, id, trx);
         if (patch.credentials && Object.keys(patch.credentials).length > 0) {
@@ -299,13 +307,15 @@ export function createConfigurationService(deps: {
           .returningAll()
           .executeTakeFirstOrThrow();
         if (patch.credentials && (await store.isComplete(trx, row))) await releaseHeld(trx, id);
+        await audit?.(trx);
         return row;
       });
     },
 
-    async removeCredentials(caller: Caller, id: string) {
+    async removeCredentials(caller: Caller, id: string, audit?: AuditWrite) {
       await getRow(caller.organizationId, id);
       await removeSecrets(caller.organizationId, [id], async (trx) => {
+        await audit?.(trx);
         await trx
           .updateTable("webinar_configurations")
           .set({
@@ -319,7 +329,7 @@ export function createConfigurationService(deps: {
       });
     },
 
-    async remove(caller: Caller, id: string) {
+    async remove(caller: Caller, id: string, audit?: AuditWrite) {
       await getRow(caller.organizationId, id);
       const used = await db
         .selectFrom("webinars")
@@ -335,6 +345,7 @@ export function createConfigurationService(deps: {
         );
       await removeSecrets(caller.organizationId, [id], async (trx) => {
         await trx.deleteFrom("webinar_configurations").where("id", "=", id).execute();
+        await audit?.(trx);
       });
     },
   };

@@ -170,7 +170,7 @@ export function webinarRoutes(
     async (request) => {
       const orgId = callerOf(request).organizationId;
       await deps.configurations.getRow(orgId, request.params.id);
-      return webinars.replay(orgId, request.params.id, request.body.registrationIds);
+      return webinars.replay(orgId, request.params.id, request.body.registrationIds, request.audit);
     },
   );
 }

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { JobQueue } from "../../jobs/queue.ts";
 import { notFound } from "../../lib/errors.ts";
+import type { AuditWrite } from "../audit/audit.service.ts";
 
 /**
  * Read models of the integration (webinar states, sync issues, attendance aggregates) and
@@ -126,8 +127,14 @@ export function createWebinarService(deps: { db: Db; queue: JobQueue }) {
     },
 
     /** Failed work goes back to the queue with a fresh attempt budget. */
-    async replay(organizationId: string, configurationId: string, registrationIds?: string[]) {
+    async replay(
+      organizationId: string,
+      configurationId: string,
+      registrationIds?: string[],
+      audit?: AuditWrite,
+    ) {
       return db.transaction().execute(async (trx) => {
+        await audit?.(trx);
         const syncs = await trx
           .updateTable("registration_syncs")
           .set({ state: "pending", attempts: 0, last_error: null, updated_at: new Date() })

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { z } from "zod";
+import { OUTBOUND_BLOCKED } from "../../lib/outbound-guard.ts";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
 import {
   fetchWithDeadline,
@@ -69,6 +70,9 @@ export function contractErrorKind(status: number, code: string | undefined): Pro
   if (status === 429) return code === "quota_exceeded" ? "quota" : "rate_limited";
   if (status === 408 || status >= 500) return "transient";
   if (status >= 400) return "invalid";
+  // Redirects are never followed (a 3xx would send the credentials to a host nobody checked):
+  // the base URL is wrong, and retrying will not change that.
+  if (status >= 300) return "invalid";
   return "transient";
 }
 
@@ -152,7 +156,14 @@ export class ContractClient {
       fetch: this.options.fetch,
     });
     if (outcome.ok) return outcome.response;
-    throw noAnswerError("Contract", op, outcome.failure, this.options.timeoutMs);
+    const f = outcome.failure;
+    // Retrying cannot help: the base URL points inside (the guard's message says how to allow it).
+    if (f.kind === "network" && f.code === OUTBOUND_BLOCKED)
+      throw new ProviderError(
+        "invalid",
+        `Contract ${op} refused: the base URL resolves to a private, loopback, link-local or reserved address (an operator can allow it with AUDITORIUM_ALLOW_PRIVATE_HOSTS)`,
+      );
+    throw noAnswerError("Contract", op, f, this.options.timeoutMs);
   }
 
   private async fetchToken(account: ProviderAccount): Promise<CachedToken> {
