@@ -68,10 +68,6 @@ export function createSecretRecords(deps: { db: Db; envelope: Envelope; columns?
     }));
   }
 
-  async function notCurrent(c: SealedColumn) {
-    const current = await envelope.current();
-    return sql<boolean>`NOT ${isKek(c, current)}`;
-  }
 
   return {
     /** Records per KEK version over every sealed column, for `auditorium keys list` and retirement checks. */
@@ -104,8 +100,9 @@ export function createSecretRecords(deps: { db: Db; envelope: Envelope; columns?
       let moved = 0;
       let taken = 0;
       let remaining = 0;
+      const current = await envelope.current();
       for (const c of columns) {
-        const where = await notCurrent(c);
+        const where = sql<boolean>`NOT ${isKek(c, current)}`;
         const rows = taken < batchSize ? await rowsOf(c, where, batchSize - taken) : [];
         taken += rows.length;
         for (const row of rows) {
