@@ -45,6 +45,9 @@ export const JOB_NAMES: JobName[] = [
 
 type Executor = Db | Transaction<Database>;
 
+/** A claimed job whose worker has not refreshed it for this long is given back (pg-boss's minimum is 10). */
+const HEARTBEAT_SECONDS = 10;
+
 /** pg-boss's schema, named so `finishQueued` can address its job table. */
 const SCHEMA = "pgboss";
 
@@ -146,7 +149,9 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
     schedule: false,
     superviseIntervalSeconds: 5,
     maintenanceIntervalSeconds: 60,
-    monitorIntervalSeconds: 60,
+    // pg-boss gives back expired and heartbeat-lost claims only in its monitor pass, so this
+    // bounds how long a lost claim waits beyond its heartbeat (see HEARTBEAT_SECONDS).
+    monitorIntervalSeconds: 10,
   };
   const boss = database.pglite
     ? new PgBoss({ ...common, schema: SCHEMA, db: fromPglite(database.pglite), backend: "pglite" })
@@ -171,6 +176,13 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       // reads a webinar's whole attendee list (ON24 sends it unpaged, with a 120 s deadline)
       // and writes it; expiring it sooner would start a second poll beside a slow first one.
       expireInSeconds: name === "metrics.poll" ? 300 : 60,
+      // A claim whose worker lost its connection (the fetch committed but its answer never
+      // arrived, or the batch's results could not be written) is held by no one. The expiry
+      // above gave it back only after 60 s plus up to a monitor interval, and a drain whose
+      // remaining jobs were all held so synced nothing meanwhile (docs/performance.md, "Silent
+      // stall after connection cuts"). Live workers refresh their claims every half of this;
+      // a claim not refreshed for this long is failed and retried.
+      heartbeatSeconds: HEARTBEAT_SECONDS,
       notify: true,
     };
     await boss.createQueue(name, { ...options, retryDelayMax: 120 });

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import type { JobQueue } from "../../jobs/queue.ts";
-import type { Envelope, SecretContext } from "../../keys/index.ts";
+import type { Envelope } from "../../keys/index.ts";
+import { erasureEmailContext } from "../../keys/sealed-columns.ts";
 import { notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
@@ -21,19 +22,8 @@ export interface ErasureDeps {
   registrations: Pick<RegistrationService, "refillEvent">;
 }
 
-/**
- * The envelope context of a provider erasure's sealed address: bound to the organization,
- * the provider account and the erasure row, so a record cannot be moved to another row.
- */
-export const erasureSealContext = (row: {
-  id: string;
-  organization_id: string;
-  configuration_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: `erasure:${row.id}`,
-});
+/** The envelope context of a provider erasure's sealed address (one rule, in the sealed-column registry). */
+export const erasureSealContext = erasureEmailContext;
 
 export interface EraseOptions {
   /** The user who asked (null from the CLI). */

@@ -3,6 +3,7 @@ import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import type { WebinarConfigurationRow } from "../../db/schema-webinars.ts";
 import type { Envelope } from "../../keys/index.ts";
+import { credentialContext } from "../../keys/sealed-columns.ts";
 import { unprocessable } from "../../lib/errors.ts";
 import type { ProviderKind } from "../../providers/contract.ts";
 import { credentialFieldsOf } from "./provider-settings.ts";
@@ -16,11 +17,8 @@ type Trx = Transaction<Database>;
  */
 export function createCredentialStore(deps: { envelope: Envelope }) {
   const { envelope } = deps;
-  const contextOf = (row: WebinarConfigurationRow, field: string) => ({
-    organizationId: row.organization_id,
-    configurationId: row.id,
-    field,
-  });
+  const contextOf = (row: WebinarConfigurationRow, field: string) =>
+    credentialContext({ organization_id: row.organization_id, configuration_id: row.id, field });
 
   return {
     async seal(trx: Trx, row: WebinarConfigurationRow, credentials: Record<string, string>, userId: string) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Db } from "../../../db/database.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { Envelope } from "../../../keys/index.ts";
+import { clientStateContext } from "../../../keys/sealed-columns.ts";
 import { ProviderError, type ProviderKind, type WebinarProvider } from "../../../providers/contract.ts";
 import { loadWebinar, type PollPlan } from "./metrics-poll.ts";
 import type { ProviderCaller } from "./provider-call.ts";
@@ -38,11 +39,7 @@ export function createSubscriptionKeeper(deps: {
 }) {
   const { db, queue, call, providers, envelope, plan } = deps;
 
-  const sealContext = (row: { organization_id: string; configuration_id: string; webinar_id: string }) => ({
-    organizationId: row.organization_id,
-    configurationId: row.configuration_id,
-    field: `webhook.clientState:${row.webinar_id}`,
-  });
+  const sealContext = clientStateContext;
 
   async function update(webinarId: string, set: Record<string, unknown>) {
     await db

@@ -1,0 +1,88 @@
+import type { SecretContext } from "./envelope.ts";
+
+/**
+ * Every database column that holds envelope-sealed records, in one place. Key management
+ * (`keys list`, `keys rewrap`, `keys retire`, the background rewrap and the start-up check in
+ * secret-records.ts) reads this list and nothing else, so a column missing here would keep
+ * records on a key version that can then be retired, and stop opening.
+ *
+ * Each sealed column is of the domain `sealed_record` (migration 0100: jsonb holding a
+ * sealed record's shape, or null), and test/keys/sealed-columns.test.ts fails when a column
+ * of that domain — or any column holding a sealed record — is not listed here.
+ *
+ * The context a record is bound to (the envelope's associated data) is formed here too, and
+ * the code that seals and opens each column uses the same function, so a rewrap presents
+ * exactly the context the record was sealed with.
+ */
+export interface SealedColumn<C extends string = string> {
+  table: string;
+  /** The column holding the sealed record (jsonb, `sealed_record` domain; null when wiped). */
+  column: string;
+  /** The columns that identify one row. */
+  key: readonly C[];
+  /** The columns the context is formed from. */
+  contextColumns: readonly C[];
+  context(row: Readonly<Record<C, string>>): SecretContext;
+}
+
+/** Webinar configuration credentials: one record per credential field. */
+export const credentialContext = (row: {
+  organization_id: string;
+  configuration_id: string;
+  field: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.configuration_id,
+  field: row.field,
+});
+
+/**
+ * A provider erasure's address (until the provider confirms): bound to the organization,
+ * the provider account and the erasure row, so a record cannot be moved to another row.
+ */
+export const erasureEmailContext = (row: {
+  id: string;
+  organization_id: string;
+  configuration_id: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.configuration_id,
+  field: `erasure:${row.id}`,
+});
+
+/** A webhook subscription's clientState, the secret the provider echoes in its notifications. */
+export const clientStateContext = (row: {
+  webinar_id: string;
+  organization_id: string;
+  configuration_id: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.configuration_id,
+  field: `webhook.clientState:${row.webinar_id}`,
+});
+
+const sealedColumn = <C extends string>(spec: SealedColumn<C>): SealedColumn => spec as SealedColumn;
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [
+  sealedColumn({
+    table: "webinar_secrets",
+    column: "record",
+    key: ["configuration_id", "field"],
+    contextColumns: ["organization_id", "configuration_id", "field"],
+    context: credentialContext,
+  }),
+  sealedColumn({
+    table: "provider_erasures",
+    column: "sealed_email",
+    key: ["id"],
+    contextColumns: ["id", "organization_id", "configuration_id"],
+    context: erasureEmailContext,
+  }),
+  sealedColumn({
+    table: "webhook_subscriptions",
+    column: "client_state",
+    key: ["webinar_id"],
+    contextColumns: ["webinar_id", "organization_id", "configuration_id"],
+    context: clientStateContext,
+  }),
+];
