@@ -67,6 +67,10 @@ export interface WebinarsTable {
   attempts: Defaulted<number>;
   last_error: string | null;
   last_metrics_at: Timestamp | null;
+  /** Held by the webinar job working on it (migration 0090). */
+  lease_until: Timestamp | null;
+  /** A create may have been sent since then; null once the provider's id is stored (migration 0090). */
+  creating_since: Timestamp | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -14,6 +14,7 @@ export function notYetAvailable(kind: ProviderKind, credentialFields: readonly s
     credentialFields,
     checkCredentials: async () => ({ status: "unhealthy", message: `The ${kind} adapter is not available` }),
     createWebinar: refuse,
+    findWebinarByReference: refuse,
     updateWebinar: refuse,
     deleteWebinar: refuse,
     register: refuse,

@@ -1,13 +1,23 @@
+import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
+import { LEASE_SECONDS } from "./bulk-register.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
+
+/** How soon a job that found the webinar leased looks again (seconds, plus up to as much jitter). */
+const RECHECK_SECONDS = 2;
 
 /**
  * Brings the provider-side webinar in line with its event or session: provision, push
  * changes (title, times, reschedules), or delete when cancelled. After provisioning, the
  * registrations that were waiting are enqueued and metrics polling is scheduled.
+ *
+ * Created exactly once: a lease on the webinar row keeps two jobs apart (every event change
+ * queues one), and `creating_since` is stored before a create is sent. Once it is set, every
+ * attempt — after a crash, a lost answer, a hold or a deferral — first looks the webinar up at
+ * the provider by our reference (`findWebinarByReference`) and adopts what it finds.
  */
 export function createWebinarSyncHandler(deps: {
   db: Db;
@@ -32,6 +42,7 @@ export function createWebinarSyncHandler(deps: {
         "w.version",
         "w.synced_version",
         "w.attempts",
+        "w.creating_since",
         "e.title as event_title",
         "e.description as event_description",
         "e.starts_at as event_starts_at",
@@ -56,7 +67,7 @@ export function createWebinarSyncHandler(deps: {
       timeZone: row.time_zone,
       language: row.language,
       webinarType: row.session_webinar_type ?? row.event_webinar_type ?? undefined,
-      // Stable across retries, so a provider that dedupes creation never makes a second webinar.
+      // Stored with the webinar at the provider, which lists it back: how a lost create is found.
       externalRef: webinarId,
     };
     return { row, spec };
@@ -70,17 +81,52 @@ export function createWebinarSyncHandler(deps: {
       .execute();
   }
 
-  return async function handle({ webinarId }: { webinarId: string }) {
+  /** The lease, when no other job holds it (or its holder's lease lapsed: it died). */
+  async function claim(webinarId: string): Promise<boolean> {
+    const claimed = await db
+      .updateTable("webinars")
+      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .where("id", "=", webinarId)
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
+      .returning("id")
+      .executeTakeFirst();
+    return claimed !== undefined;
+  }
+
+  /**
+   * Another job holds the lease. Look again soon: the holder usually finishes within seconds
+   * (and a change it did not see needs this job), or its lease lapses because its worker died.
+   * Webinar jobs are few, so a short re-check costs little.
+   */
+  async function later(webinarId: string) {
+    const held = await db
+      .selectFrom("webinars")
+      .select(sql<number>`greatest(0, extract(epoch from (lease_until - now())))::float8`.as("left"))
+      .where("id", "=", webinarId)
+      .executeTakeFirst();
+    if (!held) return;
+    const after = Math.min(held.left + 1, RECHECK_SECONDS * (1 + Math.random()));
+    await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: after });
+  }
+
+  async function work(webinarId: string) {
     const loaded = await loadSpec(webinarId);
     if (!loaded) return;
     const { row, spec } = loaded;
     const version = row.version;
     const provisioned = row.provider_webinar_id !== null && row.state !== "deleted";
+    // A create may have been sent and its answer lost: the provider may hold a webinar of ours.
+    const maybeCreated = !provisioned && row.creating_since !== null;
+    const reference = {
+      externalRef: webinarId,
+      createdAfter: row.creating_since ?? new Date(),
+      startsAt: spec.startsAt,
+    };
 
     type Action = "create" | "update" | "delete" | "none";
     const action: Action =
       row.desired === "deleted"
-        ? provisioned
+        ? provisioned || maybeCreated
           ? "delete"
           : "none"
         : !provisioned
@@ -96,9 +142,22 @@ export function createWebinarSyncHandler(deps: {
 
     const attempt = row.attempts + 1;
     const outcome = await call<ProvisionedWebinar | null>(row.configuration_id, async (provider, account) => {
+      if (action === "create") {
+        if (maybeCreated) {
+          const found = await provider.findWebinarByReference(account, reference);
+          if (found) return found;
+        }
+        // Stored before the create is sent, and kept until its id is: see the handler's note.
+        await update(webinarId, { attempts: attempt, creating_since: row.creating_since ?? new Date() });
+        return provider.createWebinar(account, spec);
+      }
       await update(webinarId, { attempts: attempt });
-      const key = row.provider_webinar_id as string;
-      if (action === "create") return provider.createWebinar(account, spec);
+      let key = row.provider_webinar_id;
+      if (key === null) {
+        // Deleted before a create's answer arrived: delete whatever that create made.
+        key = (await provider.findWebinarByReference(account, reference))?.providerWebinarId ?? null;
+        if (key === null) return null;
+      }
       if (action === "update") await provider.updateWebinar(account, key, spec);
       else await provider.deleteWebinar(account, key);
       return null;
@@ -113,6 +172,7 @@ export function createWebinarSyncHandler(deps: {
             state: "provisioned",
             synced_version: version,
             attempts: 0,
+            creating_since: null,
             last_error: null,
           });
           await deps.onProvisioned(webinarId);
@@ -130,6 +190,7 @@ export function createWebinarSyncHandler(deps: {
           await update(webinarId, {
             state: "deleted",
             provider_webinar_id: null,
+            creating_since: null,
             attempts: 0,
             last_error: null,
           });
@@ -156,6 +217,16 @@ export function createWebinarSyncHandler(deps: {
       case "failed":
         await update(webinarId, { state: "failed", last_error: outcome.reason });
         return;
+    }
+  }
+
+  return async function handle({ webinarId }: { webinarId: string }) {
+    if (!(await claim(webinarId))) return later(webinarId);
+    try {
+      await work(webinarId);
+    } finally {
+      // Released after the outcome is stored; a job that dies keeps it until it lapses.
+      await update(webinarId, { lease_until: null });
     }
   };
 }
