@@ -3,7 +3,7 @@ import type { Db } from "../../../db/database.ts";
 import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
 import { normalizeEmail } from "../../access/sessions.service.ts";
-import type { ProviderCaller } from "./provider-call.ts";
+import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 export const LEASE_SECONDS = 60;
 
@@ -167,6 +167,7 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
     const batch = await people(ids);
     const { webinarId } = lead;
 
+    let writeBegun = false;
     const outcome = await call<ProviderRegistrant[]>(lead.configurationId, async (p, account) => {
       await db
         .updateTable("registration_syncs")
@@ -175,6 +176,7 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
         .where("registration_id", "in", ids)
         .execute();
       if (!p.bulkRegister) throw new Error("bulkRegister disappeared from the provider");
+      writeBegun = true;
       return p.bulkRegister(
         account,
         lead.providerWebinarId,
@@ -200,11 +202,19 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
         return own ? "batched" : "single";
       }
       case "held":
-        await releaseAll(db, webinarId, ids, { state: "held", last_error: outcome.reason, attempts: 0 });
+        await releaseAll(db, webinarId, ids, {
+          state: "held",
+          last_error: outcome.reason,
+          attempts: writeMayHaveLanded(outcome, writeBegun) ? 1 : 0,
+        });
         return own ? "batched" : "single";
       case "deferred":
-        // Not attempted (or refused before anything was applied): the batch may form again.
-        await releaseAll(db, webinarId, ids, { attempts: 0, last_error: outcome.reason });
+        // Refused before anything was applied: the batch may form again. If the batch may have
+        // landed (a refusal after other requests), each goes alone and looks up first.
+        await releaseAll(db, webinarId, ids, {
+          attempts: writeMayHaveLanded(outcome, writeBegun) ? 1 : 0,
+          last_error: outcome.reason,
+        });
         await requeue(webinarId, ids, () => outcome.afterSeconds);
         return own ? "batched" : "single";
       case "retry":

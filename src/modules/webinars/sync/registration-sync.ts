@@ -10,7 +10,7 @@ import {
   type WebinarProvider,
 } from "../../../providers/contract.ts";
 import { backoffSeconds, createBulkRegistrar, LEASE_SECONDS } from "./bulk-register.ts";
-import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
+import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 export { backoffSeconds };
 
@@ -163,6 +163,7 @@ export function createRegistrationSyncHandler(deps: {
       jobTitle: row.job_title,
     };
     const attempt = claimed.attempts + 1;
+    let writeBegun = false;
     const outcome: CallOutcome<ProviderRegistrant | null> = await call(
       row.configuration_id,
       async (provider, account) => {
@@ -187,6 +188,7 @@ export function createRegistrationSyncHandler(deps: {
           if (existing) return existing;
         }
         try {
+          writeBegun = true;
           return await provider.register(account, webinarKey, person);
         } catch (error) {
           if (error instanceof ProviderError && error.kind === "conflict" && provider.findRegistrantByEmail) {
@@ -198,6 +200,11 @@ export function createRegistrationSyncHandler(deps: {
       },
     );
 
+    // Held and deferred do not count the attempt, unless a register may have reached the
+    // provider: then the next attempt must look the person up first (attempts ≥ 1).
+    const uncounted = writeMayHaveLanded(outcome, writeBegun)
+      ? Math.max(claimed.attempts, 1)
+      : claimed.attempts;
     switch (outcome.kind) {
       case "ok": {
         const registrant = outcome.value;
@@ -216,12 +223,12 @@ export function createRegistrationSyncHandler(deps: {
         await release(registrationId, webinarId, {
           state: "held",
           last_error: outcome.reason,
-          attempts: claimed.attempts,
+          attempts: uncounted,
         });
         return;
       case "deferred":
         // Not the registration's fault: the attempt is not counted.
-        await release(registrationId, webinarId, { attempts: claimed.attempts, last_error: outcome.reason });
+        await release(registrationId, webinarId, { attempts: uncounted, last_error: outcome.reason });
         await queue.send(
           db,
           "registration.sync",
