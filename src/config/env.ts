@@ -53,6 +53,8 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(15),
+  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
@@ -152,6 +154,8 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** Leases on sync work: lapse after `seconds` without renewal, renewed every `heartbeatSeconds`. */
+  lease: { seconds: number; heartbeatSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -172,6 +176,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  if (env.AUDITORIUM_LEASE_HEARTBEAT_SECONDS * 2 > env.AUDITORIUM_LEASE_SECONDS) {
+    // A lease must survive a missed beat, or a live worker would lose its work to a slow query.
+    throw new ConfigError(
+      "Invalid configuration:\n  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: must be at most half of AUDITORIUM_LEASE_SECONDS",
+    );
+  }
   const publicUrl = (env.AUDITORIUM_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
   return {
     port: env.PORT,
@@ -205,5 +215,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    lease: {
+      seconds: env.AUDITORIUM_LEASE_SECONDS,
+      heartbeatSeconds: env.AUDITORIUM_LEASE_HEARTBEAT_SECONDS,
+    },
   };
 }

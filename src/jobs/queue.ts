@@ -52,6 +52,9 @@ export const registrationJobKey = (webinarId: string, registrationId: string) =>
 const keyOf = <N extends JobName>(name: N, data: JobPayloads[N]) =>
   (JOB_KEYS[name] as ((d: JobPayloads[N]) => string) | undefined)?.(data);
 
+/** The job kinds whose handlers lease their rows (src/jobs/lease.ts). */
+const LEASED_WORK: JobName[] = ["webinar.sync", "registration.sync", "person.erase"];
+
 export interface SendOptions {
   startAfterSeconds?: number;
   /**
@@ -125,6 +128,12 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       // reads a webinar's whole attendee list (ON24 sends it unpaged, with a 120 s deadline)
       // and writes it; expiring it sooner would start a second poll beside a slow first one.
       expireInSeconds: name === "metrics.poll" ? 300 : 60,
+      // Jobs of leased work are also failed (and retried) when the worker that fetched them
+      // stops beating for 10 s (pg-boss's minimum): a killed worker's fetched jobs come back in
+      // seconds, not after the expiry, while a live one's long call keeps its job. Their rows'
+      // own leases keep two workers apart (src/jobs/lease.ts). Server PostgreSQL only: with the
+      // embedded database one process is everything, and its death leaves no one to resume.
+      ...(LEASED_WORK.includes(name) && !database.pglite && { heartbeatSeconds: 10 }),
       notify: true,
     };
     await boss.createQueue(name, { ...options, retryDelayMax: 120 });

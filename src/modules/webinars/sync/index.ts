@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
+import { createLeaseSweeper, DEFAULT_LEASE, type LeaseTiming } from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { Envelope } from "../../../keys/index.ts";
@@ -29,6 +30,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** This deployment's public URL, for the notification URL of provider subscriptions. */
   publicUrl?: string;
+  /** Leases on sync work (src/jobs/lease.ts); tests shorten them. */
+  lease?: LeaseTiming;
 }
 
 /**
@@ -52,6 +55,8 @@ export function createSyncWorker(deps: {
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
   const maxAttempts = options.tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts;
+  const lease = options.lease ?? DEFAULT_LEASE;
+  const sweeper = createLeaseSweeper({ db, queue, timing: lease });
   const call = createProviderCaller({
     db,
     providers,
@@ -121,10 +126,10 @@ export function createSyncWorker(deps: {
   }
 
   const handlers = {
-    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers }),
+    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned, lease }),
+    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers, lease }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
-    "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
+    "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
     "webhook.subscription": subscriptions.handle,
   };
 
@@ -145,6 +150,14 @@ export function createSyncWorker(deps: {
       await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
       await queue.work("person.erase", { concurrency: 2 }, handlers["person.erase"]);
       await queue.work("webhook.subscription", { concurrency: 2 }, handlers["webhook.subscription"]);
+      // Leased work whose holder died goes to live workers once its lease lapses.
+      sweeper.start((error) => logger?.warn({ err: error }, "lease sweep failed; trying again"));
     },
+    /** Stops the lease sweeper (the queue's workers stop with the queue). */
+    async stop() {
+      await sweeper.stop();
+    },
+    /** One sweep now (tests). */
+    sweepLeases: () => sweeper.sweep(),
   };
 }

@@ -1,8 +1,15 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import {
+  DEFAULT_LEASE,
+  LeaseLost,
+  type LeaseTiming,
+  leaseUntil,
+  newLeaseToken,
+  startHeartbeat,
+} from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
-import { LEASE_SECONDS } from "./bulk-register.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
 
@@ -17,7 +24,9 @@ const RECHECK_SECONDS = 2;
  * Created exactly once: a lease on the webinar row keeps two jobs apart (every event change
  * queues one), and `creating_since` is stored before a create is sent. Once it is set, every
  * attempt — after a crash, a lost answer, a hold or a deferral — first looks the webinar up at
- * the provider by our reference (`findWebinarByReference`) and adopts what it finds.
+ * the provider by our reference (`findWebinarByReference`) and adopts what it finds. The lease
+ * is renewed by heartbeat and fenced (src/jobs/lease.ts): every write of a job goes through
+ * its token, so one that lost the lease cannot overwrite the new holder's result.
  */
 export function createWebinarSyncHandler(deps: {
   db: Db;
@@ -25,8 +34,10 @@ export function createWebinarSyncHandler(deps: {
   call: ProviderCaller;
   maxAttempts: number;
   onProvisioned: (webinarId: string) => Promise<void>;
+  lease?: LeaseTiming;
 }) {
   const { db, queue, call } = deps;
+  const lease = deps.lease ?? DEFAULT_LEASE;
 
   async function loadSpec(webinarId: string) {
     const row = await db
@@ -73,19 +84,25 @@ export function createWebinarSyncHandler(deps: {
     return { row, spec };
   }
 
-  async function update(webinarId: string, set: Record<string, unknown>) {
-    await db
-      .updateTable("webinars")
-      .set({ ...set, updated_at: new Date() })
-      .where("id", "=", webinarId)
-      .execute();
-  }
+  /** Writes the row while this job holds the lease (fenced by its token); false when it lost it. */
+  type Update = (set: Record<string, unknown>) => Promise<boolean>;
+  const fenced =
+    (webinarId: string, token: string): Update =>
+    async (set) => {
+      const res = await db
+        .updateTable("webinars")
+        .set({ ...set, updated_at: new Date() })
+        .where("id", "=", webinarId)
+        .where("lease_token", "=", token)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    };
 
   /** The lease, when no other job holds it (or its holder's lease lapsed: it died). */
-  async function claim(webinarId: string): Promise<boolean> {
+  async function claim(webinarId: string, token: string): Promise<boolean> {
     const claimed = await db
       .updateTable("webinars")
-      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .set({ lease_until: leaseUntil(lease), lease_token: token })
       .where("id", "=", webinarId)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
       .returning("id")
@@ -109,7 +126,7 @@ export function createWebinarSyncHandler(deps: {
     await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: after });
   }
 
-  async function work(webinarId: string) {
+  async function work(webinarId: string, update: Update) {
     const loaded = await loadSpec(webinarId);
     if (!loaded) return;
     const { row, spec } = loaded;
@@ -136,7 +153,7 @@ export function createWebinarSyncHandler(deps: {
             : "none";
     if (action === "none") {
       if (row.desired === "deleted" && row.state !== "deleted")
-        await update(webinarId, { state: "deleted", last_error: null });
+        await update({ state: "deleted", last_error: null });
       return;
     }
 
@@ -148,10 +165,12 @@ export function createWebinarSyncHandler(deps: {
           if (found) return found;
         }
         // Stored before the create is sent, and kept until its id is: see the handler's note.
-        await update(webinarId, { attempts: attempt, creating_since: row.creating_since ?? new Date() });
+        // Fenced too: a job that lost the lease sends nothing.
+        if (!(await update({ attempts: attempt, creating_since: row.creating_since ?? new Date() })))
+          throw new LeaseLost();
         return provider.createWebinar(account, spec);
       }
-      await update(webinarId, { attempts: attempt });
+      if (!(await update({ attempts: attempt }))) throw new LeaseLost();
       let key = row.provider_webinar_id;
       if (key === null) {
         // Deleted before a create's answer arrived: delete whatever that create made.
@@ -166,7 +185,7 @@ export function createWebinarSyncHandler(deps: {
     switch (outcome.kind) {
       case "ok":
         if (action === "create" && outcome.value) {
-          await update(webinarId, {
+          const stored = await update({
             provider_webinar_id: outcome.value.providerWebinarId,
             join_url: outcome.value.joinUrl,
             state: "provisioned",
@@ -175,6 +194,8 @@ export function createWebinarSyncHandler(deps: {
             creating_since: null,
             last_error: null,
           });
+          // A job that lost the lease stored nothing: the new holder adopts the webinar.
+          if (!stored) return;
           await deps.onProvisioned(webinarId);
           // Changes made while the create was in flight still need pushing.
           const fresh = await db
@@ -185,9 +206,9 @@ export function createWebinarSyncHandler(deps: {
           if (fresh && (fresh.version !== version || fresh.desired !== "active"))
             await queue.send(db, "webinar.sync", { webinarId });
         } else if (action === "update") {
-          await update(webinarId, { synced_version: version, attempts: 0, last_error: null });
+          await update({ synced_version: version, attempts: 0, last_error: null });
         } else {
-          await update(webinarId, {
+          await update({
             state: "deleted",
             provider_webinar_id: null,
             creating_since: null,
@@ -197,36 +218,49 @@ export function createWebinarSyncHandler(deps: {
         }
         return;
       case "held":
-        await update(webinarId, { state: "held", last_error: outcome.reason, attempts: row.attempts });
+        await update({ state: "held", last_error: outcome.reason, attempts: row.attempts });
         return;
       case "deferred":
-        await update(webinarId, { last_error: outcome.reason, attempts: row.attempts });
+        if (!(await update({ last_error: outcome.reason, attempts: row.attempts }))) return;
         await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: outcome.afterSeconds });
         return;
       case "retry":
         if (attempt >= deps.maxAttempts) {
-          await update(webinarId, {
+          await update({
             state: "failed",
             last_error: `${outcome.reason} (after ${attempt} attempts)`,
           });
           return;
         }
-        await update(webinarId, { last_error: outcome.reason });
+        if (!(await update({ last_error: outcome.reason }))) return;
         await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: backoffSeconds(attempt) });
         return;
       case "failed":
-        await update(webinarId, { state: "failed", last_error: outcome.reason });
+        await update({ state: "failed", last_error: outcome.reason });
         return;
     }
   }
 
   return async function handle({ webinarId }: { webinarId: string }) {
-    if (!(await claim(webinarId))) return later(webinarId);
+    const token = newLeaseToken();
+    if (!(await claim(webinarId, token))) return later(webinarId);
+    const update = fenced(webinarId, token);
+    const stopHeartbeat = startHeartbeat(lease, () =>
+      db
+        .updateTable("webinars")
+        .set({ lease_until: leaseUntil(lease) })
+        .where("id", "=", webinarId)
+        .where("lease_token", "=", token)
+        .execute(),
+    );
     try {
-      await work(webinarId);
+      await work(webinarId, update);
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
     } finally {
+      stopHeartbeat();
       // Released after the outcome is stored; a job that dies keeps it until it lapses.
-      await update(webinarId, { lease_until: null });
+      await update({ lease_until: null, lease_token: null });
     }
   };
 }
