@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { sql } from "kysely";
 import type { LeaseTiming } from "../../src/jobs/lease.ts";
 import { createSyncWorker } from "../../src/modules/webinars/sync/index.ts";
-import type { ProviderKind, WebinarProvider } from "../../src/providers/contract.ts";
+import { ProviderError, type ProviderKind, type WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, testEnv } from "../helpers/harness.ts";
 import { registerMany, type Simulator, startSimulator, waitUntil, webinarSetup } from "./fixtures.ts";
 
@@ -139,6 +139,56 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
       byB.provider_webinar_id,
       "the stalled worker overwrote it",
     );
+  });
+
+  test("erasure: a stalled worker's late failure is rejected; the new holder's done stays", async () => {
+    const { org, eventId, webinarId } = await provisionedWebinar();
+    const [registrationId] = await registerMany(ctx, org, eventId, 1, "fence-erase-");
+    await worker(ctx, {}).handlers["registration.sync"]({
+      registrationId: registrationId as string,
+      webinarId,
+    });
+    const reg = await ctx.request("GET", `/api/v1/registrations/${registrationId}`, {
+      token: org.tokens.viewer,
+    });
+    const erased = await ctx.request("DELETE", `/api/v1/contacts/${reg.body.contact.id}`, {
+      token: org.tokens.admin,
+    });
+    assert.equal(erased.status, 202, erased.text);
+    const { id: providerErasureId } = await ctx.database.db
+      .selectFrom("provider_erasures")
+      .select("id")
+      .where("erasure_id", "=", erased.body.id)
+      .executeTakeFirstOrThrow();
+    const stalled = stall(undefined);
+    const a = worker(
+      ctx,
+      {
+        async erasePerson() {
+          await stalled.call();
+          // Its late answer is a refusal: unfenced, it would mark the erasure failed.
+          throw new ProviderError("invalid", "late refusal from a stalled worker");
+        },
+      },
+      STALLED,
+    );
+    const lateA = a.handlers["person.erase"]({ providerErasureId });
+    await stalled.inside;
+    await sql`UPDATE provider_erasures SET lease_until = now() - interval '1 second'
+      WHERE id = ${providerErasureId}`.execute(ctx.database.db);
+
+    await worker(ctx, {}).handlers["person.erase"]({ providerErasureId });
+    const row = () =>
+      ctx.database.db
+        .selectFrom("provider_erasures")
+        .select(["state", "last_error"])
+        .where("id", "=", providerErasureId)
+        .executeTakeFirstOrThrow();
+    assert.equal((await row()).state, "done");
+
+    stalled.release();
+    await lateA;
+    assert.deepEqual(await row(), { state: "done", last_error: null }, "the stalled worker overwrote it");
   });
 
   test("work leased by a worker that died is picked up once its shortened lease lapses", async () => {
