@@ -169,6 +169,7 @@ export function createServices({
       concurrency: config.workerConcurrency,
       pollPlan: { fastSeconds: config.metricsPollSeconds },
       tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
+      lease: config.lease,
       // Where providers deliver change notifications (Graph subscriptions are created by workers).
       publicUrl: config.publicUrl,
     },
@@ -322,6 +323,7 @@ export async function buildApp(
   });
   app.addHook("onClose", async () => {
     await services.imports.stop();
+    await services.syncWorker.stop();
     await ownRuntime?.close();
   });
   webinarConfigurationRoutes(app, services);

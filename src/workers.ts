@@ -36,6 +36,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     workers,
     async start() {
       await startWorkers(queue, workers);
+      services.syncWorker.startSweeper();
       await keyRewrap.schedule();
       await retentionSweep.schedule();
       await unconfirmedSweep.schedule();

@@ -132,6 +132,20 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   {
+    // The lookup by our reference: live (not deleted) webinars created with this externalRef.
+    method: "GET",
+    path: "/webinars",
+    handler: (ctx) => {
+      const ref = ctx.query.externalRef;
+      if (ref === undefined || ref === "")
+        throw new ApiError(400, "invalid_request", "externalRef is required", "externalRef");
+      const data = [...ctx.state.webinars.values()]
+        .filter((w) => w.clientId === ctx.clientId && !w.deleted && w.externalRef === ref)
+        .map(webinarOut);
+      return { status: 200, body: { data } };
+    },
+  },
+  {
     method: "GET",
     path: "/webinars/{webinarId}",
     handler: (ctx) => ({ status: 200, body: webinarOut(webinarOf(ctx)) }),

@@ -226,5 +226,7 @@ export function renderEventMetadata(state: SimState, ev: SimEvent) {
     contenttype: "webcast",
     ishybridevent: ev.hybrid === "Y",
     tags: ev.tags,
+    // openapi.json's examples carry both; the listing notes "eventlocation is the same as the campaigncode".
+    ...(ev.campaignCode ? { campaigncode: ev.campaignCode, eventlocation: ev.campaignCode } : {}),
   };
 }

@@ -117,6 +117,8 @@ export interface SimEvent {
   endDateTime: DateTimeTimeZone;
   audience: string;
   organizerUserId: string;
+  /** virtualEventExternalInformation set at creation (applicationId is the creating app's). */
+  externalEventInformation: { applicationId: string; externalEventId: string }[];
   sessions: SimSession[];
   registrations: SimRegistration[];
   /** Registrations created per lower-cased e-mail (more than 1 = a duplicate). */

@@ -87,6 +87,8 @@ export const envSchema = z.object({
   AUDITORIUM_SMTP_RATE_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
   AUDITORIUM_SMTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   AUDITORIUM_SMTP_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  AUDITORIUM_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(15),
+  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
@@ -236,6 +238,8 @@ export interface Config {
     /** First wait after a 4xx answer or an outage; doubles per try (up to 15 min). */
     retrySeconds: number;
   };
+  /** Leases on sync work: lapse after `seconds` without renewal, renewed every `heartbeatSeconds`. */
+  lease: { seconds: number; heartbeatSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -269,6 +273,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  if (env.AUDITORIUM_LEASE_HEARTBEAT_SECONDS * 2 > env.AUDITORIUM_LEASE_SECONDS) {
+    // A lease must survive a missed beat, or a live worker would lose its work to a slow query.
+    throw new ConfigError(
+      "Invalid configuration:\n  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: must be at most half of AUDITORIUM_LEASE_SECONDS",
+    );
+  }
   const publicUrl = (env.AUDITORIUM_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, "");
   return {
     port: env.PORT,
@@ -311,6 +321,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ratePerSecond: env.AUDITORIUM_SMTP_RATE_PER_SECOND,
       maxAttempts: env.AUDITORIUM_SMTP_MAX_ATTEMPTS,
       retrySeconds: env.AUDITORIUM_SMTP_RETRY_SECONDS,
+    },
+    lease: {
+      seconds: env.AUDITORIUM_LEASE_SECONDS,
+      heartbeatSeconds: env.AUDITORIUM_LEASE_HEARTBEAT_SECONDS,
     },
   };
 }

@@ -9,6 +9,8 @@ import * as m0050 from "./migrations/0050_webhooks.ts";
 import * as m0060 from "./migrations/0060_web_app.ts";
 import * as m0070 from "./migrations/0070_quota_pause.ts";
 import * as m0080 from "./migrations/0080_attended_minutes_per_statement.ts";
+import * as m0090 from "./migrations/0090_webinar_create_once.ts";
+import * as m0091 from "./migrations/0091_lease_fence.ts";
 import * as m0100 from "./migrations/0100_sealed_record_domain.ts";
 import * as m0110 from "./migrations/0110_sign_in_failures.ts";
 import * as m0120 from "./migrations/0120_email.ts";
@@ -26,6 +28,8 @@ const migrations: Record<string, Migration> = {
   "0060_web_app": m0060,
   "0070_quota_pause": m0070,
   "0080_attended_minutes_per_statement": m0080,
+  "0090_webinar_create_once": m0090,
+  "0091_lease_fence": m0091,
   "0100_sealed_record_domain": m0100,
   "0110_sign_in_failures": m0110,
   "0120_email": m0120,

@@ -49,6 +49,8 @@ export interface ProviderErasuresTable {
    */
   pending_hash: ColumnType<string | null, string | null | undefined, string | null>;
   lease_until: Timestamp | null;
+  /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
+  lease_token: string | null;
   last_attempt_at: Timestamp | null;
   alerted_at: Timestamp | null;
   completed_at: Timestamp | null;

@@ -67,6 +67,12 @@ export interface WebinarsTable {
   attempts: Defaulted<number>;
   last_error: string | null;
   last_metrics_at: Timestamp | null;
+  /** Held by the webinar job working on it (migration 0090). */
+  lease_until: Timestamp | null;
+  /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
+  lease_token: string | null;
+  /** A create may have been sent since then; null once the provider's id is stored (migration 0090). */
+  creating_since: Timestamp | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -82,6 +88,8 @@ export interface RegistrationSyncsTable {
   join_url: string | null;
   attempts: Defaulted<number>;
   lease_until: Timestamp | null;
+  /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
+  lease_token: string | null;
   last_error: string | null;
   last_attempt_at: Timestamp | null;
   synced_at: Timestamp | null;

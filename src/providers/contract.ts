@@ -39,8 +39,21 @@ export interface WebinarSpec {
   language: string;
   /** Provider-specific webinar type (ON24 event type), when the provider has types. */
   webinarType?: string | undefined;
-  /** Our webinar id, stable across retries: providers that can dedupe creation use it (Idempotency-Key). */
+  /**
+   * Our webinar id, stable across retries. Every adapter stores it with the webinar in a field
+   * the provider lists back (docs/webinars.md, "Creating a webinar exactly once"), so
+   * `findWebinarByReference` can find a webinar whose create answer was lost.
+   */
   externalRef?: string | undefined;
+}
+
+/** What `findWebinarByReference` looks for: our reference, and when the create may have been sent. */
+export interface WebinarReference {
+  externalRef: string;
+  /** The first time a create for this reference may have been sent (lists filtered by date use it). */
+  createdAfter: Date;
+  /** The webinar's start as we last asked for it (lists filtered by webinar time use it). */
+  startsAt: Date;
 }
 
 export interface ProvisionedWebinar {
@@ -153,6 +166,15 @@ export interface WebinarProvider {
 
   checkCredentials(account: ProviderAccount): Promise<CredentialCheck>;
   createWebinar(account: ProviderAccount, spec: WebinarSpec): Promise<ProvisionedWebinar>;
+  /**
+   * The live webinar created with `spec.externalRef` = `reference.externalRef`, or null. The
+   * sync engine calls it before any create that may follow one whose answer was lost (a crash,
+   * a timeout, a reset), and adopts what it finds instead of creating a second webinar.
+   */
+  findWebinarByReference(
+    account: ProviderAccount,
+    reference: WebinarReference,
+  ): Promise<ProvisionedWebinar | null>;
   updateWebinar(account: ProviderAccount, providerWebinarId: string, spec: WebinarSpec): Promise<void>;
   /** Cancels/deletes at the provider; an already-deleted webinar is success. */
   deleteWebinar(account: ProviderAccount, providerWebinarId: string): Promise<void>;

@@ -70,10 +70,68 @@ forEachBackend(
       assert.equal(report.duplicates, 0);
     }
 
+    /**
+     * How long after each kill the work leased at that moment (the victim's among it) was done:
+     * the leases lapse after AUDITORIUM_LEASE_SECONDS (15 s) without the dead worker's heartbeat,
+     * and the lease sweeper hands its rows to the survivors (src/jobs/lease.ts).
+     */
+    function resumptionClock(webinarId: string) {
+      const kills: { kill: number; at: number; rows: string[]; doneAfter: number | null }[] = [];
+      let stopped = false;
+      const poll = (async () => {
+        while (!stopped) {
+          for (const k of kills.filter((x) => x.doneAfter === null)) {
+            const left = await ctx.database.db
+              .selectFrom("registration_syncs")
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .where("webinar_id", "=", webinarId)
+              .where("registration_id", "in", k.rows)
+              .where("state", "=", "pending")
+              .executeTakeFirst()
+              .catch(() => undefined);
+            if (left && Number(left.n) === 0) k.doneAfter = (Date.now() - k.at) / 1000;
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      return {
+        async killed(kill: number, at: number) {
+          const leased = await ctx.database.db
+            .selectFrom("registration_syncs")
+            .select("registration_id")
+            .where("webinar_id", "=", webinarId)
+            .where("state", "=", "pending")
+            .where("lease_until", ">", new Date(at))
+            .execute();
+          if (leased.length > 0)
+            kills.push({ kill, at, rows: leased.map((r) => r.registration_id), doneAfter: null });
+        },
+        async report() {
+          stopped = true;
+          await poll;
+          const times = kills.map((k) => k.doneAfter).filter((t): t is number => t !== null);
+          process.stdout.write(
+            `# time from kill to resumption (work leased at the kill done): ${kills
+              .map(
+                (k) =>
+                  `kill ${k.kill} ${k.doneAfter === null ? "not measured" : `${k.doneAfter.toFixed(1)} s`} (${k.rows.length} rows)`,
+              )
+              .join(", ")}; max ${times.length ? Math.max(...times).toFixed(1) : "-"} s\n`,
+          );
+        },
+      };
+    }
+
     test("ten SIGKILLs of a worker during one drain: nothing lost, nothing duplicated", async () => {
       const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 300 });
       await createRegistrations(ctx, org, eventId, 500, "kill");
       const started = Date.now();
+      const webinar = await ctx.database.db
+        .selectFrom("webinars")
+        .select("id")
+        .where("event_id", "=", eventId)
+        .executeTakeFirstOrThrow();
+      const clock = resumptionClock(webinar.id);
       workers.push(startWorker(workerEnv()), startWorker(workerEnv()));
       for (let kill = 1; kill <= 10; kill++) {
         const before = await synced(eventId);
@@ -85,9 +143,11 @@ forEachBackend(
         );
         const victim = alive()[kill % 2];
         victim?.kill("SIGKILL");
+        await clock.killed(kill, Date.now());
         workers.push(startWorker(workerEnv()));
       }
       await expectExactlyOnce(eventId, 500, "ten kills", started);
+      await clock.report();
     });
 
     test("PostgreSQL cuts every connection three times during a drain: recovery without loss", async () => {

@@ -22,6 +22,8 @@ export interface ProviderSimDriver {
   setFaultRate(rate: number): Promise<void>;
   /** Every registrant the simulator holds for a webinar, with how many times each email was created. */
   registrants(providerWebinarId: string): Promise<SimRegistrant[]>;
+  /** Webinars the simulator holds that are not deleted or cancelled (for "created exactly once"). */
+  webinarCount(): Promise<number>;
   /** Whether the simulator still holds the webinar (false after deletion/cancellation). */
   webinarExists(providerWebinarId: string): Promise<boolean>;
   /**

@@ -2,6 +2,7 @@ import { after, before, describe, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { attendanceScenario } from "./guarantees/attendance.ts";
 import { cancellationScenario } from "./guarantees/cancel.ts";
+import { createOnceScenario } from "./guarantees/create-once.ts";
 import { noLossScenario, type RunSummary } from "./guarantees/no-loss.ts";
 import { loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
 import { switchOffScenario } from "./guarantees/switch-off.ts";
@@ -85,6 +86,10 @@ forEachBackend("provider guarantees", (ctx, backend) => {
         pool?.ensureRunning(2);
         await quiesce(ctx, org);
         await attendanceScenario(ctx, org, driver);
+      });
+
+      test("one webinar at the provider after a crash between create and store, and for two jobs at once", async () => {
+        await createOnceScenario(ctx, org, driver);
       });
     });
   }

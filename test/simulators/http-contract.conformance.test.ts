@@ -85,6 +85,31 @@ describe("open contract: the reference implementation conforms to docs/provider-
     }
   });
 
+  test("find webinars by externalRef: the live ones with that reference, for this client only", async () => {
+    const ref = "0195d1c2-7b1e-7c3a-9a55-3f1d2b8e4a10";
+    const made = await call("POST", "/webinars", {
+      token: tok,
+      json: { ...webinarInput(), externalRef: ref },
+    });
+    assert.equal(made.status, 201);
+    const found = await call("GET", "/webinars", { token: tok, query: { externalRef: ref } });
+    assert.equal(found.status, 200);
+    assert.deepEqual(
+      found.body.data.map((w: { id: string }) => w.id),
+      [made.body.id],
+    );
+    const other = await call("GET", "/webinars", {
+      token: await token("client-b", "secret-b"),
+      query: { externalRef: ref },
+    });
+    assert.deepEqual(other.body.data, []);
+    const missing = await call("GET", "/webinars", { token: tok });
+    assert.equal(missing.status, 400);
+    await call("DELETE", "/webinars/{webinarId}", { token: tok, params: { webinarId: made.body.id } });
+    const gone = await call("GET", "/webinars", { token: tok, query: { externalRef: ref } });
+    assert.deepEqual(gone.body.data, [], "a deleted webinar is not listed");
+  });
+
   test("read and replace a webinar; another client cannot see it", async () => {
     const got = await call("GET", "/webinars/{webinarId}", { token: tok, params: { webinarId } });
     assert.equal(got.status, 200);

@@ -165,7 +165,61 @@ function createEvent(ctx: RouteCtx) {
   return { body: renderWccEvent(ev, now, "create") };
 }
 
+/** The day an ON24 date filter names ("2007-12-03"), or an ISO date-time. */
+function dayStart(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+  if (Number.isNaN(t)) bad(`${name} is not a date`);
+  return t;
+}
+
+const DAY_MS = 24 * 3600_000;
+const DATE_FILTERS: Record<string, (ev: SimEvent) => number> = {
+  goodafter: (ev) => ev.goodAfter,
+  creation: (ev) => ev.createdAt,
+  modified: (ev) => ev.updatedAt,
+  livestart: (ev) => ev.goodAfter,
+};
+
+/**
+ * GET /client/{clientId}/event — AnalyticsClientLevel.Events: the client's events whose
+ * `datefiltermode` date falls between `startdate` and `enddate` (both days inclusive; default the
+ * last 90 days; at most 6 months apart), oldest first unless `filterorder=desc`, inactive
+ * (deleted) ones only with `includeinactive=Y`; `pageoffset`/`itemsperpage` page the list.
+ */
+function listEvents(ctx: RouteCtx) {
+  const q = ctx.query;
+  const now = ctx.state.now();
+  const mode = (q.datefiltermode ?? "goodafter").toLowerCase();
+  const dateOf = DATE_FILTERS[mode];
+  if (!dateOf) bad("datefiltermode is not valid");
+  const end = (dayStart(q.enddate, "enddate") ?? now - (now % DAY_MS)) + DAY_MS;
+  const start = dayStart(q.startdate, "startdate") ?? end - 91 * DAY_MS;
+  if (end - start > 184 * DAY_MS) bad("the range between startdate and enddate can be up to 6 months");
+  const size = Math.min(Math.max(Number(q.itemsperpage ?? 100) || 100, 1), 100);
+  const offset = Math.max(Number(q.pageoffset ?? 0) || 0, 0);
+  const inactive = (q.includeinactive ?? "N").toUpperCase() === "Y";
+  const all = [...ctx.state.events.values()]
+    .filter((ev) => ev.clientId === ctx.clientId && (inactive || !ev.deleted))
+    .filter((ev) => dateOf(ev) >= start && dateOf(ev) < end)
+    .sort((a, b) => dateOf(a) - dateOf(b) || a.eventId - b.eventId);
+  if ((q.filterorder ?? "asc").toLowerCase() === "desc") all.reverse();
+  return {
+    body: {
+      totalevents: all.length,
+      events: all.slice(offset * size, (offset + 1) * size).map((ev) => renderEventMetadata(ctx.state, ev)),
+    },
+  };
+}
+
 export const eventRoutes: RouteDef[] = [
+  {
+    method: "GET",
+    path: "/client/{clientId}/event",
+    operationId: "AnalyticsClientLevel.Events",
+    dialect: API_DIALECT,
+    handler: listEvents,
+  },
   {
     method: "POST",
     path: "/client/{clientId}/event",

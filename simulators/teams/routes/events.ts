@@ -30,7 +30,24 @@ export function render(ev: SimEvent) {
     endDateTime: ev.endDateTime,
     audience: ev.audience,
     createdBy: { user: { id: ev.organizerUserId, tenantId: ev.tenantId } },
+    // Returned for event organizers (virtualEventWebinar.externalEventInformation).
+    externalEventInformation: ev.externalEventInformation,
   };
+}
+
+/** virtualEventExternalInformation on create: externalEventId optional, at most 256 characters. */
+function externalInformation(ctx: GraphCtx): SimEvent["externalEventInformation"] {
+  const raw = ctx.body.externalEventInformation;
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw))
+    throw new GraphError(400, "BadRequest", "externalEventInformation must be a collection.");
+  return raw.map((item) => {
+    const id = (item as { externalEventId?: unknown } | null)?.externalEventId;
+    if (typeof id !== "string" || id.length > 256) {
+      throw new GraphError(400, "BadRequest", "externalEventId must be a string of at most 256 characters.");
+    }
+    return { applicationId: ctx.grant.clientId, externalEventId: id };
+  });
 }
 
 export function renderSession(s: SimEvent["sessions"][number]) {
@@ -58,6 +75,7 @@ function create(ctx: GraphCtx, collection: SimEvent["collection"]) {
     endDateTime: end,
     audience: typeof ctx.body.audience === "string" ? ctx.body.audience : "organization",
     organizerUserId: tenant.organizerUserId,
+    externalEventInformation: externalInformation(ctx),
     // A Teams webinar is one session (one online meeting) created with it.
     sessions: [
       {

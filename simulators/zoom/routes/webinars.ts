@@ -103,14 +103,20 @@ export const webinarRoutes: RouteDef[] = [
     method: "GET",
     path: "/users/{userId}/webinars",
     category: "medium",
+    // WebinarsListWebinars: `page_size` (default 30, at most 300) and `next_page_token`, as the
+    // registrant lists page; the token here is the next offset.
     handler: (ctx) => {
       const all = [...ctx.state.webinars.values()].filter((w) => w.accountId === ctx.accountId && !w.deleted);
+      const size = Math.min(300, Math.max(1, Number(ctx.query.page_size ?? 30) || 30));
+      const from = Math.max(0, Number(ctx.query.next_page_token ?? 0) || 0);
+      const next = from + size < all.length ? String(from + size) : "";
       return {
         status: 200,
         body: {
-          page_size: 30,
+          next_page_token: next,
+          page_size: size,
           total_records: all.length,
-          webinars: all.slice(0, 30).map((w) => webinarJson(w)),
+          webinars: all.slice(from, from + size).map((w) => webinarJson(w)),
         },
       };
     },

@@ -22,6 +22,7 @@ import type {
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { isProviderError } from "../http.ts";
+import { hasReference } from "../reference.ts";
 import { GotoClient } from "./client.ts";
 import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
 import {
@@ -42,6 +43,9 @@ export type GotoProviderOptions = {
   fetch?: typeof fetch;
   timeoutMs?: number;
 };
+
+/** How far from the asked start a webinar found by our reference may lie (GoTo lists by time). */
+const LOOKUP_WINDOW_MS = 183 * 86_400_000;
 
 export const GOTO_DEFAULT_API_URL = "https://api.getgo.com/G2W/rest/v2";
 export const GOTO_DEFAULT_AUTH_URL = "https://authentication.logmeininc.com";
@@ -122,6 +126,29 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
       });
       // GoTo has no audience URL shared by everyone: each registrant gets a personal joinUrl.
       return { providerWebinarId: res.webinarKey, joinUrl: null };
+    },
+
+    async findWebinarByReference(account, reference) {
+      // The organizer's webinars whose times fall within half a year of the start we asked for
+      // (GoTo lists by webinar time only), every page; ours has the reference as its last line.
+      const at = reference.startsAt.getTime();
+      for (let page = 0; ; page++) {
+        const res = await client.call(account, {
+          op: "list webinars",
+          method: "GET",
+          path: "/webinars",
+          query: {
+            fromTime: new Date(at - LOOKUP_WINDOW_MS).toISOString(),
+            toTime: new Date(at + LOOKUP_WINDOW_MS).toISOString(),
+            page: String(page),
+            size: "200",
+          },
+          schema: gotoWebinarList,
+        });
+        const hit = res._embedded?.webinars.find((w) => hasReference(w.description, reference.externalRef));
+        if (hit) return { providerWebinarId: hit.webinarKey, joinUrl: null };
+        if (page + 1 >= res.page.totalPages) return null;
+      }
     },
 
     async updateWebinar(account, providerWebinarId, spec) {

@@ -6,6 +6,7 @@
 import { instantToLocal } from "../../lib/time.ts";
 import type { AttendanceRecord, RegistrantSpec, WebinarSpec } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
+import { withReference } from "../reference.ts";
 import type { GotoAttendee } from "./schemas.ts";
 
 const MAX_SUBJECT = 128; // "128 characters maximum"
@@ -72,7 +73,9 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
   const locale = gotoLocale(spec.language);
   return {
     subject,
-    description: clip(spec.description, MAX_DESCRIPTION),
+    // Our reference is the description's last line: the organizer's webinar listing returns the
+    // description and no field of ours, so a create whose answer was lost is found by it.
+    description: withReference(spec.description, spec.externalRef, MAX_DESCRIPTION),
     timeZone,
     ...(locale && { locale }),
     ...(forCreate && { type }),

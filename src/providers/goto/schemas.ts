@@ -76,8 +76,18 @@ const halPage = z.looseObject({
   number: z.number().int().nonnegative(),
 });
 
-/** GET /organizers/{organizerKey}/webinars — getWebinars, 200 ReportingWebinarsResponse (only a probe). */
-export const gotoWebinarList = z.looseObject({ page: halPage });
+/**
+ * GET /organizers/{organizerKey}/webinars — getWebinars, 200 ReportingWebinarsResponse: the
+ * credential probe, and the lookup by our reference (the description's last line).
+ */
+export const gotoWebinarList = z.looseObject({
+  _embedded: z
+    .looseObject({
+      webinars: z.array(z.looseObject({ webinarKey: gotoKey, description: z.string().optional() })),
+    })
+    .optional(),
+  page: halPage,
+});
 
 /**
  * GET …/webinars/{webinarKey}/sessions — getAllSessions, 200 ReportingSessionsResponse.

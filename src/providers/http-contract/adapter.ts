@@ -31,6 +31,7 @@ import {
   contractRegistration,
   contractRegistrationPage,
   contractWebinar,
+  contractWebinarList,
   contractWebinarTypes,
 } from "./schemas.ts";
 import { handleContractWebhook } from "./webhook.ts";
@@ -143,6 +144,19 @@ export function createHttpContractProvider(options: HttpContractProviderOptions 
         schema: contractWebinar,
       });
       return { providerWebinarId: w.id, joinUrl: w.joinUrl };
+    },
+
+    async findWebinarByReference(account, reference) {
+      // The contract's lookup by our reference: it outlives the Idempotency-Key's 24 hours.
+      const list = await client.call(account, {
+        op: "find webinar by reference",
+        method: "GET",
+        path: "/webinars",
+        query: { externalRef: reference.externalRef },
+        schema: contractWebinarList,
+      });
+      const w = list.data.find((x) => x.externalRef === reference.externalRef);
+      return w ? { providerWebinarId: w.id, joinUrl: w.joinUrl } : null;
     },
 
     async updateWebinar(account, providerWebinarId, spec: SpecWithRef) {

@@ -67,6 +67,9 @@ export const contractRegistration = z.object({
 });
 export type ContractRegistration = z.infer<typeof contractRegistration>;
 
+/** GET /webinars?externalRef= — #/components/schemas/WebinarList: the live webinars with that reference. */
+export const contractWebinarList = z.object({ data: z.array(contractWebinar) });
+
 /** #/components/schemas/RegistrationPage. */
 export const contractRegistrationPage = z.object({
   data: z.array(contractRegistration),

@@ -53,6 +53,7 @@ import {
   on24ClientRegistrantsProbe,
   on24CreatedEvent,
   on24DeletedEvent,
+  on24EventList,
   on24EventMetadata,
   on24EventRegistrants,
   on24Forgotten,
@@ -92,6 +93,17 @@ const MAX_TITLE_UPDATE = 255; // "Limited to 255 characters"
 const PAGE_SIZE = 100; // "limit of 100 per page"
 const LIST_TIMEOUT_MS = 120_000;
 const DEFAULT_EVENT_TYPE = "fav"; // "Live Video and Audio"
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * Our reference, stored as the event's campaign code: ON24 has no idempotency key, but
+ * CreateAWebinar takes `campaignCode` and the client-level event listing returns it
+ * (`campaigncode`), so a create whose answer was lost can be found (docs/webinars.md).
+ */
+const campaignCodeOf = (externalRef: string | undefined) =>
+  externalRef === undefined ? undefined : `auditorium-${externalRef}`;
+/** ON24 takes plain dates; a day either side covers whichever zone it reads them in. */
+const on24Day = (at: number) => new Date(at).toISOString().slice(0, 10);
 
 // --- provider ------------------------------------------------------------------------------
 
@@ -219,12 +231,39 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
           liveStart: on24IsoLiveStart(spec.startsAt, timeZone),
           liveDuration: String(on24LiveDuration(spec.startsAt, spec.endsAt)),
           eventAbstract: spec.description.trim() === "" ? undefined : spec.description,
+          campaignCode: campaignCodeOf(spec.externalRef),
         }),
         schema: on24CreatedEvent,
       });
       const eventId = res.wccevent.eventId;
       audienceUrls.set(keyOf(account, eventId), res.wccevent.audienceUrl);
       return { providerWebinarId: eventId, joinUrl: res.wccevent.audienceUrl };
+    },
+
+    async findWebinarByReference(account, reference): Promise<ProvisionedWebinar | null> {
+      // Events created since the first create may have been sent, by creation date (ON24 keeps
+      // a range to six months; a create older than that has long been adopted or given up).
+      const code = campaignCodeOf(reference.externalRef);
+      const from = reference.createdAfter.getTime() - DAY_MS;
+      const to = Math.min(Date.now() + DAY_MS, from + 180 * DAY_MS);
+      for (let page = 0; ; page++) {
+        const res = await client.call(account, {
+          op: "list events",
+          method: "GET",
+          path: "/event",
+          query: {
+            datefiltermode: "creation",
+            startdate: on24Day(from),
+            enddate: on24Day(to),
+            itemsperpage: String(PAGE_SIZE),
+            pageoffset: String(page),
+          },
+          schema: on24EventList,
+        });
+        const found = res.events.find((e) => e.campaigncode === code && e.isactive !== false);
+        if (found) return { providerWebinarId: found.eventid, joinUrl: found.audienceurl ?? null };
+        if (res.events.length < PAGE_SIZE) return null;
+      }
     },
 
     async updateWebinar(account, providerWebinarId, spec): Promise<void> {

@@ -64,6 +64,26 @@ export const on24EventMetadata = z.looseObject({
 export type On24EventMetadata = z.infer<typeof on24EventMetadata>;
 
 /**
+ * GET /client/{clientId}/event — AnalyticsClientLevel.Events, 200 "Return list of events.":
+ * `{totalevents, events: [{eventid, campaigncode, audienceurl, isactive, …}]}`. The events carry
+ * the analytics fields of the single-event answer; we read the id, our reference (the campaign
+ * code) and the audience URL.
+ */
+export const on24EventList = z.looseObject({
+  totalevents: count.optional(),
+  events: z
+    .array(
+      z.looseObject({
+        eventid: on24Id,
+        campaigncode: z.string().optional(),
+        audienceurl: z.string().min(1).optional(),
+        isactive: z.boolean().optional(),
+      }),
+    )
+    .default([]),
+});
+
+/**
  * POST /client/{clientId}/event/{eventId}/registrant — Registration.RESTRegistrationAPI,
  * 200 "Registrant Created.": the echoed form fields plus `eventid`, `eventuserid`, `userprofileurl`.
  */

@@ -160,10 +160,41 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       return { providerWebinarId: providerWebinarIdOf(collectionName, created.id), joinUrl: url };
     },
 
+    async findWebinarByReference(account, reference) {
+      // The organizer's webinars and town halls; ours carries the reference as its external
+      // event id. A draft is one whose publish never ran: publishing it finishes the create.
+      const a = teamsAccount(account);
+      for (const collectionName of ["webinars", "townhalls"] as const) {
+        const events = await reads.listAll(
+          a,
+          `list ${collectionName}`,
+          `/solutions/virtualEvents/${collectionName}/getByUserIdAndRole(userId=${odataString(a.organizerUserId)},role='organizer')`,
+          virtualEvent,
+        );
+        const ours = events.find(
+          (e) =>
+            e.status !== "canceled" &&
+            e.externalEventInformation?.some((x) => x.externalEventId === reference.externalRef),
+        );
+        if (!ours) continue;
+        const ref: EventRef = { collection: collectionName, graphId: ours.id };
+        if (ours.status === "draft") await publish(a, ref);
+        let url: string | null = null;
+        try {
+          url = await joinUrl(a, ref);
+        } catch {
+          // As after a create: the link is fetched again on first registration.
+        }
+        return { providerWebinarId: providerWebinarIdOf(collectionName, ours.id), joinUrl: url };
+      }
+      return null;
+    },
+
     async updateWebinar(account, providerWebinarId, spec) {
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);
-      const { audience: _unchanged, ...body } = eventBody(spec);
+      // Graph supports externalEventInformation on create only.
+      const { audience: _unchanged, externalEventInformation: _createOnly, ...body } = eventBody(spec);
       await client.call(a, { op: "update webinar", method: "PATCH", path: eventPath(ref), body });
     },
 

@@ -61,6 +61,9 @@ export function eventBody(spec: WebinarSpec) {
     startDateTime: utc(spec.startsAt),
     endDateTime: utc(spec.endsAt),
     audience: "everyone",
+    // Our reference (virtualEventExternalInformation.externalEventId, at most 256 characters):
+    // Graph returns it in the organizer's listing, so a create whose answer was lost is found.
+    ...(spec.externalRef && { externalEventInformation: [{ externalEventId: spec.externalRef }] }),
   };
 }
 

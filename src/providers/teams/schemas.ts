@@ -41,6 +41,11 @@ export const virtualEvent = z.looseObject({
   displayName: z.string().nullable().optional(),
   startDateTime: dateTimeTimeZone.nullable().optional(),
   endDateTime: dateTimeTimeZone.nullable().optional(),
+  /** virtualEventExternalInformation: our reference, set at creation (returned to organizers). */
+  externalEventInformation: z
+    .array(z.looseObject({ externalEventId: z.string().nullable().optional() }))
+    .nullable()
+    .optional(),
 });
 export type GraphVirtualEvent = z.infer<typeof virtualEvent>;
 

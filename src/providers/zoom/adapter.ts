@@ -15,6 +15,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath } from "./mapping.ts";
 import {
@@ -26,6 +27,7 @@ import {
   zoomCreatedWebinar,
   zoomParticipantReport,
   zoomRegistrantList,
+  zoomWebinarList,
 } from "./schemas.ts";
 import { ZOOM_CREDENTIAL_FIELDS, ZoomTokenManager } from "./token.ts";
 import { handleZoomWebhook } from "./webhooks.ts";
@@ -122,6 +124,26 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         schema: zoomCreatedWebinar,
       });
       return { providerWebinarId: res.id, joinUrl: res.join_url ?? null };
+    },
+
+    async findWebinarByReference(account, reference) {
+      // The host's scheduled webinars, every page: the listing has no filter of ours, but it
+      // returns the agenda, whose last line is our reference.
+      let token: string | undefined;
+      for (let pages = 0; pages < MAX_PAGES; pages++) {
+        const res = await client.call(account, {
+          op: "list webinars",
+          method: "GET",
+          path: `/users/${hostUser(account)}/webinars`,
+          query: { type: "scheduled", page_size: PAGE_SIZE, next_page_token: token },
+          schema: zoomWebinarList,
+        });
+        const hit = res.webinars?.find((w) => hasReference(w.agenda, reference.externalRef));
+        if (hit) return { providerWebinarId: hit.id, joinUrl: hit.join_url ?? null };
+        token = res.next_page_token || undefined;
+        if (!token) return null;
+      }
+      return null;
     },
 
     async updateWebinar(account, providerWebinarId, spec) {

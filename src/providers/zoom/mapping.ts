@@ -5,6 +5,7 @@
  */
 import { isValidTimeZone } from "../../lib/time.ts";
 import { type AttendanceRecord, ProviderError, type RegistrantSpec, type WebinarSpec } from "../contract.ts";
+import { withReference } from "../reference.ts";
 import { ZOOM_WEBINAR_TYPES, type ZoomParticipant } from "./schemas.ts";
 
 const MAX_TOPIC = 200;
@@ -39,7 +40,9 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
     throw invalid('Zoom webinar type must be "5", "6" or "9"');
   const body: Record<string, unknown> = {
     topic,
-    agenda: cut(spec.description, MAX_AGENDA),
+    // Our reference is the agenda's last line: Zoom's webinar listing returns the agenda and no
+    // field of ours, so this is how a create whose answer was lost is found (docs/webinars.md).
+    agenda: withReference(spec.description, spec.externalRef, MAX_AGENDA),
     start_time: zoomStartTime(spec.startsAt),
     duration: minutes,
     timezone: spec.timeZone,

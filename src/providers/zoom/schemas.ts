@@ -62,6 +62,23 @@ const page = {
   total_records: z.number().int().optional(),
 };
 
+/**
+ * GET /users/{userId}/webinars — WebinarsListWebinarsResponse: the host's scheduled webinars
+ * with `agenda`, which carries our reference (docs/webinars.md).
+ */
+export const zoomWebinarList = z.looseObject({
+  ...page,
+  webinars: z
+    .array(
+      z.looseObject({
+        id: zoomId,
+        agenda: z.string().optional(),
+        join_url: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
+});
+
 /** GET /webinars/{webinarId}/registrants — WebinarsListWebinarRegistrantsResponse. */
 export const zoomRegistrantList = z.looseObject({
   ...page,

@@ -37,6 +37,10 @@ export async function start(): Promise<ProviderSimDriver> {
         createdCount: r.createdCount,
       }));
     },
+    async webinarCount() {
+      // Read in-process: the control API has no listing, and this is a count only.
+      return [...s.state.webinars.values()].filter((w) => !w.deleted).length;
+    },
     async webinarExists(providerWebinarId) {
       const res = await fetch(`${s.url}/_sim/webinars/${providerWebinarId}`);
       if (res.status === 404) return false;

@@ -65,6 +65,10 @@ export async function start(): Promise<ProviderSimDriver> {
       }));
     },
 
+    async webinarCount() {
+      // Read in-process: the control API has no listing, and this is a count only.
+      return [...sim.state.webinars.values()].filter((w) => !w.deleted).length;
+    },
     async webinarExists(providerWebinarId) {
       const res = await control<{ exists: boolean }>(
         "GET",

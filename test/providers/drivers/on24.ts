@@ -78,6 +78,9 @@ export async function start(): Promise<ProviderSimDriver> {
       );
     },
 
+    async webinarCount() {
+      return [...sim.state.events.values()].filter((e) => !e.deleted).length;
+    },
     async webinarExists(providerWebinarId) {
       const r = await report(providerWebinarId);
       return r !== null && !r.deleted;

@@ -33,6 +33,10 @@ export async function start(): Promise<ProviderSimDriver> {
         `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/registrants`,
       );
     },
+    async webinarCount() {
+      // Read in-process: the control API has no listing, and this is a count only.
+      return [...sim.state.events.values()].filter((e) => e.status !== "canceled").length;
+    },
     async webinarExists(providerWebinarId) {
       const res = await simJson<{ exists: boolean }>(
         sim,

@@ -69,6 +69,10 @@ export async function start(): Promise<ProviderSimDriver> {
       return res.status === 404 ? [] : res.body;
     },
 
+    async webinarCount() {
+      // Read in-process: the control API has no listing, and this is a count only.
+      return [...sim.state.webinars.values()].filter((w) => !w.deleted).length;
+    },
     async webinarExists(providerWebinarId) {
       const res = await control<{ exists: boolean }>(
         "GET",

@@ -61,6 +61,8 @@ export async function providerSetup(
   org: TestOrg,
   driver: ProviderSimDriver,
   label: string,
+  /** "onsite" makes an event without a webinar, for scenarios that make the webinar row themselves. */
+  format: "webinar" | "onsite" = "webinar",
 ) {
   const admin = org.tokens.admin;
   const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
@@ -90,9 +92,9 @@ export async function providerSetup(
       startsAt: start.toISOString(),
       endsAt: new Date(start.getTime() + 3600_000).toISOString(),
       timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarConfigurationId: config.body.id,
-      ...(driver.webinarType !== null && { webinarType: driver.webinarType }),
+      format,
+      ...(format === "webinar" && { webinarConfigurationId: config.body.id }),
+      ...(format === "webinar" && driver.webinarType !== null && { webinarType: driver.webinarType }),
     },
   });
   if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);

@@ -1,12 +1,18 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import {
+  DEFAULT_LEASE,
+  LeaseLost,
+  type LeaseTiming,
+  leaseUntil,
+  newLeaseToken,
+  startHeartbeat,
+} from "../../../jobs/lease.ts";
 import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
 import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
-import type { ProviderCaller } from "./provider-call.ts";
-
-export const LEASE_SECONDS = 60;
+import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 /** Exponential back-off with jitter, capped at five minutes (jitter included). */
 export const backoffSeconds = (attempts: number) => jitteredBackoff(attempts, 300);
@@ -33,16 +39,23 @@ export interface BatchLead {
  * "wait" when other leads are batching this webinar's backlog right now: the caller then
  * steps back for a moment, so the leftovers form one more batch instead of going one by one.
  */
-export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: ProviderCaller }) {
+export function createBulkRegistrar(deps: {
+  db: Db;
+  queue: JobQueue;
+  call: ProviderCaller;
+  lease?: LeaseTiming;
+}) {
   const { db, queue, call } = deps;
+  const lease = deps.lease ?? DEFAULT_LEASE;
 
   /**
    * Leases up to `limit` first attempts of the webinar, the lead's own row first, in one
    * statement. SKIP LOCKED: leads claiming at once take disjoint sets instead of waiting; a
    * row already leased (by its own job or another batch) is left to its holder. The pick is a
    * CTE so it runs once: as an IN-subquery PostgreSQL may rescan it and exceed the limit.
+   * All of them carry the batch's one fencing token.
    */
-  async function claim(lead: BatchLead, limit: number): Promise<string[]> {
+  async function claim(lead: BatchLead, limit: number, token: string): Promise<string[]> {
     const rows = await sql<{ registration_id: string }>`
       WITH picked AS (
         SELECT registration_id FROM registration_syncs
@@ -53,7 +66,7 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       UPDATE registration_syncs s
-      SET lease_until = now() + make_interval(secs => ${LEASE_SECONDS})
+      SET lease_until = ${leaseUntil(lease)}, lease_token = ${token}::uuid
       FROM picked
       WHERE s.webinar_id = ${lead.webinarId} AND s.registration_id = picked.registration_id
       RETURNING s.registration_id`.execute(db);
@@ -79,14 +92,30 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
     }));
   }
 
-  /** Lease released on every claimed row; `set` applies to all of them. */
-  const releaseAll = (executor: Db, webinarId: string, ids: string[], set: Record<string, unknown>) =>
-    executor
+  /** The batch's rows it still holds (fenced by its token). */
+  const held = (webinarId: string, ids: string[], token: string) =>
+    db
       .updateTable("registration_syncs")
-      .set({ ...set, lease_until: null, updated_at: new Date() })
       .where("webinar_id", "=", webinarId)
       .where("registration_id", "in", ids)
+      .where("lease_token", "=", token);
+
+  /**
+   * Lease released on every claimed row the batch still holds; `set` applies to all of them.
+   * Returns the rows released: a row whose lease lapsed belongs to its new holder.
+   */
+  const releaseAll = async (
+    webinarId: string,
+    ids: string[],
+    token: string,
+    set: Record<string, unknown>,
+  ) => {
+    const rows = await held(webinarId, ids, token)
+      .set({ ...set, lease_until: null, lease_token: null, updated_at: new Date() })
+      .returning("registration_id")
       .execute();
+    return rows.map((r) => r.registration_id);
+  };
 
   /** Each continues on the single path (its own job), after `afterSeconds`. */
   async function requeue(webinarId: string, ids: string[], afterSeconds?: (i: number) => number) {
@@ -113,6 +142,7 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
     webinarId: string,
     webinarJoinUrl: string | null,
     answered: { registrationId: string; registrant: ProviderRegistrant }[],
+    token: string,
   ) {
     const values = answered.map(
       ({ registrationId, registrant }) =>
@@ -122,9 +152,10 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
       const stored = await sql<{ registration_id: string; desired: string }>`
         UPDATE registration_syncs s
         SET state = 'synced', last_error = NULL, synced_at = now(), provider_registrant_id = v.registrant_id,
-          join_url = v.join_url, lease_until = NULL, updated_at = now()
+          join_url = v.join_url, lease_until = NULL, lease_token = NULL, updated_at = now()
         FROM (VALUES ${sql.join(values)}) AS v(registration_id, registrant_id, join_url)
         WHERE s.webinar_id = ${webinarId} AND s.registration_id = v.registration_id
+          AND s.lease_token = ${token}::uuid
         RETURNING s.registration_id, s.desired`.execute(trx);
       const done = stored.rows.filter((r) => r.desired === "registered");
       await queue.finishQueued(
@@ -158,30 +189,47 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
   ): Promise<"batched" | "single" | "wait"> {
     const max = provider.bulkRegister ? (provider.bulkRegisterMax ?? 0) : 0;
     if (max < 2) return "single";
-    const ids = await claim(lead, max);
+    const token = newLeaseToken();
+    const ids = await claim(lead, max, token);
     const own = ids.includes(lead.registrationId);
     if (ids.length < 2) {
-      if (ids.length > 0) await releaseAll(db, lead.webinarId, ids, {});
+      if (ids.length > 0) await releaseAll(lead.webinarId, ids, token, {});
       return own && mayWait && (await batchInFlight(lead)) ? "wait" : "single";
     }
     const batch = await people(ids);
     const { webinarId } = lead;
 
+    let writeBegun = false;
+    const stopHeartbeat = startHeartbeat(lease, () =>
+      held(webinarId, ids, token)
+        .set({ lease_until: leaseUntil(lease) })
+        .execute(),
+    );
     const outcome = await call<ProviderRegistrant[]>(lead.configurationId, async (p, account) => {
-      await db
-        .updateTable("registration_syncs")
+      // Fenced too: a batch that lost any of its rows before writing sends nothing; the rows
+      // it still holds lapse and are swept back to the single path.
+      const kept = await held(webinarId, ids, token)
         .set({ attempts: 1, last_attempt_at: new Date() })
-        .where("webinar_id", "=", webinarId)
-        .where("registration_id", "in", ids)
-        .execute();
+        .executeTakeFirst();
+      if (Number(kept.numUpdatedRows) < ids.length) throw new LeaseLost();
       if (!p.bulkRegister) throw new Error("bulkRegister disappeared from the provider");
+      writeBegun = true;
       return p.bulkRegister(
         account,
         lead.providerWebinarId,
         batch.map((b) => b.spec),
       );
-    });
+    })
+      .catch((error) => {
+        if (error instanceof LeaseLost) return null;
+        throw error;
+      })
+      .finally(stopHeartbeat);
+    // Lost before the write: nothing was sent; the rows are their new holders' (or swept back).
+    if (outcome === null) return own ? "batched" : "single";
 
+    // Only rows the batch still holds are stored or requeued (releaseAll, storeAnswer): a row
+    // whose lease lapsed meanwhile belongs to its new holder.
     switch (outcome.kind) {
       case "ok": {
         const byEmail = new Map(outcome.value.map((r) => [normalizeEmail(r.email), r]));
@@ -192,28 +240,40 @@ export function createBulkRegistrar(deps: { db: Db; queue: JobQueue; call: Provi
           if (registrant) answered.push({ registrationId: person.registrationId, registrant });
           else missing.push(person.registrationId);
         }
-        if (answered.length > 0) await storeAnswer(webinarId, lead.webinarJoinUrl, answered);
+        if (answered.length > 0) await storeAnswer(webinarId, lead.webinarJoinUrl, answered, token);
         if (missing.length > 0) {
-          await releaseAll(db, webinarId, missing, { last_error: "Not in the provider's batch answer" });
-          await requeue(webinarId, missing);
+          const released = await releaseAll(webinarId, missing, token, {
+            last_error: "Not in the provider's batch answer",
+          });
+          await requeue(webinarId, released);
         }
         return own ? "batched" : "single";
       }
       case "held":
-        await releaseAll(db, webinarId, ids, { state: "held", last_error: outcome.reason, attempts: 0 });
+        await releaseAll(webinarId, ids, token, {
+          state: "held",
+          last_error: outcome.reason,
+          attempts: writeMayHaveLanded(outcome, writeBegun) ? 1 : 0,
+        });
         return own ? "batched" : "single";
-      case "deferred":
-        // Not attempted (or refused before anything was applied): the batch may form again.
-        await releaseAll(db, webinarId, ids, { attempts: 0, last_error: outcome.reason });
-        await requeue(webinarId, ids, () => outcome.afterSeconds);
+      case "deferred": {
+        // Refused before anything was applied: the batch may form again. If the batch may have
+        // landed (a refusal after other requests), each goes alone and looks up first.
+        const released = await releaseAll(webinarId, ids, token, {
+          attempts: writeMayHaveLanded(outcome, writeBegun) ? 1 : 0,
+          last_error: outcome.reason,
+        });
+        await requeue(webinarId, released, () => outcome.afterSeconds);
         return own ? "batched" : "single";
+      }
       case "retry":
-      case "failed":
+      case "failed": {
         // The batch may have reached the provider: from here each person goes alone,
         // looking up first. A refused batch (one bad address) is sorted out the same way.
-        await releaseAll(db, webinarId, ids, { attempts: 1, last_error: outcome.reason });
-        await requeue(webinarId, ids, outcome.kind === "retry" ? () => backoffSeconds(1) : undefined);
+        const released = await releaseAll(webinarId, ids, token, { attempts: 1, last_error: outcome.reason });
+        await requeue(webinarId, released, outcome.kind === "retry" ? () => backoffSeconds(1) : undefined);
         return own ? "batched" : "single";
+      }
     }
   };
 }

@@ -1,5 +1,12 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import {
+  DEFAULT_LEASE,
+  type LeaseTiming,
+  leaseUntil,
+  newLeaseToken,
+  startHeartbeat,
+} from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { Envelope } from "../../../keys/index.ts";
 import { backoffSeconds } from "../../../lib/backoff.ts";
@@ -8,7 +15,6 @@ import { ProviderError } from "../../../providers/contract.ts";
 import { erasureSealContext } from "../../privacy/privacy.service.ts";
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
-const LEASE_SECONDS = 60;
 /** Attempts at a transient failure after which an alert is logged (retries go on). */
 export const ERASURE_ALERT_ATTEMPTS = 8;
 /** Longest wait between attempts while a provider is down. */
@@ -35,17 +41,15 @@ export function createPersonEraseHandler(deps: {
   logger?: Logger | undefined;
   /** Overrides the back-off (tests). */
   backoffSeconds?: (attempts: number) => number;
+  lease?: LeaseTiming;
 }) {
   const { db, queue, call, envelope, logger } = deps;
   const backoff = deps.backoffSeconds ?? erasureBackoffSeconds;
+  const lease = deps.lease ?? DEFAULT_LEASE;
 
-  async function release(id: string, set: Record<string, unknown>) {
-    await db
-      .updateTable("provider_erasures")
-      .set({ ...set, lease_until: null, updated_at: new Date() })
-      .where("id", "=", id)
-      .execute();
-  }
+  /** Writes the row while this job holds the lease (fenced by its token). */
+  const mine = (id: string, token: string) =>
+    db.updateTable("provider_erasures").where("id", "=", id).where("lease_token", "=", token);
 
   const again = (providerErasureId: string, afterSeconds: number) =>
     queue.send(db, "person.erase", { providerErasureId }, { startAfterSeconds: afterSeconds });
@@ -77,9 +81,10 @@ export function createPersonEraseHandler(deps: {
       .executeTakeFirst();
     if (row?.state !== "pending") return;
 
+    const token = newLeaseToken();
     const claimed = await db
       .updateTable("provider_erasures")
-      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .set({ lease_until: leaseUntil(lease), lease_token: token })
       .where("id", "=", row.id)
       .where("state", "=", "pending")
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
@@ -87,9 +92,16 @@ export function createPersonEraseHandler(deps: {
       .executeTakeFirst();
     if (!claimed) {
       // Another worker holds it; look again once its lease lapses, in case that worker died.
-      await again(row.id, LEASE_SECONDS + 1);
+      await again(row.id, lease.seconds + 1);
       return;
     }
+    /** Stores the outcome and releases the lease; false when this job lost the lease. */
+    const release = async (set: Record<string, unknown>) => {
+      const res = await mine(row.id, token)
+        .set({ ...set, lease_until: null, lease_token: null, updated_at: new Date() })
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    };
 
     const configuration = await db
       .selectFrom("webinar_configurations")
@@ -98,7 +110,7 @@ export function createPersonEraseHandler(deps: {
       .executeTakeFirst();
     if (!configuration) {
       const reason = "The provider account's configuration was deleted: erase the person there by hand";
-      await release(row.id, { state: "failed", last_error: reason, alerted_at: new Date() });
+      await release({ state: "failed", last_error: reason, alerted_at: new Date() });
       alert(row, reason, "failed");
       return;
     }
@@ -108,12 +120,17 @@ export function createPersonEraseHandler(deps: {
       email = await envelope.open(row.sealed_email, erasureSealContext(row));
     } catch (error) {
       const reason = `The sealed address cannot be opened (${(error as Error).name})`;
-      await release(row.id, { state: "failed", last_error: reason, alerted_at: new Date() });
+      await release({ state: "failed", last_error: reason, alerted_at: new Date() });
       alert(row, reason, "failed");
       return;
     }
 
     const address = email.toString("utf8");
+    const stopHeartbeat = startHeartbeat(lease, () =>
+      mine(row.id, token)
+        .set({ lease_until: leaseUntil(lease) })
+        .execute(),
+    );
     const attempt = claimed.attempts + 1;
     let outcome: CallOutcome<void>;
     try {
@@ -123,18 +140,14 @@ export function createPersonEraseHandler(deps: {
             "invalid",
             `${provider.kind} has no erasure API: erase the person there by hand`,
           );
-        await db
-          .updateTable("provider_erasures")
-          .set({ attempts: attempt, last_attempt_at: new Date() })
-          .where("id", "=", row.id)
-          .execute();
+        await mine(row.id, token).set({ attempts: attempt, last_attempt_at: new Date() }).execute();
         await provider.erasePerson(account, address);
-      });
+      }).finally(stopHeartbeat);
     } catch (error) {
       // Not a provider answer (database, bug): keep the work, retry later, tell no secrets.
       logger?.error({ err: error, providerErasureId: row.id }, "provider erasure attempt failed internally");
-      await release(row.id, { attempts: attempt, last_error: "Internal error while erasing; retrying" });
-      await again(row.id, backoff(attempt));
+      if (await release({ attempts: attempt, last_error: "Internal error while erasing; retrying" }))
+        await again(row.id, backoff(attempt));
       return;
     } finally {
       email.fill(0);
@@ -144,7 +157,7 @@ export function createPersonEraseHandler(deps: {
 
     switch (outcome.kind) {
       case "ok":
-        await release(row.id, {
+        await release({
           state: "done",
           sealed_email: null,
           pending_hash: null,
@@ -156,28 +169,31 @@ export function createPersonEraseHandler(deps: {
       case "held":
         // The account is switched off (or the configuration deleted): no call may be made.
         // The erasure waits, visibly, and goes through once the account is back.
-        await release(row.id, {
-          attempts: claimed.attempts,
-          last_error: `Waiting: ${scrub(outcome.reason)}`,
-        });
-        await again(row.id, HELD_RECHECK_SECONDS);
+        if (
+          await release({
+            attempts: claimed.attempts,
+            last_error: `Waiting: ${scrub(outcome.reason)}`,
+          })
+        )
+          await again(row.id, HELD_RECHECK_SECONDS);
         return;
       case "deferred":
-        await release(row.id, { attempts: claimed.attempts, last_error: scrub(outcome.reason) });
-        await again(row.id, outcome.afterSeconds);
+        if (await release({ attempts: claimed.attempts, last_error: scrub(outcome.reason) }))
+          await again(row.id, outcome.afterSeconds);
         return;
       case "retry": {
         const overdue = attempt >= ERASURE_ALERT_ATTEMPTS && !row.alerted_at;
-        await release(row.id, {
+        const kept = await release({
           last_error: scrub(outcome.reason),
           ...(overdue && { alerted_at: new Date() }),
         });
+        if (!kept) return;
         if (overdue) alert(row, scrub(outcome.reason), "pending");
         await again(row.id, backoff(attempt));
         return;
       }
       case "failed":
-        await release(row.id, { state: "failed", last_error: scrub(outcome.reason), alerted_at: new Date() });
+        await release({ state: "failed", last_error: scrub(outcome.reason), alerted_at: new Date() });
         alert(row, scrub(outcome.reason), "failed");
         return;
     }

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
+import { createLeaseSweeper, DEFAULT_LEASE, type LeaseTiming } from "../../../jobs/lease.ts";
 import { type JobQueue, type JobWorkers, startWorkers } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { Envelope } from "../../../keys/index.ts";
@@ -30,6 +31,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** This deployment's public URL, for the notification URL of provider subscriptions. */
   publicUrl?: string;
+  /** Leases on sync work (src/jobs/lease.ts); tests shorten them. */
+  lease?: LeaseTiming;
 }
 
 /**
@@ -53,6 +56,8 @@ export function createSyncWorker(deps: {
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
   const maxAttempts = options.tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts;
+  const lease = options.lease ?? DEFAULT_LEASE;
+  const sweeper = createLeaseSweeper({ db, queue, timing: lease });
   const call = createProviderCaller({
     db,
     providers,
@@ -127,10 +132,10 @@ export function createSyncWorker(deps: {
   }
 
   const handlers = {
-    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers }),
+    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned, lease }),
+    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers, lease }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
-    "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
+    "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
     "webhook.subscription": subscriptions.handle,
   };
   // Registration sync is where the volume is; the other kinds are a few per webinar.
@@ -150,7 +155,20 @@ export function createSyncWorker(deps: {
     subscriptions,
     /** This module's part of the process's job workers (src/workers.ts registers them all). */
     workers,
-    /** Starts only the sync workers: for tests that need no other job kind. */
-    start: () => startWorkers(queue, workers),
+    /** Hands work whose lease lapsed (its holder died) to live workers; runs beside the workers. */
+    startSweeper() {
+      sweeper.start((error) => logger?.warn({ err: error }, "lease sweep failed; trying again"));
+    },
+    /** Starts only the sync workers and the sweeper: for tests that need no other job kind. */
+    async start() {
+      await startWorkers(queue, workers);
+      this.startSweeper();
+    },
+    /** Stops the lease sweeper (the queue's workers stop with the queue). */
+    async stop() {
+      await sweeper.stop();
+    },
+    /** One sweep now (tests). */
+    sweepLeases: () => sweeper.sweep(),
   };
 }

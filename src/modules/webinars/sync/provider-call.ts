@@ -19,9 +19,9 @@ import { type ConfigurationService, wipe } from "../configurations.service.ts";
 export type CallOutcome<T> =
   | { kind: "ok"; value: T }
   /** Feature off for this account (credentials removed, terms withdrawn) or credentials unusable. */
-  | { kind: "held"; reason: string }
+  | { kind: "held"; reason: string; requestsSent?: number }
   /** Not attempted, or refused for now (quota, rate limit, open breaker): try later, attempt not spent. */
-  | { kind: "deferred"; afterSeconds: number; reason: string }
+  | { kind: "deferred"; afterSeconds: number; reason: string; requestsSent?: number }
   /** Attempted and failed in a way a retry may fix (5xx, timeout, reset, malformed answer). */
   | { kind: "retry"; reason: string }
   /** Attempted and refused for good (invalid data, permission, gone). */
@@ -130,12 +130,16 @@ export function createProviderCaller(deps: {
       const loaded = await configurations.loadAccount(configurationId);
       if (!loaded) return { kind: "held", reason: "Credentials removed or terms not accepted" } as const;
       const provider = providers[loaded.row.provider as ProviderKind];
+      // Requests that went out (each passed its slot), so a handler can tell a refusal of the
+      // call's only request from one that came after others (writeMayHaveLanded).
+      let requestsSent = 0;
       try {
         const pace = async () => {
           if (!(await limiter.acquire(configurationId, loaded.row.requests_per_second)))
             throw new ProviderError("rate_limited", "Waiting for the account's request rate", {
               retryAfterMs: 1000 + Math.random() * 2000,
             });
+          requestsSent++;
         };
         const breaker = breakerFor(configurationId);
         // Half-open means one trial call is in flight. cockatiel would queue this call behind
@@ -147,7 +151,10 @@ export function createProviderCaller(deps: {
         );
         return { kind: "ok", value } as const;
       } catch (error) {
-        return classify(configurationId, error);
+        const outcome = await classify(configurationId, error);
+        return outcome.kind === "held" || outcome.kind === "deferred"
+          ? { ...outcome, requestsSent }
+          : outcome;
       } finally {
         wipe(loaded.account);
       }
@@ -191,3 +198,17 @@ export function createProviderCaller(deps: {
 }
 
 export type ProviderCaller = ReturnType<typeof createProviderCaller>;
+
+/**
+ * Whether a write begun in a call that ended held or deferred may have reached the provider.
+ * Those outcomes do not count the attempt, but a write that may have landed must still make the
+ * next attempt look up first (Teams registers with a POST, then reads the registration back: a
+ * 429 or 401 on the read comes after the POST). A refusal is of the request that ended the call,
+ * so a call whose only request was refused applied nothing; anything sent before it may have
+ * been the write. The other outcomes count the attempt, which already makes the next one look.
+ */
+export function writeMayHaveLanded(outcome: CallOutcome<unknown>, writeBegun: boolean): boolean {
+  if (!writeBegun) return false;
+  if (outcome.kind !== "held" && outcome.kind !== "deferred") return true;
+  return (outcome.requestsSent ?? 0) > 1;
+}

@@ -1,6 +1,14 @@
 import { type ExpressionBuilder, sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
+import {
+  DEFAULT_LEASE,
+  LeaseLost,
+  type LeaseTiming,
+  leaseUntil,
+  newLeaseToken,
+  startHeartbeat,
+} from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import {
   ProviderError,
@@ -9,8 +17,8 @@ import {
   type RegistrantSpec,
   type WebinarProvider,
 } from "../../../providers/contract.ts";
-import { backoffSeconds, createBulkRegistrar, LEASE_SECONDS } from "./bulk-register.ts";
-import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
+import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
+import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 export { backoffSeconds };
 
@@ -30,6 +38,8 @@ const MAX_BATCH_WAITS = 5;
  * cancelled). Never twice: a lease on the sync row keeps two workers apart, and any attempt
  * after the first looks the person up at the provider before registering. Never lost: the
  * job is only finished once the outcome is stored; a crash leaves the job to be claimed again.
+ * The lease is renewed by heartbeat and fenced (src/jobs/lease.ts): the outcome is stored only
+ * while this job still holds it, so a worker that lost it cannot overwrite the new holder's.
  */
 export function createRegistrationSyncHandler(deps: {
   db: Db;
@@ -38,18 +48,11 @@ export function createRegistrationSyncHandler(deps: {
   maxAttempts: number;
   /** The adapters, for batch registration of backlogs (providers with `bulkRegister`). */
   providers?: Record<ProviderKind, WebinarProvider>;
+  lease?: LeaseTiming;
 }) {
   const { db, queue, call } = deps;
-  const registerBatch = createBulkRegistrar({ db, queue, call });
-
-  async function release(registrationId: string, webinarId: string, set: Record<string, unknown>) {
-    await db
-      .updateTable("registration_syncs")
-      .set({ ...set, lease_until: null, updated_at: new Date() })
-      .where("registration_id", "=", registrationId)
-      .where("webinar_id", "=", webinarId)
-      .execute();
-  }
+  const lease = deps.lease ?? DEFAULT_LEASE;
+  const registerBatch = createBulkRegistrar({ db, queue, call, lease });
 
   return async function handle({
     registrationId,
@@ -118,9 +121,10 @@ export function createRegistrationSyncHandler(deps: {
         return;
       }
     }
+    const token = newLeaseToken();
     const claimed = await db
       .updateTable("registration_syncs")
-      .set({ lease_until: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .set({ lease_until: leaseUntil(lease), lease_token: token })
       .where("registration_id", "=", registrationId)
       .where("webinar_id", "=", webinarId)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
@@ -154,6 +158,28 @@ export function createRegistrationSyncHandler(deps: {
       return;
     }
 
+    /** Fenced: only while this job holds the lease. */
+    const mine = () =>
+      db
+        .updateTable("registration_syncs")
+        .where("registration_id", "=", registrationId)
+        .where("webinar_id", "=", webinarId)
+        .where("lease_token", "=", token);
+    /** Stores the outcome and releases the lease; false when this job lost the lease. */
+    const release = async (set: Record<string, unknown>) => {
+      const res = await mine()
+        .set({ ...set, lease_until: null, lease_token: null, updated_at: new Date() })
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    };
+    const again = (startAfterSeconds: number) =>
+      queue.send(db, "registration.sync", { registrationId, webinarId }, { startAfterSeconds });
+    const stopHeartbeat = startHeartbeat(lease, () =>
+      mine()
+        .set({ lease_until: leaseUntil(lease) })
+        .execute(),
+    );
+
     const webinarKey = row.provider_webinar_id;
     const person: RegistrantSpec = {
       email: row.email,
@@ -163,15 +189,13 @@ export function createRegistrationSyncHandler(deps: {
       jobTitle: row.job_title,
     };
     const attempt = claimed.attempts + 1;
-    const outcome: CallOutcome<ProviderRegistrant | null> = await call(
+    let writeBegun = false;
+    const outcome: CallOutcome<ProviderRegistrant | null> | null = await call(
       row.configuration_id,
       async (provider, account) => {
-        await db
-          .updateTable("registration_syncs")
-          .set({ attempts: attempt, last_attempt_at: new Date() })
-          .where("registration_id", "=", registrationId)
-          .where("webinar_id", "=", webinarId)
-          .execute();
+        // Fenced too: a job that lost the lease before writing sends nothing.
+        const kept = await mine().set({ attempts: attempt, last_attempt_at: new Date() }).executeTakeFirst();
+        if (Number(kept.numUpdatedRows) === 0) throw new LeaseLost();
         if (row.desired === "cancelled") {
           if (row.provider_registrant_id) {
             await provider.cancelRegistration(account, webinarKey, {
@@ -187,6 +211,7 @@ export function createRegistrationSyncHandler(deps: {
           if (existing) return existing;
         }
         try {
+          writeBegun = true;
           return await provider.register(account, webinarKey, person);
         } catch (error) {
           if (error instanceof ProviderError && error.kind === "conflict" && provider.findRegistrantByEmail) {
@@ -196,12 +221,24 @@ export function createRegistrationSyncHandler(deps: {
           throw error;
         }
       },
-    );
+    )
+      .catch((error) => {
+        if (error instanceof LeaseLost) return null;
+        throw error;
+      })
+      .finally(stopHeartbeat);
+    if (outcome === null) return;
 
+    // Held and deferred do not count the attempt, unless a register may have reached the
+    // provider: then the next attempt must look the person up first (attempts ≥ 1).
+    const uncounted = writeMayHaveLanded(outcome, writeBegun)
+      ? Math.max(claimed.attempts, 1)
+      : claimed.attempts;
+    // A job that lost its lease stores nothing and enqueues nothing: the row is the new holder's.
     switch (outcome.kind) {
       case "ok": {
         const registrant = outcome.value;
-        await release(registrationId, webinarId, {
+        await release({
           state: row.desired === "registered" ? "synced" : "cancelled",
           last_error: null,
           synced_at: new Date(),
@@ -213,40 +250,22 @@ export function createRegistrationSyncHandler(deps: {
         return;
       }
       case "held":
-        await release(registrationId, webinarId, {
-          state: "held",
-          last_error: outcome.reason,
-          attempts: claimed.attempts,
-        });
+        await release({ state: "held", last_error: outcome.reason, attempts: uncounted });
         return;
       case "deferred":
         // Not the registration's fault: the attempt is not counted.
-        await release(registrationId, webinarId, { attempts: claimed.attempts, last_error: outcome.reason });
-        await queue.send(
-          db,
-          "registration.sync",
-          { registrationId, webinarId },
-          { startAfterSeconds: outcome.afterSeconds },
-        );
+        if (await release({ attempts: uncounted, last_error: outcome.reason }))
+          await again(outcome.afterSeconds);
         return;
       case "retry":
         if (attempt >= deps.maxAttempts) {
-          await release(registrationId, webinarId, {
-            state: "failed",
-            last_error: `${outcome.reason} (after ${attempt} attempts)`,
-          });
+          await release({ state: "failed", last_error: `${outcome.reason} (after ${attempt} attempts)` });
           return;
         }
-        await release(registrationId, webinarId, { last_error: outcome.reason });
-        await queue.send(
-          db,
-          "registration.sync",
-          { registrationId, webinarId },
-          { startAfterSeconds: backoffSeconds(attempt) },
-        );
+        if (await release({ last_error: outcome.reason })) await again(backoffSeconds(attempt));
         return;
       case "failed":
-        await release(registrationId, webinarId, { state: "failed", last_error: outcome.reason });
+        await release({ state: "failed", last_error: outcome.reason });
         return;
     }
   };

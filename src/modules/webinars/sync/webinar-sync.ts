@@ -1,13 +1,32 @@
+import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import {
+  DEFAULT_LEASE,
+  LeaseLost,
+  type LeaseTiming,
+  leaseUntil,
+  newLeaseToken,
+  startHeartbeat,
+} from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
 
+/** How soon a job that found the webinar leased looks again (seconds, plus up to as much jitter). */
+const RECHECK_SECONDS = 2;
+
 /**
  * Brings the provider-side webinar in line with its event or session: provision, push
  * changes (title, times, reschedules), or delete when cancelled. After provisioning, the
  * registrations that were waiting are enqueued and metrics polling is scheduled.
+ *
+ * Created exactly once: a lease on the webinar row keeps two jobs apart (every event change
+ * queues one), and `creating_since` is stored before a create is sent. Once it is set, every
+ * attempt — after a crash, a lost answer, a hold or a deferral — first looks the webinar up at
+ * the provider by our reference (`findWebinarByReference`) and adopts what it finds. The lease
+ * is renewed by heartbeat and fenced (src/jobs/lease.ts): every write of a job goes through
+ * its token, so one that lost the lease cannot overwrite the new holder's result.
  */
 export function createWebinarSyncHandler(deps: {
   db: Db;
@@ -15,8 +34,10 @@ export function createWebinarSyncHandler(deps: {
   call: ProviderCaller;
   maxAttempts: number;
   onProvisioned: (webinarId: string) => Promise<void>;
+  lease?: LeaseTiming;
 }) {
   const { db, queue, call } = deps;
+  const lease = deps.lease ?? DEFAULT_LEASE;
 
   async function loadSpec(webinarId: string) {
     const row = await db
@@ -32,6 +53,7 @@ export function createWebinarSyncHandler(deps: {
         "w.version",
         "w.synced_version",
         "w.attempts",
+        "w.creating_since",
         "e.title as event_title",
         "e.description as event_description",
         "e.starts_at as event_starts_at",
@@ -56,31 +78,72 @@ export function createWebinarSyncHandler(deps: {
       timeZone: row.time_zone,
       language: row.language,
       webinarType: row.session_webinar_type ?? row.event_webinar_type ?? undefined,
-      // Stable across retries, so a provider that dedupes creation never makes a second webinar.
+      // Stored with the webinar at the provider, which lists it back: how a lost create is found.
       externalRef: webinarId,
     };
     return { row, spec };
   }
 
-  async function update(webinarId: string, set: Record<string, unknown>) {
-    await db
+  /** Writes the row while this job holds the lease (fenced by its token); false when it lost it. */
+  type Update = (set: Record<string, unknown>) => Promise<boolean>;
+  const fenced =
+    (webinarId: string, token: string): Update =>
+    async (set) => {
+      const res = await db
+        .updateTable("webinars")
+        .set({ ...set, updated_at: new Date() })
+        .where("id", "=", webinarId)
+        .where("lease_token", "=", token)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    };
+
+  /** The lease, when no other job holds it (or its holder's lease lapsed: it died). */
+  async function claim(webinarId: string, token: string): Promise<boolean> {
+    const claimed = await db
       .updateTable("webinars")
-      .set({ ...set, updated_at: new Date() })
+      .set({ lease_until: leaseUntil(lease), lease_token: token })
       .where("id", "=", webinarId)
-      .execute();
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
+      .returning("id")
+      .executeTakeFirst();
+    return claimed !== undefined;
   }
 
-  return async function handle({ webinarId }: { webinarId: string }) {
+  /**
+   * Another job holds the lease. Look again soon: the holder usually finishes within seconds
+   * (and a change it did not see needs this job), or its lease lapses because its worker died.
+   * Webinar jobs are few, so a short re-check costs little.
+   */
+  async function later(webinarId: string) {
+    const held = await db
+      .selectFrom("webinars")
+      .select(sql<number>`greatest(0, extract(epoch from (lease_until - now())))::float8`.as("left"))
+      .where("id", "=", webinarId)
+      .executeTakeFirst();
+    if (!held) return;
+    const after = Math.min(held.left + 1, RECHECK_SECONDS * (1 + Math.random()));
+    await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: after });
+  }
+
+  async function work(webinarId: string, update: Update) {
     const loaded = await loadSpec(webinarId);
     if (!loaded) return;
     const { row, spec } = loaded;
     const version = row.version;
     const provisioned = row.provider_webinar_id !== null && row.state !== "deleted";
+    // A create may have been sent and its answer lost: the provider may hold a webinar of ours.
+    const maybeCreated = !provisioned && row.creating_since !== null;
+    const reference = {
+      externalRef: webinarId,
+      createdAfter: row.creating_since ?? new Date(),
+      startsAt: spec.startsAt,
+    };
 
     type Action = "create" | "update" | "delete" | "none";
     const action: Action =
       row.desired === "deleted"
-        ? provisioned
+        ? provisioned || maybeCreated
           ? "delete"
           : "none"
         : !provisioned
@@ -90,15 +153,30 @@ export function createWebinarSyncHandler(deps: {
             : "none";
     if (action === "none") {
       if (row.desired === "deleted" && row.state !== "deleted")
-        await update(webinarId, { state: "deleted", last_error: null });
+        await update({ state: "deleted", last_error: null });
       return;
     }
 
     const attempt = row.attempts + 1;
     const outcome = await call<ProvisionedWebinar | null>(row.configuration_id, async (provider, account) => {
-      await update(webinarId, { attempts: attempt });
-      const key = row.provider_webinar_id as string;
-      if (action === "create") return provider.createWebinar(account, spec);
+      if (action === "create") {
+        if (maybeCreated) {
+          const found = await provider.findWebinarByReference(account, reference);
+          if (found) return found;
+        }
+        // Stored before the create is sent, and kept until its id is: see the handler's note.
+        // Fenced too: a job that lost the lease sends nothing.
+        if (!(await update({ attempts: attempt, creating_since: row.creating_since ?? new Date() })))
+          throw new LeaseLost();
+        return provider.createWebinar(account, spec);
+      }
+      if (!(await update({ attempts: attempt }))) throw new LeaseLost();
+      let key = row.provider_webinar_id;
+      if (key === null) {
+        // Deleted before a create's answer arrived: delete whatever that create made.
+        key = (await provider.findWebinarByReference(account, reference))?.providerWebinarId ?? null;
+        if (key === null) return null;
+      }
       if (action === "update") await provider.updateWebinar(account, key, spec);
       else await provider.deleteWebinar(account, key);
       return null;
@@ -107,14 +185,17 @@ export function createWebinarSyncHandler(deps: {
     switch (outcome.kind) {
       case "ok":
         if (action === "create" && outcome.value) {
-          await update(webinarId, {
+          const stored = await update({
             provider_webinar_id: outcome.value.providerWebinarId,
             join_url: outcome.value.joinUrl,
             state: "provisioned",
             synced_version: version,
             attempts: 0,
+            creating_since: null,
             last_error: null,
           });
+          // A job that lost the lease stored nothing: the new holder adopts the webinar.
+          if (!stored) return;
           await deps.onProvisioned(webinarId);
           // Changes made while the create was in flight still need pushing.
           const fresh = await db
@@ -125,37 +206,61 @@ export function createWebinarSyncHandler(deps: {
           if (fresh && (fresh.version !== version || fresh.desired !== "active"))
             await queue.send(db, "webinar.sync", { webinarId });
         } else if (action === "update") {
-          await update(webinarId, { synced_version: version, attempts: 0, last_error: null });
+          await update({ synced_version: version, attempts: 0, last_error: null });
         } else {
-          await update(webinarId, {
+          await update({
             state: "deleted",
             provider_webinar_id: null,
+            creating_since: null,
             attempts: 0,
             last_error: null,
           });
         }
         return;
       case "held":
-        await update(webinarId, { state: "held", last_error: outcome.reason, attempts: row.attempts });
+        await update({ state: "held", last_error: outcome.reason, attempts: row.attempts });
         return;
       case "deferred":
-        await update(webinarId, { last_error: outcome.reason, attempts: row.attempts });
+        if (!(await update({ last_error: outcome.reason, attempts: row.attempts }))) return;
         await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: outcome.afterSeconds });
         return;
       case "retry":
         if (attempt >= deps.maxAttempts) {
-          await update(webinarId, {
+          await update({
             state: "failed",
             last_error: `${outcome.reason} (after ${attempt} attempts)`,
           });
           return;
         }
-        await update(webinarId, { last_error: outcome.reason });
+        if (!(await update({ last_error: outcome.reason }))) return;
         await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: backoffSeconds(attempt) });
         return;
       case "failed":
-        await update(webinarId, { state: "failed", last_error: outcome.reason });
+        await update({ state: "failed", last_error: outcome.reason });
         return;
+    }
+  }
+
+  return async function handle({ webinarId }: { webinarId: string }) {
+    const token = newLeaseToken();
+    if (!(await claim(webinarId, token))) return later(webinarId);
+    const update = fenced(webinarId, token);
+    const stopHeartbeat = startHeartbeat(lease, () =>
+      db
+        .updateTable("webinars")
+        .set({ lease_until: leaseUntil(lease) })
+        .where("id", "=", webinarId)
+        .where("lease_token", "=", token)
+        .execute(),
+    );
+    try {
+      await work(webinarId, update);
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+    } finally {
+      stopHeartbeat();
+      // Released after the outcome is stored; a job that dies keeps it until it lapses.
+      await update({ lease_until: null, lease_token: null });
     }
   };
 }

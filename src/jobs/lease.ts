@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import type { Db } from "../db/database.ts";
+import type { JobQueue } from "./queue.ts";
+
+/**
+ * Leases on work rows (registration_syncs, webinars, provider_erasures): a job claims a row
+ * with one conditional UPDATE that sets `lease_until` and a new `lease_token`, renews it by
+ * heartbeat while it works, and settles (stores its outcome, releases) only where the token is
+ * still its own. So:
+ * - a worker that stalls past its lease (a provider call that outlasts it, a frozen process)
+ *   loses the row to the next claimant, and its late result changes nothing (the fence);
+ * - a worker that dies stops renewing, so its rows are free after `seconds`, and the sweeper
+ *   (`createLeaseSweeper`) hands them to a live worker at once instead of waiting for the job
+ *   queue to give up on the dead worker's jobs.
+ */
+export interface LeaseTiming {
+  /** A lease not renewed for this long has lapsed: its holder is taken for dead. */
+  seconds: number;
+  /** How often a live holder renews its leases (well under `seconds`). */
+  heartbeatSeconds: number;
+}
+
+export const DEFAULT_LEASE: LeaseTiming = { seconds: 15, heartbeatSeconds: 5 };
+
+/**
+ * Thrown inside a provider call by a job that found its lease taken before it wrote anything
+ * at the provider: it sends nothing and stores nothing (the row is the new holder's). It is
+ * not a ProviderError, so the caller passes it through to the handler, which ends quietly.
+ */
+export class LeaseLost extends Error {
+  constructor() {
+    super("The lease was taken by another worker before the write");
+    this.name = "LeaseLost";
+  }
+}
+
+/** A fencing token, new at every claim. */
+export const newLeaseToken = (): string => randomUUID();
+
+/** `now() + seconds`, for `lease_until`. */
+export const leaseUntil = (timing: LeaseTiming) =>
+  sql<Date>`now() + make_interval(secs => ${timing.seconds})`;
+
+/**
+ * Renews a lease every `heartbeatSeconds` until the returned function is called. `renew` is
+ * one UPDATE fenced by the token; a failed renewal (a connection cut) is tried again at the
+ * next beat — if the lease lapses meanwhile, the fence makes the late settle harmless.
+ */
+export function startHeartbeat(timing: LeaseTiming, renew: () => Promise<unknown>): () => void {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => renew().catch(() => undefined));
+  }, timing.heartbeatSeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Hands leased work whose holder died to live workers: every `heartbeatSeconds`, the rows whose
+ * lease lapsed lose it (token cleared, so a holder that was only stalled is fenced out) and get
+ * a job, in one transaction. Each lapsed row is taken by one sweeper (one UPDATE per table).
+ * A settled row has no lease, so only abandoned work is touched.
+ */
+export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: LeaseTiming }) {
+  const { db, queue, timing } = deps;
+
+  async function sweep(): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      const syncs = await trx
+        .updateTable("registration_syncs")
+        .set({ lease_until: null, lease_token: null })
+        .where("lease_until", "<", sql<Date>`now()`)
+        .returning(["registration_id", "webinar_id"])
+        .execute();
+      await queue.sendMany(
+        trx,
+        "registration.sync",
+        syncs.map((s) => ({ registrationId: s.registration_id, webinarId: s.webinar_id })),
+      );
+      const webinars = await trx
+        .updateTable("webinars")
+        .set({ lease_until: null, lease_token: null })
+        .where("lease_until", "<", sql<Date>`now()`)
+        .returning("id")
+        .execute();
+      await queue.sendMany(
+        trx,
+        "webinar.sync",
+        webinars.map((w) => ({ webinarId: w.id })),
+      );
+      const erasures = await trx
+        .updateTable("provider_erasures")
+        .set({ lease_until: null, lease_token: null })
+        .where("lease_until", "<", sql<Date>`now()`)
+        .returning("id")
+        .execute();
+      await queue.sendMany(
+        trx,
+        "person.erase",
+        erasures.map((e) => ({ providerErasureId: e.id })),
+      );
+      return syncs.length + webinars.length + erasures.length;
+    });
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  return {
+    sweep,
+    start(onError: (error: unknown) => void) {
+      if (timer) return;
+      timer = setInterval(() => {
+        running = running.then(() => sweep().catch(onError));
+      }, timing.heartbeatSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+  };
+}
+
+export type LeaseSweeper = ReturnType<typeof createLeaseSweeper>;
