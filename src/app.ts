@@ -7,6 +7,7 @@ import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
+import { docsPolicy, installSecurityHeaders } from "./http/security-headers.ts";
 import { installWebApp } from "./http/web-app.ts";
 import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
 import { AppError } from "./lib/errors.ts";
@@ -38,16 +39,27 @@ import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
+import { isSuppressed } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
+import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
+import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
+import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
+import {
+  createWebhookReceiver,
+  WEBHOOK_RATE,
+  WEBHOOK_REJECT_RATE,
+} from "./modules/webinars/webhooks/receiver.ts";
 import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
@@ -59,6 +71,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
+  /** How registrants are told about their registrations; silent when not given. */
+  notices?: RegistrantNotices;
 }
 
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
@@ -73,7 +87,8 @@ export function createServices({
   database,
   logger,
   runtime,
-}: Pick<AppDeps, "config" | "database"> & { logger?: Logger; runtime: Runtime }) {
+  notices = silentNotices,
+}: Pick<AppDeps, "config" | "database" | "logger" | "notices"> & { runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -109,16 +124,21 @@ export function createServices({
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
+  const registrantSettings = createRegistrantSettingsService({ db });
   const registrations = createRegistrationService({
     db,
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
+    isSuppressed,
+    notices,
+    registrantSettings,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
+  const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
@@ -138,7 +158,19 @@ export function createServices({
       publicUrl: config.publicUrl,
     },
   });
+  // Provider webhooks are applied with the same planner as every other change.
+  const webhookReceiver = createWebhookReceiver({
+    db,
+    configurations,
+    providers,
+    clientStates: syncWorker.subscriptions.clientStates,
+    apply: createWebhookApplier({ queue, people: syncWorker.people, planner, registrations, events }),
+    limiter: createRateLimiter(WEBHOOK_RATE),
+    rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
+    logger,
+  });
   return {
+    webhookReceiver,
     audit,
     email,
     emailSender,
@@ -149,10 +181,12 @@ export function createServices({
     events,
     eventSessions,
     registrations,
+    registrantSettings,
     checkIns,
     imports,
     configurations,
     webinars,
+    dashboard,
     syncWorker,
     providers,
     privacy,
@@ -172,7 +206,7 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     requestIdHeader: "x-request-id",
     // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
     frameworkErrors: frameworkErrorHandler,
@@ -181,6 +215,7 @@ export async function buildApp(
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
 
+  await installSecurityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -201,7 +236,7 @@ export async function buildApp(
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true, transformStaticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   app.decorateRequest("caller", null);
@@ -210,7 +245,8 @@ export async function buildApp(
     const header = request.headers.authorization;
     // Webhooks authenticate by their signature; Zoom's legacy deliveries also carry an
     // Authorization header that is not ours to check.
-    if (header !== undefined && !request.url.startsWith("/webhooks/")) {
+    // /metrics checks its own operator token.
+    if (header !== undefined && !request.url.startsWith("/webhooks/") && request.url !== "/metrics") {
       const match = /^Bearer (\S{1,200})$/.exec(header);
       const caller = match?.[1] ? await services.sessions.authenticateToken(match[1]) : null;
       if (!caller) throw new AppError(401, "token_invalid", "The bearer token is unknown or revoked");
@@ -230,7 +266,7 @@ export async function buildApp(
       throw new AppError(401, "unauthenticated", "Sign in or present an API token");
   });
 
-  installMetrics(app);
+  installMetrics(app, { token: config.metricsToken });
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
     try {
@@ -257,6 +293,7 @@ export async function buildApp(
   });
   contactRoutes(app, services);
   registrationRoutes(app, { ...services, db: database.db });
+  registrantSettingsRoutes(app, services);
   checkInRoutes(app, services);
   // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
   // import route does; kept as bytes so the route can refuse non-UTF-8 files.
@@ -274,7 +311,7 @@ export async function buildApp(
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
-  webhookRoutes(app, { ...services, config });
+  webhookRoutes(app, services);
   dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);
@@ -287,6 +324,17 @@ export async function buildApp(
   await installWebApp(app, config);
 
   return { app, services, runtime };
+}
+
+/**
+ * Fastify 5 treats a bare hop count as "trust nobody", so hops become a function: the socket
+ * peer and the next `hops - 1` addresses are our proxies, and the client is the one before them.
+ */
+function trustProxyOption(
+  trust: Config["trustProxy"],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return trust;
 }
 
 /**

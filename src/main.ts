@@ -5,13 +5,12 @@ import { ConfigError, loadConfig } from "./config/env.ts";
 import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
-import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
-import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
+import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
-import { normalizeEmail } from "./modules/access/sessions.service.ts";
 import { createAuditService, SYSTEM_ACTOR } from "./modules/audit/audit.service.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
+import { createJobWorkers } from "./workers.ts";
 
 const USAGE = `auditorium <command>
 
@@ -175,13 +174,9 @@ async function main() {
   }
 }
 
-/** Everything a worker runs: provider sync and metrics, key rewrap, retention sweeps. */
+/** Everything a worker runs: every job kind (src/workers.ts). */
 async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
-  const { runtime, services, logger, db } = deps;
-  await services.syncWorker.start();
-  await services.emailSender?.start();
-  await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
-  await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
+  await createJobWorkers(deps).start();
 }
 
 function onStop(stop: () => Promise<void>) {

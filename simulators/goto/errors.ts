@@ -1,5 +1,5 @@
 // GoTo's error answers. The OpenAPI document declares status codes only; the bodies below are
-// the ones PROVIDERS.md §3 records as observed: `{"int_err_code":"InvalidToken","msg":"Invalid
+// the ones docs/providers/goto.md records as observed: `{"int_err_code":"InvalidToken","msg":"Invalid
 // token passed"}` for a bad or expired access token (a 403, not a 401) and
 // `{"errorCode":…,"message":…}` elsewhere. Error codes other than those observed are our choice.
 

@@ -6,7 +6,7 @@ export interface AppConfig {
   clientSecret: string;
   /**
    * Whether the tenant admin created an application access policy for the organizer. Without
-   * one, Graph answers 403 to every virtual-event call of the app (PROVIDERS.md §4 failure mode 1).
+   * one, Graph answers 403 to every virtual-event call of the app (docs/providers/teams.md, failure mode 1).
    */
   accessPolicy?: boolean;
   /** The secret exists but has expired (AADSTS7000222): an admin must create a new one. */
@@ -35,7 +35,7 @@ export interface Knobs {
   pageSize: number;
   /**
    * Registering an e-mail that already holds a registration: Graph does not document it
-   * (PROVIDERS.md "Duplicates"), so both behaviours are available. "create" (default) makes a
+   * (docs/providers/teams.md, "Duplicates"), so both behaviours are available. "create" (default) makes a
    * second registration, so any duplicate our side causes is visible in the registrant report.
    */
   duplicateEmail: "create" | "conflict";

@@ -42,7 +42,7 @@ export const DEFAULT_KNOBS: Knobs = {
   faultRate: 0,
   faultAfterCommitRate: 0,
   faultKinds: ["500", "502", "reset"],
-  // Business+ per-second limits (PROVIDERS.md §2).
+  // Business+ per-second limits (docs/providers/zoom.md).
   rateLimits: { light: 80, medium: 60, heavy: 40 },
   registrantDailyCap: 3,
   registrantStatusDailyCap: 10,

@@ -1,4 +1,5 @@
 import path from "node:path";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -26,7 +27,18 @@ export const envSchema = z.object({
     .default(24 * 14),
   AUDITORIUM_PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
   AUDITORIUM_PUBLIC_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
-  AUDITORIUM_TRUST_PROXY: bool.default(false),
+  AUDITORIUM_TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((value, ctx) => {
+      const parsed = parseTrustProxy(value);
+      if (parsed === null)
+        ctx.addIssue({
+          code: "custom",
+          message: "expected false, true (one proxy), a hop count, or proxy addresses/CIDR ranges",
+        });
+      return parsed ?? false;
+    }),
   AUDITORIUM_SECURE_COOKIES: bool.optional(),
   AUDITORIUM_KEYRING_DIR: z.string().min(1).optional(),
   AUDITORIUM_KEK_PROVIDER: z.enum(["local", "pkcs11", "azure-key-vault"]).default("local"),
@@ -53,6 +65,7 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
   AUDITORIUM_SMTP_URL: z
     .string()
     .url()
@@ -83,6 +96,37 @@ const REQUIRED_FOR_KEK: Record<string, (keyof z.infer<typeof envSchema>)[]> = {
 };
 
 export type Env = z.infer<typeof envSchema>;
+
+/**
+ * Which proxies may speak for the client in `X-Forwarded-For`: `false` (none; the socket
+ * address is the client), a number of hops (the nearest N proxies are ours, so the client is
+ * the Nth address from the right), or the addresses/ranges of our proxies. `true` means one
+ * hop: never "trust every entry", which would take the leftmost address, the one a client can
+ * write itself.
+ */
+export type TrustProxy = false | number | string[];
+
+function parseTrustProxy(raw: string): TrustProxy | null {
+  const value = raw.trim();
+  if (value === "false" || value === "0" || value === "") return false;
+  if (value === "true") return 1;
+  if (/^\d+$/.test(value)) return Number(value) <= 20 ? Number(value) : null;
+  const entries = value
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  const valid = (entry: string) => (entry.includes("/") ? isCidr(entry) : ipaddr.isValid(entry));
+  return entries.length > 0 && entries.every(valid) ? entries : null;
+}
+
+function isCidr(entry: string): boolean {
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type KekConfig =
   | { provider: "local" }
@@ -141,7 +185,8 @@ export interface Config {
   logLevel: Env["AUDITORIUM_LOG_LEVEL"];
   sessionTtlMs: number;
   publicRateLimit: { max: number; windowMs: number };
-  trustProxy: boolean;
+  /** Who may set the client address through `X-Forwarded-For` (see `TrustProxy`). */
+  trustProxy: TrustProxy;
   secureCookies: boolean;
   /** Folder of the local keyring that holds the key-encryption keys. */
   keyringDir: string;
@@ -161,6 +206,8 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
+  metricsToken: string | undefined;
   /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
   email: {
     smtpUrl: string | null;
@@ -236,6 +283,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     email: {
       smtpUrl: env.AUDITORIUM_SMTP_URL ?? null,
       from: mailFrom(env, publicUrl),

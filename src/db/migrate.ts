@@ -11,6 +11,7 @@ import * as m0070 from "./migrations/0070_quota_pause.ts";
 import * as m0080 from "./migrations/0080_attended_minutes_per_statement.ts";
 import * as m0120 from "./migrations/0120_email.ts";
 import * as m0121 from "./migrations/0121_member_invitations.ts";
+import * as m0130 from "./migrations/0130_double_opt_in.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "0080_attended_minutes_per_statement": m0080,
   "0120_email": m0120,
   "0121_member_invitations": m0121,
+  "0130_double_opt_in": m0130,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

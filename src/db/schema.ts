@@ -2,6 +2,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
 import type { AuditTables } from "./schema-audit.ts";
 import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
+import type { RegistrantTables } from "./schema-registrants.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
@@ -14,7 +15,8 @@ export type Role = "owner" | "admin" | "marketer" | "viewer";
 export type ContactMatching = "email" | "name" | "email_name";
 export type EventFormat = "onsite" | "webinar" | "hybrid";
 export type EventStatus = "draft" | "published" | "cancelled";
-export type RegistrationStatus = "registered" | "waitlisted" | "cancelled";
+/** `pending_confirmation`: double opt-in, waiting for the click (never sent to a provider). */
+export type RegistrationStatus = "pending_confirmation" | "registered" | "waitlisted" | "cancelled";
 export type RegistrationSource = "api" | "public" | "import" | "provider";
 export type FieldRequirement = "required" | "optional";
 export type RegistrationFields = Partial<Record<"company" | "jobTitle", FieldRequirement>>;
@@ -154,6 +156,9 @@ export interface RegistrationsTable {
   consent_text: string | null;
   consent_at: Timestamp | null;
   cancel_token_hash: string | null;
+  /** Double opt-in (migration 0130): the hash of the single-use confirmation token, and when it lapses. */
+  confirm_token_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  confirmation_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   cancelled_at: Timestamp | null;
   /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
   attended_minutes: ColumnType<number, never, never>;
@@ -217,7 +222,13 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables, EmailTables {
+export interface Database
+  extends WebinarTables,
+    AuditTables,
+    PrivacyTables,
+    WebhookTables,
+    EmailTables,
+    RegistrantTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;

@@ -3,7 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError } from "../lib/errors.ts";
 
 interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  error: { code: string; message: string; field?: string; requestId?: string };
 }
 
 const body = (code: string, message: string, field?: string): ErrorBody => ({
@@ -43,7 +43,28 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
   reply.code(status).send(body(code, message));
 }
 
-/** One error body shape for every failure: `{ "error": { "code", "message", "field"? } }`. */
+/**
+ * A server-side failure: logged in full, answered with the request id to quote and a fixed
+ * message. What went wrong inside (hosts, paths, SQL, key-provider detail) never reaches the
+ * client, whatever the error's own message says.
+ */
+function serverFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  status: number,
+  code: string,
+) {
+  request.log.error({ err: error }, "request failed");
+  return reply
+    .code(status)
+    .send({ error: { code, message: "Something went wrong on our side", requestId: String(request.id) } });
+}
+
+/**
+ * One error body shape for every failure: `{ "error": { "code", "message", "field"? } }`;
+ * 5xx bodies carry `requestId` instead of any detail.
+ */
 export function installErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(body("not_found", `No route ${request.method} ${request.url.split("?")[0]}`));
@@ -51,6 +72,7 @@ export function installErrorHandling(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.status >= 500) return serverFailure(request, reply, error, error.status, error.code);
       if (error.status === 429) {
         const seconds = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 60;
         reply.header("retry-after", String(seconds));
@@ -77,7 +99,6 @@ export function installErrorHandling(app: FastifyInstance) {
         status === 413 ? "body_too_large" : status === 415 ? "unsupported_media_type" : "bad_request";
       return reply.code(status).send(body(code, error.message));
     }
-    request.log.error({ err: error }, "request failed");
-    return reply.code(500).send(body("internal", "Something went wrong on our side"));
+    return serverFailure(request, reply, error, status, "internal");
   });
 }

@@ -1,8 +1,17 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { AppError } from "../lib/errors.ts";
 
-/** Prometheus metrics on a registry per app instance (tests run several apps in one process). */
-export function installMetrics(app: FastifyInstance) {
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/**
+ * Prometheus metrics on a registry per app instance (tests run several apps in one process).
+ * `/metrics` exists only when the operator set a token, and answers only `Authorization:
+ * Bearer <token>`: route names, status counts and process figures are reconnaissance for an
+ * attacker. Compared as SHA-256 digests in constant time, so neither length nor prefix leaks.
+ */
+export function installMetrics(app: FastifyInstance, options: { token: string | undefined }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -17,7 +26,12 @@ export function installMetrics(app: FastifyInstance) {
       .labels(request.method, request.routeOptions.url ?? "unmatched", String(reply.statusCode))
       .observe(reply.elapsedTime / 1000);
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  if (options.token === undefined) return registry;
+  const expected = digest(`Bearer ${options.token}`);
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    const presented = digest(request.headers.authorization ?? "");
+    if (!timingSafeEqual(presented, expected))
+      throw new AppError(401, "unauthenticated", "Present the metrics token as a bearer token");
     reply.header("content-type", registry.contentType);
     return registry.metrics();
   });

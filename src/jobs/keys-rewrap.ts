@@ -1,6 +1,6 @@
 import type { SecretRecords } from "../keys/secret-records.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { JobQueue } from "./queue.ts";
+import { type JobQueue, recurringJob } from "./queue.ts";
 
 const BATCH = 100;
 const BATCHES_PER_RUN = 20;
@@ -11,16 +11,14 @@ const IDLE_CHECK_SECONDS = 600;
  * configured, records move to it in bounded batches without anyone running a command.
  * One job at a time (singleton); each run does a bounded amount of work and re-queues itself.
  */
-export async function startKeyRewrapWorker(deps: {
+export function createKeyRewrapJob(deps: {
   queue: JobQueue;
   secretRecords: SecretRecords;
   logger: Logger;
   db: Parameters<JobQueue["send"]>[0];
 }) {
   const { queue, secretRecords, logger, db } = deps;
-  const again = (seconds: number) =>
-    queue.send(db, "keys.rewrap", {}, { startAfterSeconds: seconds, singletonKey: "keys.rewrap" });
-  await queue.work("keys.rewrap", { concurrency: 1 }, async () => {
+  return recurringJob(queue, db, "keys.rewrap", async () => {
     let moved = 0;
     let remaining = 0;
     for (let i = 0; i < BATCHES_PER_RUN; i++) {
@@ -30,7 +28,6 @@ export async function startKeyRewrapWorker(deps: {
       if (remaining === 0 || result.moved === 0) break;
     }
     if (moved > 0) logger.info({ moved, remaining }, "secrets rewrapped to the current key-encryption key");
-    await again(remaining > 0 ? 1 : IDLE_CHECK_SECONDS);
+    return remaining > 0 ? 1 : IDLE_CHECK_SECONDS;
   });
-  await again(0);
 }

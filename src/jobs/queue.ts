@@ -27,6 +27,8 @@ export interface JobPayloads {
    * SMTP server unreachable, which pace the next try without spending an attempt.
    */
   "email.send": { messageId: string; unavailable?: number };
+  /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
+  "registration.expire": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -38,6 +40,7 @@ export const JOB_NAMES: JobName[] = [
   "person.erase",
   "retention.sweep",
   "email.send",
+  "registration.expire",
 ];
 
 type Executor = Db | Transaction<Database>;
@@ -74,6 +77,43 @@ export type Handler<N extends JobName> = (
   job: { id: string; retryCount: number },
 ) => Promise<void>;
 
+/** One job kind's worker: what runs, and how many of it one process runs at once. */
+export interface JobWorker<N extends JobName> {
+  concurrency: number;
+  handle: Handler<N>;
+}
+/**
+ * Every job kind's worker. The composition root (src/workers.ts) builds one exhaustive
+ * record of these, so a new job name fails the build until some worker handles it.
+ */
+export type JobWorkers = { [N in JobName]: JobWorker<N> };
+
+/** Starts the given workers on the queue (a process's whole set, or a module's part in tests). */
+export async function startWorkers(queue: Pick<JobQueue, "work">, workers: Partial<JobWorkers>) {
+  for (const name of Object.keys(workers) as JobName[]) {
+    const worker = workers[name] as JobWorker<typeof name>;
+    await queue.work(name, { concurrency: worker.concurrency }, worker.handle);
+  }
+}
+
+/**
+ * A job that runs on a schedule: one at a time (a singleton key), each run queueing the next
+ * after the delay it returns. `schedule()` queues the first run; a duplicate is dropped.
+ */
+export function recurringJob<N extends "keys.rewrap" | "retention.sweep" | "registration.expire">(
+  queue: Pick<JobQueue, "send">,
+  db: Executor,
+  name: N,
+  run: () => Promise<number>,
+): { worker: JobWorker<N>; schedule(): Promise<void> } {
+  const after = (seconds: number) =>
+    queue.send(db, name, {} as JobPayloads[N], { startAfterSeconds: seconds, singletonKey: name });
+  return {
+    worker: { concurrency: 1, handle: async () => after(await run()) },
+    schedule: () => after(0),
+  };
+}
+
 export interface JobQueue {
   /** Enqueues in the caller's transaction: the job exists if and only if the change commits. */
   send<N extends JobName>(
@@ -98,8 +138,8 @@ export interface JobQueue {
 
 /**
  * pg-boss on either backend: on PGlite through its own adapter (same instance, so one
- * process owns the data folder); on server PostgreSQL with its own small pool and
- * LISTEN/NOTIFY so workers in other processes wake at once.
+ * process owns the data folder); on server PostgreSQL with its own small pool, polling every
+ * half second (LISTEN/NOTIFY is off: see the note at `useListenNotify`).
  */
 export async function createJobQueue(database: DatabaseHandle, logger: Logger): Promise<JobQueue> {
   const common = {

@@ -33,7 +33,3 @@ export const forbidden = (message = "Your role does not allow this") =>
 export const notFound = (what: string) => new AppError(404, "not_found", `${what} not found`);
 export const conflict = (code: string, message: string, field?: string) =>
   new AppError(409, code, message, { field });
-export const tooManyRequests = (retryAfterSeconds: number) =>
-  new AppError(429, "rate_limited", `Too many requests; retry in ${retryAfterSeconds} s`, {
-    retryable: true,
-  });

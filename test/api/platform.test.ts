@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
+import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
+
+const METRICS_TOKEN = "metrics-token-for-the-scraper-0123";
+testEnv.AUDITORIUM_METRICS_TOKEN = METRICS_TOKEN;
 
 forEachBackend("platform", (ctx, backend) => {
   let org: TestOrg;
@@ -20,7 +23,7 @@ forEachBackend("platform", (ctx, backend) => {
   test("/metrics is Prometheus text with request durations by route template", async () => {
     // One request with an id in the path, so the label must be the template, not the id.
     await ctx.request("GET", `/api/v1/events/${org.id}`, { token: org.tokens.viewer });
-    const res = await ctx.request("GET", "/metrics");
+    const res = await ctx.request("GET", "/metrics", { token: METRICS_TOKEN });
     assert.equal(res.status, 200);
     assert.match(String(res.headers["content-type"]), /^text\/plain/);
     assert.match(res.text, /^# HELP auditorium_http_request_duration_seconds /m);
@@ -30,6 +33,15 @@ forEachBackend("platform", (ctx, backend) => {
       /auditorium_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/events\/:id",status="404"\} 1/,
     );
     assert.doesNotMatch(res.text, new RegExp(org.id));
+  });
+
+  test("/metrics needs the operator's metrics token; an API token or none is refused", async () => {
+    for (const token of [undefined, org.tokens.owner, `${METRICS_TOKEN}x`, METRICS_TOKEN.slice(1)]) {
+      const res = await ctx.request("GET", "/metrics", token === undefined ? {} : { token });
+      assert.equal(res.status, 401, String(token));
+      assert.equal(res.body.error.code, "unauthenticated");
+      assert.doesNotMatch(res.text, /auditorium_http/);
+    }
   });
 
   test("/openapi.json is OpenAPI 3.1 and lists the main paths", async () => {

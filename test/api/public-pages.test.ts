@@ -85,7 +85,7 @@ forEachBackend("public pages", (ctx) => {
       jobTitle: "CTO",
       consent: true,
     });
-    assert.equal(reg.status, 201, reg.text);
+    assert.equal(reg.status, 202, reg.text);
     const full = await pub("GET", url);
     assert.deepEqual(full.body.availability, { limited: true, full: true, waitlist: true });
     const second = await pub("POST", `${url}/registrations`, {
@@ -95,7 +95,13 @@ forEachBackend("public pages", (ctx) => {
       jobTitle: "CFO",
       consent: true,
     });
-    assert.equal(second.body.status, "waitlisted");
+    assert.equal(second.status, 202, second.text);
+    const waitlisted = await ctx.database.db
+      .selectFrom("registrations")
+      .select("status")
+      .where("id", "=", ctx.notices.last("registered").registrationId)
+      .executeTakeFirstOrThrow();
+    assert.equal(waitlisted.status, "waitlisted");
 
     const later = await ctx.request("PATCH", `/api/v1/events/${created.body.id}`, {
       token: org.tokens.marketer,
@@ -123,12 +129,15 @@ forEachBackend("public pages", (ctx) => {
       lastName: "Hopper",
       email: "grace@example.com",
     });
-    assert.equal(reg.status, 201, reg.text);
-    const token = reg.body.cancelToken as string;
+    assert.equal(reg.status, 202, reg.text);
+    // The registrant's page link reaches them by email; the notice stands for that message.
+    const notice = ctx.notices.last("registered");
+    const token = notice.pageToken as string;
+    const registrationId = notice.registrationId;
     const page = `/api/v1/public/registrations/${token}`;
 
     const synced = await waitUntil("personal join link", async () => {
-      const admin = await ctx.request("GET", `/api/v1/registrations/${reg.body.registrationId}`, {
+      const admin = await ctx.request("GET", `/api/v1/registrations/${registrationId}`, {
         token: org.tokens.viewer,
       });
       const w = admin.body.webinar[0];
@@ -165,7 +174,7 @@ forEachBackend("public pages", (ctx) => {
     assert.equal(cal.lines.at(-1), "END:VCALENDAR");
     assert.deepEqual(cal.get("VERSION"), ["2.0"]);
     assert.equal(cal.get("BEGIN").length, 2);
-    assert.match(cal.get("UID")[0] ?? "", new RegExp(`^${reg.body.registrationId}@`));
+    assert.match(cal.get("UID")[0] ?? "", new RegExp(`^${registrationId}@`));
     assert.match(cal.get("DTSTAMP")[0] ?? "", /^\d{8}T\d{6}Z$/);
     const utc = (iso: string) => iso.replace(/[-:]/g, "").replace(/\.\d{3}/, "");
     assert.deepEqual(cal.get("DTSTART"), [utc(event.startsAt)]);
@@ -181,7 +190,7 @@ forEachBackend("public pages", (ctx) => {
     // Cancelling through the page's link: the link goes, the calendar says so.
     const cancelled = await pub("POST", confirmation.body.cancelUrl);
     assert.equal(cancelled.status, 200, cancelled.text);
-    assert.deepEqual(cancelled.body, { id: reg.body.registrationId, status: "cancelled" });
+    assert.deepEqual(cancelled.body, { id: registrationId, status: "cancelled" });
     const after = await pub("GET", page);
     assert.equal(after.body.registration.status, "cancelled");
     assert.equal(after.body.joinUrl, null);
@@ -191,6 +200,58 @@ forEachBackend("public pages", (ctx) => {
 
     // The secret travels in the path: it must not reach the logs.
     assert.ok(!ctx.logs.join("").includes(token), "the registration token is in the logs");
+  });
+
+  test("someone who chose no session gets the join link of the session that is the webinar", async () => {
+    const pub = client();
+    const { configId } = await webinarSetup(ctx, org);
+    const created = await ctx.request("POST", "/api/v1/events", {
+      token: org.tokens.marketer,
+      body: {
+        title: "Conference with a streamed keynote",
+        startsAt: "2030-10-01T09:00",
+        endsAt: "2030-10-01T17:00",
+        timeZone: "Europe/Oslo",
+        format: "onsite",
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const session = await ctx.request("POST", `/api/v1/events/${created.body.id}/sessions`, {
+      token: org.tokens.marketer,
+      body: {
+        title: "Keynote",
+        startsAt: "2030-10-01T09:00",
+        endsAt: "2030-10-01T10:00",
+        format: "webinar",
+        webinarConfigurationId: configId,
+      },
+    });
+    assert.equal(session.status, 201, session.text);
+    const slug = (await publish(created.body.id)).body.slug as string;
+    const reg = await pub("POST", `/api/v1/public/events/${slug}/registrations`, {
+      firstName: "Katherine",
+      lastName: "Johnson",
+      email: "katherine@example.com",
+    });
+    assert.equal(reg.status, 202, reg.text);
+    const { registrationId, pageToken } = ctx.notices.last("registered");
+    await waitUntil("registrant synced to the keynote's webinar", async () => {
+      const admin = await ctx.request("GET", `/api/v1/registrations/${registrationId}`, {
+        token: org.tokens.viewer,
+      });
+      return admin.body.webinar[0]?.state === "synced" ? true : null;
+    });
+    const webinar = await waitUntil("keynote webinar provisioned", async () => {
+      const w = await ctx.database.db
+        .selectFrom("webinars")
+        .select(["join_url", "state"])
+        .where("session_id", "=", session.body.id)
+        .executeTakeFirst();
+      return w?.state === "provisioned" && w.join_url ? w : null;
+    });
+    const page = await pub("GET", `/api/v1/public/registrations/${pageToken}`);
+    assert.equal(page.status, 200, page.text);
+    assert.equal(page.body.joinUrl, webinar.join_url);
   });
 
   test("unknown tokens are 404 and malformed ones 400 naming the token, on every route", async () => {

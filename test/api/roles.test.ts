@@ -29,6 +29,7 @@ const ADMIN_ONLY = [
   /^get \/api\/v1\/email\/messages/,
   /^(get|post|delete) \/api\/v1\/api-tokens/,
   /^patch \/api\/v1\/organization$/,
+  /^patch \/api\/v1\/organization\/registrant-settings$/,
   /^(post|patch|delete) \/api\/v1\/webinar-configurations/,
   /^get \/api\/v1\/webinar-configurations\/\{id\}\/issues$/,
   /^post \/api\/v1\/webinar\/terms\//,

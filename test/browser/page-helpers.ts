@@ -6,10 +6,27 @@ import { ARTIFACTS } from "./server.ts";
 /** Collects console errors and page errors; a test fails when any was collected during it. */
 export class ConsoleWatch {
   private problems: string[] = [];
+  /** Every CSP violation seen by any watched page, for the whole run. */
+  readonly cspViolations: string[] = [];
   /** Paths whose 401 is an expected answer (e.g. asking who is signed in before anyone is). */
   readonly expected401 = new Set<string>();
 
-  watch(p: Page, who: string) {
+  /**
+   * Also reports Content-Security-Policy violations, counted apart so a test can assert there
+   * were none even where Chromium's own console line would be missed (a report-only policy,
+   * a violation in an iframe).
+   */
+  async watch(p: Page, who: string) {
+    await p.exposeFunction("__reportCspViolation", (what: string) => {
+      this.cspViolations.push(`${who}: ${what}`);
+      this.problems.push(`${who} CSP violation: ${what}`);
+    });
+    // As text: this runs in the page, where the DOM types of this Node project do not apply.
+    await p.addInitScript({
+      content: `document.addEventListener("securitypolicyviolation", (e) =>
+        window.__reportCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+          " at " + e.sourceFile + ":" + e.lineNumber));`,
+    });
     p.on("pageerror", (e) => this.problems.push(`${who} page error: ${e.message}`));
     p.on("console", (m) => {
       if (m.type() !== "error") return;

@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/env.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/lib/logger.ts";
+import { RecordedNotices } from "../helpers/notices.ts";
 import { startSimulator } from "../webinars/fixtures.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -63,7 +64,9 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   // app could notice. The keyring still lives in the temporary data folder.
   const database = await openDatabase({});
   await migrateToLatest(database.db);
-  const { app, services } = await buildApp({ config, database, logger: createLogger("warn") });
+  // What registrants are told by email; the visitor's page link is read from here.
+  const notices = new RecordedNotices();
+  const { app, services } = await buildApp({ config, database, logger: createLogger("warn"), notices });
   const signInLink = await services.sessions.bootstrap(config.ownerEmail);
   if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
   await services.syncWorker.start();
@@ -73,6 +76,7 @@ export async function startStack(options: { env?: Record<string, string> } = {})
     baseUrl,
     signInLink,
     sim,
+    notices,
     ownerEmail: config.ownerEmail,
     /** The newest message kept for `to` (no SMTP here): the invitee's mailbox stand-in. */
     async lastMailTo(to: string) {

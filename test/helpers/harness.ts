@@ -13,6 +13,7 @@ import type { Role } from "../../src/db/schema.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { Runtime } from "../../src/runtime.ts";
+import { RecordedNotices } from "./notices.ts";
 
 /**
  * Runs a suite on every backend: embedded PGlite always, and server PostgreSQL when
@@ -84,6 +85,8 @@ export class TestContext {
   dataDir = "";
   /** Everything the app logged, for tests that look for leaks. */
   logs: string[] = [];
+  /** What registrants were told (their page and confirmation links travel only there). */
+  notices = new RecordedNotices();
 
   async request<T = any>(
     method: string,
@@ -184,7 +187,12 @@ export function forEachBackend(
           AUDITORIUM_DATA_DIR: dataDir,
           ...testEnv,
         });
-        const built = await buildApp({ config, database: ctx.database, logger: createLogger("info", sink) });
+        const built = await buildApp({
+          config,
+          database: ctx.database,
+          logger: createLogger("info", sink),
+          notices: ctx.notices,
+        });
         ctx.app = built.app;
         ctx.services = built.services;
         ctx.runtime = built.runtime;

@@ -112,6 +112,8 @@ export type BodyOverrides = Record<string, (ids: Record<string, string>) => unkn
 /** Bodies the schema alone cannot describe (a refinement across fields). */
 export const BODY_OVERRIDES: BodyOverrides = {
   "post /api/v1/events/{id}/registrations": (ids) => ({ contactId: ids.contact }),
+  // A nullable boolean: the generic body builder would send a string.
+  "patch /api/v1/events/{id}/registrant-settings": () => ({ doubleOptIn: true }),
 };
 
 /** CSV uploads; the OpenAPI document names no request body for them (only `consumes`). */

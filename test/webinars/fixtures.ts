@@ -24,7 +24,7 @@ export async function startSimulator(knobs: Record<string, unknown> = {}) {
 
 export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
 
-/** Terms accepted, an ON24 configuration, and a published event whose keynote session is the webinar. */
+/** Terms accepted, an ON24 configuration, and a published webinar-format event whose webinar is the event itself (no session). */
 export async function webinarSetup(
   ctx: TestContext,
   org: TestOrg,

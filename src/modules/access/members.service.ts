@@ -3,12 +3,12 @@ import type { Db } from "../../db/database.ts";
 import type { ContactMatching, Database, Role } from "../../db/schema.ts";
 import type { EmailLanguage } from "../../db/schema-email.ts";
 import { type Caller, roleAtLeast } from "../../http/auth.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { AuditService } from "../audit/audit.service.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { invitationEmail } from "./access.emails.ts";
-import { normalizeEmail } from "./sessions.service.ts";
 
 /**
  * Organizations and who belongs to them. Least privilege: an admin manages marketers and

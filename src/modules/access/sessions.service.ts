@@ -3,6 +3,7 @@ import type { Config } from "../../config/env.ts";
 import type { Db } from "../../db/database.ts";
 import type { Database, Role } from "../../db/schema.ts";
 import type { Caller } from "../../http/auth.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { EmailService } from "../email/email.service.ts";
@@ -15,8 +16,6 @@ const LINK_TTL_MS = 24 * 3600_000;
 const LAST_USED_GRANULARITY_MS = 60_000;
 const RANK: Record<Role, number> = { viewer: 1, marketer: 2, admin: 3, owner: 4 };
 const lower = (a: Role, b: Role) => (RANK[a] <= RANK[b] ? a : b);
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Sign-in (one-time links, passwords), cookie sessions and API-token authentication. */
 export function createSessionService(deps: {

@@ -2,17 +2,12 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
-import { eraseQuery, erasureResponse } from "../privacy/privacy.routes.ts";
-import type { PrivacyService } from "../privacy/privacy.service.ts";
 import { contactResponse, listContactsQuery, personInput, updateContactBody } from "./contacts.schemas.ts";
 import { type ContactService, toContactDto } from "./contacts.service.ts";
 
-export function contactRoutes(
-  app: FastifyInstance,
-  deps: { contacts: ContactService; privacy: PrivacyService },
-) {
+export function contactRoutes(app: FastifyInstance, deps: { contacts: ContactService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { contacts, privacy } = deps;
+  const { contacts } = deps;
   const tags = ["contacts"];
 
   r.get(
@@ -77,30 +72,5 @@ export function contactRoutes(
     },
     async (request) =>
       toContactDto(await contacts.update(callerOf(request).organizationId, request.params.id, request.body)),
-  );
-
-  r.delete(
-    "/api/v1/contacts/:id",
-    {
-      schema: {
-        tags,
-        summary:
-          "Erase the contact's person: every local trace of every contact with the same address goes at once, and each provider account that received them is told to forget them (tracked as the returned erasure)",
-        params: idParams,
-        querystring: eraseQuery,
-        response: { 202: erasureResponse, ...errorResponses },
-      },
-      // Irreversible and organization-wide (it reaches the provider accounts): admin and owner only.
-      preValidation: requireRole("admin"),
-      config: { audit: "contact.erased" },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const erasure = await privacy.eraseContact(caller.organizationId, request.params.id, {
-        requestedBy: caller.userId,
-        blockReimport: request.query.blockReimport,
-      });
-      return reply.code(202).send(erasure);
-    },
   );
 }

@@ -1,10 +1,10 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { ContactMatching, ContactRow, Database } from "../../db/schema.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
-import { normalizeEmail } from "../access/sessions.service.ts";
 import type { PersonInput, UpdateContactInput } from "./contacts.schemas.ts";
 
 type Executor = Db | Transaction<Database>;
@@ -76,12 +76,16 @@ export function createContactService(deps: { db: Db }) {
    * trip is held under the event lock. Like the separate read and insert it replaces, it
    * reads a snapshot, so two concurrent first registrations of one person can still create
    * two contacts (no unique index: the rule can change, and names repeat).
+   *
+   * `keepExisting`: a found contact is left exactly as it is. The public form sets it, since
+   * whoever fills it in has proved nothing about the address they typed.
    */
   async function resolve(
     trx: Executor,
     organizationId: string,
     rule: ContactMatching,
     person: PersonInput,
+    options: { keepExisting?: boolean } = {},
   ): Promise<{ contact: ContactRow; created: boolean }> {
     const email = normalizeEmail(person.email);
     const conditions = [sql`organization_id = ${organizationId}`];
@@ -109,7 +113,7 @@ export function createContactService(deps: { db: Db }) {
     const row = rows[0];
     if (!row) throw new Error("contact neither found nor created");
     const { created, ...found } = row;
-    if (created) return { contact: found, created };
+    if (created || options.keepExisting) return { contact: found, created };
     // Newer details fill in what the contact lacked or had changed; identity fields stay.
     const company = person.company ?? found.company;
     const jobTitle = person.jobTitle ?? found.job_title;

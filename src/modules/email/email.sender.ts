@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.ts";
 import type { EmailMessageRow } from "../../db/schema-email.ts";
-import type { JobPayloads, JobQueue } from "../../jobs/queue.ts";
+import { type JobPayloads, type JobQueue, type JobWorker, startWorkers } from "../../jobs/queue.ts";
 import type { SharedRateLimiter } from "../../jobs/rate-limiter.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { EmailRepo } from "./email.repo.ts";
@@ -141,11 +141,13 @@ export function createEmailSender(deps: {
     await record(message, outcome, data.unavailable ?? 0);
   }
 
+  const worker: JobWorker<"email.send"> = { concurrency: tuning.concurrency, handle: (data) => handle(data) };
   return {
     handle,
-    async start() {
-      await queue.work("email.send", { concurrency: tuning.concurrency }, (data) => handle(data));
-    },
+    /** This module's part of the process's job workers (src/workers.ts registers them all). */
+    worker,
+    /** Starts only the email worker: for tests that need no other job kind. */
+    start: () => startWorkers(queue, { "email.send": worker }),
     close() {
       transport.close();
     },

@@ -7,7 +7,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import { instantToLocal, NonexistentLocalTimeError, resolveDateTime } from "../../lib/time.ts";
 import type { CreateEventInput, UpdateEventInput } from "./events.schemas.ts";
-import { createWebinarTypeCheck, type WebinarTypesOf, webinarTypesFromRegistry } from "./webinar-types.ts";
+import { createWebinarTypeCheck, type WebinarTypesOf } from "./webinar-types.ts";
 
 type Executor = Db | Transaction<Database>;
 
@@ -115,10 +115,10 @@ export interface EventHooks {
   ): Promise<void>;
 }
 
-export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTypes?: WebinarTypesOf }) {
+export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTypes: WebinarTypesOf }) {
   const { db, hooks } = deps;
 
-  const assertWebinarType = createWebinarTypeCheck(deps.webinarTypes ?? webinarTypesFromRegistry());
+  const assertWebinarType = createWebinarTypeCheck(deps.webinarTypes);
 
   async function get(organizationId: string, id: string, executor: Executor = db): Promise<EventRow> {
     const row = await executor

@@ -2,14 +2,13 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import { unprocessable } from "../../lib/errors.ts";
 import type { ProviderKind, WebinarType } from "../../providers/contract.ts";
-import { createProviderRegistry } from "../../providers/registry.ts";
 
 /** A provider's webinar types; null when the provider has no fixed list (any id is passed on). */
 export type WebinarTypesOf = (provider: ProviderKind) => readonly WebinarType[] | null;
 
 /** The types each adapter declares. Static data: building the registry opens no connection. */
 export function webinarTypesFromRegistry(
-  providers: Record<ProviderKind, { webinarTypes?(): readonly WebinarType[] }> = createProviderRegistry(),
+  providers: Record<ProviderKind, { webinarTypes?(): readonly WebinarType[] }>,
 ): WebinarTypesOf {
   return (provider) => providers[provider]?.webinarTypes?.() ?? null;
 }

@@ -44,8 +44,8 @@ export const eraseQuery = z.strictObject({
 const exportQuery = z.strictObject({ format: z.enum(["json", "csv"]).default("json") });
 
 /**
- * Privacy routes: erasure status and the access export. (The erasure itself is
- * `DELETE /api/v1/contacts/:id`, in contacts.routes.ts.) Admin and owner only: an export is
+ * Privacy routes: erasing a contact's person (`DELETE /api/v1/contacts/:id`, listed with the
+ * contacts), erasure status and the access export. Admin and owner only: an export is
  * everything about a person, and erasures tell who was erased when.
  */
 export function privacyRoutes(
@@ -117,6 +117,31 @@ export function privacyRoutes(
           .send(toCsv(data));
       }
       return data;
+    },
+  );
+
+  r.delete(
+    "/api/v1/contacts/:id",
+    {
+      schema: {
+        tags: ["contacts"],
+        summary:
+          "Erase the contact's person: every local trace of every contact with the same address goes at once, and each provider account that received them is told to forget them (tracked as the returned erasure)",
+        params: idParams,
+        querystring: eraseQuery,
+        response: { 202: erasureResponse, ...errorResponses },
+      },
+      // Irreversible and organization-wide (it reaches the provider accounts): admin and owner only.
+      preValidation: requireRole("admin"),
+      config: { audit: "contact.erased" },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const erasure = await privacy.eraseContact(caller.organizationId, request.params.id, {
+        requestedBy: caller.userId,
+        blockReimport: request.query.blockReimport,
+      });
+      return reply.code(202).send(erasure);
     },
   );
 }

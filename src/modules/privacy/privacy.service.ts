@@ -2,9 +2,9 @@ import type { Db } from "../../db/database.ts";
 import type { ProviderErasureRow, ProviderErasureState } from "../../db/schema-privacy.ts";
 import type { JobQueue } from "../../jobs/queue.ts";
 import type { Envelope } from "../../keys/index.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 import { notFound } from "../../lib/errors.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
-import { normalizeEmail } from "../access/sessions.service.ts";
 import type { ContactService } from "../contacts/contacts.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import { type EraseOptions, eraseIn } from "./privacy-erasure.ts";
@@ -20,7 +20,7 @@ export { FIELDS_SENT_TO_PROVIDERS } from "./privacy-export.ts";
  *
  * Erasure removes every local trace in one transaction and creates one tracked provider
  * erasure per provider account that ever received the person; the `person.erase` job
- * (erase-handler.ts) drives each of those to done. The address the provider needs is kept
+ * (webinars/sync/erase-handler.ts) drives each of those to done. The address the provider needs is kept
  * only envelope-sealed on the provider erasure row and wiped when the provider confirms.
  */
 export function createPrivacyService(deps: {

@@ -59,7 +59,7 @@ const toSettings = (row?: {
 /**
  * Retention (issue 7, item 3): each organization's periods, and the sweep that deletes what
  * has outlived them — in bounded batches, one transaction each, and never pending work.
- * The `retention.sweep` job (jobs/retention-sweep.ts) runs it for every organization hourly.
+ * The `retention.sweep` job (retention-sweep.ts) runs it for every organization hourly.
  */
 export function createRetentionService(deps: { db: Db; audit: AuditService }) {
   const { db, audit } = deps;

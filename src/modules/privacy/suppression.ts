@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
-import { normalizeEmail } from "../access/sessions.service.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
 
 /** The keyed hash erasures keep instead of an address: per-organization salt, normalized email. */
 export const hashEmail = (salt: string, email: string) =>

@@ -7,6 +7,7 @@ import { notFound } from "../../lib/errors.ts";
 import { hashToken } from "../../lib/ids.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import { joinLinkOf } from "../webinars/registration-webinars.ts";
 import { buildCalendar } from "./calendar.ts";
 
 const tokenParams = z.strictObject({
@@ -26,7 +27,7 @@ const confirmation = z.object({
     status: z.enum(["draft", "published", "cancelled"]),
   }),
   registration: z.object({
-    status: z.enum(["registered", "waitlisted", "cancelled"]),
+    status: z.enum(["pending_confirmation", "registered", "waitlisted", "cancelled"]),
     createdAt: z.string(),
     firstName: z.string(),
   }),
@@ -80,40 +81,6 @@ export function publicRegistrationRoutes(
     return row;
   }
 
-  /**
-   * The personal link once the provider issued it, else the webinar's audience URL once it
-   * is provisioned; the event-level webinar first, then the registrant's sessions in order.
-   * Only someone holding a place gets a link.
-   */
-  async function joinUrlOf(reg: Awaited<ReturnType<typeof byToken>>): Promise<string | null> {
-    if (reg.status !== "registered") return null;
-    const rows = await db
-      .selectFrom("webinars as w")
-      .leftJoin("registration_syncs as s", (j) =>
-        j.onRef("s.webinar_id", "=", "w.id").on("s.registration_id", "=", reg.id),
-      )
-      .leftJoin("event_sessions as es", "es.id", "w.session_id")
-      .select(["w.join_url as audience_url", "w.state as webinar_state", "s.join_url", "s.state"])
-      .where("w.event_id", "=", reg.event_id)
-      .where("w.desired", "=", "active")
-      .where((eb) =>
-        eb.or([
-          eb("w.session_id", "is", null),
-          eb(
-            "w.session_id",
-            "in",
-            eb.selectFrom("registration_sessions").select("session_id").where("registration_id", "=", reg.id),
-          ),
-        ]),
-      )
-      .orderBy("es.starts_at", (o) => o.asc().nullsFirst())
-      .orderBy("w.id")
-      .execute();
-    const personal = rows.find((w) => w.state === "synced" && w.join_url);
-    if (personal?.join_url) return personal.join_url;
-    return rows.find((w) => w.webinar_state === "provisioned" && w.audience_url)?.audience_url ?? null;
-  }
-
   const base = (token: string) => `/api/v1/public/registrations/${token}`;
 
   r.get(
@@ -149,7 +116,7 @@ export function publicRegistrationRoutes(
           createdAt: reg.created_at.toISOString(),
           firstName: reg.first_name,
         },
-        joinUrl: await joinUrlOf(reg),
+        joinUrl: await joinLinkOf(db, reg),
         calendarUrl: `${base(request.params.token)}/calendar.ics`,
         cancelUrl: `${base(request.params.token)}/cancel`,
       };
@@ -171,7 +138,7 @@ export function publicRegistrationRoutes(
     },
     async (request, reply) => {
       const reg = await byToken(request.params.token);
-      const joinUrl = await joinUrlOf(reg);
+      const joinUrl = await joinLinkOf(db, reg);
       // The page the registrant came from, on the origin they reached us at.
       const origin = `${request.protocol}://${request.host}`;
       const pageUrl = `${origin}/e/${reg.slug}`;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import type { EventRow } from "../../db/schema.ts";
 import { email, errorResponses, line, optionalLine, uuid } from "../../http/schemas.ts";
-import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
+import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
@@ -68,6 +68,10 @@ const publicEvent = z.object({
     }),
   ),
 });
+
+/** The one answer to every accepted submission; nothing in it depends on the person. */
+const submitted = z.object({ status: z.literal("submitted") });
+const SUBMITTED = { status: "submitted" as const };
 
 function registrationState(event: EventRow, now = new Date()): "open" | "not_yet_open" | "closed" {
   if (event.registration_opens_at && now < event.registration_opens_at) return "not_yet_open";
@@ -176,17 +180,10 @@ export function publicRoutes(
         tags,
         security: [],
         summary:
-          "Register for a published event. Answers with the status and a secret that cancels the registration.",
+          "Register for a published event. The answer is the same whoever the address belongs to; what follows (the registrant's page, a confirmation link) goes to the address by email.",
         params: slugParams,
         body: publicRegistrationBody,
-        response: {
-          201: z.object({
-            registrationId: z.string(),
-            status: z.enum(["registered", "waitlisted"]),
-            cancelToken: z.string(),
-          }),
-          ...errorResponses,
-        },
+        response: { 202: submitted, ...errorResponses },
       },
       onRequest,
     },
@@ -216,31 +213,21 @@ export function publicRoutes(
       const state = registrationState(event);
       if (state !== "open")
         throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
-      const { registration, cancelToken } = await registrations
-        .register(event.organization_id, event.id, {
-          contact: {
-            firstName: body.firstName,
-            lastName: body.lastName,
-            email: body.email,
-            company: body.company,
-            jobTitle: body.jobTitle,
-          },
-          sessionIds: body.sessionIds,
-          source: "public",
-          consentText: event.consent_text,
-          withCancelToken: true,
-        })
-        .catch((error: unknown) => {
-          // The public body is flat: the field at fault is `email`, not `contact.email`.
-          if (error instanceof AppError && error.code === "already_registered")
-            throw conflict("already_registered", "This person is already registered for the event", "email");
-          throw error;
-        });
-      return reply.code(201).send({
-        registrationId: registration.id,
-        status: registration.status as "registered" | "waitlisted",
-        cancelToken: cancelToken as string,
-      });
+      // Everything above depends on the event and the input's form only; from here on the
+      // address's owner matters, and the answer must not (docs/email.md, "Public form").
+      await registrations.submitPublic(
+        event.organization_id,
+        event.id,
+        {
+          firstName: body.firstName,
+          lastName: body.lastName,
+          email: body.email,
+          company: body.company,
+          jobTitle: body.jobTitle,
+        },
+        { sessionIds: body.sessionIds, consentText: event.consent_text },
+      );
+      return reply.code(202).send(SUBMITTED);
     },
   );
 
@@ -259,6 +246,25 @@ export function publicRoutes(
     async (request) => {
       return registrations.cancelByToken(request.body.token);
     },
+  );
+
+  r.post(
+    "/api/v1/public/registrations/confirm",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "Double opt-in: confirm a registration with the token from the emailed link (single use). The registrant's page link follows by email.",
+        body: z.strictObject({
+          token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a confirmation token"),
+        }),
+        response: { 200: z.object({ status: z.enum(["registered", "waitlisted"]) }), ...errorResponses },
+      },
+      onRequest,
+      // The token is in the body, which is never logged; the path carries nothing secret.
+    },
+    async (request) => registrations.confirmByToken(request.body.token),
   );
 
   publicRegistrationRoutes(app, { db, registrations, onRequest });

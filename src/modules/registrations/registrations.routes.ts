@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
+import type { Database } from "../../db/schema.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
 import { idempotent } from "../../lib/idempotency.ts";
-import type { WebinarService } from "../webinars/webinars.service.ts";
 import {
   createRegistrationBody,
   idempotencyHeaders,
@@ -14,9 +15,25 @@ import {
 } from "./registrations.schemas.ts";
 import type { RegistrationService } from "./registrations.service.ts";
 
+type SyncRow = Selectable<Database["registration_syncs"]>;
+type AttendanceRow = Selectable<Database["attendance"]>;
+/** A registration's state at one webinar, with its attendance once there is some. */
+type WebinarState = Pick<
+  SyncRow,
+  "registration_id" | "webinar_id" | "state" | "join_url" | "last_error" | "attempts" | "synced_at"
+> & {
+  [K in Exclude<keyof AttendanceRow, "registration_id" | "webinar_id" | "organization_id" | "updated_at">]:
+    | AttendanceRow[K]
+    | null;
+};
+/** The webinar module's view of registrations, handed in by the composition root (no import of it here). */
+export interface WebinarStates {
+  syncStates(registrationIds: string[]): Promise<WebinarState[]>;
+}
+
 export function registrationRoutes(
   app: FastifyInstance,
-  deps: { registrations: RegistrationService; db: Db; webinars: Pick<WebinarService, "syncStates"> },
+  deps: { registrations: RegistrationService; db: Db; webinars: WebinarStates },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { registrations, db } = deps;

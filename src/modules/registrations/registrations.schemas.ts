@@ -3,7 +3,7 @@ import { optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts
 import { contactResponse, personInput } from "../contacts/contacts.schemas.ts";
 import { REGISTRATION_SORTS } from "./registrations.list.ts";
 
-export const registrationStatus = z.enum(["registered", "waitlisted", "cancelled"]);
+export const registrationStatus = z.enum(["pending_confirmation", "registered", "waitlisted", "cancelled"]);
 export const registrationSource = z.enum(["api", "public", "import", "provider"]);
 
 export const createRegistrationBody = z

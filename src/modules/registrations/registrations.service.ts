@@ -1,9 +1,8 @@
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type {
   ContactRow,
   Database,
-  EventRow,
   RegistrationRow,
   RegistrationSource,
   RegistrationStatus,
@@ -13,7 +12,10 @@ import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
-import { isSuppressed } from "../privacy/suppression.ts";
+import { createDoubleOptIn } from "./double-opt-in.ts";
+import { createPlaces } from "./places.ts";
+import type { RegistrantNotices } from "./registrant-notices.ts";
+import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
@@ -28,6 +30,27 @@ export interface RegisterInput {
   consentText?: string | null | undefined;
   /** Public registrations get a secret with which the registrant can cancel. */
   withCancelToken?: boolean;
+  /** Double opt-in: the registration waits this many hours for its person's click. */
+  confirmWithinHours?: number;
+}
+
+/**
+ * How registering a person ended. The API and imports turn the last two into errors; the
+ * public form must not (it would tell the typist about the address's owner).
+ */
+type Outcome =
+  | {
+      kind: "created";
+      registration: RegistrationDto;
+      cancelToken: string | null;
+      confirmation: { token: string; expiresAt: Date } | null;
+    }
+  | { kind: "already_registered"; registrationId: string; status: RegistrationStatus }
+  | { kind: "erased" };
+
+export interface PublicInput {
+  sessionIds: string[];
+  consentText: string | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -58,14 +81,22 @@ export function toRegistrationDto(
  */
 /** Told, inside the writing transaction, which registrations changed status (the webinar sync plans from it). */
 export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
+/** Whether an address must not be taken in (privacy's erasures), asked inside the writing transaction. */
+export type IsSuppressed = (trx: Trx, organizationId: string, email: string) => Promise<boolean>;
 
 export function createRegistrationService(deps: {
   db: Db;
   contacts: ContactService;
   events: EventService;
   registrationsChanged: RegistrationsChanged;
+  isSuppressed: IsSuppressed;
+  notices: RegistrantNotices;
+  registrantSettings: Pick<RegistrantSettingsService, "effective">;
 }) {
-  const { db, contacts, events, registrationsChanged } = deps;
+  const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
+  const places = createPlaces({ events, registrationsChanged });
+  const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
+  const doubleOptIn = createDoubleOptIn({ db, events, places, notices, registrationsChanged });
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -93,59 +124,6 @@ export function createRegistrationService(deps: {
     return toRegistrationDto(reg, contact, (await sessionIdsOf(executor, [id])).get(id) ?? []);
   }
 
-  /** Registered places, and whether anyone waits for one: one statement. Call with the event locked. */
-  async function placesOf(trx: Trx, eventId: string) {
-    const row = await trx
-      .selectFrom("registrations")
-      .select((eb) => [
-        sql<number>`count(*)::int`.as("registered"),
-        eb
-          .exists(
-            eb
-              .selectFrom("registrations as w")
-              .select("w.id")
-              .where("w.event_id", "=", eventId)
-              .where("w.status", "=", "waitlisted"),
-          )
-          .as("waiting"),
-      ])
-      .where("event_id", "=", eventId)
-      .where("status", "=", "registered")
-      .executeTakeFirstOrThrow();
-    return row;
-  }
-
-  /** Moves up to `free` of the oldest waitlisted registrations into places. Call with the event locked. */
-  async function promote(trx: Trx, eventId: string, free: number): Promise<string[]> {
-    const promoted = await trx
-      .selectFrom("registrations")
-      .select("id")
-      .where("event_id", "=", eventId)
-      .where("status", "=", "waitlisted")
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(Math.min(free, 10_000))
-      .execute();
-    if (promoted.length === 0) return [];
-    const ids = promoted.map((p) => p.id);
-    await trx
-      .updateTable("registrations")
-      .set({ status: "registered", updated_at: new Date() })
-      .where("id", "in", ids)
-      .execute();
-    await registrationsChanged(trx, ids);
-    return ids;
-  }
-
-  /** Moves the oldest waitlisted registrations into free places. Call with the event locked. */
-  async function fillFromWaitlist(trx: Trx, event: EventRow): Promise<string[]> {
-    if (event.capacity === null) return promote(trx, event.id, Number.MAX_SAFE_INTEGER);
-    const places = await placesOf(trx, event.id);
-    const free = event.capacity - places.registered;
-    if (free <= 0 || !places.waiting) return [];
-    return promote(trx, event.id, free);
-  }
-
   async function validateSessions(trx: Trx, eventId: string, sessionIds: string[]) {
     const unique = [...new Set(sessionIds)];
     if (unique.length === 0) return unique;
@@ -161,65 +139,16 @@ export function createRegistrationService(deps: {
   }
 
   /**
-   * An event without a capacity has no places to count, so registrations need not queue
-   * behind each other: a shared lock keeps the event from being cancelled or given a
-   * capacity meanwhile, and the unique index on active registrations still refuses a
-   * person twice. With a capacity, the exclusive lock serializes the counting.
-   *
-   * The first read also fetches what registering needs from the organization (its contact
-   * matching rule), and the shared lock whether anyone waits, so an uncapped event costs
-   * two statements here. `waiting` is exact: waitlisted rows are only written under the
-   * exclusive lock of a capped event, and removing the capacity refills the waitlist in the
-   * same transaction, so whatever that left behind was committed before our first read.
+   * Registers a person, or finds why not. `publicForm`: the person is whoever typed the
+   * address, so an existing contact is matched but never changed.
    */
-  async function lockForRegistration(trx: Trx, organizationId: string, eventId: string) {
-    const glance = await trx
-      .selectFrom("events")
-      .select((eb) => [
-        "capacity",
-        eb
-          .selectFrom("organizations")
-          .select("contact_matching")
-          .where("id", "=", organizationId)
-          .as("contact_matching"),
-      ])
-      .where("organization_id", "=", organizationId)
-      .where("id", "=", eventId)
-      .executeTakeFirst();
-    const rule = glance?.contact_matching ?? null;
-    if (glance && glance.capacity === null) {
-      const shared = await trx
-        .selectFrom("events")
-        .selectAll()
-        .select((eb) =>
-          eb
-            .exists(
-              eb
-                .selectFrom("registrations")
-                .select("id")
-                .where("event_id", "=", eventId)
-                .where("status", "=", "waitlisted"),
-            )
-            .as("waiting"),
-        )
-        .where("organization_id", "=", organizationId)
-        .where("id", "=", eventId)
-        .forShare()
-        .executeTakeFirst();
-      if (shared?.capacity === null) {
-        const { waiting, ...event } = shared;
-        return { event: event as EventRow, rule, waiting: Boolean(waiting) };
-      }
-      // A capacity was set between the two reads: counting needs the exclusive lock, and
-      // taking it while holding a shared one could deadlock with another registration.
-      if (shared) throw conflict("event_changed", "The event changed while registering; try again");
-    }
-    // With a capacity, `waiting` is read with the count, after the lock.
-    return { event: await events.lock(trx, organizationId, eventId), rule, waiting: null };
-  }
-
-  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
-  async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
+  async function registerCore(
+    trx: Trx,
+    organizationId: string,
+    eventId: string,
+    input: RegisterInput,
+    publicForm: boolean,
+  ): Promise<Outcome> {
     const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
@@ -233,18 +162,13 @@ export function createRegistrationService(deps: {
         throw error;
       });
     } else if (input.contact) {
-      if (await isSuppressed(trx, organizationId, input.contact.email)) {
-        throw unprocessable(
-          "person_erased",
-          "This person asked to be erased; they cannot be registered again",
-          "contact.email",
-        );
-      }
+      if (await isSuppressed(trx, organizationId, input.contact.email)) return { kind: "erased" };
       ({ contact, created } = await contacts.resolve(
         trx,
         organizationId,
         rule ?? (await contacts.matchingRule(organizationId, trx)),
         input.contact,
+        { keepExisting: publicForm },
       ));
     } else {
       throw unprocessable("contact_required", "A contact or contactId is required", "contact");
@@ -259,27 +183,16 @@ export function createRegistrationService(deps: {
           .where("contact_id", "=", contact.id)
           .where("status", "<>", "cancelled")
           .executeTakeFirst();
-    if (existing)
-      throw conflict(
-        "already_registered",
-        `This person is already ${existing.status} for the event`,
-        input.contactId !== undefined ? "contactId" : "contact.email",
-      );
-    // Anyone already waiting gets a free place before a newcomer can take it. Under the
-    // exclusive lock nobody else changes the count, so promoted places add to it.
-    let full = false;
-    if (event.capacity === null) {
-      if (waiting) await promote(trx, eventId, Number.MAX_SAFE_INTEGER);
-    } else {
-      const places = await placesOf(trx, eventId);
-      let taken = places.registered;
-      if (places.waiting && taken < event.capacity)
-        taken += (await promote(trx, eventId, event.capacity - taken)).length;
-      full = taken >= event.capacity;
-    }
-    const status: RegistrationStatus = full ? "waitlisted" : "registered";
-    const cancelToken = input.withCancelToken ? newSecretToken() : null;
+    if (existing) return { kind: "already_registered", registrationId: existing.id, status: existing.status };
+    // Double opt-in: no place is taken until the person confirms (double-opt-in.ts).
+    const pending = input.confirmWithinHours !== undefined;
+    const status: RegistrationStatus = pending
+      ? "pending_confirmation"
+      : await statusForNewcomer(trx, event, waiting);
+    const cancelToken = input.withCancelToken && !pending ? newSecretToken() : null;
+    const confirmToken = pending ? newSecretToken() : null;
     const now = new Date();
+    const expiresAt = pending ? new Date(now.getTime() + (input.confirmWithinHours ?? 0) * 3_600_000) : null;
     const reg = await trx
       .insertInto("registrations")
       .values({
@@ -292,6 +205,8 @@ export function createRegistrationService(deps: {
         consent_text: input.consentText ?? null,
         consent_at: input.consentText ? now : null,
         cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
+        confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
+        confirmation_expires_at: expiresAt,
         updated_at: now,
       })
       .returningAll()
@@ -309,7 +224,30 @@ export function createRegistrationService(deps: {
         .execute();
     }
     if (status === "registered") await registrationsChanged(trx, [reg.id]);
-    return { registration: toRegistrationDto(reg, contact, sessionIds.sort()), cancelToken };
+    return {
+      kind: "created",
+      registration: toRegistrationDto(reg, contact, sessionIds.sort()),
+      cancelToken,
+      confirmation: confirmToken && expiresAt ? { token: confirmToken, expiresAt } : null,
+    };
+  }
+
+  /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
+  async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
+    const outcome = await registerCore(trx, organizationId, eventId, input, false);
+    if (outcome.kind === "erased")
+      throw unprocessable(
+        "person_erased",
+        "This person asked to be erased; they cannot be registered again",
+        "contact.email",
+      );
+    if (outcome.kind === "already_registered")
+      throw conflict(
+        "already_registered",
+        `This person is already ${outcome.status} for the event`,
+        input.contactId !== undefined ? "contactId" : "contact.email",
+      );
+    return { registration: outcome.registration, cancelToken: outcome.cancelToken };
   }
 
   async function cancelIn(trx: Trx, reg: RegistrationRow) {
@@ -332,6 +270,44 @@ export function createRegistrationService(deps: {
 
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
+    },
+
+    /**
+     * The public form. Every address takes this one path and the caller learns nothing of
+     * how it ended: a new person is registered, someone already registered is told so at
+     * their address, and an erased address is dropped. Secrets go only to the address.
+     */
+    async submitPublic(organizationId: string, eventId: string, person: PersonInput, input: PublicInput) {
+      await db.transaction().execute(async (trx) => {
+        const settings = await registrantSettings.effective(trx, organizationId, eventId);
+        const outcome = await registerCore(
+          trx,
+          organizationId,
+          eventId,
+          {
+            contact: person,
+            sessionIds: input.sessionIds,
+            source: "public",
+            consentText: input.consentText,
+            withCancelToken: true,
+            ...(settings.doubleOptIn && { confirmWithinHours: settings.confirmationExpiryHours }),
+          },
+          true,
+        );
+        if (outcome.kind === "created" && outcome.confirmation)
+          await notices.confirmationRequested(trx, {
+            registrationId: outcome.registration.id,
+            confirmToken: outcome.confirmation.token,
+            expiresAt: outcome.confirmation.expiresAt,
+          });
+        else if (outcome.kind === "created")
+          await notices.registered(trx, {
+            registrationId: outcome.registration.id,
+            pageToken: outcome.cancelToken,
+          });
+        else if (outcome.kind === "already_registered")
+          await notices.alreadyRegistered(trx, { registrationId: outcome.registrationId });
+      });
     },
 
     async cancel(organizationId: string, id: string) {
@@ -363,6 +339,11 @@ export function createRegistrationService(deps: {
         return { id: reg.id, status: "cancelled" as const };
       });
     },
+
+    /** Double opt-in: the click on the emailed link (double-opt-in.ts). */
+    confirmByToken: doubleOptIn.confirm,
+    /** Deletes registrations whose confirmation link lapsed; the sweep job calls it. */
+    expireUnconfirmed: doubleOptIn.expire,
 
     /** After an event's capacity grows, waitlisted people move up (in `trx` when given). */
     async refillEvent(organizationId: string, eventId: string, trx?: Trx) {

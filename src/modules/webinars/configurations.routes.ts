@@ -87,9 +87,7 @@ export function webinarConfigurationRoutes(
 
   async function present(rows: WebinarConfigurationRow[]) {
     const secrets = await configurations.secretsStatus(rows.map((r) => r.id));
-    const terms = rows[0]
-      ? await configurations.currentTerms(configurations.db, rows[0].organization_id)
-      : undefined;
+    const terms = rows[0] ? await configurations.termsOf(rows[0].organization_id) : undefined;
     const termsOk = terms?.version === WEBINAR_TERMS_VERSION;
     return rows.map((row) => {
       const fields = Object.keys(PROVIDER_FORMS[row.provider as ProviderKind].credentials.shape);
@@ -155,7 +153,7 @@ export function webinarConfigurationRoutes(
       preValidation: requireRole("viewer"),
     },
     async (request) => {
-      const t = await configurations.currentTerms(configurations.db, callerOf(request).organizationId);
+      const t = await configurations.termsOf(callerOf(request).organizationId);
       return {
         version: WEBINAR_TERMS_VERSION,
         text: WEBINAR_TERMS_TEXT,

@@ -170,9 +170,10 @@ export function createConfigurationService(deps: {
   }
 
   return {
-    db,
     secretsStatus: (configurationIds: string[]) => store.status(db, configurationIds),
     currentTerms,
+    /** The organization's accepted terms, outside any transaction (for answers). */
+    termsOf: (organizationId: string) => currentTerms(db, organizationId),
     getRow,
     loadAccount,
     recordHealth,

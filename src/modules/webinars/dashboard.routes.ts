@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Services } from "../../app.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, uuid } from "../../http/schemas.ts";
-import { createDashboardService } from "./dashboard.service.ts";
+import type { DashboardService } from "./dashboard.service.ts";
 
 const count = z.number().int();
 const dashboardResponse = z.object({
@@ -47,11 +46,9 @@ const dashboardResponse = z.object({
 });
 
 /** The webinar dashboard's numbers per event and per session (issue 6; docs/web-app-api.md). */
-export function dashboardRoutes(app: FastifyInstance, services: Pick<Services, "configurations" | "events">) {
+export function dashboardRoutes(app: FastifyInstance, services: { dashboard: DashboardService }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  // The composition root hands this module no connection of its own; the webinar
-  // configuration service exposes the one it was built with.
-  const dashboard = createDashboardService({ db: services.configurations.db, events: services.events });
+  const { dashboard } = services;
 
   r.get(
     "/api/v1/events/:id/webinar-dashboard",

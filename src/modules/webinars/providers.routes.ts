@@ -4,7 +4,6 @@ import { z } from "zod";
 import { requireRole } from "../../http/auth.ts";
 import { errorResponses } from "../../http/schemas.ts";
 import { PROVIDER_KINDS, type ProviderKind, type WebinarProvider } from "../../providers/contract.ts";
-import { createProviderRegistry } from "../../providers/registry.ts";
 import { PROVIDER_FORMS } from "./provider-settings.ts";
 
 /** What people see for each kind. Exhaustive, so a new kind fails the build until it is named. */
@@ -73,15 +72,14 @@ export function describeProviders(providers: Record<ProviderKind, WebinarProvide
 
 /**
  * `GET /api/v1/webinar-providers`: each provider's settings, credential fields, webinar types
- * and capabilities. Uses the runtime's registry when given; otherwise builds one, which is
- * equivalent for this purpose because the answer is static (types and capabilities are code).
+ * and capabilities, from the runtime's registry.
  */
 export function providerRoutes(
   app: FastifyInstance,
-  deps: { providers?: Record<ProviderKind, WebinarProvider> } = {},
+  deps: { providers: Record<ProviderKind, WebinarProvider> },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const described = describeProviders(deps.providers ?? createProviderRegistry());
+  const described = describeProviders(deps.providers);
   r.get(
     "/api/v1/webinar-providers",
     {

@@ -1,21 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Services } from "../../app.ts";
-import type { Config } from "../../config/env.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams } from "../../http/schemas.ts";
-import { createRateLimiter } from "../../lib/rate-limit.ts";
-import { createSyncPlanner } from "./sync/planner.ts";
-import { createWebhookApplier } from "./webhooks/apply.ts";
-import { createWebhookReceiver } from "./webhooks/receiver.ts";
+import type { ConfigurationService } from "./configurations.service.ts";
+import type { WebhookReceiver } from "./webhooks/receiver.ts";
+import type { WebinarService } from "./webinars.service.ts";
 
 /** Provider payloads are small JSON documents; a megabyte leaves room for batched notifications. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-/** Deliveries per configuration (Zoom and Graph send bursts of joins at a webinar's start). */
-const WEBHOOK_RATE = { max: 2000, windowMs: 10_000 };
-/** Deliveries failing verification per configuration before the endpoint pauses for the window. */
-const WEBHOOK_REJECT_RATE = { max: 20, windowMs: 60_000 };
 
 /**
  * Provider webhooks (Zoom, Microsoft Graph change notifications, the open contract):
@@ -25,25 +18,15 @@ const WEBHOOK_REJECT_RATE = { max: 20, windowMs: 60_000 };
  * describes it). Also `GET /api/v1/webinar-configurations/{id}/subscriptions`: the state of
  * each change-notification subscription, so a failing renewal is visible.
  */
-export function webhookRoutes(app: FastifyInstance, deps: Services & { config: Config }) {
-  const { syncWorker, configurations, providers, registrations, events, config } = deps;
-  syncWorker.adoptPublicUrl(config.publicUrl);
-  const receive = createWebhookReceiver({
-    db: configurations.db,
-    configurations,
-    providers,
-    clientStates: syncWorker.subscriptions.clientStates,
-    apply: createWebhookApplier({
-      queue: syncWorker.queue,
-      people: syncWorker.people,
-      planner: createSyncPlanner({ queue: syncWorker.queue }),
-      registrations,
-      events,
-    }),
-    limiter: createRateLimiter(WEBHOOK_RATE),
-    rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
-    logger: app.log,
-  });
+export function webhookRoutes(
+  app: FastifyInstance,
+  deps: {
+    webhookReceiver: WebhookReceiver;
+    configurations: Pick<ConfigurationService, "getRow">;
+    webinars: Pick<WebinarService, "subscriptionsOf">;
+  },
+) {
+  const { webhookReceiver: receive, configurations, webinars } = deps;
 
   // Encapsulated: its own parser keeps every body as the exact bytes (signatures are over them).
   app.register(async (scope) => {
@@ -68,7 +51,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Services & { config: C
               ? value
               : undefined;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const answer = await receive(request.params.configurationId, { headers, query, rawBody });
+        const answer = await receive(request.params.configurationId, { headers, query, rawBody }, request.ip);
         return reply.code(answer.status).type(answer.contentType).send(answer.body);
       },
     );
@@ -104,13 +87,7 @@ export function webhookRoutes(app: FastifyInstance, deps: Services & { config: C
     async (request) => {
       const orgId = callerOf(request).organizationId;
       await configurations.getRow(orgId, request.params.id);
-      const rows = await configurations.db
-        .selectFrom("webhook_subscriptions")
-        .select(["webinar_id", "state", "expires_at", "renewed_at", "attempts", "last_error"])
-        .where("organization_id", "=", orgId)
-        .where("configuration_id", "=", request.params.id)
-        .orderBy("webinar_id")
-        .execute();
+      const rows = await webinars.subscriptionsOf(orgId, request.params.id);
       return {
         data: rows.map((s) => ({
           webinarId: s.webinar_id,

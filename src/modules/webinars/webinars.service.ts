@@ -41,6 +41,17 @@ export function createWebinarService(deps: { db: Db; queue: JobQueue }) {
   }
 
   return {
+    /** Change-notification subscriptions of one configuration's webinars (the caller checked the configuration). */
+    subscriptionsOf(organizationId: string, configurationId: string) {
+      return db
+        .selectFrom("webhook_subscriptions")
+        .select(["webinar_id", "state", "expires_at", "renewed_at", "attempts", "last_error"])
+        .where("organization_id", "=", organizationId)
+        .where("configuration_id", "=", configurationId)
+        .orderBy("webinar_id")
+        .execute();
+    },
+
     async forEvent(organizationId: string, eventId: string) {
       const webinars = await db
         .selectFrom("webinars as w")

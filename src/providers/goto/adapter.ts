@@ -1,6 +1,6 @@
 /**
- * GoTo Webinar (REST API v2) implementation of the provider contract. Vendor facts: PROVIDERS.md §3
- * and /work/shared/specs/goto-webinar/. Notable GoTo traits handled here:
+ * GoTo Webinar (REST API v2) implementation of the provider contract. Vendor facts: docs/providers/goto.md
+ * and specs/goto-webinar/. Notable GoTo traits handled here:
  * - OAuth refresh tokens → 60-minute access tokens, cached per account (token.ts);
  * - an invalid or expired token is a 403 (not 401), told apart from a permission 403 by its body;
  * - keys are int64 above 2^53, kept as strings end to end (json.ts);

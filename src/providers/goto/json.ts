@@ -1,6 +1,6 @@
 /**
  * JSON parsing that keeps GoTo's int64 keys exact. GoTo writes webinarKey, registrantKey,
- * sessionKey and organizerKey as bare JSON numbers that exceed 2^53 (PROVIDERS.md §3, failure
+ * sessionKey and organizerKey as bare JSON numbers that exceed 2^53 (docs/providers/goto.md, failure
  * mode 1: a rounded key gives 404 on the next call), so `JSON.parse` must never see them as
  * numbers. Every integer literal outside the safe range is quoted before parsing; the schemas
  * accept keys as digit strings or safe integers and hand them on as strings.

@@ -1,6 +1,6 @@
 /**
  * Zod schemas of the GoTo Webinar v2 answers the adapter reads, after the cited OpenAPI document
- * (https://developer.goto.com/GoToWebinarV2, copied in /work/shared/specs/goto-webinar/openapi.yml).
+ * (https://developer.goto.com/GoToWebinarV2, copied in specs/goto-webinar/openapi.yml).
  * Objects are loose (GoTo adds fields) but every field we use is checked. Keys leave as strings:
  * the document types some as int64 numbers and others as strings, and the int64 ones exceed 2^53
  * (json.ts keeps them exact).
@@ -17,7 +17,7 @@ const dateTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
 /**
  * Token endpoint answer ("How to obtain and use refresh tokens"): `access_token`, `expires_in`
  * (3600), and — only when GoTo issued a new one — `refresh_token`. Older answers also carried
- * `organizer_key` and `account_key` (PROVIDERS.md §3 [G4]).
+ * `organizer_key` and `account_key` (docs/providers/goto.md [G4]).
  */
 export const gotoTokenAnswer = z.looseObject({
   access_token: z.string().min(1),

@@ -1,5 +1,5 @@
 /**
- * ON24 (REST API v2) implementation of the provider contract. See PROVIDERS.md §1 for the vendor
+ * ON24 (REST API v2) implementation of the provider contract. See docs/providers/on24.md for the vendor
  * facts this relies on. Notable ON24 traits handled here:
  * - writes are form-encoded; auth is two static headers; region picks the API host;
  * - quota exhaustion is a 403 with a message, not a 429 (client.ts maps it);

@@ -1,7 +1,7 @@
 /**
  * Zod schemas of the ON24 REST API v2 answers the adapter reads. ON24's OpenAPI document declares
  * no response schemas, only examples, so each schema follows the 200 example of the cited
- * operation (https://api.on24.com/v2/openapi.json, copied in /work/shared/specs/on24/openapi.json).
+ * operation (https://api.on24.com/v2/openapi.json, copied in specs/on24/openapi.json).
  *
  * Every object is loose (unknown fields pass through untouched: ON24 adds fields per account tier
  * and content type) but the fields we use are checked. Ids arrive as JSON numbers and leave as

@@ -1,5 +1,5 @@
 /**
- * Microsoft Teams webinars through Microsoft Graph virtual events (PROVIDERS.md §4). Traits
+ * Microsoft Teams webinars through Microsoft Graph virtual events (docs/providers/teams.md). Traits
  * handled here:
  * - app-only auth: a client-credentials token per tenant/app (token.ts), the organizer named in
  *   the configuration's settings;

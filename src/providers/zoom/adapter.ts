@@ -1,6 +1,6 @@
 /**
  * Zoom Webinars (REST API v2) implementation of the provider contract; vendor facts in
- * PROVIDERS.md §2, field names from the official SDK types (@zoom/rivet meetings.d.ts). Traits:
+ * docs/providers/zoom.md, field names from the official SDK types (@zoom/rivet meetings.d.ts). Traits:
  * - Server-to-Server OAuth, one shared token per account (token.ts);
  * - registrants get a personal `join_url`; up to 30 at once through `batch_registrants`;
  * - cancelling is the registrant status endpoint with action "cancel";

@@ -2,7 +2,7 @@
  * Server-to-Server OAuth access tokens, one per Zoom account and app, shared by every caller in
  * this process. Invariants:
  * - concurrent callers share one token request (single flight): Zoom has been seen to invalidate
- *   a token when another is requested at the same time (PROVIDERS.md §2, failure mode 1);
+ *   a token when another is requested at the same time (docs/providers/zoom.md, failure mode 1);
  * - the cache key is a SHA-256 of account id, client id and client secret, never the secret, and
  *   the secret is read from the credential Buffers only to build one Basic header;
  * - a token that Zoom refused (401) is dropped only if it is still the cached one, so twenty

@@ -138,11 +138,7 @@ export const api = {
   // Public pages (no session needed)
   publicEvent: (slug: string) => call<PublicEvent>("GET", `${v1}/public/events/${id(slug)}`),
   publicRegister: (slug: string, body: Record<string, unknown>) =>
-    call<{ registrationId: string; status: string; cancelToken: string }>(
-      "POST",
-      `${v1}/public/events/${id(slug)}/registrations`,
-      body,
-    ),
+    call<{ status: "submitted" }>("POST", `${v1}/public/events/${id(slug)}/registrations`, body),
   publicConfirmation: (token: string) =>
     call<PublicConfirmation>("GET", `${v1}/public/registrations/${id(token)}`),
   publicCalendarUrl: (token: string) => `${v1}/public/registrations/${id(token)}/calendar.ics`,

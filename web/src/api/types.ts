@@ -3,7 +3,7 @@
 export type Role = "owner" | "admin" | "marketer" | "viewer";
 export type EventFormat = "onsite" | "webinar" | "hybrid";
 export type EventStatus = "draft" | "published" | "cancelled";
-export type RegistrationStatus = "registered" | "waitlisted" | "cancelled";
+export type RegistrationStatus = "pending_confirmation" | "registered" | "waitlisted" | "cancelled";
 export type SyncState = "pending" | "synced" | "held" | "failed" | "cancelled";
 export type HealthStatus =
   | "unchecked"

@@ -138,6 +138,7 @@ export const en = {
   "sort.-status": "Status Z–A",
   "sort.-minutes": "Most minutes",
   "sort.minutes": "Fewest minutes",
+  "regstatus.pending_confirmation": "Awaiting confirmation",
   "regstatus.registered": "Registered",
   "regstatus.waitlisted": "Waitlisted",
   "regstatus.cancelled": "Cancelled",
@@ -231,6 +232,9 @@ export const en = {
   "dash.polls": "Polls answered",
   "dash.resources": "Resources downloaded",
   "dash.tableAlt": "The same numbers as a table",
+  "public.checkEmailTitle": "Check your email",
+  "public.checkEmail":
+    "We have sent what comes next to the address you gave: your registration page with your join link, or a link to confirm your registration. If nothing arrives, check the address and your spam folder.",
   "public.register": "Register",
   "public.closed": "Registration is closed.",
   "public.notFound": "This event is not open for registration.",

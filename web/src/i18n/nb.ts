@@ -141,6 +141,7 @@ export const nb: Record<MessageKey, string> = {
   "sort.-status": "Status Å–A",
   "sort.-minutes": "Flest minutter",
   "sort.minutes": "Færrest minutter",
+  "regstatus.pending_confirmation": "Venter på bekreftelse",
   "regstatus.registered": "Påmeldt",
   "regstatus.waitlisted": "På venteliste",
   "regstatus.cancelled": "Avbestilt",
@@ -235,6 +236,9 @@ export const nb: Record<MessageKey, string> = {
   "dash.polls": "Avstemninger besvart",
   "dash.resources": "Ressurser lastet ned",
   "dash.tableAlt": "De samme tallene som tabell",
+  "public.checkEmailTitle": "Sjekk e-posten din",
+  "public.checkEmail":
+    "Vi har sendt det som kommer videre til adressen du oppga: påmeldingssiden din med deltakerlenken, eller en lenke for å bekrefte påmeldingen. Kommer det ingenting, sjekk adressen og søppelposten.",
   "public.register": "Meld meg på",
   "public.closed": "Påmeldingen er stengt.",
   "public.notFound": "Dette arrangementet er ikke åpent for påmelding.",

@@ -1,5 +1,5 @@
 import { type FormEvent, useRef, useState } from "react";
-import { useNavigate, useParams } from "react-router";
+import { useParams } from "react-router";
 import { ApiError, api } from "../api/client.ts";
 import type { PublicEvent } from "../api/types.ts";
 import { Field } from "../components/field.tsx";
@@ -38,13 +38,14 @@ export function PublicRegistrationPage() {
 
 function RegistrationForm({ event }: { event: PublicEvent }) {
   const { t, dateTime } = useI18n();
-  const navigate = useNavigate();
   const form = useRef<HTMLFormElement>(null);
   const [values, setValues] = useState<Record<string, string>>({});
   const [sessionIds, setSessionIds] = useState<string[]>([]);
   const [consent, setConsent] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<unknown>();
+  // The answer is the same for every address; what follows arrives by email.
+  const [submitted, setSubmitted] = useState(false);
   const asked = TEXT_FIELDS.filter((f) => event.fields[f] !== undefined);
   const open = event.registrationState ? event.registrationState === "open" : event.registrationOpen;
 
@@ -64,8 +65,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       const body: Record<string, unknown> = { sessionIds };
       for (const f of asked) if (values[f]) body[f] = values[f];
       if (event.consentText) body.consent = consent;
-      const done = await api.publicRegister(event.slug, body);
-      navigate(`/r/${encodeURIComponent(done.cancelToken)}`);
+      await api.publicRegister(event.slug, body);
+      setSubmitted(true);
     } catch (err) {
       if (err instanceof ApiError && err.field) {
         setErrors({ [err.field]: err.message });
@@ -84,7 +85,12 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
         })}
       </p>
       {event.description && <p className="description">{event.description}</p>}
-      {!open ? (
+      {submitted ? (
+        <div role="status">
+          <h2>{t("public.checkEmailTitle")}</h2>
+          <p>{t("public.checkEmail")}</p>
+        </div>
+      ) : !open ? (
         <p role="alert">{t("public.closed")}</p>
       ) : (
         <form ref={form} onSubmit={submit} noValidate className="form-grid">

@@ -11,7 +11,7 @@ import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
 import { useSession } from "../session.tsx";
 
-const STATUSES: RegistrationStatus[] = ["registered", "waitlisted", "cancelled"];
+const STATUSES: RegistrationStatus[] = ["pending_confirmation", "registered", "waitlisted", "cancelled"];
 const SYNC: (SyncState | "none")[] = ["pending", "synced", "held", "failed", "cancelled", "none"];
 const SORTS = [
   "-createdAt",

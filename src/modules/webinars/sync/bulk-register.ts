@@ -1,15 +1,15 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
+import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
+import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
-import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 
 export const LEASE_SECONDS = 60;
 
-/** Exponential back-off with jitter, capped at five minutes. */
-export const backoffSeconds = (attempts: number) =>
-  Math.min(300, 2 ** Math.min(attempts, 8)) * (0.75 + Math.random() / 2);
+/** Exponential back-off with jitter, capped at five minutes (jitter included). */
+export const backoffSeconds = (attempts: number) => jitteredBackoff(attempts, 300);
 
 /** The registration a job holds (already leased by it, first attempt, to be registered). */
 export interface BatchLead {

@@ -1,14 +1,15 @@
 import { sql } from "kysely";
 import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
-import type { JobQueue } from "../../../jobs/queue.ts";
+import { type JobQueue, type JobWorkers, startWorkers } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
-import { createPersonEraseHandler } from "../../privacy/erase-handler.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
+import { webinarOfRegistration } from "../registration-webinars.ts";
+import { createPersonEraseHandler } from "./erase-handler.ts";
 import {
   createMetricsPollHandler,
   DEFAULT_POLL_PLAN,
@@ -60,8 +61,7 @@ export function createSyncWorker(deps: {
     limiter: createProviderRateLimiter({ db }),
     ...(options.tuning && { tuning: options.tuning }),
   });
-  // Known at construction when the composition root passes it; the HTTP side sets it otherwise.
-  let publicUrl: string | null = options.publicUrl ?? null;
+  const publicUrl = options.publicUrl?.replace(/\/$/, "") ?? null;
   const subscriptions = createSubscriptionKeeper({
     db,
     queue,
@@ -80,15 +80,21 @@ export function createSyncWorker(deps: {
         .selectAll()
         .where("id", "=", webinarId)
         .executeTakeFirstOrThrow();
-      await sql`
-        INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id, updated_at)
-        SELECT r.id, ${webinar.id}, r.organization_id, ${webinar.configuration_id}, now()
-        FROM registrations r
-        WHERE r.event_id = ${webinar.event_id} AND r.status = 'registered'
-          AND (${webinar.session_id}::uuid IS NULL
-               OR NOT EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id)
-               OR EXISTS (SELECT 1 FROM registration_sessions x WHERE x.registration_id = r.id AND x.session_id = ${webinar.session_id}))
-        ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
+      await trx
+        .insertInto("registration_syncs")
+        .columns(["registration_id", "webinar_id", "organization_id", "configuration_id", "updated_at"])
+        .expression(
+          trx
+            .selectFrom("registrations as r")
+            .innerJoin("webinars as w", "w.event_id", "r.event_id")
+            .select(["r.id", "w.id as webinar_id", "r.organization_id", "w.configuration_id"])
+            .select(sql<Date>`now()`.as("updated_at"))
+            .where("w.id", "=", webinar.id)
+            .where("r.status", "=", "registered")
+            .where(webinarOfRegistration),
+        )
+        .onConflict((oc) => oc.columns(["registration_id", "webinar_id"]).doNothing())
+        .execute();
       const pending = await trx
         .selectFrom("registration_syncs")
         .select("registration_id")
@@ -127,6 +133,14 @@ export function createSyncWorker(deps: {
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger }),
     "webhook.subscription": subscriptions.handle,
   };
+  // Registration sync is where the volume is; the other kinds are a few per webinar.
+  const workers: Pick<JobWorkers, keyof typeof handlers> = {
+    "webinar.sync": { concurrency: 2, handle: handlers["webinar.sync"] },
+    "registration.sync": { concurrency: options.concurrency ?? 8, handle: handlers["registration.sync"] },
+    "metrics.poll": { concurrency: 2, handle: handlers["metrics.poll"] },
+    "person.erase": { concurrency: 2, handle: handlers["person.erase"] },
+    "webhook.subscription": { concurrency: 2, handle: handlers["webhook.subscription"] },
+  };
 
   return {
     handlers,
@@ -134,17 +148,9 @@ export function createSyncWorker(deps: {
     /** The matching of provider people to registrations, shared with webhook ingestion. */
     people: createPeopleMatcher({ contacts }),
     subscriptions,
-    /** Sets the public URL when the composition root did not pass it (see SyncOptions.publicUrl). */
-    adoptPublicUrl(url: string) {
-      publicUrl ??= url.replace(/\/$/, "");
-    },
-    async start() {
-      const concurrency = options.concurrency ?? 8;
-      await queue.work("webinar.sync", { concurrency: 2 }, handlers["webinar.sync"]);
-      await queue.work("registration.sync", { concurrency }, handlers["registration.sync"]);
-      await queue.work("metrics.poll", { concurrency: 2 }, handlers["metrics.poll"]);
-      await queue.work("person.erase", { concurrency: 2 }, handlers["person.erase"]);
-      await queue.work("webhook.subscription", { concurrency: 2 }, handlers["webhook.subscription"]);
-    },
+    /** This module's part of the process's job workers (src/workers.ts registers them all). */
+    workers,
+    /** Starts only the sync workers: for tests that need no other job kind. */
+    start: () => startWorkers(queue, workers),
   };
 }

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../../db/schema.ts";
+import { normalizeEmail } from "../../../lib/email-address.ts";
 import { uuidv7 } from "../../../lib/ids.ts";
-import { normalizeEmail } from "../../access/sessions.service.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
 import { isSuppressed } from "../../privacy/suppression.ts";
 

@@ -1,8 +1,9 @@
-import { type ExpressionBuilder, sql, type Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Database, EventRow, SessionRow } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import { conflict } from "../../../lib/errors.ts";
 import { uuidv7 } from "../../../lib/ids.ts";
+import { webinarOfRegistration } from "../registration-webinars.ts";
 
 type Trx = Transaction<Database>;
 
@@ -200,29 +201,6 @@ export function createSyncPlanner(deps: { queue: JobQueue }) {
       await queue.sendMany(trx, "registration.sync", jobs);
     },
   };
-}
-
-/**
- * The webinars a registration belongs to, as a condition on a join of registrations `r` and
- * webinars `w`: the event's own webinar, plus the webinars of the sessions it chose — or of
- * every session when it chose none.
- */
-function webinarOfRegistration(
-  eb: ExpressionBuilder<
-    { r: Database["registrations"]; w: Database["webinars"] } & Pick<Database, "registration_sessions">,
-    "r" | "w"
-  >,
-) {
-  const chosen = () =>
-    eb
-      .selectFrom("registration_sessions as rs")
-      .select("rs.session_id")
-      .whereRef("rs.registration_id", "=", "r.id");
-  return eb.or([
-    eb("w.session_id", "is", null),
-    eb.not(eb.exists(chosen())),
-    eb.exists(chosen().whereRef("rs.session_id", "=", "w.session_id")),
-  ]);
 }
 
 export type SyncPlanner = ReturnType<typeof createSyncPlanner>;

@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
@@ -136,7 +137,12 @@ export function createProviderCaller(deps: {
               retryAfterMs: 1000 + Math.random() * 2000,
             });
         };
-        const value = await breakerFor(configurationId).execute(() =>
+        const breaker = breakerFor(configurationId);
+        // Half-open means one trial call is in flight. cockatiel would queue this call behind
+        // it, holding a worker lane and the switch-off permit for as long as the trial takes
+        // (up to the provider timeout); an open breaker defers instead, and so does this.
+        if (breaker.state === CircuitState.HalfOpen) throw new BrokenCircuitError();
+        const value = await breaker.execute(() =>
           requestPacing.run(pace, () => fn(provider, loaded.account)),
         );
         return { kind: "ok", value } as const;

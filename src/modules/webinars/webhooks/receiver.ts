@@ -27,40 +27,54 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * provider is called. Rejections are logged with their reason and the configuration, never
  * with the body or headers (they carry personal data and signatures).
  */
+/** Deliveries per configuration and sender (Zoom and Graph send bursts of joins at a webinar's start). */
+export const WEBHOOK_RATE = { max: 2000, windowMs: 10_000 };
+/** Deliveries failing verification per configuration and sender before that sender pauses for the window. */
+export const WEBHOOK_REJECT_RATE = { max: 20, windowMs: 60_000 };
+
 export function createWebhookReceiver(deps: {
   db: Db;
   configurations: Pick<ConfigurationService, "loadAccount">;
   providers: Record<ProviderKind, WebinarProvider>;
   clientStates: (configurationId: string) => Promise<string[]>;
   apply: WebhookApplier;
-  /** Every delivery, per configuration: generous, a webinar's start brings bursts of joins. */
+  /** Every delivery, per (configuration, sender): generous, a webinar's start brings bursts of joins. */
   limiter: RateLimiter;
-  /** Deliveries failing verification, per configuration: past this, the endpoint pauses. */
+  /** Deliveries failing verification, per (configuration, sender): past this, that sender pauses. */
   rejectLimiter: RateLimiter;
   logger: Pick<Logger, "warn" | "info">;
 }) {
   const { db, configurations, providers, apply, limiter, rejectLimiter, logger } = deps;
-  /** Configurations whose endpoint is paused after a flood of unverifiable deliveries. */
+  /** Senders paused at one endpoint after a flood of unverifiable deliveries, by `senderKey`. */
   const pausedUntil = new Map<string, number>();
 
-  /** Counts a rejection; too many and the endpoint answers 429 before verifying anything. */
-  function rejected(configurationId: string) {
+  /** Counts a rejection; too many and that sender gets 429 before anything is verified. */
+  function rejected(key: string) {
+    const now = Date.now();
+    for (const [k, until] of pausedUntil) if (until <= now) pausedUntil.delete(k);
     try {
-      rejectLimiter.hit(configurationId);
+      rejectLimiter.hit(key);
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
-      pausedUntil.set(configurationId, Date.now() + error.retryAfterSeconds * 1000);
+      pausedUntil.set(key, now + error.retryAfterSeconds * 1000);
     }
   }
   const notFound = json(404, { error: { code: "not_found", message: "Unknown webhook endpoint" } });
 
-  return async function receive(configurationId: string, request: WebhookRequest): Promise<WebhookAnswer> {
+  return async function receive(
+    configurationId: string,
+    request: WebhookRequest,
+    /** The client address (after the trusted proxies): who the pause and limits apply to. */
+    sender: string,
+  ): Promise<WebhookAnswer> {
     if (!UUID.test(configurationId)) return notFound;
-    // Per configuration: a flood aimed at one endpoint cannot starve the others, and forged
-    // deliveries (each costs opening the credentials) soon stop being looked at.
-    const paused = (pausedUntil.get(configurationId) ?? 0) - Date.now();
+    // Per configuration and sender: a flood aimed at one endpoint cannot starve the others,
+    // forged deliveries (each costs opening the credentials) soon stop being looked at, and
+    // a forger pauses only itself — never the provider's real deliveries from elsewhere.
+    const key = `${configurationId} ${sender}`;
+    const paused = (pausedUntil.get(key) ?? 0) - Date.now();
     if (paused > 0) throw new RateLimitedError(Math.ceil(paused / 1000));
-    limiter.hit(configurationId);
+    limiter.hit(key);
     const loaded = await configurations.loadAccount(configurationId);
     if (!loaded) return notFound;
     const provider = providers[loaded.row.provider as ProviderKind];
@@ -79,7 +93,7 @@ export function createWebhookReceiver(deps: {
       case "respond":
         return { status: outcome.status, body: outcome.body, contentType: outcome.contentType };
       case "rejected":
-        rejected(configurationId);
+        rejected(key);
         logger.warn(
           { configurationId, provider: loaded.row.provider, reason: outcome.reason.slice(0, 200) },
           "webhook rejected",

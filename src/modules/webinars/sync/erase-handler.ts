@@ -1,11 +1,12 @@
 import { sql } from "kysely";
-import type { Db } from "../../db/database.ts";
-import type { JobQueue } from "../../jobs/queue.ts";
-import type { Envelope } from "../../keys/index.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { ProviderError } from "../../providers/contract.ts";
-import type { CallOutcome, ProviderCaller } from "../webinars/sync/provider-call.ts";
-import { erasureSealContext } from "./privacy.service.ts";
+import type { Db } from "../../../db/database.ts";
+import type { JobQueue } from "../../../jobs/queue.ts";
+import type { Envelope } from "../../../keys/index.ts";
+import { backoffSeconds } from "../../../lib/backoff.ts";
+import type { Logger } from "../../../lib/logger.ts";
+import { ProviderError } from "../../../providers/contract.ts";
+import { erasureSealContext } from "../../privacy/privacy.service.ts";
+import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
 const LEASE_SECONDS = 60;
 /** Attempts at a transient failure after which an alert is logged (retries go on). */
@@ -15,8 +16,7 @@ const MAX_BACKOFF_SECONDS = 600;
 /** While the account is switched off (credentials removed, terms withdrawn): look again this often. */
 const HELD_RECHECK_SECONDS = 300;
 
-export const erasureBackoffSeconds = (attempts: number) =>
-  Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(attempts, 10)) * (0.75 + Math.random() / 2);
+export const erasureBackoffSeconds = (attempts: number) => backoffSeconds(attempts, MAX_BACKOFF_SECONDS);
 
 /**
  * Drives one provider erasure to done: opens the sealed address, asks the provider to

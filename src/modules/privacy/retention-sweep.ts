@@ -1,6 +1,6 @@
-import type { Logger } from "../lib/logger.ts";
-import type { RetentionService } from "../modules/privacy/retention.service.ts";
-import type { JobQueue } from "./queue.ts";
+import { type JobQueue, recurringJob } from "../../jobs/queue.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { RetentionService } from "./retention.service.ts";
 
 const INTERVAL_SECONDS = 3600;
 
@@ -9,16 +9,14 @@ const INTERVAL_SECONDS = 3600;
  * set loses what has outlived it, in bounded batches (retention.service.ts). One job at a
  * time (singleton); each run re-queues the next.
  */
-export async function startRetentionSweepWorker(deps: {
+export function createRetentionSweepJob(deps: {
   queue: JobQueue;
   retention: RetentionService;
   logger: Logger;
   db: Parameters<JobQueue["send"]>[0];
 }) {
   const { queue, retention, logger, db } = deps;
-  const again = (seconds: number) =>
-    queue.send(db, "retention.sweep", {}, { startAfterSeconds: seconds, singletonKey: "retention.sweep" });
-  await queue.work("retention.sweep", { concurrency: 1 }, async () => {
+  return recurringJob(queue, db, "retention.sweep", async () => {
     const results = await retention.sweepAll();
     const swept = results.filter((r) => r.registrations + r.attendance + r.checkIns + r.auditEntries > 0);
     if (swept.length)
@@ -32,7 +30,6 @@ export async function startRetentionSweepWorker(deps: {
         },
         "retention sweep deleted expired data",
       );
-    await again(INTERVAL_SECONDS);
+    return INTERVAL_SECONDS;
   });
-  await again(0);
 }

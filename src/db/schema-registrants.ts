@@ -1,0 +1,25 @@
+import type { ColumnType } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+/** The organization's registrant settings (migration 0130); no row means the defaults. */
+export interface RegistrantSettingsTable {
+  organization_id: string;
+  double_opt_in: Defaulted<boolean>;
+  confirmation_expiry_hours: Defaulted<number>;
+  updated_at: Defaulted<Date>;
+}
+
+/** An event's overrides of them; null = the organization's. */
+export interface EventRegistrantSettingsTable {
+  event_id: string;
+  organization_id: string;
+  double_opt_in: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  updated_at: Timestamp;
+}
+
+export interface RegistrantTables {
+  registrant_settings: RegistrantSettingsTable;
+  event_registrant_settings: EventRegistrantSettingsTable;
+}

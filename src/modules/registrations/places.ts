@@ -1,0 +1,153 @@
+import { sql, type Transaction } from "kysely";
+import type { Database, EventRow } from "../../db/schema.ts";
+import { conflict } from "../../lib/errors.ts";
+import type { EventService } from "../events/events.service.ts";
+
+type Trx = Transaction<Database>;
+
+/**
+ * Places at an event: the locks registering takes, counting places, and moving waitlisted
+ * registrations up. Capacity decisions take the event row lock, so two registrations for
+ * the last place cannot both get it; a freed place goes to the oldest waitlisted
+ * registration in the same transaction that freed it. Shared by registering, cancelling
+ * and confirming a double opt-in.
+ */
+export function createPlaces(deps: {
+  events: Pick<EventService, "lock">;
+  registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
+}) {
+  const { events, registrationsChanged } = deps;
+
+  /** Registered places, and whether anyone waits for one: one statement. Call with the event locked. */
+  async function placesOf(trx: Trx, eventId: string) {
+    const row = await trx
+      .selectFrom("registrations")
+      .select((eb) => [
+        sql<number>`count(*)::int`.as("registered"),
+        eb
+          .exists(
+            eb
+              .selectFrom("registrations as w")
+              .select("w.id")
+              .where("w.event_id", "=", eventId)
+              .where("w.status", "=", "waitlisted"),
+          )
+          .as("waiting"),
+      ])
+      .where("event_id", "=", eventId)
+      .where("status", "=", "registered")
+      .executeTakeFirstOrThrow();
+    return row;
+  }
+
+  /** Moves up to `free` of the oldest waitlisted registrations into places. Call with the event locked. */
+  async function promote(trx: Trx, eventId: string, free: number): Promise<string[]> {
+    const promoted = await trx
+      .selectFrom("registrations")
+      .select("id")
+      .where("event_id", "=", eventId)
+      .where("status", "=", "waitlisted")
+      .orderBy("created_at")
+      .orderBy("id")
+      .limit(Math.min(free, 10_000))
+      .execute();
+    if (promoted.length === 0) return [];
+    const ids = promoted.map((p) => p.id);
+    await trx
+      .updateTable("registrations")
+      .set({ status: "registered", updated_at: new Date() })
+      .where("id", "in", ids)
+      .execute();
+    await registrationsChanged(trx, ids);
+    return ids;
+  }
+
+  /** Moves the oldest waitlisted registrations into free places. Call with the event locked. */
+  async function fillFromWaitlist(trx: Trx, event: EventRow): Promise<string[]> {
+    if (event.capacity === null) return promote(trx, event.id, Number.MAX_SAFE_INTEGER);
+    const places = await placesOf(trx, event.id);
+    const free = event.capacity - places.registered;
+    if (free <= 0 || !places.waiting) return [];
+    return promote(trx, event.id, free);
+  }
+
+  /**
+   * An event without a capacity has no places to count, so registrations need not queue
+   * behind each other: a shared lock keeps the event from being cancelled or given a
+   * capacity meanwhile, and the unique index on active registrations still refuses a
+   * person twice. With a capacity, the exclusive lock serializes the counting.
+   *
+   * The first read also fetches what registering needs from the organization (its contact
+   * matching rule), and the shared lock whether anyone waits, so an uncapped event costs
+   * two statements here. `waiting` is exact: waitlisted rows are only written under the
+   * exclusive lock of a capped event, and removing the capacity refills the waitlist in the
+   * same transaction, so whatever that left behind was committed before our first read.
+   */
+  async function lockForRegistration(trx: Trx, organizationId: string, eventId: string) {
+    const glance = await trx
+      .selectFrom("events")
+      .select((eb) => [
+        "capacity",
+        eb
+          .selectFrom("organizations")
+          .select("contact_matching")
+          .where("id", "=", organizationId)
+          .as("contact_matching"),
+      ])
+      .where("organization_id", "=", organizationId)
+      .where("id", "=", eventId)
+      .executeTakeFirst();
+    const rule = glance?.contact_matching ?? null;
+    if (glance && glance.capacity === null) {
+      const shared = await trx
+        .selectFrom("events")
+        .selectAll()
+        .select((eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom("registrations")
+                .select("id")
+                .where("event_id", "=", eventId)
+                .where("status", "=", "waitlisted"),
+            )
+            .as("waiting"),
+        )
+        .where("organization_id", "=", organizationId)
+        .where("id", "=", eventId)
+        .forShare()
+        .executeTakeFirst();
+      if (shared?.capacity === null) {
+        const { waiting, ...event } = shared;
+        return { event: event as EventRow, rule, waiting: Boolean(waiting) };
+      }
+      // A capacity was set between the two reads: counting needs the exclusive lock, and
+      // taking it while holding a shared one could deadlock with another registration.
+      if (shared) throw conflict("event_changed", "The event changed while registering; try again");
+    }
+    // With a capacity, `waiting` is read with the count, after the lock.
+    return { event: await events.lock(trx, organizationId, eventId), rule, waiting: null };
+  }
+
+  /**
+   * Whether someone new gets a place or a waitlist spot. Anyone already waiting gets a free
+   * place before a newcomer can take it; under the exclusive lock nobody else changes the
+   * count, so promoted places add to it. Call with the event locked (`waiting` as
+   * `lockForRegistration` gave it; null for a capped event).
+   */
+  async function statusForNewcomer(trx: Trx, event: EventRow, waiting: boolean | null) {
+    if (event.capacity === null) {
+      if (waiting !== false) await promote(trx, event.id, Number.MAX_SAFE_INTEGER);
+      return "registered" as const;
+    }
+    const places = await placesOf(trx, event.id);
+    let taken = places.registered;
+    if (places.waiting && taken < event.capacity)
+      taken += (await promote(trx, event.id, event.capacity - taken)).length;
+    return taken >= event.capacity ? ("waitlisted" as const) : ("registered" as const);
+  }
+
+  return { placesOf, promote, fillFromWaitlist, lockForRegistration, statusForNewcomer };
+}
+
+export type Places = ReturnType<typeof createPlaces>;

@@ -1,0 +1,31 @@
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema.ts";
+
+type Trx = Transaction<Database>;
+
+/**
+ * What the registration service tells the person behind a registration, inside the
+ * transaction that made the change, so a message exists exactly when the change commits.
+ * The secrets (the registrant's page token, the confirmation token) exist in clear only
+ * here: the database keeps their hashes, and the only way they reach a person is through
+ * the address they gave. That is what lets the public form answer the same thing whoever
+ * typed which address (docs/email.md, "Public form").
+ */
+export interface RegistrantNotices {
+  /** A registration holds a place or a waitlist spot; `pageToken` opens the registrant's page (join link, calendar, cancel). */
+  registered(trx: Trx, notice: { registrationId: string; pageToken: string | null }): Promise<void>;
+  /** The public form was sent again for someone already registered: the address's owner hears of it, nobody else. */
+  alreadyRegistered(trx: Trx, notice: { registrationId: string }): Promise<void>;
+  /** Double opt-in: the registration waits for the click on the link that carries `confirmToken`. */
+  confirmationRequested(
+    trx: Trx,
+    notice: { registrationId: string; confirmToken: string; expiresAt: Date },
+  ): Promise<void>;
+}
+
+/** Until a sender is wired, registrants are told nothing (the registrations themselves are unaffected). */
+export const silentNotices: RegistrantNotices = {
+  async registered() {},
+  async alreadyRegistered() {},
+  async confirmationRequested() {},
+};

@@ -1,0 +1,44 @@
+import type { Services } from "./app.ts";
+import type { Db } from "./db/database.ts";
+import { createKeyRewrapJob } from "./jobs/keys-rewrap.ts";
+import { type JobWorkers, startWorkers } from "./jobs/queue.ts";
+import type { Logger } from "./lib/logger.ts";
+import { createRetentionSweepJob } from "./modules/privacy/retention-sweep.ts";
+import { createUnconfirmedSweepJob } from "./modules/registrations/unconfirmed-sweep.ts";
+import type { Runtime } from "./runtime.ts";
+
+/**
+ * Every job kind a worker process runs, in one exhaustive record: a new job name fails the
+ * build here until something handles it. Modules define their workers (the sync engine, the
+ * email sender); this is the only place that puts them on the queue, with the recurring jobs'
+ * first runs.
+ */
+export function createJobWorkers(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
+  const { runtime, services, logger, db } = deps;
+  const { queue } = runtime;
+  const keyRewrap = createKeyRewrapJob({ queue, secretRecords: runtime.secretRecords, logger, db });
+  const retentionSweep = createRetentionSweepJob({ queue, retention: services.retention, logger, db });
+  const unconfirmedSweep = createUnconfirmedSweepJob({
+    queue,
+    registrations: services.registrations,
+    logger,
+    db,
+  });
+  const workers = {
+    ...services.syncWorker.workers,
+    // Without an SMTP server no message is queued for sending (they are kept), so no job comes.
+    "email.send": services.emailSender?.worker ?? { concurrency: 1, handle: async () => {} },
+    "keys.rewrap": keyRewrap.worker,
+    "retention.sweep": retentionSweep.worker,
+    "registration.expire": unconfirmedSweep.worker,
+  } satisfies JobWorkers;
+  return {
+    workers,
+    async start() {
+      await startWorkers(queue, workers);
+      await keyRewrap.schedule();
+      await retentionSweep.schedule();
+      await unconfirmedSweep.schedule();
+    },
+  };
+}
