@@ -11,7 +11,8 @@ const STATES: EmailState[] = ["queued", "deferred", "sent", "failed", "kept"];
 /**
  * The organization's outgoing email: each message's state, and a preview as its recipient
  * sees it. The HTML is shown in a sandboxed frame with no permissions (no scripts, no
- * same-origin access, no forms): it is the message's markup, never trusted as the app's own.
+ * same-origin access, no forms), loaded from the API's preview route, whose own policy lets
+ * the message's inline styles apply (a srcdoc frame would inherit the app's stricter one).
  */
 export function OutboxPage() {
   const { t, dateTime } = useI18n();
@@ -122,7 +123,7 @@ function Preview({ id }: { id: string }) {
       <iframe
         title={t("outbox.previewFrame")}
         sandbox=""
-        srcDoc={m.html}
+        src={api.emailPreviewUrl(m.id)}
         style={{ width: "100%", height: 520, border: "1px solid #d5d8e0", background: "#fff" }}
       />
       <details>
