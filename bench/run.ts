@@ -15,6 +15,7 @@ const BENCHMARKS = [
   "ingest",
   "scale",
   "bulk",
+  "email",
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 

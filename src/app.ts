@@ -128,9 +128,9 @@ export function createServices({
     passwords,
     signInLimits: createSignInLimiter({ db }),
   });
-  const members = createMemberService({ db, mail: email, publicUrl: config.publicUrl });
-  const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
+  const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl });
+  const tokens = createTokenService({ db });
   const contacts = createContactService({ db });
   const eventHooks = createWebinarEventHooks({ planner });
   const events = createEventService({

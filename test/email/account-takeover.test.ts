@@ -152,6 +152,11 @@ forEachBackend("account takeover through member invitations", (ctx, backend) => 
     assert.equal(me.body.role, "marketer");
     assert.equal(me.body.user.name, "Ingrid");
     assert.equal(me.body.user.hasPassword, false);
+    const joined = await ctx.request("GET", "/api/v1/audit?action=member.joined", {
+      token: first.tokens.admin,
+    });
+    assert.equal(joined.body.data.length, 1);
+    assert.equal(joined.body.data[0].actor.userId, me.body.user.id, "the invitee made the membership");
     const again = await ctx.request("POST", "/api/v1/auth/invitation", { body: { token: link.token } });
     assert.equal(again.status, 401, "an invitation works once");
 

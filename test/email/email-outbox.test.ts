@@ -192,6 +192,13 @@ forEachBackend("email outbox over real SMTP", (ctx, backend) => {
     assert.doesNotMatch(masked.body.html, /SECRET123/);
     assert.doesNotMatch(masked.body.text, /SECRET123/);
     assert.match(masked.body.html, /token=••••••/);
+    const framed = await ctx.request("GET", `/api/v1/email/messages/${ids[1]}/preview`, {
+      token: org.tokens.admin,
+    });
+    assert.equal(framed.status, 200);
+    assert.match(String(framed.headers["content-type"]), /^text\/html/);
+    assert.equal(framed.text, masked.body.html, "the framed document is the masked HTML, as is");
+    assert.match(String(framed.headers["content-security-policy"]), /default-src 'none'.*sandbox/);
     assert.match(smtp.to(at("page-2"))[0]?.parsed.text ?? "", /SECRET123/, "the recipient got the link");
 
     assert.equal(

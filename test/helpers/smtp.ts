@@ -24,7 +24,9 @@ export type Answer = "accept" | { code: number; message: string };
 export const SMTP_USER = "mailer";
 export const SMTP_PASSWORD = "smtp-test-password";
 
-export async function startTestSmtp(options: { port?: number } = {}) {
+export async function startTestSmtp(
+  options: { port?: number /** false: count only (benchmarks) */; parse?: boolean } = {},
+) {
   const received: ReceivedMail[] = [];
   let respond: (to: string[]) => Answer = () => "accept";
   let counter = 0;
@@ -56,6 +58,8 @@ export async function startTestSmtp(options: { port?: number } = {}) {
             error.responseCode = answer.code;
             return callback(error);
           }
+          counter += 1;
+          if (options.parse === false) return callback(null, `Ok: queued as TEST${counter}`);
           const raw = Buffer.concat(chunks).toString("utf8");
           received.push({
             parsed: await simpleParser(raw),
@@ -64,7 +68,6 @@ export async function startTestSmtp(options: { port?: number } = {}) {
             user: session.user as string | undefined,
             raw,
           });
-          counter += 1;
           callback(null, `Ok: queued as TEST${counter}`);
         });
       },
@@ -82,6 +85,10 @@ export async function startTestSmtp(options: { port?: number } = {}) {
   await listen();
   return {
     received,
+    /** Messages accepted, parsed or not. */
+    get accepted() {
+      return counter;
+    },
     get port() {
       return port;
     },

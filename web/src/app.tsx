@@ -6,6 +6,7 @@ import { DashboardPage } from "./pages/dashboard.tsx";
 import { EventDetailPage } from "./pages/event-detail.tsx";
 import { EventFormPage } from "./pages/event-form.tsx";
 import { EventsPage } from "./pages/events.tsx";
+import { OutboxPage } from "./pages/outbox.tsx";
 import { PublicConfirmationPage } from "./pages/public-confirmation.tsx";
 import { PublicRegistrationPage } from "./pages/public-registration.tsx";
 import { RegistrationsPage } from "./pages/registrations.tsx";
@@ -38,6 +39,7 @@ function AdminApp() {
           <Route path="/events/:id/registrations" element={<RegistrationsPage />} />
           <Route path="/events/:id/dashboard" element={<DashboardPage />} />
           <Route path="/settings/webinars" element={<WebinarSettingsPage />} />
+          <Route path="/outbox" element={<OutboxPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -6,7 +6,7 @@ import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { normalizeEmail } from "../../lib/email-address.ts";
 import { AppError, conflict, forbidden, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
-import type { AuditWrite } from "../audit/audit.service.ts";
+import type { AuditService, AuditWrite } from "../audit/audit.service.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { invitationEmail } from "./access.emails.ts";
 
@@ -21,9 +21,10 @@ const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 export function createMemberService(deps: {
   db: Db;
   mail: Pick<EmailService, "enqueue" | "branding">;
+  audit: Pick<AuditService, "record">;
   publicUrl: string;
 }) {
-  const { db, mail, publicUrl } = deps;
+  const { db, mail, audit, publicUrl } = deps;
 
   function assertMayManage(caller: Caller, role: Role) {
     const needed: Role = role === "owner" || role === "admin" ? "owner" : "admin";
@@ -258,6 +259,14 @@ export function createMemberService(deps: {
           .set({ accepted_by: userId })
           .where("id", "=", invitation.id)
           .execute();
+        // The invitee, not an admin, makes the membership: the log says who and when.
+        await audit.record(trx, {
+          organizationId: invitation.organization_id,
+          actor: { kind: "user", userId },
+          action: "member.joined",
+          targetId: userId,
+          details: { role: invitation.role },
+        });
         return { userId, organizationId: invitation.organization_id };
       });
     },

@@ -119,4 +119,35 @@ export function emailRoutes(app: FastifyInstance, deps: { email: EmailService })
       };
     },
   );
+
+  /**
+   * The message's HTML as a document of its own, for the outbox page's preview frame. Not
+   * `srcdoc`: a srcdoc frame inherits the app's policy (`style-src 'self'`), which blocks the
+   * inline styles every email is made of. This answer carries its own policy instead —
+   * nothing runs, nothing is fetched but images (the logo), and only our own pages may frame it
+   * — and the page frames it sandboxed as well.
+   */
+  r.get(
+    "/api/v1/email/messages/:id/preview",
+    {
+      schema: {
+        tags,
+        summary: "One message's HTML as its recipient sees it (secret links masked), for framing",
+        params: idParams,
+        response: { 200: z.string(), ...errorResponses },
+      },
+      preValidation: requireRole("admin"),
+    },
+    async (request, reply) => {
+      const m = await email.get(callerOf(request).organizationId, request.params.id);
+      return reply
+        .header(
+          "content-security-policy",
+          "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; sandbox",
+        )
+        .header("x-frame-options", "SAMEORIGIN")
+        .type("text/html; charset=utf-8")
+        .send(m.html);
+    },
+  );
 }

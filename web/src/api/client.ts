@@ -1,5 +1,7 @@
 import type {
   Dashboard,
+  EmailDetail,
+  EmailSummary,
   EventInput,
   EventItem,
   ImportJob,
@@ -69,6 +71,10 @@ const id = encodeURIComponent;
 export const api = {
   // Access
   me: () => call<Me>("GET", `${v1}/me`),
+  emailMessages: (query: Query) =>
+    call<Page<EmailSummary> & { delivery: "smtp" | "kept" }>("GET", `${v1}/email/messages`, undefined, query),
+  emailMessage: (messageId: string) => call<EmailDetail>("GET", `${v1}/email/messages/${id(messageId)}`),
+  emailPreviewUrl: (messageId: string) => `${v1}/email/messages/${id(messageId)}/preview`,
   login: (email: string, password: string) => call("POST", `${v1}/auth/login`, { email, password }),
   signInWithLink: (token: string) => call("POST", `${v1}/auth/link`, { token }),
   logout: () => call("POST", `${v1}/auth/logout`),

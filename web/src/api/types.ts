@@ -239,3 +239,30 @@ export interface PublicConfirmation {
   calendarUrl: string;
   cancelUrl: string;
 }
+
+export type EmailState = "queued" | "deferred" | "sent" | "failed" | "kept";
+
+export interface EmailSummary {
+  id: string;
+  kind: string;
+  language: "en" | "nb";
+  recipient: string;
+  subject: string;
+  state: EmailState;
+  attempts: number;
+  lastError: string | null;
+  serverMessageId: string | null;
+  registrationId: string | null;
+  userId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface EmailDetail extends EmailSummary {
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  attachments: { filename: string; contentType: string }[];
+}

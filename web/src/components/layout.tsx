@@ -26,6 +26,7 @@ export function Layout() {
         <nav aria-label={t("nav.main")}>
           <NavLink to="/events">{t("nav.events")}</NavLink>
           {can("admin") && <NavLink to="/settings/webinars">{t("nav.webinarSettings")}</NavLink>}
+          {can("admin") && <NavLink to="/outbox">{t("nav.outbox")}</NavLink>}
         </nav>
         <div className="row">
           <label className="inline">
