@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { webinarEvent } from "../helpers/webinar-setup.ts";
 import { GOTO_ACCOUNT, sim, simRegistrants, startGoto } from "../simulators/goto-harness.ts";
 import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
 
@@ -21,44 +22,18 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
   });
 
   async function setup(title: string) {
-    const admin = org.tokens.admin;
-    const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
-    await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-      token: admin,
-      body: { version: terms.body.version },
-    });
-    const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-      token: admin,
-      body: {
-        provider: "goto",
-        name: "GoTo",
-        settings: { organizerKey: GOTO_ACCOUNT.organizerKey },
-        credentials: {
-          clientId: GOTO_ACCOUNT.clientId,
-          clientSecret: GOTO_ACCOUNT.clientSecret,
-          refreshToken: GOTO_ACCOUNT.refreshToken,
-        },
+    const { configId, eventId } = await webinarEvent(ctx, org, {
+      provider: "goto",
+      name: "GoTo",
+      settings: { organizerKey: GOTO_ACCOUNT.organizerKey },
+      credentials: {
+        clientId: GOTO_ACCOUNT.clientId,
+        clientSecret: GOTO_ACCOUNT.clientSecret,
+        refreshToken: GOTO_ACCOUNT.refreshToken,
       },
+      event: { title, webinarType: "single_session" },
     });
-    assert.equal(config.status, 201, config.text);
-    assert.ok(
-      !config.text.includes(GOTO_ACCOUNT.clientSecret) && !config.text.includes(GOTO_ACCOUNT.refreshToken),
-    );
-    const start = new Date(Date.now() + 3600_000);
-    const event = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
-        title,
-        startsAt: start.toISOString(),
-        endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-        timeZone: "Europe/Oslo",
-        format: "webinar",
-        webinarType: "single_session",
-        webinarConfigurationId: config.body.id,
-      },
-    });
-    assert.equal(event.status, 201, event.text);
-    return { configId: config.body.id as string, eventId: event.body.id as string };
+    return { configId, eventId };
   }
 
   const webinarOf = async (eventId: string) =>

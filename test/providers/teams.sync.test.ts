@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { webinarEvent } from "../helpers/webinar-setup.ts";
 import {
   simJson,
   startTeamsSim,
@@ -28,39 +29,15 @@ forEachBackend("webinar sync with Microsoft Teams", (ctx) => {
   });
 
   async function setup(own: TestOrg) {
-    const admin = own.tokens.admin;
-    const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
-    await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-      token: admin,
-      body: { version: terms.body.version },
+    const { configId, eventId } = await webinarEvent(ctx, own, {
+      provider: "teams",
+      name: "Teams",
+      settings: { tenantId: TEAMS_TENANT, organizerUserId: TEAMS_ORGANIZER },
+      requestsPerSecond: 200,
+      credentials: TEAMS_APP,
+      event: { title: "Teams webinar under test", webinarType: "webinar" },
     });
-    const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-      token: admin,
-      body: {
-        provider: "teams",
-        name: "Teams",
-        settings: { tenantId: TEAMS_TENANT, organizerUserId: TEAMS_ORGANIZER },
-        requestsPerSecond: 200,
-        credentials: TEAMS_APP,
-      },
-    });
-    assert.equal(config.status, 201, config.text);
-    assert.ok(!config.text.includes(TEAMS_APP.clientSecret));
-    const start = new Date(Date.now() + 3600_000);
-    const event = await ctx.request("POST", "/api/v1/events", {
-      token: own.tokens.marketer,
-      body: {
-        title: "Teams webinar under test",
-        startsAt: start.toISOString(),
-        endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-        timeZone: "Europe/Oslo",
-        format: "webinar",
-        webinarType: "webinar",
-        webinarConfigurationId: config.body.id,
-      },
-    });
-    assert.equal(event.status, 201, event.text);
-    return { configId: config.body.id as string, eventId: event.body.id as string };
+    return { configId, eventId };
   }
 
   test("checking the configuration reaches Graph and reports healthy", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { webinarEvent } from "../helpers/webinar-setup.ts";
 import { startZoomSim, ZOOM_TEST_ACCOUNT } from "../simulators/zoom-harness.ts";
 import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
 
@@ -26,38 +27,13 @@ const simRegistrants = async (webinarId: string) =>
   (await (await fetch(`${sim.url}/_sim/webinars/${webinarId}/registrants`)).json()) as SimRegistrant[];
 
 async function zoomSetup(ctx: TestContext, org: TestOrg) {
-  const admin = org.tokens.admin;
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: admin,
-    body: { version: terms.body.version },
+  return webinarEvent(ctx, org, {
+    provider: "zoom",
+    name: "Zoom",
+    requestsPerSecond: 50,
+    credentials: ZOOM_TEST_ACCOUNT,
+    event: { title: "Zoom webinar under test", webinarType: "5" },
   });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: admin,
-    body: {
-      provider: "zoom",
-      name: "Zoom",
-      settings: {},
-      requestsPerSecond: 50,
-      credentials: ZOOM_TEST_ACCOUNT,
-    },
-  });
-  assert.equal(config.status, 201, config.text);
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Zoom webinar under test",
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarConfigurationId: config.body.id,
-      webinarType: "5",
-    },
-  });
-  assert.equal(event.status, 201, event.text);
-  return { configId: config.body.id as string, eventId: event.body.id as string };
 }
 
 forEachBackend("webinar sync with Zoom", (ctx) => {

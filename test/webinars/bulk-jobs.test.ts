@@ -7,6 +7,7 @@ import { createBulkRegistrar } from "../../src/modules/webinars/sync/bulk-regist
 import type { ProviderCaller } from "../../src/modules/webinars/sync/provider-call.ts";
 import type { RegistrantSpec, WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { zoomWebinar } from "../helpers/webinar-setup.ts";
 import { registerMany, syncCounts, waitUntil } from "./fixtures.ts";
 
 /**
@@ -30,31 +31,7 @@ after(() => zoom.close());
 
 /** A Zoom configuration and one event on it; the webinar row exists (provisioned or not). */
 async function zoomEvent(ctx: TestContext, org: TestOrg) {
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: org.tokens.admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: org.tokens.admin,
-    body: { version: terms.body.version },
-  });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: org.tokens.admin,
-    body: { provider: "zoom", name: "Zoom", requestsPerSecond: 200, settings: {}, credentials: ZOOM },
-  });
-  assert.equal(config.status, 201, config.text);
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Batch jobs",
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarConfigurationId: config.body.id,
-      webinarType: "5",
-    },
-  });
-  assert.equal(event.status, 201, event.text);
-  const eventId = event.body.id as string;
+  const { eventId } = await zoomWebinar(ctx, org, ZOOM, { title: "Batch jobs" });
   const webinar = await ctx.database.db
     .selectFrom("webinars")
     .select(["id", "configuration_id"])

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startZoomSimulator } from "../../simulators/zoom/server.ts";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { acceptTerms, addConfiguration, addWebinarEvent } from "../helpers/webinar-setup.ts";
 import {
   registerMany,
   type Simulator,
@@ -52,36 +53,17 @@ async function simRegistrants(webinarId: string) {
 
 /** Terms, a Zoom configuration, and an event that runs as a Zoom webinar (type 5). */
 async function zoomSetup(ctx: TestContext, org: TestOrg) {
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: org.tokens.admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: org.tokens.admin,
-    body: { version: terms.body.version },
+  await acceptTerms(ctx, org);
+  return addConfiguration(ctx, org, {
+    provider: "zoom",
+    name: "Zoom",
+    requestsPerSecond: 200,
+    credentials: ZOOM,
   });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: org.tokens.admin,
-    body: { provider: "zoom", name: "Zoom", requestsPerSecond: 200, settings: {}, credentials: ZOOM },
-  });
-  assert.equal(config.status, 201, config.text);
-  return config.body.id as string;
 }
 
-async function zoomEvent(ctx: TestContext, org: TestOrg, configId: string) {
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Batch webinar",
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarConfigurationId: configId,
-      webinarType: "5",
-    },
-  });
-  assert.equal(event.status, 201, event.text);
-  return event.body.id as string;
-}
+const zoomEvent = (ctx: TestContext, org: TestOrg, configId: string) =>
+  addWebinarEvent(ctx, org, configId, { title: "Batch webinar", webinarType: "5" });
 
 async function providerWebinarId(ctx: TestContext, org: TestOrg, eventId: string) {
   return waitUntil("webinar provisioned", async () => {

@@ -1,5 +1,6 @@
 import { startOn24Simulator } from "../../simulators/on24/server.ts";
 import type { TestContext, TestOrg } from "../helpers/harness.ts";
+import { webinarEvent } from "../helpers/webinar-setup.ts";
 
 /** The ON24 account the simulator knows and our configurations use in tests. */
 export const ON24_ACCOUNT = {
@@ -30,38 +31,18 @@ export async function webinarSetup(
   org: TestOrg,
   options: { requestsPerSecond?: number; capacity?: number | null } = {},
 ) {
-  const admin = org.tokens.admin;
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: admin,
-    body: { version: terms.body.version },
-  });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: admin,
-    body: {
-      provider: "on24",
-      name: "ON24",
-      settings: { region: "NA" },
-      requestsPerSecond: options.requestsPerSecond ?? 200,
-      credentials: ON24_ACCOUNT,
-    },
-  });
-  if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
   const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Webinar under test",
-      startsAt: start.toISOString(),
+  return webinarEvent(ctx, org, {
+    provider: "on24",
+    name: "ON24",
+    settings: { region: "NA" },
+    requestsPerSecond: options.requestsPerSecond ?? 200,
+    credentials: ON24_ACCOUNT,
+    event: {
       endsAt: new Date(start.getTime() + 2 * 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
       capacity: options.capacity ?? null,
-      webinarConfigurationId: config.body.id,
     },
   });
-  if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);
-  return { configId: config.body.id as string, eventId: event.body.id as string };
 }
 
 export async function registerMany(

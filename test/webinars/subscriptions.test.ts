@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { webinarEvent } from "../helpers/webinar-setup.ts";
 import {
   simJson,
   startTeamsSim,
@@ -42,44 +43,22 @@ interface SimSubscription {
 }
 
 async function setup(ctx: TestContext, org: TestOrg) {
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: org.tokens.admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: org.tokens.admin,
-    body: { version: terms.body.version },
+  const { configId, eventId } = await webinarEvent(ctx, org, {
+    provider: "teams",
+    name: "Teams",
+    settings: { tenantId: TEAMS_TENANT, organizerUserId: TEAMS_ORGANIZER },
+    requestsPerSecond: 200,
+    credentials: TEAMS_APP,
+    event: { title: "Subscribed webinar", webinarType: "webinar" },
   });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: org.tokens.admin,
-    body: {
-      provider: "teams",
-      name: "Teams",
-      settings: { tenantId: TEAMS_TENANT, organizerUserId: TEAMS_ORGANIZER },
-      requestsPerSecond: 200,
-      credentials: TEAMS_APP,
-    },
-  });
-  assert.equal(config.status, 201, config.text);
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Subscribed webinar",
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarType: "webinar",
-      webinarConfigurationId: config.body.id,
-    },
-  });
-  assert.equal(event.status, 201, event.text);
   const webinar = await waitUntil("provisioned", async () => {
-    const res = await ctx.request("GET", `/api/v1/events/${event.body.id}/webinars`, {
+    const res = await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, {
       token: org.tokens.viewer,
     });
     const w = res.body.data[0];
     return w?.providerWebinarId ? (w as { id: string; providerWebinarId: string }) : null;
   });
-  return { configId: config.body.id as string, eventId: event.body.id as string, webinar };
+  return { configId, eventId, webinar };
 }
 
 const subscriptionRow = (ctx: TestContext, webinarId: string) =>

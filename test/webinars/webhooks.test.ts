@@ -3,6 +3,7 @@ import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { startZoomSimulator } from "../../simulators/zoom/server.ts";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { zoomWebinar } from "../helpers/webinar-setup.ts";
 import { registerMany, syncCounts, waitUntil } from "./fixtures.ts";
 
 /**
@@ -60,37 +61,14 @@ async function zoomApi(method: string, path: string, body?: unknown) {
 }
 
 async function setup(ctx: TestContext, org: TestOrg) {
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: org.tokens.admin });
-  await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-    token: org.tokens.admin,
-    body: { version: terms.body.version },
-  });
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: org.tokens.admin,
-    body: { provider: "zoom", name: "Zoom", requestsPerSecond: 200, settings: {}, credentials: ZOOM },
-  });
-  assert.equal(config.status, 201, config.text);
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: "Webhook webinar",
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "webinar",
-      webinarConfigurationId: config.body.id,
-      webinarType: "5",
-    },
-  });
-  assert.equal(event.status, 201, event.text);
+  const { configId, eventId } = await zoomWebinar(ctx, org, ZOOM, { title: "Webhook webinar" });
   const webinarKey = await waitUntil("provisioned", async () => {
-    const res = await ctx.request("GET", `/api/v1/events/${event.body.id}/webinars`, {
+    const res = await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, {
       token: org.tokens.viewer,
     });
     return res.body.data[0]?.providerWebinarId as string | undefined;
   });
-  return { configId: config.body.id as string, eventId: event.body.id as string, webinarKey };
+  return { configId, eventId, webinarKey };
 }
 
 /** Registration, contact and sync row of one address at the event. */

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { sql } from "kysely";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
+import { acceptTerms, addConfiguration, addWebinarEvent } from "../../helpers/webinar-setup.ts";
 import { waitUntil } from "../../webinars/fixtures.ts";
 
 const DRIVERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../drivers");
@@ -64,41 +65,21 @@ export async function providerSetup(
   /** "onsite" makes an event without a webinar, for scenarios that make the webinar row themselves. */
   format: "webinar" | "onsite" = "webinar",
 ) {
-  const admin = org.tokens.admin;
-  const terms = await ctx.request("GET", "/api/v1/webinar/terms", { token: admin });
-  if (!terms.body.current) {
-    const accepted = await ctx.request("POST", "/api/v1/webinar/terms/accept", {
-      token: admin,
-      body: { version: terms.body.version },
-    });
-    if (accepted.status >= 300) throw new Error(`terms: ${accepted.status} ${accepted.text}`);
-  }
-  const config = await ctx.request("POST", "/api/v1/webinar-configurations", {
-    token: admin,
-    body: {
-      provider: driver.kind,
-      name: `${driver.kind} ${label}`,
-      requestsPerSecond: 200,
-      settings: driver.configuration.settings,
-      credentials: driver.configuration.credentials,
-    },
+  await acceptTerms(ctx, org);
+  const configId = await addConfiguration(ctx, org, {
+    provider: driver.kind,
+    name: `${driver.kind} ${label}`,
+    requestsPerSecond: 200,
+    settings: driver.configuration.settings,
+    credentials: driver.configuration.credentials,
   });
-  if (config.status !== 201) throw new Error(`configuration: ${config.status} ${config.text}`);
-  const start = new Date(Date.now() + 3600_000);
-  const event = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title: `Guarantees: ${label}`,
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format,
-      ...(format === "webinar" && { webinarConfigurationId: config.body.id }),
-      ...(format === "webinar" && driver.webinarType !== null && { webinarType: driver.webinarType }),
-    },
+  const eventId = await addWebinarEvent(ctx, org, configId, {
+    title: `Guarantees: ${label}`,
+    format,
+    webinarConfigurationId: format === "webinar" ? configId : null,
+    ...(format === "webinar" && driver.webinarType !== null && { webinarType: driver.webinarType }),
   });
-  if (event.status !== 201) throw new Error(`event: ${event.status} ${event.text}`);
-  return { configId: config.body.id as string, eventId: event.body.id as string };
+  return { configId, eventId };
 }
 
 export interface WebinarView {
