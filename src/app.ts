@@ -255,6 +255,7 @@ export async function buildApp(
     ...services,
     db: database.db,
     limiter: createRateLimiter(config.publicRateLimit),
+    publicUrl: config.publicUrl,
   });
   await installWebApp(app, config);
 

@@ -10,6 +10,7 @@ import * as m0060 from "./migrations/0060_web_app.ts";
 import * as m0070 from "./migrations/0070_quota_pause.ts";
 import * as m0080 from "./migrations/0080_attended_minutes_per_statement.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
+import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "0070_quota_pause": m0070,
   "0080_attended_minutes_per_statement": m0080,
   "0130_double_opt_in": m0130,
+  "0131_calendar_sequence": m0131,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

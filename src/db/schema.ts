@@ -91,6 +91,8 @@ export interface EventsTable {
   consent_text: string | null;
   webinar_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
   webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The registrants' `.ics` SEQUENCE; kept by triggers (migration 0131), never written by code. */
+  calendar_sequence: ColumnType<number, never, never>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -1,10 +1,19 @@
+import { localDateTime, vtimezone } from "./calendar-timezone.ts";
+
 /**
- * An RFC 5545 calendar file with one event, for the public confirmation page. Only what
- * calendar clients need: UTC times (no VTIMEZONE to get wrong), escaped TEXT values,
- * lines folded at 75 octets without splitting a UTF-8 character, CRLF line ends.
+ * An RFC 5545 calendar file with one event, for the registrant's page and the emails that
+ * carry it. Only what calendar clients need: the event's own time zone (a VTIMEZONE built
+ * from the runtime's zone data) or UTC, escaped TEXT values, lines folded at 75 octets
+ * without splitting a UTF-8 character, CRLF line ends. One UID per registration for good
+ * and a SEQUENCE that grows with every change, so a client updates the entry it has instead
+ * of adding a second one.
  */
 export interface CalendarEntry {
   uid: string;
+  /** RFC 5545 §3.8.7.4: higher on every revision (the event's stored calendar_sequence). */
+  sequence?: number;
+  /** The event's IANA zone; times are then given in it. Absent or UTC: UTC times. */
+  timeZone?: string;
   stamp: Date;
   start: Date;
   end: Date;
@@ -58,17 +67,22 @@ export function foldLine(line: string): string {
 }
 
 export function buildCalendar(entry: CalendarEntry): string {
+  const zone = entry.timeZone && entry.timeZone !== "UTC" ? entry.timeZone : null;
+  const time = (name: string, d: Date) =>
+    zone ? `${name};TZID=${zone}:${localDateTime(d, zone)}` : `${name}:${icsDateTime(d)}`;
   const lines = [
     "BEGIN:VCALENDAR",
     "VERSION:2.0",
     "PRODID:-//Auditorium//Auditorium//EN",
     "CALSCALE:GREGORIAN",
     "METHOD:PUBLISH",
+    ...(zone ? vtimezone(zone, entry.start, entry.end) : []),
     "BEGIN:VEVENT",
     `UID:${icsText(entry.uid)}`,
+    `SEQUENCE:${entry.sequence ?? 0}`,
     `DTSTAMP:${icsDateTime(entry.stamp)}`,
-    `DTSTART:${icsDateTime(entry.start)}`,
-    `DTEND:${icsDateTime(entry.end)}`,
+    time("DTSTART", entry.start),
+    time("DTEND", entry.end),
     `SUMMARY:${icsText(entry.summary)}`,
     `DESCRIPTION:${icsText(entry.description)}`,
     `URL:${icsUri(entry.url)}`,
@@ -78,4 +92,45 @@ export function buildCalendar(entry: CalendarEntry): string {
     "END:VCALENDAR",
   ];
   return `${lines.map(foldLine).join("\r\n")}\r\n`;
+}
+
+/** What a registration's calendar entry is made of (the registrant's page and the emails share it). */
+export interface RegistrationCalendarInput {
+  registrationId: string;
+  registrationStatus: string;
+  event: {
+    title: string;
+    description: string;
+    startsAt: Date;
+    endsAt: Date;
+    timeZone: string;
+    status: string;
+    calendarSequence: number;
+  };
+  joinUrl: string | null;
+  /** The public event page. */
+  pageUrl: string;
+  /** The host part of the UID: the service's public host, so the UID never changes with how it was reached. */
+  uidDomain: string;
+  stamp?: Date;
+}
+
+export function registrationCalendar(input: RegistrationCalendarInput): string {
+  const { event, joinUrl, pageUrl } = input;
+  const description = [event.description.trim(), joinUrl ? `Join: ${joinUrl}` : "", `Event page: ${pageUrl}`]
+    .filter(Boolean)
+    .join("\n\n");
+  return buildCalendar({
+    uid: `${input.registrationId}@${input.uidDomain}`,
+    sequence: event.calendarSequence,
+    timeZone: event.timeZone,
+    stamp: input.stamp ?? new Date(),
+    start: event.startsAt,
+    end: event.endsAt,
+    summary: event.title,
+    description,
+    url: joinUrl ?? pageUrl,
+    location: joinUrl,
+    cancelled: input.registrationStatus === "cancelled" || event.status === "cancelled",
+  });
 }

@@ -7,7 +7,7 @@ import { notFound } from "../../lib/errors.ts";
 import { hashToken } from "../../lib/ids.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
-import { buildCalendar } from "./calendar.ts";
+import { registrationCalendar } from "./calendar.ts";
 
 const tokenParams = z.strictObject({
   token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a registration token"),
@@ -47,10 +47,13 @@ export function publicRegistrationRoutes(
     db: Db;
     registrations: Pick<RegistrationService, "cancelByToken">;
     onRequest: (request: FastifyRequest) => Promise<void>;
+    /** The service's public URL: its host names every calendar UID. */
+    publicUrl: string;
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { db, registrations, onRequest } = deps;
+  const uidDomain = new URL(deps.publicUrl).hostname;
   const tags = ["public"];
   const logLevel = "warn" as const;
 
@@ -73,6 +76,7 @@ export function publicRegistrationRoutes(
         "e.time_zone",
         "e.format",
         "e.status as event_status",
+        "e.calendar_sequence",
       ])
       .where("r.cancel_token_hash", "=", hashToken(token))
       .executeTakeFirst();
@@ -162,7 +166,8 @@ export function publicRegistrationRoutes(
       schema: {
         tags,
         security: [],
-        summary: "The registration as an RFC 5545 calendar file (UTC times, join link in the description)",
+        summary:
+          "The registration as an RFC 5545 calendar file: stable UID, SEQUENCE up on every change, times in the event's zone, join link in the description",
         params: tokenParams,
         response: { 200: z.string(), ...errorResponses },
       },
@@ -174,24 +179,21 @@ export function publicRegistrationRoutes(
       const joinUrl = await joinUrlOf(reg);
       // The page the registrant came from, on the origin they reached us at.
       const origin = `${request.protocol}://${request.host}`;
-      const pageUrl = `${origin}/e/${reg.slug}`;
-      const description = [
-        reg.description.trim(),
-        joinUrl ? `Join: ${joinUrl}` : "",
-        `Event page: ${pageUrl}`,
-      ]
-        .filter(Boolean)
-        .join("\n\n");
-      const body = buildCalendar({
-        uid: `${reg.id}@${request.hostname}`,
-        stamp: new Date(),
-        start: reg.starts_at,
-        end: reg.ends_at,
-        summary: reg.title,
-        description,
-        url: joinUrl ?? pageUrl,
-        location: joinUrl,
-        cancelled: reg.status === "cancelled" || reg.event_status === "cancelled",
+      const body = registrationCalendar({
+        registrationId: reg.id,
+        registrationStatus: reg.status,
+        event: {
+          title: reg.title,
+          description: reg.description,
+          startsAt: reg.starts_at,
+          endsAt: reg.ends_at,
+          timeZone: reg.time_zone,
+          status: reg.event_status,
+          calendarSequence: reg.calendar_sequence,
+        },
+        joinUrl,
+        pageUrl: `${origin}/e/${reg.slug}`,
+        uidDomain,
       });
       return reply
         .type("text/calendar; charset=utf-8")

@@ -86,7 +86,13 @@ function registrationState(event: EventRow, now = new Date()): "open" | "not_yet
  */
 export function publicRoutes(
   app: FastifyInstance,
-  deps: { db: Db; events: EventService; registrations: RegistrationService; limiter: RateLimiter },
+  deps: {
+    db: Db;
+    events: EventService;
+    registrations: RegistrationService;
+    limiter: RateLimiter;
+    publicUrl: string;
+  },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { db, registrations, limiter } = deps;
@@ -267,5 +273,5 @@ export function publicRoutes(
     async (request) => registrations.confirmByToken(request.body.token),
   );
 
-  publicRegistrationRoutes(app, { db, registrations, onRequest });
+  publicRegistrationRoutes(app, { db, registrations, onRequest, publicUrl: deps.publicUrl });
 }
