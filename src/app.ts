@@ -8,6 +8,7 @@ import type { DatabaseHandle } from "./db/database.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
 import { installWebApp } from "./http/web-app.ts";
+import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
@@ -22,6 +23,10 @@ import { checkInRoutes } from "./modules/checkins/checkins.routes.ts";
 import { createCheckInService } from "./modules/checkins/checkins.service.ts";
 import { contactRoutes } from "./modules/contacts/contacts.routes.ts";
 import { createContactService } from "./modules/contacts/contacts.service.ts";
+import { createEmailRepo } from "./modules/email/email.repo.ts";
+import { emailRoutes } from "./modules/email/email.routes.ts";
+import { createEmailSender } from "./modules/email/email.sender.ts";
+import { createEmailService } from "./modules/email/email.service.ts";
 import { createEventSessionService } from "./modules/events/event-sessions.service.ts";
 import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
@@ -77,6 +82,26 @@ export function createServices({
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
+  const emailRepo = createEmailRepo({ db });
+  const email = createEmailService({ db, queue, repo: emailRepo, delivery: runtime.mail ? "smtp" : "kept" });
+  // Built only where a server is configured; started by the worker (main.ts).
+  const emailSender = runtime.mail
+    ? createEmailSender({
+        db,
+        queue,
+        repo: emailRepo,
+        transport: runtime.mail,
+        limiter: createSharedRateLimiter({ db, buckets: "email" }),
+        from: config.email.from,
+        messageIdHost: new URL(config.publicUrl).hostname,
+        logger,
+        tuning: {
+          maxAttempts: config.email.maxAttempts,
+          ratePerSecond: config.email.ratePerSecond,
+          backoffSeconds: config.email.retrySeconds,
+        },
+      })
+    : null;
   const sessions = createSessionService({ db, config });
   const members = createMemberService({ db, sessions });
   const tokens = createTokenService({ db });
@@ -123,6 +148,8 @@ export function createServices({
   });
   return {
     audit,
+    email,
+    emailSender,
     sessions,
     members,
     tokens,
@@ -251,6 +278,7 @@ export async function buildApp(
   dashboardRoutes(app, services);
   privacyRoutes(app, { ...services, db: database.db });
   retentionRoutes(app, services);
+  emailRoutes(app, services);
   publicRoutes(app, {
     ...services,
     db: database.db,

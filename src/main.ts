@@ -150,6 +150,11 @@ async function main() {
       process.stdout.write(
         `\nAuditorium is running at ${config.publicUrl} (${where}${withWorker ? ", with the sync worker" : ", API only"}).\nAPI docs: ${config.publicUrl}/docs\n`,
       );
+      process.stdout.write(
+        config.email.smtpUrl
+          ? `Email is sent through ${new URL(config.email.smtpUrl).host} as ${config.email.from}.\n`
+          : "Email: no SMTP server configured (AUDITORIUM_SMTP_URL), so messages are kept, not sent; see them in the admin app's Outbox.\n",
+      );
       if (link) {
         // Printed to the terminal only, never logged: it signs in as the owner, once, within 24 hours.
         process.stdout.write(
@@ -175,6 +180,7 @@ async function main() {
 async function startBackgroundWork(deps: { runtime: Runtime; services: Services; logger: Logger; db: Db }) {
   const { runtime, services, logger, db } = deps;
   await services.syncWorker.start();
+  await services.emailSender?.start();
   await startKeyRewrapWorker({ queue: runtime.queue, secretRecords: runtime.secretRecords, logger, db });
   await startRetentionSweepWorker({ queue: runtime.queue, retention: services.retention, logger, db });
   await startUnconfirmedSweepWorker({

@@ -12,6 +12,7 @@ import {
 } from "./keys/index.ts";
 import { createSecretRecords, type SecretRecords } from "./keys/secret-records.ts";
 import type { Logger } from "./lib/logger.ts";
+import { createSmtpTransport, type MailTransport } from "./modules/email/email.transport.ts";
 import type { ProviderKind, WebinarProvider } from "./providers/contract.ts";
 import { ON24_DEFAULT_BASE_URLS } from "./providers/on24/client.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
@@ -31,6 +32,8 @@ export interface Runtime {
   queue: JobQueue;
   gate: CallGate;
   providers: Record<ProviderKind, WebinarProvider>;
+  /** The SMTP connection pool; null when no server is configured (messages are kept). */
+  mail: MailTransport | null;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function createRuntime(deps: {
     teams: config.providerUrls.teams,
     httpContract: { timeoutMs: config.providerTimeoutMs },
   });
+  const mail = config.email.smtpUrl ? createSmtpTransport({ url: config.email.smtpUrl }) : null;
   return {
     kek,
     keyring,
@@ -72,8 +76,10 @@ export async function createRuntime(deps: {
     queue,
     gate,
     providers,
+    mail,
     async close() {
       await queue.stop();
+      mail?.close();
       await gate.close();
       cache.clear();
       keyring?.close();

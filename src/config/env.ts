@@ -53,6 +53,15 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), "must start with smtp:// or smtps://")
+    .optional(),
+  AUDITORIUM_MAIL_FROM: z.string().min(3).max(300).optional(),
+  AUDITORIUM_SMTP_RATE_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
+  AUDITORIUM_SMTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_SMTP_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */
@@ -152,6 +161,15 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
+  email: {
+    smtpUrl: string | null;
+    from: string;
+    ratePerSecond: number;
+    maxAttempts: number;
+    /** First wait after a 4xx answer or an outage; doubles per try (up to 15 min). */
+    retrySeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -163,6 +181,19 @@ function urls<K extends string>(values: Record<K, string | undefined>): Partial<
     if (value) out[key] = value.replace(/\/$/, "");
   }
   return out;
+}
+
+/**
+ * A server that really sends needs a sender the operator chose (its domain decides SPF,
+ * DKIM and DMARC); kept messages only need something to show.
+ */
+function mailFrom(env: Env, publicUrl: string): string {
+  if (env.AUDITORIUM_MAIL_FROM) return env.AUDITORIUM_MAIL_FROM;
+  if (env.AUDITORIUM_SMTP_URL)
+    throw new ConfigError(
+      "Invalid configuration:\n  AUDITORIUM_SMTP_URL is set, so AUDITORIUM_MAIL_FROM is required",
+    );
+  return `Auditorium <no-reply@${new URL(publicUrl).hostname}>`;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -205,5 +236,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    email: {
+      smtpUrl: env.AUDITORIUM_SMTP_URL ?? null,
+      from: mailFrom(env, publicUrl),
+      ratePerSecond: env.AUDITORIUM_SMTP_RATE_PER_SECOND,
+      maxAttempts: env.AUDITORIUM_SMTP_MAX_ATTEMPTS,
+      retrySeconds: env.AUDITORIUM_SMTP_RETRY_SECONDS,
+    },
   };
 }

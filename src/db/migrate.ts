@@ -9,6 +9,7 @@ import * as m0050 from "./migrations/0050_webhooks.ts";
 import * as m0060 from "./migrations/0060_web_app.ts";
 import * as m0070 from "./migrations/0070_quota_pause.ts";
 import * as m0080 from "./migrations/0080_attended_minutes_per_statement.ts";
+import * as m0120 from "./migrations/0120_email.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "0060_web_app": m0060,
   "0070_quota_pause": m0070,
   "0080_attended_minutes_per_statement": m0080,
+  "0120_email": m0120,
   "0130_double_opt_in": m0130,
   "0131_calendar_sequence": m0131,
 };

@@ -1,5 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
 import type { AuditTables } from "./schema-audit.ts";
+import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
 import type { RegistrantTables } from "./schema-registrants.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
@@ -25,6 +26,9 @@ export interface OrganizationsTable {
   id: string;
   name: string;
   contact_matching: ColumnType<ContactMatching, ContactMatching | undefined, ContactMatching>;
+  /** Branding of the organization's emails (migration 0120). */
+  logo_url: ColumnType<string | null, string | null | undefined, string | null>;
+  brand_color: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -201,7 +205,13 @@ export interface ImportRowErrorsTable {
   message: string;
 }
 
-export interface Database extends WebinarTables, AuditTables, PrivacyTables, WebhookTables, RegistrantTables {
+export interface Database
+  extends WebinarTables,
+    AuditTables,
+    PrivacyTables,
+    WebhookTables,
+    EmailTables,
+    RegistrantTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;

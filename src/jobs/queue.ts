@@ -22,6 +22,11 @@ export interface JobPayloads {
   "person.erase": { providerErasureId: string };
   /** The hourly retention sweep over every organization; carries nothing. */
   "retention.sweep": Record<string, never>;
+  /**
+   * Sends one stored email (src/modules/email). `unavailable`: tries in a row that found the
+   * SMTP server unreachable, which pace the next try without spending an attempt.
+   */
+  "email.send": { messageId: string; unavailable?: number };
   /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
   "registration.expire": Record<string, never>;
 }
@@ -34,6 +39,7 @@ export const JOB_NAMES: JobName[] = [
   "keys.rewrap",
   "person.erase",
   "retention.sweep",
+  "email.send",
   "registration.expire",
 ];
 

@@ -15,8 +15,24 @@ export function bucketShape(perSecond: number): { burst: number; rate: number } 
   return { burst, rate: perSecond * 0.97 + 1 - burst };
 }
 
+/** How late a caller may wake for its slot; the bucket leaves room for about 30 ms (see bucketShape). */
+const MAX_LATE_MS = 25;
+
 /**
- * A token bucket per provider account, kept in the database so that every worker process
+ * Where a family of buckets lives: provider accounts (keyed by their configuration) and
+ * SMTP accounts (keyed by a digest of host, port and user) share the algorithm, not a table.
+ */
+const BUCKET_TABLES = {
+  provider: { table: "provider_rate_buckets", key: "configuration_id" },
+  email: { table: "email_rate_buckets", key: "account" },
+} as const;
+
+export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) => Promise<void> }) {
+  return createSharedRateLimiter({ ...deps, buckets: "provider" });
+}
+
+/**
+ * A token bucket per provider (or SMTP) account, kept in the database so that every worker process
  * draws from the same bucket: the aggregate request rate to one account never exceeds its
  * configured rate in any one-second interval, however many workers run.
  *
@@ -25,38 +41,37 @@ export function bucketShape(perSecond: number): { burst: number; rate: number } 
  * one hot row with retries cost the database more than the requests they paced; with
  * reservations each request costs one UPDATE, and concurrent callers get successive slots.
  */
-/** How late a caller may wake for its slot; the bucket leaves room for about 30 ms (see bucketShape). */
-const MAX_LATE_MS = 25;
-
-export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) => Promise<void> }) {
+export function createSharedRateLimiter(deps: {
+  db: Db;
+  buckets: keyof typeof BUCKET_TABLES;
+  sleep?: (ms: number) => Promise<void>;
+}) {
   const { db } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const table = sql.table(BUCKET_TABLES[deps.buckets].table);
+  const key = sql.ref(BUCKET_TABLES[deps.buckets].key);
 
   /** The reserved slot on the database clock, or null when it would be further than `maxWaitMs` away. */
-  async function reserve(configurationId: string, perSecond: number, maxWaitMs: number) {
+  async function reserve(bucketKey: string, perSecond: number, maxWaitMs: number) {
     const { burst, rate } = bucketShape(perSecond);
     const refilled = sql<number>`least(${burst}::float8, tokens + extract(epoch from (clock_timestamp() - refilled_at)) * ${rate}::float8)`;
     for (;;) {
-      const taken = await db
-        .updateTable("provider_rate_buckets")
-        .set({ tokens: sql`${refilled} - 1`, refilled_at: sql`clock_timestamp()` })
-        .where("configuration_id", "=", configurationId)
-        .where(sql<number>`${refilled} - 1`, ">=", -(maxWaitMs / 1000) * rate)
-        .returning(["tokens", "refilled_at"])
-        .executeTakeFirst();
+      const { rows } = await sql<{ tokens: number; refilled_at: Date }>`
+        UPDATE ${table} SET tokens = ${refilled} - 1, refilled_at = clock_timestamp()
+        WHERE ${key} = ${bucketKey} AND ${refilled} - 1 >= ${-(maxWaitMs / 1000) * rate}
+        RETURNING tokens, refilled_at`.execute(db);
+      const taken = rows[0];
       if (taken) {
         // A debt of d tokens is repaid d / rate seconds after the reservation.
         const waitMs = Math.max(0, (-taken.tokens / rate) * 1000);
-        return { slot: new Date(taken.refilled_at.getTime() + waitMs), waitMs };
+        const refilledAt = new Date(taken.refilled_at);
+        return { slot: new Date(refilledAt.getTime() + waitMs), waitMs };
       }
-      const created = await db
-        .insertInto("provider_rate_buckets")
-        .values({ configuration_id: configurationId, tokens: burst, refilled_at: new Date() })
-        .onConflict((oc) => oc.doNothing())
-        .returning("configuration_id")
-        .executeTakeFirst();
+      const created = await sql`
+        INSERT INTO ${table} (${key}, tokens, refilled_at) VALUES (${bucketKey}, ${burst}, ${new Date()})
+        ON CONFLICT DO NOTHING RETURNING ${key}`.execute(db);
       // The row existed, so the bucket is too deep in debt: the wait is longer than allowed.
-      if (!created) return null;
+      if (created.rows.length === 0) return null;
     }
   }
 
@@ -66,10 +81,10 @@ export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) =
      * slot, on the database's clock); null when that would take longer than `maxWaitMs` (the
      * caller defers the job rather than hold its lease that long), and nothing is reserved.
      */
-    async acquire(configurationId: string, perSecond: number, maxWaitMs = 10_000): Promise<Date | null> {
+    async acquire(bucketKey: string, perSecond: number, maxWaitMs = 10_000): Promise<Date | null> {
       const deadline = Date.now() + maxWaitMs;
       for (let missed = 0; ; missed++) {
-        const reserved = await reserve(configurationId, perSecond, Math.max(0, deadline - Date.now()));
+        const reserved = await reserve(bucketKey, perSecond, Math.max(0, deadline - Date.now()));
         if (!reserved) return null;
         if (reserved.waitMs <= 0) return reserved.slot;
         const wake = Date.now() + reserved.waitMs;
@@ -84,4 +99,5 @@ export function createProviderRateLimiter(deps: { db: Db; sleep?: (ms: number) =
   };
 }
 
-export type ProviderRateLimiter = ReturnType<typeof createProviderRateLimiter>;
+export type SharedRateLimiter = ReturnType<typeof createSharedRateLimiter>;
+export type ProviderRateLimiter = SharedRateLimiter;

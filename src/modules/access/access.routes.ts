@@ -19,6 +19,13 @@ interface Deps {
 const password = z.string().min(12, "must be at least 12 characters").max(200);
 const contactMatching = z.enum(["email", "name", "email_name"]);
 const ok = z.object({ ok: z.literal(true) });
+/** Shown in every email: fetched by the recipient's mail client, so only https. */
+const logoUrl = z
+  .string()
+  .max(2000)
+  .url("must be a URL")
+  .refine((v) => v.startsWith("https://"), "must be an https:// URL");
+const brandColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like #2b4acb");
 
 export function accessRoutes(app: FastifyInstance, deps: Deps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -150,12 +157,16 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     id: z.string(),
     name: z.string(),
     contactMatching,
+    logoUrl: z.string().nullable(),
+    brandColor: z.string().nullable(),
     createdAt: z.string(),
   });
   const toOrganization = (o: Awaited<ReturnType<MemberService["getOrganization"]>>) => ({
     id: o.id,
     name: o.name,
     contactMatching: o.contact_matching,
+    logoUrl: o.logo_url,
+    brandColor: o.brand_color,
     createdAt: o.created_at.toISOString(),
   });
 
@@ -194,8 +205,13 @@ export function accessRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Rename the organization or choose how registrants match contacts",
-        body: z.strictObject({ name: line(200).optional(), contactMatching: contactMatching.optional() }),
+        summary: "Rename the organization, choose how registrants match contacts, or set the email branding",
+        body: z.strictObject({
+          name: line(200).optional(),
+          contactMatching: contactMatching.optional(),
+          logoUrl: logoUrl.nullable().optional(),
+          brandColor: brandColor.nullable().optional(),
+        }),
         response: { 200: organization, ...errorResponses },
       },
       config: { audit: "organization.updated" },

@@ -55,25 +55,29 @@ export function createMemberService(deps: { db: Db; sessions: Pick<SessionServic
     async getOrganization(organizationId: string) {
       return db
         .selectFrom("organizations")
-        .select(["id", "name", "contact_matching", "created_at"])
+        .select(["id", "name", "contact_matching", "logo_url", "brand_color", "created_at"])
         .where("id", "=", organizationId)
         .executeTakeFirstOrThrow();
     },
 
     async updateOrganization(
       organizationId: string,
-      patch: { name?: string; contactMatching?: ContactMatching },
+      patch: {
+        name?: string;
+        contactMatching?: ContactMatching;
+        logoUrl?: string | null;
+        brandColor?: string | null;
+      },
     ) {
+      const set = {
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
+        ...(patch.logoUrl !== undefined && { logo_url: patch.logoUrl }),
+        ...(patch.brandColor !== undefined && { brand_color: patch.brandColor?.toLowerCase() ?? null }),
+      };
       // `{}` is a valid patch; an UPDATE with nothing to set is not valid SQL.
-      if (patch.name === undefined && patch.contactMatching === undefined) return;
-      await db
-        .updateTable("organizations")
-        .set({
-          ...(patch.name !== undefined && { name: patch.name }),
-          ...(patch.contactMatching !== undefined && { contact_matching: patch.contactMatching }),
-        })
-        .where("id", "=", organizationId)
-        .execute();
+      if (Object.keys(set).length === 0) return;
+      await db.updateTable("organizations").set(set).where("id", "=", organizationId).execute();
     },
 
     async createOrganization(userId: string, name: string) {

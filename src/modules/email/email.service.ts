@@ -1,0 +1,151 @@
+/**
+ * The email core: the outbox every message goes through.
+ *
+ * How a module sends a message:
+ *
+ *   const branding = await email.branding(trx, organizationId);   // name, logo URL, colour
+ *   const rendered = await renderEmail(subject, layout({ language, branding, preview, children }));
+ *   await email.enqueue(trx, { organizationId, to, kind, language, ...rendered, registrationId });
+ *
+ * - `enqueue(trx, message | message[])` writes the row(s) and the `email.send` job(s) in the
+ *   caller's transaction (transactional outbox): a message exists exactly when the business
+ *   change commits, and is never lost once it does. Returns the message ids.
+ * - `hidden`: secret values in the bodies (sign-in tokens). They are sent, but the outbox
+ *   API shows the message with them masked, so no reader of the outbox can use them.
+ * - `headers` (`List-Unsubscribe`, …) and text `attachments` (an `.ics`) travel as given.
+ * - `registrationId` / `userId` link the message to the registration or member whose state
+ *   page lists it (`GET /api/v1/email/messages?registrationId=…`).
+ * - With no SMTP server configured (`delivery: "kept"`) messages are stored in state `kept`
+ *   and no job is queued: development keeps everything to look at, nothing leaves.
+ *
+ * Sending, states and retries: email.sender.ts. Templates: templates/layout.ts.
+ */
+import type { Transaction } from "kysely";
+import type { Db } from "../../db/database.ts";
+import type { Database } from "../../db/schema.ts";
+import type { EmailAttachment, EmailLanguage, EmailState } from "../../db/schema-email.ts";
+import type { JobQueue } from "../../jobs/queue.ts";
+import { notFound } from "../../lib/errors.ts";
+import { uuidv7 } from "../../lib/ids.ts";
+import type { EmailListFilter, EmailRepo } from "./email.repo.ts";
+import { ACCOUNT_BRANDING, type Branding, DEFAULT_BRAND_COLOR } from "./templates/layout.ts";
+
+type Executor = Db | Transaction<Database>;
+
+/** Every kind of message. A new message adds its kind here (the outbox filters and shows it). */
+export const EMAIL_KINDS = ["member.invitation", "account.sign_in_link", "account.password_reset"] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+export interface EmailMessage {
+  /** Null for account messages (sign-in link, password reset), which belong to no organization. */
+  organizationId: string | null;
+  to: string;
+  kind: EmailKind;
+  language: EmailLanguage;
+  subject: string;
+  html: string;
+  text: string;
+  hidden?: string[];
+  headers?: Record<string, string>;
+  attachments?: EmailAttachment[];
+  registrationId?: string | null;
+  userId?: string | null;
+}
+
+const MASK = "••••••";
+const mask = (body: string, hidden: string[]) =>
+  hidden.reduce((b, secret) => b.split(secret).join(MASK), body);
+
+/** A value that would end a header line and start another (header injection). */
+const breaksLine = (v: string) => /[\r\n]/.test(v);
+
+export function createEmailService(deps: {
+  db: Db;
+  queue: Pick<JobQueue, "sendMany">;
+  repo: EmailRepo;
+  /** `smtp`: queue for the sender; `kept`: no SMTP configured, store only. */
+  delivery: "smtp" | "kept";
+}) {
+  const { db, queue, repo, delivery } = deps;
+
+  return {
+    delivery,
+
+    async enqueue(trx: Executor, input: EmailMessage | EmailMessage[]): Promise<string[]> {
+      const messages = Array.isArray(input) ? input : [input];
+      const rows = messages.map((m) => {
+        if (breaksLine(m.to) || !m.to.includes("@")) throw new Error("email recipient is not one address");
+        if (breaksLine(m.subject)) throw new Error("email subject spans lines");
+        for (const [name, value] of Object.entries(m.headers ?? {}))
+          if (breaksLine(name) || breaksLine(value)) throw new Error(`email header ${name} spans lines`);
+        const hidden = (m.hidden ?? []).filter((s) => s.length > 0);
+        return {
+          id: uuidv7(),
+          organizationId: m.organizationId,
+          kind: m.kind,
+          language: m.language,
+          recipient: m.to,
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          previewHtml: hidden.length ? mask(m.html, hidden) : null,
+          previewText: hidden.length ? mask(m.text, hidden) : null,
+          headers: m.headers ?? {},
+          attachments: m.attachments ?? [],
+          registrationId: m.registrationId ?? null,
+          userId: m.userId ?? null,
+          state: delivery === "kept" ? ("kept" as const) : ("queued" as const),
+        };
+      });
+      await repo.insert(trx, rows);
+      if (delivery === "smtp")
+        await queue.sendMany(
+          trx,
+          "email.send",
+          rows.map((r) => ({ messageId: r.id })),
+        );
+      return rows.map((r) => r.id);
+    },
+
+    /** The organization's look; account messages (no organization) use Auditorium's. */
+    async branding(executor: Executor, organizationId: string | null): Promise<Branding> {
+      if (organizationId === null) return ACCOUNT_BRANDING;
+      const org = await executor
+        .selectFrom("organizations")
+        .select(["name", "logo_url", "brand_color"])
+        .where("id", "=", organizationId)
+        .executeTakeFirstOrThrow();
+      return {
+        organizationName: org.name,
+        logoUrl: org.logo_url,
+        color: org.brand_color ?? DEFAULT_BRAND_COLOR,
+      };
+    },
+
+    list(filter: EmailListFilter) {
+      return repo.list(filter);
+    },
+
+    /** One message as its recipient sees it, secret links masked. */
+    async get(organizationId: string, id: string) {
+      const row = await repo.get(organizationId, id);
+      if (!row) throw notFound("Email message");
+      return { ...row, html: row.preview_html ?? row.html, text_body: row.preview_text ?? row.text_body };
+    },
+
+    /** Counts per state, for the outbox page's summary. */
+    async counts(organizationId: string) {
+      const rows = await db
+        .selectFrom("email_messages")
+        .select(["state", db.fn.countAll<number>().as("n")])
+        .where("organization_id", "=", organizationId)
+        .groupBy("state")
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as Partial<
+        Record<EmailState, number>
+      >;
+    },
+  };
+}
+
+export type EmailService = ReturnType<typeof createEmailService>;
