@@ -38,7 +38,8 @@ import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
-import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { createRegistrantEmails } from "./modules/registrations/registrant-emails.ts";
+import { bothNotices, type RegistrantNotices } from "./modules/registrations/registrant-notices.ts";
 import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
 import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
@@ -61,8 +62,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
-  /** How registrants are told about their registrations; silent when not given. */
-  notices?: RegistrantNotices;
+  /** A second listener to what registrants are told (by email): tests act as the recipient through it. */
+  alsoNotify?: RegistrantNotices;
 }
 
 /** Largest JSON body: generous for real payloads, small enough that abuse is cheap to refuse. */
@@ -77,8 +78,8 @@ export function createServices({
   database,
   logger,
   runtime,
-  notices = silentNotices,
-}: Pick<AppDeps, "config" | "database" | "notices"> & { logger?: Logger; runtime: Runtime }) {
+  alsoNotify,
+}: Pick<AppDeps, "config" | "database" | "alsoNotify"> & { logger?: Logger; runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -115,6 +116,8 @@ export function createServices({
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
   const registrantSettings = createRegistrantSettingsService({ db });
+  const registrantEmails = createRegistrantEmails({ email, publicUrl: config.publicUrl });
+  const notices = alsoNotify ? bothNotices(registrantEmails, alsoNotify) : registrantEmails;
   const registrations = createRegistrationService({
     db,
     contacts,

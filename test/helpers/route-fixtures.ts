@@ -72,5 +72,18 @@ export async function routeFixtures(ctx: TestContext, org: TestOrg): Promise<Rec
     }),
     "member",
   );
+  // An outbox message (the email core's read routes take its id).
+  const [messageId] = await ctx.database.db.transaction().execute((trx) =>
+    ctx.services.email.enqueue(trx, {
+      organizationId: org.id,
+      to: "roles-mail@example.com",
+      kind: "member.invitation",
+      language: "en",
+      subject: "Roles",
+      html: "<p>Roles</p>",
+      text: "Roles",
+    }),
+  );
+  if (messageId) ids.message = messageId;
   return ids;
 }

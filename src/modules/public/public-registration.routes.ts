@@ -203,6 +203,28 @@ export function publicRegistrationRoutes(
     },
   );
 
+  r.get(
+    "/api/v1/public/registrations/:token/join",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "The registrant's personal join link: redirects to the provider's link for this person once issued, else to their page",
+        params: tokenParams,
+      },
+      onRequest,
+      logLevel,
+    },
+    async (request, reply) => {
+      const reg = await byToken(request.params.token);
+      const joinUrl = await joinUrlOf(reg);
+      // Not yet issued (or no webinar): the page says why and polls until it is.
+      const target = joinUrl ?? `/r/${request.params.token}`;
+      return reply.header("cache-control", "no-store").redirect(target, 302);
+    },
+  );
+
   r.post(
     "/api/v1/public/registrations/:token/cancel",
     {

@@ -23,9 +23,20 @@ export interface RegistrantNotices {
   ): Promise<void>;
 }
 
-/** Until a sender is wired, registrants are told nothing (the registrations themselves are unaffected). */
-export const silentNotices: RegistrantNotices = {
-  async registered() {},
-  async alreadyRegistered() {},
-  async confirmationRequested() {},
-};
+/** Tells two listeners, in order, in the same transaction. */
+export function bothNotices(first: RegistrantNotices, second: RegistrantNotices): RegistrantNotices {
+  return {
+    async registered(trx, n) {
+      await first.registered(trx, n);
+      await second.registered(trx, n);
+    },
+    async alreadyRegistered(trx, n) {
+      await first.alreadyRegistered(trx, n);
+      await second.alreadyRegistered(trx, n);
+    },
+    async confirmationRequested(trx, n) {
+      await first.confirmationRequested(trx, n);
+      await second.confirmationRequested(trx, n);
+    },
+  };
+}

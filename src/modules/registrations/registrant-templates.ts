@@ -1,0 +1,135 @@
+import type { EmailLanguage } from "../../db/schema-email.ts";
+import {
+  type Branding,
+  button,
+  layout,
+  linkLine,
+  paragraph,
+  type RenderedEmail,
+  renderEmail,
+} from "../email/templates/layout.ts";
+
+/**
+ * The registrant messages' words, in English and Norsk bokmål, and their layout. Each
+ * function takes plain values (no database), so a message reads the same wherever it is
+ * sent from.
+ */
+export interface EventFacts {
+  title: string;
+  startsAt: Date;
+  timeZone: string;
+  isWebinar: boolean;
+}
+
+/** The event's language tag → a message language (nb, nn and no read bokmål; others English). */
+export const messageLanguage = (tag: string): EmailLanguage => (/^(nb|no|nn)\b/i.test(tag) ? "nb" : "en");
+
+export function when(event: EventFacts, language: EmailLanguage) {
+  const formatted = new Intl.DateTimeFormat(language === "nb" ? "nb-NO" : "en-GB", {
+    dateStyle: "full",
+    timeStyle: "short",
+    timeZone: event.timeZone,
+  }).format(event.startsAt);
+  return `${formatted} (${event.timeZone})`;
+}
+
+const WORDS = {
+  en: {
+    hello: (name: string) => `Hello ${name},`,
+    registeredSubject: (t: string) => `You are registered: ${t}`,
+    waitlistedSubject: (t: string) => `You are on the waiting list: ${t}`,
+    registered: (t: string, w: string) => `You are registered for ${t}, ${w}.`,
+    waitlisted: (t: string, w: string) =>
+      `${t} (${w}) is full, so you are on the waiting list. We will write to you if a place opens up.`,
+    join: "Join the webinar",
+    joinNote: "This link is yours alone; it opens the webinar once it starts. Please do not share it.",
+    page: "Your registration page (calendar file, cancelling):",
+    calendar: "The attached calendar file adds the event to your calendar.",
+    confirmSubject: (t: string) => `Confirm your registration: ${t}`,
+    confirm: (t: string, w: string) => `Please confirm that you want to register for ${t}, ${w}.`,
+    confirmButton: "Confirm my registration",
+    confirmExpiry: (at: string) =>
+      `The link works once, until ${at}. If you did not ask for this, ignore this message.`,
+    alreadySubject: (t: string) => `You are already registered: ${t}`,
+    already: (t: string) =>
+      `Someone, probably you, asked to register this address for ${t} again. You are already registered: use the link in the confirmation we sent earlier. If this was not you, you can ignore this message.`,
+  },
+  nb: {
+    hello: (name: string) => `Hei ${name},`,
+    registeredSubject: (t: string) => `Du er påmeldt: ${t}`,
+    waitlistedSubject: (t: string) => `Du står på venteliste: ${t}`,
+    registered: (t: string, w: string) => `Du er påmeldt ${t}, ${w}.`,
+    waitlisted: (t: string, w: string) =>
+      `${t} (${w}) er fullt, så du står på venteliste. Vi skriver til deg hvis det blir ledig plass.`,
+    join: "Bli med på webinaret",
+    joinNote: "Lenken er bare din; den åpner webinaret når det starter. Ikke del den med andre.",
+    page: "Påmeldingssiden din (kalenderfil, avbestilling):",
+    calendar: "Den vedlagte kalenderfilen legger arrangementet inn i kalenderen din.",
+    confirmSubject: (t: string) => `Bekreft påmeldingen din: ${t}`,
+    confirm: (t: string, w: string) => `Bekreft at du vil melde deg på ${t}, ${w}.`,
+    confirmButton: "Bekreft påmeldingen",
+    confirmExpiry: (at: string) =>
+      `Lenken virker én gang, fram til ${at}. Har du ikke bedt om dette, kan du se bort fra meldingen.`,
+    alreadySubject: (t: string) => `Du er allerede påmeldt: ${t}`,
+    already: (t: string) =>
+      `Noen, sannsynligvis du, ba om å melde denne adressen på ${t} igjen. Du er allerede påmeldt: bruk lenken i bekreftelsen vi sendte tidligere. Var det ikke deg, kan du se bort fra meldingen.`,
+  },
+} as const;
+
+interface Common {
+  language: EmailLanguage;
+  branding: Branding;
+  firstName: string;
+  event: EventFacts;
+}
+
+export function registrationConfirmation(
+  p: Common & { status: "registered" | "waitlisted"; joinUrl: string; pageUrl: string },
+): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const time = when(p.event, p.language);
+  const placed = p.status === "registered";
+  const subject = placed ? w.registeredSubject(p.event.title) : w.waitlistedSubject(p.event.title);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(placed ? w.registered(p.event.title, time) : w.waitlisted(p.event.title, time)),
+    ...(placed && p.event.isWebinar
+      ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl), paragraph(w.joinNote)]
+      : []),
+    ...(placed ? [paragraph(w.calendar)] : []),
+    linkLine(w.page, p.pageUrl),
+  ];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+export function confirmationRequest(
+  p: Common & { confirmUrl: string; expiresAt: Date },
+): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const subject = w.confirmSubject(p.event.title);
+  const expiry = when({ ...p.event, startsAt: p.expiresAt }, p.language);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(w.confirm(p.event.title, when(p.event, p.language))),
+    button(p.branding, p.confirmUrl, w.confirmButton),
+    linkLine(`${w.confirmButton}:`, p.confirmUrl),
+    paragraph(w.confirmExpiry(expiry)),
+  ];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+export function alreadyRegistered(p: Common): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const subject = w.alreadySubject(p.event.title);
+  const children = [paragraph(w.hello(p.firstName)), paragraph(w.already(p.event.title))];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
