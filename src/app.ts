@@ -115,8 +115,12 @@ export function createServices({
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
-  const registrantSettings = createRegistrantSettingsService({ db });
-  const registrantEmails = createRegistrantEmails({ email, publicUrl: config.publicUrl });
+  const registrantSettings = createRegistrantSettingsService({ db, queue });
+  const registrantEmails = createRegistrantEmails({
+    email,
+    publicUrl: config.publicUrl,
+    senders: registrantSettings,
+  });
   const notices = alsoNotify ? bothNotices(registrantEmails, alsoNotify) : registrantEmails;
   const registrations = createRegistrationService({
     db,

@@ -12,6 +12,7 @@ import * as m0080 from "./migrations/0080_attended_minutes_per_statement.ts";
 import * as m0120 from "./migrations/0120_email.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
+import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "0120_email": m0120,
   "0130_double_opt_in": m0130,
   "0131_calendar_sequence": m0131,
+  "0132_registrant_emails_sender": m0132,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -11,11 +11,19 @@ export interface RegistrantSettingsTable {
   updated_at: Defaulted<Date>;
 }
 
-/** An event's overrides of them; null = the organization's. */
+/** Who sends a webinar's registrant confirmations and reminders: one of the two, never both. */
+export type RegistrantEmailSender = "auditorium" | "provider";
+
+/** An event's overrides of them; null = the organization's (or the webinar account's). */
 export interface EventRegistrantSettingsTable {
   event_id: string;
   organization_id: string;
   double_opt_in: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  registrant_emails: ColumnType<
+    RegistrantEmailSender | null,
+    RegistrantEmailSender | null | undefined,
+    RegistrantEmailSender | null
+  >;
   updated_at: Timestamp;
 }
 

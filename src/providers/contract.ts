@@ -41,6 +41,12 @@ export interface WebinarSpec {
   webinarType?: string | undefined;
   /** Our webinar id, stable across retries: providers that can dedupe creation use it (Idempotency-Key). */
   externalRef?: string | undefined;
+  /**
+   * Whether the provider sends its own registrant confirmation and reminder emails (one
+   * sender, never two: false when Auditorium sends them). Undefined: nobody chose; the
+   * adapter leaves the provider's default alone. Providers without such a switch ignore it.
+   */
+  providerSendsRegistrantEmails?: boolean | undefined;
 }
 
 export interface ProvisionedWebinar {

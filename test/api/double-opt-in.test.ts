@@ -149,7 +149,7 @@ forEachBackend("double opt-in", (ctx, backend) => {
       token: org.tokens.marketer,
       body: { doubleOptIn: null },
     });
-    assert.deepEqual(inherit.body, { doubleOptIn: null });
+    assert.deepEqual(inherit.body, { doubleOptIn: null, registrantEmails: null });
     const other = await ctx.createOrg("other");
     const foreign = await ctx.request("GET", `/api/v1/events/${eventId}/registrant-settings`, {
       token: other.tokens.viewer,

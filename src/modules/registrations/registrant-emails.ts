@@ -3,6 +3,7 @@ import type { Database } from "../../db/schema.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { registrationCalendar } from "../public/calendar.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
+import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import {
   alreadyRegistered,
   confirmationRequest,
@@ -24,8 +25,9 @@ type Trx = Transaction<Database>;
 export function createRegistrantEmails(deps: {
   email: Pick<EmailService, "enqueue" | "branding">;
   publicUrl: string;
+  senders: Pick<RegistrantSettingsService, "auditoriumSends">;
 }): RegistrantNotices {
-  const { email } = deps;
+  const { email, senders } = deps;
   const base = deps.publicUrl.replace(/\/$/, "");
   const uidDomain = new URL(deps.publicUrl).hostname;
 
@@ -37,6 +39,7 @@ export function createRegistrantEmails(deps: {
       .select([
         "r.id",
         "r.organization_id",
+        "r.event_id",
         "r.status",
         "c.email",
         "c.first_name",
@@ -75,6 +78,8 @@ export function createRegistrantEmails(deps: {
       if (!pageToken) return;
       const { row, language, common } = await context(trx, registrationId);
       if (row.status !== "registered" && row.status !== "waitlisted") return;
+      // One sender, never two: a webinar left to its provider gets the provider's confirmation only.
+      if (!(await senders.auditoriumSends(trx, row.event_id))) return;
       const pageUrl = `${base}/r/${pageToken}`;
       const joinUrl = `${base}/api/v1/public/registrations/${pageToken}/join`;
       const rendered = await registrationConfirmation({ ...common, status: row.status, joinUrl, pageUrl });

@@ -6,7 +6,8 @@ import { errorResponses, idParams } from "../../http/schemas.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 
 const settings = z.object({ doubleOptIn: z.boolean(), confirmationExpiryHours: z.number().int() });
-const eventSettings = z.object({ doubleOptIn: z.boolean().nullable() });
+const sender = z.enum(["auditorium", "provider"]);
+const eventSettings = z.object({ doubleOptIn: z.boolean().nullable(), registrantEmails: sender.nullable() });
 
 /** The organization's registrant settings and an event's overrides (docs/email.md). */
 export function registrantSettingsRoutes(
@@ -75,17 +76,46 @@ export function registrantSettingsRoutes(
     {
       schema: {
         tags,
-        summary: "Override double opt-in for this event (null: follow the organization)",
+        summary:
+          "Override double opt-in (null: follow the organization) and who sends the webinar's confirmations and reminders (null: the webinar account's choice)",
         params: idParams,
-        body: z.strictObject({ doubleOptIn: z.boolean().nullable() }),
+        body: z.strictObject({
+          doubleOptIn: z.boolean().nullable().optional(),
+          registrantEmails: sender.nullable().optional(),
+        }),
         response: { 200: eventSettings, ...errorResponses },
       },
       config: { audit: "event.registrant_settings_updated" },
       preValidation: requireRole("marketer"),
     },
+    async (request) => {
+      const { doubleOptIn, registrantEmails } = request.body;
+      return registrantSettings.updateForEvent(callerOf(request).organizationId, request.params.id, {
+        ...(doubleOptIn !== undefined && { doubleOptIn }),
+        ...(registrantEmails !== undefined && { registrantEmails }),
+      });
+    },
+  );
+
+  r.patch(
+    "/api/v1/webinar-configurations/:id/registrant-emails",
+    {
+      schema: {
+        tags,
+        summary:
+          "Who sends registrant confirmations and reminders for this account's webinars: auditorium (the provider's own are switched off) or provider (ours are off); null: nobody chose (the provider's)",
+        params: idParams,
+        body: z.strictObject({ registrantEmails: sender.nullable() }),
+        response: { 200: z.object({ registrantEmails: sender.nullable() }), ...errorResponses },
+      },
+      config: { audit: "webinar_configuration.registrant_emails_updated" },
+      preValidation: requireRole("admin"),
+    },
     async (request) =>
-      registrantSettings.updateForEvent(callerOf(request).organizationId, request.params.id, {
-        doubleOptIn: request.body.doubleOptIn,
-      }),
+      registrantSettings.setAccountSender(
+        callerOf(request).organizationId,
+        request.params.id,
+        request.body.registrantEmails,
+      ),
   );
 }
