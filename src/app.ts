@@ -44,6 +44,7 @@ import { registrantSettingsRoutes } from "./modules/registrations/registrant-set
 import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
+import { createReminders } from "./modules/registrations/reminders.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
@@ -121,6 +122,7 @@ export function createServices({
     publicUrl: config.publicUrl,
     senders: registrantSettings,
   });
+  const reminders = createReminders({ db, email, senders: registrantSettings, publicUrl: config.publicUrl });
   const notices = alsoNotify ? bothNotices(registrantEmails, alsoNotify) : registrantEmails;
   const registrations = createRegistrationService({
     db,
@@ -165,6 +167,7 @@ export function createServices({
     eventSessions,
     registrations,
     registrantSettings,
+    reminders,
     checkIns,
     imports,
     configurations,

@@ -6,6 +6,7 @@ import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
+import { startReminderSweepWorker } from "./jobs/reminder-sweep.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
 import { startUnconfirmedSweepWorker } from "./jobs/unconfirmed-sweep.ts";
 import type { Logger } from "./lib/logger.ts";

@@ -8,7 +8,27 @@ export interface RegistrantSettingsTable {
   organization_id: string;
   double_opt_in: Defaulted<boolean>;
   confirmation_expiry_hours: Defaulted<number>;
+  /** Reminders this many minutes before the start (migration 0132). */
+  reminder_offsets_minutes: Defaulted<number[]>;
   updated_at: Defaulted<Date>;
+}
+
+export interface RegistrationRemindersTable {
+  registration_id: string;
+  offset_minutes: number;
+  sent_at: Defaulted<Date>;
+}
+
+export interface UnsubscribeTokensTable {
+  token_hash: string;
+  registration_id: string;
+  created_at: Defaulted<Date>;
+}
+
+export interface ContactUnsubscribesTable {
+  contact_id: string;
+  organization_id: string;
+  created_at: Defaulted<Date>;
 }
 
 /** Who sends a webinar's registrant confirmations and reminders: one of the two, never both. */
@@ -30,4 +50,7 @@ export interface EventRegistrantSettingsTable {
 export interface RegistrantTables {
   registrant_settings: RegistrantSettingsTable;
   event_registrant_settings: EventRegistrantSettingsTable;
+  registration_reminders: RegistrationRemindersTable;
+  unsubscribe_tokens: UnsubscribeTokensTable;
+  contact_unsubscribes: ContactUnsubscribesTable;
 }

@@ -29,6 +29,8 @@ export interface JobPayloads {
   "email.send": { messageId: string; unavailable?: number };
   /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
   "registration.expire": Record<string, never>;
+  /** Sends the registrant reminders that are due; carries nothing. */
+  "registration.remind": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -41,6 +43,7 @@ export const JOB_NAMES: JobName[] = [
   "retention.sweep",
   "email.send",
   "registration.expire",
+  "registration.remind",
 ];
 
 type Executor = Db | Transaction<Database>;

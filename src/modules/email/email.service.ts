@@ -40,6 +40,7 @@ export const EMAIL_KINDS = [
   "registration.confirmation",
   "registration.confirm_request",
   "registration.already_registered",
+  "registration.reminder",
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

@@ -10,7 +10,9 @@ import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import type { Reminders } from "../registrations/reminders.ts";
 import { publicRegistrationRoutes } from "./public-registration.routes.ts";
+import { unsubscribeRoutes } from "./unsubscribe.routes.ts";
 
 const slugParams = z.strictObject({
   slug: z
@@ -92,6 +94,7 @@ export function publicRoutes(
     registrations: RegistrationService;
     limiter: RateLimiter;
     publicUrl: string;
+    reminders: Pick<Reminders, "unsubscribe">;
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -274,4 +277,5 @@ export function publicRoutes(
   );
 
   publicRegistrationRoutes(app, { db, registrations, onRequest, publicUrl: deps.publicUrl });
+  unsubscribeRoutes(app, { reminders: deps.reminders, onRequest });
 }

@@ -5,7 +5,11 @@ import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams } from "../../http/schemas.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 
-const settings = z.object({ doubleOptIn: z.boolean(), confirmationExpiryHours: z.number().int() });
+const settings = z.object({
+  doubleOptIn: z.boolean(),
+  confirmationExpiryHours: z.number().int(),
+  reminderOffsetsMinutes: z.array(z.number().int()),
+});
 const sender = z.enum(["auditorium", "provider"]);
 const eventSettings = z.object({ doubleOptIn: z.boolean().nullable(), registrantEmails: sender.nullable() });
 
@@ -42,6 +46,8 @@ export function registrantSettingsRoutes(
         body: z.strictObject({
           doubleOptIn: z.boolean().optional(),
           confirmationExpiryHours: z.number().int().min(1).max(720).optional(),
+          /** Minutes before the start; [] sends no reminders. At most 5, each up to 30 days. */
+          reminderOffsetsMinutes: z.array(z.number().int().min(5).max(43_200)).max(5).optional(),
         }),
         response: { 200: settings, ...errorResponses },
       },
@@ -49,10 +55,11 @@ export function registrantSettingsRoutes(
       preValidation: requireRole("admin"),
     },
     async (request) => {
-      const { doubleOptIn, confirmationExpiryHours } = request.body;
+      const { doubleOptIn, confirmationExpiryHours, reminderOffsetsMinutes } = request.body;
       return registrantSettings.update(callerOf(request).organizationId, {
         ...(doubleOptIn !== undefined && { doubleOptIn }),
         ...(confirmationExpiryHours !== undefined && { confirmationExpiryHours }),
+        ...(reminderOffsetsMinutes !== undefined && { reminderOffsetsMinutes }),
       });
     },
   );

@@ -10,6 +10,8 @@ type Executor = Db | Transaction<Database>;
 export interface RegistrantSettings {
   doubleOptIn: boolean;
   confirmationExpiryHours: number;
+  /** Reminders this many minutes before the event starts. */
+  reminderOffsetsMinutes: number[];
 }
 export interface EventRegistrantSettings {
   /** null: the organization's setting applies. */
@@ -18,7 +20,11 @@ export interface EventRegistrantSettings {
   registrantEmails: RegistrantEmailSender | null;
 }
 
-const DEFAULTS: RegistrantSettings = { doubleOptIn: false, confirmationExpiryHours: 48 };
+const DEFAULTS: RegistrantSettings = {
+  doubleOptIn: false,
+  confirmationExpiryHours: 48,
+  reminderOffsetsMinutes: [1440, 60],
+};
 
 /**
  * How an organization treats its registrants, with an event's overrides. A missing row means
@@ -56,7 +62,11 @@ export function createRegistrantSettingsService(deps: { db: Db; queue: Pick<JobQ
       .where("organization_id", "=", organizationId)
       .executeTakeFirst();
     if (!row) return { ...DEFAULTS };
-    return { doubleOptIn: row.double_opt_in, confirmationExpiryHours: row.confirmation_expiry_hours };
+    return {
+      doubleOptIn: row.double_opt_in,
+      confirmationExpiryHours: row.confirmation_expiry_hours,
+      reminderOffsetsMinutes: row.reminder_offsets_minutes,
+    };
   }
 
   async function assertEvent(organizationId: string, eventId: string, executor: Executor) {
@@ -75,21 +85,17 @@ export function createRegistrantSettingsService(deps: { db: Db; queue: Pick<JobQ
     async update(organizationId: string, patch: Partial<RegistrantSettings>) {
       const current = await get(organizationId);
       const next = { ...current, ...patch };
+      const values = {
+        double_opt_in: next.doubleOptIn,
+        confirmation_expiry_hours: next.confirmationExpiryHours,
+        reminder_offsets_minutes: [...new Set(next.reminderOffsetsMinutes)].sort((a, b) => b - a),
+        updated_at: new Date(),
+      };
+      next.reminderOffsetsMinutes = values.reminder_offsets_minutes;
       await db
         .insertInto("registrant_settings")
-        .values({
-          organization_id: organizationId,
-          double_opt_in: next.doubleOptIn,
-          confirmation_expiry_hours: next.confirmationExpiryHours,
-          updated_at: new Date(),
-        })
-        .onConflict((oc) =>
-          oc.column("organization_id").doUpdateSet({
-            double_opt_in: next.doubleOptIn,
-            confirmation_expiry_hours: next.confirmationExpiryHours,
-            updated_at: new Date(),
-          }),
-        )
+        .values({ organization_id: organizationId, ...values })
+        .onConflict((oc) => oc.column("organization_id").doUpdateSet(values))
         .execute();
       return next;
     },
@@ -183,12 +189,18 @@ export function createRegistrantSettingsService(deps: { db: Db; queue: Pick<JobQ
         .selectFrom("organizations as o")
         .leftJoin("registrant_settings as s", "s.organization_id", "o.id")
         .leftJoin("event_registrant_settings as e", (j) => j.on("e.event_id", "=", eventId))
-        .select(["s.double_opt_in as org_doi", "s.confirmation_expiry_hours", "e.double_opt_in as event_doi"])
+        .select([
+          "s.double_opt_in as org_doi",
+          "s.confirmation_expiry_hours",
+          "s.reminder_offsets_minutes",
+          "e.double_opt_in as event_doi",
+        ])
         .where("o.id", "=", organizationId)
         .executeTakeFirst();
       return {
         doubleOptIn: row?.event_doi ?? row?.org_doi ?? DEFAULTS.doubleOptIn,
         confirmationExpiryHours: row?.confirmation_expiry_hours ?? DEFAULTS.confirmationExpiryHours,
+        reminderOffsetsMinutes: row?.reminder_offsets_minutes ?? DEFAULTS.reminderOffsetsMinutes,
       };
     },
   };

@@ -50,6 +50,11 @@ const WORDS = {
     confirmButton: "Confirm my registration",
     confirmExpiry: (at: string) =>
       `The link works once, until ${at}. If you did not ask for this, ignore this message.`,
+    reminderSubject: (t: string) => `Reminder: ${t}`,
+    reminder: (t: string, w: string) => `A reminder: ${t} starts ${w}.`,
+    reminderNoJoin: "Your join link is in the confirmation we sent you.",
+    eventPage: "The event page:",
+    unsubscribe: "No more reminders or follow-ups for you:",
     alreadySubject: (t: string) => `You are already registered: ${t}`,
     already: (t: string) =>
       `Someone, probably you, asked to register this address for ${t} again. You are already registered: use the link in the confirmation we sent earlier. If this was not you, you can ignore this message.`,
@@ -70,6 +75,11 @@ const WORDS = {
     confirmButton: "Bekreft påmeldingen",
     confirmExpiry: (at: string) =>
       `Lenken virker én gang, fram til ${at}. Har du ikke bedt om dette, kan du se bort fra meldingen.`,
+    reminderSubject: (t: string) => `Påminnelse: ${t}`,
+    reminder: (t: string, w: string) => `En påminnelse: ${t} starter ${w}.`,
+    reminderNoJoin: "Deltakerlenken din står i bekreftelsen vi sendte deg.",
+    eventPage: "Arrangementssiden:",
+    unsubscribe: "Ingen flere påminnelser eller oppfølginger til deg:",
     alreadySubject: (t: string) => `Du er allerede påmeldt: ${t}`,
     already: (t: string) =>
       `Noen, sannsynligvis du, ba om å melde denne adressen på ${t} igjen. Du er allerede påmeldt: bruk lenken i bekreftelsen vi sendte tidligere. Var det ikke deg, kan du se bort fra meldingen.`,
@@ -128,6 +138,28 @@ export function alreadyRegistered(p: Common): Promise<RenderedEmail> {
   const w = WORDS[p.language];
   const subject = w.alreadySubject(p.event.title);
   const children = [paragraph(w.hello(p.firstName)), paragraph(w.already(p.event.title))];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+export function reminder(
+  p: Common & { joinUrl: string | null; eventUrl: string; unsubscribeUrl: string },
+): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const subject = w.reminderSubject(p.event.title);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(w.reminder(p.event.title, when(p.event, p.language))),
+    ...(p.event.isWebinar
+      ? p.joinUrl
+        ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl), paragraph(w.joinNote)]
+        : [paragraph(w.reminderNoJoin)]
+      : []),
+    linkLine(w.eventPage, p.eventUrl),
+    linkLine(w.unsubscribe, p.unsubscribeUrl),
+  ];
   return renderEmail(
     subject,
     layout({ language: p.language, branding: p.branding, preview: subject, children }),
