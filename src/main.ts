@@ -190,6 +190,7 @@ async function startBackgroundWork(deps: { runtime: Runtime; services: Services;
     logger,
     db,
   });
+  await startReminderSweepWorker({ queue: runtime.queue, reminders: services.reminders, logger, db });
 }
 
 function onStop(stop: () => Promise<void>) {

@@ -20,8 +20,7 @@ export function unsubscribeRoutes(
   const path = "/api/v1/public/unsubscribe/:token";
   const tokenOf = (request: FastifyRequest) => {
     const token = (request.params as { token: string }).token;
-    if (!TOKEN.test(token))
-      throw Object.assign(new Error("token: is not an unsubscribe token"), { statusCode: 400 });
+    if (!TOKEN.test(token)) throw badRequest("token: is not an unsubscribe token", "token");
     return token;
   };
 
