@@ -158,4 +158,50 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     assert.match(notice.parsed.text ?? "", /Hello Rita,/, "the contact's own name, not the typist's");
     assert.doesNotMatch(notice.parsed.text ?? "", /[A-Za-z0-9_-]{43}/, "no token");
   });
+
+  test("cancelling: the canceller's notice with a CANCELLED .ics; the waitlisted person's promotion with a fresh page link", async () => {
+    const { slug } = await publicEvent({
+      title: "Small room",
+      language: "en",
+      capacity: 1,
+      format: "onsite",
+    });
+    await submit(slug, { firstName: "Anne", lastName: "First", email: at("anne") });
+    await submit(slug, { firstName: "Bo", lastName: "Second", email: at("bo") });
+    const [anneMail] = await mailTo(at("anne"));
+    const [boWaiting] = await mailTo(at("bo"));
+    assert.ok(anneMail && boWaiting);
+    assert.equal(boWaiting.parsed.subject, "You are on the waiting list: Small room");
+    assert.equal(boWaiting.parsed.attachments.length, 0, "no calendar entry without a place");
+    const oldBoPage = linkIn(boWaiting, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
+    const annePage = linkIn(anneMail, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
+    const anneUid = icsProps(anneMail.parsed.attachments[0]?.content.toString("utf8") ?? "")("UID");
+
+    const token = annePage.split("/r/")[1] as string;
+    const cancelled = await ctx.request("POST", `/api/v1/public/registrations/${token}/cancel`);
+    assert.equal(cancelled.status, 200, cancelled.text);
+
+    const notice = withSubject(await mailTo(at("anne"), 2), "Your registration is cancelled: Small room");
+    const cal = icsProps(notice.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    assert.deepEqual(cal("UID"), anneUid, "the same calendar entry");
+    assert.deepEqual(cal("STATUS"), ["CANCELLED"]);
+
+    const promoted = withSubject(
+      await mailTo(at("bo"), 2),
+      "A place opened up: you are registered for Small room",
+    );
+    assert.match(promoted.parsed.text ?? "", /Hello Bo,/);
+    const newBoPage = linkIn(promoted, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
+    assert.notEqual(newBoPage, oldBoPage);
+    const page = await ctx.request("GET", `/api/v1/public/registrations/${newBoPage.split("/r/")[1]}`);
+    assert.equal(page.body.registration.status, "registered");
+    assert.equal(
+      (await ctx.request("GET", `/api/v1/public/registrations/${oldBoPage.split("/r/")[1]}`)).status,
+      404,
+      "the waitlist message's link is replaced",
+    );
+    assert.deepEqual(icsProps(promoted.parsed.attachments[0]?.content.toString("utf8") ?? "")("STATUS"), [
+      "CONFIRMED",
+    ]);
+  });
 });

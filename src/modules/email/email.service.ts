@@ -41,6 +41,8 @@ export const EMAIL_KINDS = [
   "registration.confirm_request",
   "registration.already_registered",
   "registration.reminder",
+  "registration.promoted",
+  "registration.cancelled",
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

@@ -6,6 +6,7 @@ import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import {
   alreadyRegistered,
+  cancellationNotice,
   confirmationRequest,
   type EventFacts,
   messageLanguage,
@@ -73,45 +74,91 @@ export function createRegistrantEmails(deps: {
     };
   }
 
+  function calendarOf(
+    row: Awaited<ReturnType<typeof context>>["row"],
+    joinUrl: string | null,
+    status: string,
+  ) {
+    return registrationCalendar({
+      registrationId: row.id,
+      registrationStatus: status,
+      event: {
+        title: row.title,
+        description: row.description,
+        startsAt: row.starts_at,
+        endsAt: row.ends_at,
+        timeZone: row.time_zone,
+        status: row.event_status,
+        calendarSequence: row.calendar_sequence,
+      },
+      joinUrl: row.format !== "onsite" ? joinUrl : null,
+      pageUrl: `${base}/e/${row.slug}`,
+      uidDomain,
+    });
+  }
+
+  /** The confirmation (new, or promoted from the waitlist): page link, join link, and the .ics when placed. */
+  async function confirmation(trx: Trx, registrationId: string, pageToken: string, promoted: boolean) {
+    const { row, language, common } = await context(trx, registrationId);
+    if (row.status !== "registered" && row.status !== "waitlisted") return;
+    // One sender, never two: a webinar left to its provider gets the provider's confirmation only.
+    if (!(await senders.auditoriumSends(trx, row.event_id))) return;
+    const pageUrl = `${base}/r/${pageToken}`;
+    const joinUrl = `${base}/api/v1/public/registrations/${pageToken}/join`;
+    const rendered = await registrationConfirmation({
+      ...common,
+      status: row.status,
+      joinUrl,
+      pageUrl,
+      promoted,
+    });
+    await email.enqueue(trx, {
+      organizationId: row.organization_id,
+      to: row.email,
+      kind: promoted ? "registration.promoted" : "registration.confirmation",
+      language,
+      ...rendered,
+      hidden: [pageToken],
+      attachments:
+        row.status === "registered"
+          ? [
+              {
+                filename: `${row.slug}.ics`,
+                contentType: "text/calendar; method=PUBLISH",
+                content: calendarOf(row, joinUrl, row.status),
+              },
+            ]
+          : [],
+      registrationId,
+    });
+  }
+
   return {
     async registered(trx, { registrationId, pageToken }) {
-      if (!pageToken) return;
+      if (pageToken) await confirmation(trx, registrationId, pageToken, false);
+    },
+
+    async promoted(trx, { registrationId, pageToken }) {
+      await confirmation(trx, registrationId, pageToken, true);
+    },
+
+    async cancelled(trx, { registrationId }) {
       const { row, language, common } = await context(trx, registrationId);
-      if (row.status !== "registered" && row.status !== "waitlisted") return;
-      // One sender, never two: a webinar left to its provider gets the provider's confirmation only.
       if (!(await senders.auditoriumSends(trx, row.event_id))) return;
-      const pageUrl = `${base}/r/${pageToken}`;
-      const joinUrl = `${base}/api/v1/public/registrations/${pageToken}/join`;
-      const rendered = await registrationConfirmation({ ...common, status: row.status, joinUrl, pageUrl });
-      const calendar =
-        row.status === "registered"
-          ? registrationCalendar({
-              registrationId,
-              registrationStatus: row.status,
-              event: {
-                title: row.title,
-                description: row.description,
-                startsAt: row.starts_at,
-                endsAt: row.ends_at,
-                timeZone: row.time_zone,
-                status: row.event_status,
-                calendarSequence: row.calendar_sequence,
-              },
-              joinUrl: row.format !== "onsite" ? joinUrl : null,
-              pageUrl: `${base}/e/${row.slug}`,
-              uidDomain,
-            })
-          : null;
       await email.enqueue(trx, {
         organizationId: row.organization_id,
         to: row.email,
-        kind: "registration.confirmation",
+        kind: "registration.cancelled",
         language,
-        ...rendered,
-        hidden: [pageToken],
-        attachments: calendar
-          ? [{ filename: `${row.slug}.ics`, contentType: "text/calendar; method=PUBLISH", content: calendar }]
-          : [],
+        ...(await cancellationNotice(common)),
+        // The same UID, now STATUS:CANCELLED: the calendar removes the entry it has.
+        attachments: [
+          {
+            filename: `${row.slug}.ics`,
+            contentType: "text/calendar; method=PUBLISH",
+            content: calendarOf(row, null, "cancelled"),
+          },
+        ],
         registrationId,
       });
     },

@@ -50,6 +50,12 @@ const WORDS = {
     confirmButton: "Confirm my registration",
     confirmExpiry: (at: string) =>
       `The link works once, until ${at}. If you did not ask for this, ignore this message.`,
+    promotedSubject: (t: string) => `A place opened up: you are registered for ${t}`,
+    promoted: (t: string, w: string) =>
+      `Good news: a place opened up, and you are now registered for ${t}, ${w}.`,
+    cancelledSubject: (t: string) => `Your registration is cancelled: ${t}`,
+    cancelled: (t: string, w: string) =>
+      `Your registration for ${t} (${w}) is cancelled. The attached calendar file removes it from your calendar.`,
     reminderSubject: (t: string) => `Reminder: ${t}`,
     reminder: (t: string, w: string) => `A reminder: ${t} starts ${w}.`,
     reminderNoJoin: "Your join link is in the confirmation we sent you.",
@@ -75,6 +81,11 @@ const WORDS = {
     confirmButton: "Bekreft påmeldingen",
     confirmExpiry: (at: string) =>
       `Lenken virker én gang, fram til ${at}. Har du ikke bedt om dette, kan du se bort fra meldingen.`,
+    promotedSubject: (t: string) => `Det ble ledig plass: du er påmeldt ${t}`,
+    promoted: (t: string, w: string) => `Gode nyheter: det ble ledig plass, og du er nå påmeldt ${t}, ${w}.`,
+    cancelledSubject: (t: string) => `Påmeldingen din er avbestilt: ${t}`,
+    cancelled: (t: string, w: string) =>
+      `Påmeldingen din til ${t} (${w}) er avbestilt. Den vedlagte kalenderfilen fjerner den fra kalenderen din.`,
     reminderSubject: (t: string) => `Påminnelse: ${t}`,
     reminder: (t: string, w: string) => `En påminnelse: ${t} starter ${w}.`,
     reminderNoJoin: "Deltakerlenken din står i bekreftelsen vi sendte deg.",
@@ -94,15 +105,24 @@ interface Common {
 }
 
 export function registrationConfirmation(
-  p: Common & { status: "registered" | "waitlisted"; joinUrl: string; pageUrl: string },
+  p: Common & { status: "registered" | "waitlisted"; joinUrl: string; pageUrl: string; promoted?: boolean },
 ): Promise<RenderedEmail> {
   const w = WORDS[p.language];
   const time = when(p.event, p.language);
   const placed = p.status === "registered";
-  const subject = placed ? w.registeredSubject(p.event.title) : w.waitlistedSubject(p.event.title);
+  const subject = p.promoted
+    ? w.promotedSubject(p.event.title)
+    : placed
+      ? w.registeredSubject(p.event.title)
+      : w.waitlistedSubject(p.event.title);
+  const lead = p.promoted
+    ? w.promoted(p.event.title, time)
+    : placed
+      ? w.registered(p.event.title, time)
+      : w.waitlisted(p.event.title, time);
   const children = [
     paragraph(w.hello(p.firstName)),
-    paragraph(placed ? w.registered(p.event.title, time) : w.waitlisted(p.event.title, time)),
+    paragraph(lead),
     ...(placed && p.event.isWebinar
       ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl), paragraph(w.joinNote)]
       : []),
@@ -159,6 +179,19 @@ export function reminder(
       : []),
     linkLine(w.eventPage, p.eventUrl),
     linkLine(w.unsubscribe, p.unsubscribeUrl),
+  ];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+export function cancellationNotice(p: Common): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const subject = w.cancelledSubject(p.event.title);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(w.cancelled(p.event.title, when(p.event, p.language))),
   ];
   return renderEmail(
     subject,
