@@ -38,6 +38,7 @@ import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { createEventNotices } from "./modules/registrations/event-notices.ts";
 import { createRegistrantEmails } from "./modules/registrations/registrant-emails.ts";
 import { bothNotices, type RegistrantNotices } from "./modules/registrations/registrant-notices.ts";
 import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
@@ -109,14 +110,33 @@ export function createServices({
   const tokens = createTokenService({ db });
   const audit = createAuditService({ db });
   const contacts = createContactService({ db });
-  const eventHooks = createWebinarEventHooks({ planner });
+  const registrantSettings = createRegistrantSettingsService({ db, queue });
+  const webinarHooks = createWebinarEventHooks({ planner });
+  // Event changes reach the webinar integration and the registrants' notices (both hooks).
+  const eventNotices = createEventNotices({
+    db,
+    queue,
+    email,
+    senders: registrantSettings,
+    publicUrl: config.publicUrl,
+  });
+  const eventHooks: typeof webinarHooks = {
+    ...webinarHooks,
+    async eventChanged(trx, event) {
+      await webinarHooks.eventChanged(trx, event);
+      await eventNotices.changed(trx, event.id);
+    },
+    async sessionChanged(trx, session, event) {
+      await webinarHooks.sessionChanged(trx, session, event);
+      await eventNotices.changed(trx, event.id);
+    },
+  };
   const events = createEventService({
     db,
     hooks: eventHooks,
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
-  const registrantSettings = createRegistrantSettingsService({ db, queue });
   const registrantEmails = createRegistrantEmails({
     email,
     publicUrl: config.publicUrl,
@@ -168,6 +188,7 @@ export function createServices({
     registrations,
     registrantSettings,
     reminders,
+    eventNotices,
     checkIns,
     imports,
     configurations,

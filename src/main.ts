@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config/env.ts";
 import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { startEventNoticesWorker } from "./jobs/event-notices.ts";
 import { startKeyRewrapWorker } from "./jobs/keys-rewrap.ts";
 import { startReminderSweepWorker } from "./jobs/reminder-sweep.ts";
 import { startRetentionSweepWorker } from "./jobs/retention-sweep.ts";
@@ -191,6 +192,7 @@ async function startBackgroundWork(deps: { runtime: Runtime; services: Services;
     db,
   });
   await startReminderSweepWorker({ queue: runtime.queue, reminders: services.reminders, logger, db });
+  await startEventNoticesWorker({ queue: runtime.queue, eventNotices: services.eventNotices, logger });
 }
 
 function onStop(stop: () => Promise<void>) {

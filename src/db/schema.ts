@@ -97,6 +97,8 @@ export interface EventsTable {
   webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
   /** The registrants' `.ics` SEQUENCE; kept by triggers (migration 0131), never written by code. */
   calendar_sequence: ColumnType<number, never, never>;
+  /** The sequence registrants were last told about (registrations/event-notices.ts). */
+  notified_calendar_sequence: ColumnType<number, never, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -31,6 +31,8 @@ export interface JobPayloads {
   "registration.expire": Record<string, never>;
   /** Sends the registrant reminders that are due; carries nothing. */
   "registration.remind": Record<string, never>;
+  /** An event was rescheduled or cancelled: tell its registrants (registrations/event-notices.ts). */
+  "registration.event_changed": { eventId: string };
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -44,6 +46,7 @@ export const JOB_NAMES: JobName[] = [
   "email.send",
   "registration.expire",
   "registration.remind",
+  "registration.event_changed",
 ];
 
 type Executor = Db | Transaction<Database>;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { sql } from "kysely";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { eventually, type ReceivedMail, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
 
@@ -203,5 +204,42 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     assert.deepEqual(icsProps(promoted.parsed.attachments[0]?.content.toString("utf8") ?? "")("STATUS"), [
       "CONFIRMED",
     ]);
+  });
+
+  test("reschedule and event cancellation: notices with the updated .ics (same UID, SEQUENCE up), once", async () => {
+    const { id, slug } = await publicEvent({ title: "Moving day", language: "en", format: "onsite" });
+    await submit(slug, { firstName: "Mona", lastName: "Mover", email: at("mona") });
+    const [confirmed] = await mailTo(at("mona"));
+    assert.ok(confirmed);
+    const before = icsProps(confirmed.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    assert.deepEqual(before("SEQUENCE"), ["0"]);
+
+    const moved = await ctx.request("PATCH", `/api/v1/events/${id}`, {
+      token: org.tokens.marketer,
+      body: { startsAt: "2030-09-12T13:00", endsAt: "2030-09-12T14:30" },
+    });
+    assert.equal(moved.status, 200, moved.text);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job
+      where name = 'registration.event_changed' and data->>'eventId' = ${id}`.execute(ctx.database.db);
+    assert.ok((rows[0]?.n ?? 0) >= 1, "the change queued its notice job");
+    assert.equal(await ctx.services.eventNotices.run(id), 1);
+    assert.equal(await ctx.services.eventNotices.run(id), 0, "a second run sends nothing");
+    const notice = withSubject(await mailTo(at("mona"), 2), "New time: Moving day");
+    assert.match(notice.parsed.text ?? "", /Thursday, 12 September 2030 at 13:00 \(Europe\/Oslo\)/);
+    const after = icsProps(notice.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    assert.deepEqual(after("UID"), before("UID"));
+    assert.deepEqual(after("SEQUENCE"), ["1"]);
+    assert.deepEqual(after("DTSTART;TZID=Europe/Oslo"), ["20300912T130000"]);
+
+    assert.equal(
+      (await ctx.request("POST", `/api/v1/events/${id}/cancel`, { token: org.tokens.marketer })).status,
+      200,
+    );
+    assert.equal(await ctx.services.eventNotices.run(id), 1);
+    const cancelled = withSubject(await mailTo(at("mona"), 3), "Cancelled: Moving day");
+    const last = icsProps(cancelled.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    assert.deepEqual(last("SEQUENCE"), ["2"]);
+    assert.deepEqual(last("STATUS"), ["CANCELLED"]);
+    assert.deepEqual(last("UID"), before("UID"));
   });
 });

@@ -12,6 +12,8 @@ import { type Kysely, sql } from "kysely";
  */
 const statements = [
   `ALTER TABLE events ADD COLUMN calendar_sequence integer NOT NULL DEFAULT 0`,
+  // The sequence registrants were last told about (reschedule and cancellation notices).
+  `ALTER TABLE events ADD COLUMN notified_calendar_sequence integer NOT NULL DEFAULT 0`,
   `CREATE FUNCTION events_calendar_sequence() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
      IF (NEW.starts_at, NEW.ends_at, NEW.time_zone) IS DISTINCT FROM (OLD.starts_at, OLD.ends_at, OLD.time_zone)

@@ -43,6 +43,8 @@ export const EMAIL_KINDS = [
   "registration.reminder",
   "registration.promoted",
   "registration.cancelled",
+  "registration.rescheduled",
+  "registration.event_cancelled",
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

@@ -56,6 +56,12 @@ const WORDS = {
     cancelledSubject: (t: string) => `Your registration is cancelled: ${t}`,
     cancelled: (t: string, w: string) =>
       `Your registration for ${t} (${w}) is cancelled. The attached calendar file removes it from your calendar.`,
+    rescheduledSubject: (t: string) => `New time: ${t}`,
+    rescheduled: (t: string, w: string) =>
+      `${t} has a new time: ${w}. The attached calendar file updates the entry in your calendar.`,
+    eventCancelledSubject: (t: string) => `Cancelled: ${t}`,
+    eventCancelled: (t: string, w: string) =>
+      `${t}, planned for ${w}, is cancelled. The attached calendar file removes it from your calendar.`,
     reminderSubject: (t: string) => `Reminder: ${t}`,
     reminder: (t: string, w: string) => `A reminder: ${t} starts ${w}.`,
     reminderNoJoin: "Your join link is in the confirmation we sent you.",
@@ -86,6 +92,12 @@ const WORDS = {
     cancelledSubject: (t: string) => `Påmeldingen din er avbestilt: ${t}`,
     cancelled: (t: string, w: string) =>
       `Påmeldingen din til ${t} (${w}) er avbestilt. Den vedlagte kalenderfilen fjerner den fra kalenderen din.`,
+    rescheduledSubject: (t: string) => `Nytt tidspunkt: ${t}`,
+    rescheduled: (t: string, w: string) =>
+      `${t} har fått nytt tidspunkt: ${w}. Den vedlagte kalenderfilen oppdaterer oppføringen i kalenderen din.`,
+    eventCancelledSubject: (t: string) => `Avlyst: ${t}`,
+    eventCancelled: (t: string, w: string) =>
+      `${t}, planlagt ${w}, er avlyst. Den vedlagte kalenderfilen fjerner det fra kalenderen din.`,
     reminderSubject: (t: string) => `Påminnelse: ${t}`,
     reminder: (t: string, w: string) => `En påminnelse: ${t} starter ${w}.`,
     reminderNoJoin: "Deltakerlenken din står i bekreftelsen vi sendte deg.",
@@ -192,6 +204,27 @@ export function cancellationNotice(p: Common): Promise<RenderedEmail> {
   const children = [
     paragraph(w.hello(p.firstName)),
     paragraph(w.cancelled(p.event.title, when(p.event, p.language))),
+  ];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+/** The event moved (`rescheduled`) or was called off (`cancelled`). */
+export function eventChangeNotice(
+  p: Common & { change: "rescheduled" | "cancelled"; joinUrl: string | null },
+): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const time = when(p.event, p.language);
+  const moved = p.change === "rescheduled";
+  const subject = moved ? w.rescheduledSubject(p.event.title) : w.eventCancelledSubject(p.event.title);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(moved ? w.rescheduled(p.event.title, time) : w.eventCancelled(p.event.title, time)),
+    ...(moved && p.event.isWebinar && p.joinUrl
+      ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl)]
+      : []),
   ];
   return renderEmail(
     subject,
