@@ -5,14 +5,14 @@ import type { JobQueue } from "./queue.ts";
 const INTERVAL_SECONDS = 60;
 
 /**
- * Registrant reminders (registrations/reminders.ts): every minute, what is due is sent.
+ * Registrant reminders and follow-ups (registrations/reminders.ts): every minute, what is due is sent.
  * One job at a time (singleton); each run queues the next. A reminder is at most a minute
  * late; a missed run (all workers down) sends what fell due meanwhile, once, as long as the
  * event has not started.
  */
 export async function startReminderSweepWorker(deps: {
   queue: JobQueue;
-  reminders: Pick<Reminders, "sendDue">;
+  reminders: Pick<Reminders, "sendDue" | "sendFollowUps">;
   logger: Logger;
   db: Parameters<JobQueue["send"]>[0];
 }) {
@@ -26,7 +26,8 @@ export async function startReminderSweepWorker(deps: {
     );
   await queue.work("registration.remind", { concurrency: 1 }, async () => {
     const sent = await reminders.sendDue();
-    if (sent > 0) logger.info({ sent }, "registrant reminders queued");
+    const followUps = await reminders.sendFollowUps();
+    if (sent + followUps > 0) logger.info({ sent, followUps }, "registrant reminders and follow-ups queued");
     await again(INTERVAL_SECONDS);
   });
   await again(0);

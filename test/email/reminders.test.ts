@@ -141,4 +141,58 @@ forEachBackend("registrant reminders with a controlled clock", (ctx, backend) =>
     await settle();
     assert.equal(smtp.to(at("sen")).length, 1);
   });
+
+  test("follow-up after the event: attended and no-show told apart, with List-Unsubscribe, once", async () => {
+    const starts = new Date(Math.ceil((Date.now() + 8 * 24 * HOUR) / HOUR) * HOUR);
+    const ends = starts.getTime() + HOUR;
+    const eventId = await event("Workshop", "en", starts);
+    const came = await register(eventId, "came", "Cora");
+    await register(eventId, "absent", "Dag");
+    const gone = await register(eventId, "left", "Eli");
+    await ctx.request("POST", `/api/v1/registrations/${gone}/cancel`, { token: org.tokens.marketer });
+    const checkIn = await ctx.request("POST", `/api/v1/events/${eventId}/check-ins`, {
+      token: org.tokens.marketer,
+      body: { registrationId: came },
+    });
+    assert.equal(checkIn.status, 201, checkIn.text);
+
+    // The earlier tests' events ended before this one: count this event's messages only.
+    const followUps = async () =>
+      (
+        await ctx.database.db
+          .selectFrom("email_messages as m")
+          .innerJoin("registrations as r", "r.id", "m.registration_id")
+          .select("m.kind")
+          .where("r.event_id", "=", eventId)
+          .where("m.kind", "like", "registration.follow_up%")
+          .execute()
+      )
+        .map((m) => m.kind)
+        .sort();
+    await ctx.services.reminders.sendFollowUps(new Date(ends + HOUR));
+    assert.deepEqual(await followUps(), [], "not before 2 h after the end");
+    await ctx.services.reminders.sendFollowUps(new Date(ends + 2 * HOUR + 60_000));
+    const expected = ["registration.follow_up_attended", "registration.follow_up_missed"];
+    assert.deepEqual(await followUps(), expected);
+    await ctx.services.reminders.sendFollowUps(new Date(ends + 3 * HOUR));
+    assert.deepEqual(await followUps(), expected, "once");
+    const [thanks] = await eventually(async () =>
+      smtp.to(at("came")).length ? smtp.to(at("came")) : undefined,
+    );
+    const [missed] = await eventually(async () =>
+      smtp.to(at("absent")).length ? smtp.to(at("absent")) : undefined,
+    );
+    assert.equal(thanks?.parsed.subject, "Thank you for joining Workshop");
+    assert.equal(missed?.parsed.subject, "Sorry we missed you at Workshop");
+    assert.ok(thanks && missed);
+    for (const mail of [thanks, missed]) {
+      assert.match(
+        rawHeader(mail, "List-Unsubscribe") ?? "",
+        /^<http:\/\/localhost:3000\/api\/v1\/public\/unsubscribe\//,
+      );
+      assert.equal(rawHeader(mail, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    }
+    await settle();
+    assert.equal(smtp.to(at("left")).length, 0, "the cancelled get no follow-up");
+  });
 });

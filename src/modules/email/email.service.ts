@@ -45,6 +45,8 @@ export const EMAIL_KINDS = [
   "registration.cancelled",
   "registration.rescheduled",
   "registration.event_cancelled",
+  "registration.follow_up_attended",
+  "registration.follow_up_missed",
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

@@ -62,6 +62,11 @@ const WORDS = {
     eventCancelledSubject: (t: string) => `Cancelled: ${t}`,
     eventCancelled: (t: string, w: string) =>
       `${t}, planned for ${w}, is cancelled. The attached calendar file removes it from your calendar.`,
+    attendedSubject: (t: string) => `Thank you for joining ${t}`,
+    attended: (t: string) => `Thank you for taking part in ${t}. We hope it was worth your time.`,
+    missedSubject: (t: string) => `Sorry we missed you at ${t}`,
+    missed: (t: string) => `We missed you at ${t}. Perhaps next time.`,
+    recording: "Watch the recording",
     reminderSubject: (t: string) => `Reminder: ${t}`,
     reminder: (t: string, w: string) => `A reminder: ${t} starts ${w}.`,
     reminderNoJoin: "Your join link is in the confirmation we sent you.",
@@ -98,6 +103,11 @@ const WORDS = {
     eventCancelledSubject: (t: string) => `Avlyst: ${t}`,
     eventCancelled: (t: string, w: string) =>
       `${t}, planlagt ${w}, er avlyst. Den vedlagte kalenderfilen fjerner det fra kalenderen din.`,
+    attendedSubject: (t: string) => `Takk for at du var med på ${t}`,
+    attended: (t: string) => `Takk for at du deltok på ${t}. Vi håper det var verdt tiden din.`,
+    missedSubject: (t: string) => `Vi savnet deg på ${t}`,
+    missed: (t: string) => `Vi savnet deg på ${t}. Kanskje neste gang.`,
+    recording: "Se opptaket",
     reminderSubject: (t: string) => `Påminnelse: ${t}`,
     reminder: (t: string, w: string) => `En påminnelse: ${t} starter ${w}.`,
     reminderNoJoin: "Deltakerlenken din står i bekreftelsen vi sendte deg.",
@@ -225,6 +235,27 @@ export function eventChangeNotice(
     ...(moved && p.event.isWebinar && p.joinUrl
       ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl)]
       : []),
+  ];
+  return renderEmail(
+    subject,
+    layout({ language: p.language, branding: p.branding, preview: subject, children }),
+  );
+}
+
+/** After the event: attended or not; the recording when the provider gave one. */
+export function followUp(
+  p: Common & { attended: boolean; recordingUrl: string | null; eventUrl: string; unsubscribeUrl: string },
+): Promise<RenderedEmail> {
+  const w = WORDS[p.language];
+  const subject = p.attended ? w.attendedSubject(p.event.title) : w.missedSubject(p.event.title);
+  const children = [
+    paragraph(w.hello(p.firstName)),
+    paragraph(p.attended ? w.attended(p.event.title) : w.missed(p.event.title)),
+    ...(p.recordingUrl
+      ? [button(p.branding, p.recordingUrl, w.recording), linkLine(`${w.recording}:`, p.recordingUrl)]
+      : []),
+    linkLine(w.eventPage, p.eventUrl),
+    linkLine(w.unsubscribe, p.unsubscribeUrl),
   ];
   return renderEmail(
     subject,

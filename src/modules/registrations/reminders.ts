@@ -1,13 +1,18 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
+import type { Database } from "../../db/schema.ts";
 import { AppError } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { personalJoinUrl } from "../public/join-link.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import { messageLanguage, reminder } from "./registrant-templates.ts";
+import { followUp, messageLanguage, reminder } from "./registrant-templates.ts";
 
 const BATCH = 500;
+/** `registration_reminders.offset_minutes` of the follow-up (reminders are positive minutes before the start). */
+const FOLLOW_UP = -1;
+const FOLLOW_UP_AFTER_MS = 2 * 3_600_000;
+const FOLLOW_UP_WINDOW_MS = 7 * 86_400_000;
 /** The longest offset the settings allow (30 days): events further out need no look yet. */
 const HORIZON_MS = 43_200 * 60_000;
 
@@ -36,6 +41,80 @@ export function createReminders(deps: {
   const { db, email, senders } = deps;
   const base = deps.publicUrl.replace(/\/$/, "");
 
+  /** A fresh one-click token for one message (stored hashed), its URL and the RFC 8058 headers. */
+  async function unsubscribeFor(trx: Transaction<Database>, registrationId: string) {
+    const token = newSecretToken();
+    await trx
+      .insertInto("unsubscribe_tokens")
+      .values({ token_hash: hashToken(token), registration_id: registrationId })
+      .execute();
+    const url = `${base}/api/v1/public/unsubscribe/${token}`;
+    return {
+      token,
+      url,
+      headers: { "List-Unsubscribe": `<${url}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" },
+    };
+  }
+
+  /** Registered people of an event not yet sent `offset`, who did not unsubscribe; claims them (see above). */
+  async function claim(trx: Transaction<Database>, eventId: string, offset: number, alsoDone: number[] = []) {
+    const due = await trx
+      .selectFrom("registrations as r")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .select((eb) => [
+        "r.id",
+        "r.event_id",
+        "r.status",
+        "r.attended_minutes",
+        "c.email",
+        "c.first_name",
+        eb
+          .exists(
+            eb.selectFrom("check_ins as ci").select("ci.id").whereRef("ci.registration_id", "=", "r.id"),
+          )
+          .as("checked_in"),
+      ])
+      .where("r.event_id", "=", eventId)
+      .where("r.status", "=", "registered")
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("registration_reminders as rr")
+              .select("rr.registration_id")
+              .whereRef("rr.registration_id", "=", "r.id")
+              .where("rr.offset_minutes", "=", offset),
+          ),
+        ),
+      )
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("contact_unsubscribes as u")
+              .select("u.contact_id")
+              .whereRef("u.contact_id", "=", "c.id"),
+          ),
+        ),
+      )
+      .orderBy("r.id")
+      .limit(BATCH)
+      .execute();
+    if (due.length === 0) return { due, mine: new Set<string>() };
+    const claimed = await trx
+      .insertInto("registration_reminders")
+      .values(
+        due.flatMap((r) => [offset, ...alsoDone].map((o) => ({ registration_id: r.id, offset_minutes: o }))),
+      )
+      .onConflict((oc) => oc.columns(["registration_id", "offset_minutes"]).doNothing())
+      .returning(["registration_id", "offset_minutes"])
+      .execute();
+    return {
+      due,
+      mine: new Set(claimed.filter((c) => c.offset_minutes === offset).map((c) => c.registration_id)),
+    };
+  }
+
   async function sendForEvent(
     event: {
       id: string;
@@ -53,51 +132,8 @@ export function createReminders(deps: {
     let sent = 0;
     for (;;) {
       const count = await db.transaction().execute(async (trx) => {
-        const due = await trx
-          .selectFrom("registrations as r")
-          .innerJoin("contacts as c", "c.id", "r.contact_id")
-          .select(["r.id", "r.event_id", "r.status", "c.email", "c.first_name"])
-          .where("r.event_id", "=", event.id)
-          .where("r.status", "=", "registered")
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom("registration_reminders as rr")
-                  .select("rr.registration_id")
-                  .whereRef("rr.registration_id", "=", "r.id")
-                  .where("rr.offset_minutes", "=", offset),
-              ),
-            ),
-          )
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom("contact_unsubscribes as u")
-                  .select("u.contact_id")
-                  .whereRef("u.contact_id", "=", "c.id"),
-              ),
-            ),
-          )
-          .orderBy("r.id")
-          .limit(BATCH)
-          .execute();
+        const { due, mine } = await claim(trx, event.id, offset, alsoDone);
         if (due.length === 0) return 0;
-        // Claim: only what this sweep inserts is sent by it.
-        const claimed = await trx
-          .insertInto("registration_reminders")
-          .values(
-            due.flatMap((r) =>
-              [offset, ...alsoDone].map((o) => ({ registration_id: r.id, offset_minutes: o })),
-            ),
-          )
-          .onConflict((oc) => oc.columns(["registration_id", "offset_minutes"]).doNothing())
-          .returning(["registration_id", "offset_minutes"])
-          .execute();
-        const mine = new Set(
-          claimed.filter((c) => c.offset_minutes === offset).map((c) => c.registration_id),
-        );
         const language = messageLanguage(event.language);
         const branding = await email.branding(trx, event.organization_id);
         const facts = {
@@ -107,12 +143,7 @@ export function createReminders(deps: {
           isWebinar: event.format !== "onsite",
         };
         for (const r of due.filter((d) => mine.has(d.id))) {
-          const token = newSecretToken();
-          await trx
-            .insertInto("unsubscribe_tokens")
-            .values({ token_hash: hashToken(token), registration_id: r.id })
-            .execute();
-          const unsubscribeUrl = `${base}/api/v1/public/unsubscribe/${token}`;
+          const unsubscribe = await unsubscribeFor(trx, r.id);
           const rendered = await reminder({
             language,
             branding,
@@ -120,7 +151,7 @@ export function createReminders(deps: {
             event: facts,
             joinUrl: await personalJoinUrl(trx, r),
             eventUrl: `${base}/e/${event.slug}`,
-            unsubscribeUrl,
+            unsubscribeUrl: unsubscribe.url,
           });
           await email.enqueue(trx, {
             organizationId: event.organization_id,
@@ -128,11 +159,8 @@ export function createReminders(deps: {
             kind: "registration.reminder",
             language,
             ...rendered,
-            hidden: [token],
-            headers: {
-              "List-Unsubscribe": `<${unsubscribeUrl}>`,
-              "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            hidden: [unsubscribe.token],
+            headers: unsubscribe.headers,
             registrationId: r.id,
           });
         }
@@ -176,6 +204,70 @@ export function createReminders(deps: {
           nearest,
           due.filter((o) => o !== nearest),
         );
+      }
+      return total;
+    },
+
+    /**
+     * Follow-ups, 2 hours after the end (attendance needs the provider's publication lag),
+     * for events that ended within the last 7 days: "thank you" to those who attended
+     * (webinar minutes or a check-in), "sorry we missed you" to the others. Same rules as
+     * reminders (registered only, Auditorium the sender, unsubscribes honoured, never twice);
+     * recorded as offset -1 in `registration_reminders`.
+     */
+    async sendFollowUps(now = new Date()): Promise<number> {
+      const events = await db
+        .selectFrom("events")
+        .selectAll()
+        .where("status", "=", "published")
+        .where("ends_at", "<=", new Date(now.getTime() - FOLLOW_UP_AFTER_MS))
+        .where("ends_at", ">", new Date(now.getTime() - FOLLOW_UP_WINDOW_MS))
+        .orderBy("ends_at")
+        .execute();
+      let total = 0;
+      for (const event of events) {
+        if (!(await senders.auditoriumSends(db, event.id))) continue;
+        for (;;) {
+          const count = await db.transaction().execute(async (trx) => {
+            const { due, mine } = await claim(trx, event.id, FOLLOW_UP);
+            const language = messageLanguage(event.language);
+            const branding = await email.branding(trx, event.organization_id);
+            const facts = {
+              title: event.title,
+              startsAt: event.starts_at,
+              timeZone: event.time_zone,
+              isWebinar: event.format !== "onsite",
+            };
+            for (const r of due.filter((d) => mine.has(d.id))) {
+              const attended = r.attended_minutes > 0 || Boolean(r.checked_in);
+              const unsubscribe = await unsubscribeFor(trx, r.id);
+              const rendered = await followUp({
+                language,
+                branding,
+                firstName: r.first_name,
+                event: facts,
+                attended,
+                // No adapter reports a recording link yet (docs/email.md); the page stays the place to look.
+                recordingUrl: null,
+                eventUrl: `${base}/e/${event.slug}`,
+                unsubscribeUrl: unsubscribe.url,
+              });
+              await email.enqueue(trx, {
+                organizationId: event.organization_id,
+                to: r.email,
+                kind: attended ? "registration.follow_up_attended" : "registration.follow_up_missed",
+                language,
+                ...rendered,
+                hidden: [unsubscribe.token],
+                headers: unsubscribe.headers,
+                registrationId: r.id,
+              });
+            }
+            return due.length;
+          });
+          total += count;
+          if (count < BATCH) break;
+        }
       }
       return total;
     },
