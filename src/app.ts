@@ -43,17 +43,21 @@ import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { isSuppressed } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
-import { type RegistrantNotices, silentNotices } from "./modules/registrations/registrant-notices.ts";
+import { createEventNotices } from "./modules/registrations/event-notices.ts";
+import { createRegistrantEmails } from "./modules/registrations/registrant-emails.ts";
+import { bothNotices, type RegistrantNotices } from "./modules/registrations/registrant-notices.ts";
 import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
 import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
+import { createReminders } from "./modules/registrations/reminders.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
+import { joinLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
 import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
@@ -73,8 +77,8 @@ export interface AppDeps {
   logger: Logger;
   /** Keys, queue, gate and providers; built here when not given (tests). */
   runtime?: Runtime;
-  /** How registrants are told about their registrations; silent when not given. */
-  notices?: RegistrantNotices;
+  /** A second listener to what registrants are told (by email): tests act as the recipient through it. */
+  alsoNotify?: RegistrantNotices;
 }
 
 /** How long a password check waits for a free hashing slot before answering 503 busy. */
@@ -92,8 +96,8 @@ export function createServices({
   database,
   logger,
   runtime,
-  notices = silentNotices,
-}: Pick<AppDeps, "config" | "database" | "logger" | "notices"> & { runtime: Runtime }) {
+  alsoNotify,
+}: Pick<AppDeps, "config" | "database" | "logger" | "alsoNotify"> & { runtime: Runtime }) {
   const { db } = database;
   const { queue, gate, envelope, providers } = runtime;
   const planner = createSyncPlanner({ queue });
@@ -132,14 +136,47 @@ export function createServices({
   const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const contacts = createContactService({ db });
-  const eventHooks = createWebinarEventHooks({ planner });
+  const registrantSettings = createRegistrantSettingsService({ db, queue });
+  const webinarHooks = createWebinarEventHooks({ planner });
+  // Event changes reach the webinar integration and the registrants' notices (both hooks).
+  const eventNotices = createEventNotices({
+    db,
+    queue,
+    email,
+    senders: registrantSettings,
+    joinLinkOf,
+    publicUrl: config.publicUrl,
+  });
+  const eventHooks: typeof webinarHooks = {
+    ...webinarHooks,
+    async eventChanged(trx, event) {
+      await webinarHooks.eventChanged(trx, event);
+      await eventNotices.changed(trx, event.id);
+    },
+    async sessionChanged(trx, session, event) {
+      await webinarHooks.sessionChanged(trx, session, event);
+      await eventNotices.changed(trx, event.id);
+    },
+  };
   const events = createEventService({
     db,
     hooks: eventHooks,
     webinarTypes: webinarTypesFromRegistry(providers),
   });
   const eventSessions = createEventSessionService({ db, events, hooks: eventHooks });
-  const registrantSettings = createRegistrantSettingsService({ db });
+  const registrantEmails = createRegistrantEmails({
+    email,
+    publicUrl: config.publicUrl,
+    senders: registrantSettings,
+  });
+  const reminders = createReminders({
+    db,
+    email,
+    senders: registrantSettings,
+    joinLinkOf,
+    publicUrl: config.publicUrl,
+  });
+  const notices = alsoNotify ? bothNotices(registrantEmails, alsoNotify) : registrantEmails;
   const registrations = createRegistrationService({
     db,
     contacts,
@@ -199,6 +236,8 @@ export function createServices({
     eventSessions,
     registrations,
     registrantSettings,
+    reminders,
+    eventNotices,
     checkIns,
     imports,
     configurations,
@@ -338,6 +377,7 @@ export async function buildApp(
     ...services,
     db: database.db,
     limiter: createRateLimiter(config.publicRateLimit),
+    publicUrl: config.publicUrl,
   });
   await installWebApp(app, config);
 

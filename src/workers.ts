@@ -4,6 +4,7 @@ import { createKeyRewrapJob } from "./jobs/keys-rewrap.ts";
 import { type JobWorkers, startWorkers } from "./jobs/queue.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createRetentionSweepJob } from "./modules/privacy/retention-sweep.ts";
+import { createReminderSweepJob, eventNoticesWorker } from "./modules/registrations/reminder-sweep.ts";
 import { createUnconfirmedSweepJob } from "./modules/registrations/unconfirmed-sweep.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -24,6 +25,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     logger,
     db,
   });
+  const reminderSweep = createReminderSweepJob({ queue, reminders: services.reminders, logger, db });
   const workers = {
     ...services.syncWorker.workers,
     // Without an SMTP server no message is queued for sending (they are kept), so no job comes.
@@ -31,6 +33,8 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     "keys.rewrap": keyRewrap.worker,
     "retention.sweep": retentionSweep.worker,
     "registration.expire": unconfirmedSweep.worker,
+    "registration.remind": reminderSweep.worker,
+    "registration.event_changed": eventNoticesWorker({ eventNotices: services.eventNotices, logger }),
   } satisfies JobWorkers;
   return {
     workers,
@@ -40,6 +44,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
       await keyRewrap.schedule();
       await retentionSweep.schedule();
       await unconfirmedSweep.schedule();
+      await reminderSweep.schedule();
     },
   };
 }

@@ -42,6 +42,8 @@ export class ZoomSimState {
   private readonly daily = new Map<string, number>();
   /** Requests received per endpoint, and how many of them were answered with an injected fault. */
   requests = { total: 0, byEndpoint: {} as Record<string, number>, faulted: 0 };
+  /** Emails Zoom would have sent its registrants (its confirmation), in order; cleared by reset. */
+  sentEmails: { webinarId: number; to: string; kind: "confirmation" }[] = [];
 
   constructor(options: ZoomSimulatorOptions) {
     this.accounts = options.accounts.map((a) => ({ ...a }));
@@ -68,6 +70,7 @@ export class ZoomSimState {
     this.knobs = structuredClone(this.initialKnobs);
     this.clockOffsetMs = 0;
     this.requests = { total: 0, byEndpoint: {}, faulted: 0 };
+    this.sentEmails = [];
   }
 
   /** Merges knobs; `rateLimits` is merged per label. */

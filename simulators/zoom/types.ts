@@ -77,6 +77,9 @@ export interface SimWebinar {
   agenda: string;
   createdAt: string;
   deleted: boolean;
+  /** settings.registrants_confirmation_email / registrants_email_notification (Zoom's default: on). */
+  confirmationEmail: boolean;
+  reminderEmails: boolean;
   registrants: SimRegistrant[];
   /** Published participants report rows (one per join segment), empty until run. */
   report: ReportRow[];

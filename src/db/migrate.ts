@@ -16,6 +16,8 @@ import * as m0110 from "./migrations/0110_sign_in_failures.ts";
 import * as m0120 from "./migrations/0120_email.ts";
 import * as m0121 from "./migrations/0121_member_invitations.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
+import * as m0131 from "./migrations/0131_calendar_sequence.ts";
+import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +37,8 @@ const migrations: Record<string, Migration> = {
   "0120_email": m0120,
   "0121_member_invitations": m0121,
   "0130_double_opt_in": m0130,
+  "0131_calendar_sequence": m0131,
+  "0132_registrant_emails_sender": m0132,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

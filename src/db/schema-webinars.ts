@@ -1,4 +1,5 @@
 import type { ColumnType, Selectable } from "kysely";
+import type { RegistrantEmailSender } from "./schema-registrants.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -39,6 +40,12 @@ export interface WebinarConfigurationsTable {
   paused_until: Timestamp | null;
   /** Length of the last quota pause; consecutive quota answers double it (migration 0070). */
   quota_pause_seconds: number | null;
+  /** Who sends registrant confirmations and reminders (migration 0132); null: nobody chose (the provider's). */
+  registrant_emails: ColumnType<
+    RegistrantEmailSender | null,
+    RegistrantEmailSender | null | undefined,
+    RegistrantEmailSender | null
+  >;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

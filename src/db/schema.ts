@@ -114,6 +114,10 @@ export interface EventsTable {
   consent_text: string | null;
   webinar_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
   webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The registrants' `.ics` SEQUENCE; kept by triggers (migration 0131), never written by code. */
+  calendar_sequence: ColumnType<number, never, never>;
+  /** The sequence registrants were last told about (registrations/event-notices.ts). */
+  notified_calendar_sequence: ColumnType<number, never, number>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -29,6 +29,10 @@ export interface JobPayloads {
   "email.send": { messageId: string; unavailable?: number };
   /** Deletes double opt-in registrations whose confirmation link lapsed; carries nothing. */
   "registration.expire": Record<string, never>;
+  /** Sends the registrant reminders that are due; carries nothing. */
+  "registration.remind": Record<string, never>;
+  /** An event was rescheduled or cancelled: tell its registrants (registrations/event-notices.ts). */
+  "registration.event_changed": { eventId: string };
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -41,6 +45,8 @@ export const JOB_NAMES: JobName[] = [
   "retention.sweep",
   "email.send",
   "registration.expire",
+  "registration.remind",
+  "registration.event_changed",
 ];
 
 type Executor = Db | Transaction<Database>;
@@ -103,7 +109,9 @@ export async function startWorkers(queue: Pick<JobQueue, "work">, workers: Parti
  * A job that runs on a schedule: one at a time (a singleton key), each run queueing the next
  * after the delay it returns. `schedule()` queues the first run; a duplicate is dropped.
  */
-export function recurringJob<N extends "keys.rewrap" | "retention.sweep" | "registration.expire">(
+export function recurringJob<
+  N extends "keys.rewrap" | "retention.sweep" | "registration.expire" | "registration.remind",
+>(
   queue: Pick<JobQueue, "send">,
   db: Executor,
   name: N,

@@ -45,6 +45,12 @@ export interface WebinarSpec {
    * `findWebinarByReference` can find a webinar whose create answer was lost.
    */
   externalRef?: string | undefined;
+  /**
+   * Whether the provider sends its own registrant confirmation and reminder emails (one
+   * sender, never two: false when Auditorium sends them). Undefined: nobody chose; the
+   * adapter leaves the provider's default alone. Providers without such a switch ignore it.
+   */
+  providerSendsRegistrantEmails?: boolean | undefined;
 }
 
 /** What `findWebinarByReference` looks for: our reference, and when the create may have been sent. */

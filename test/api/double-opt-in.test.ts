@@ -58,7 +58,11 @@ forEachBackend("double opt-in", (ctx, backend) => {
     const initial = await ctx.request("GET", "/api/v1/organization/registrant-settings", {
       token: org.tokens.viewer,
     });
-    assert.deepEqual(initial.body, { doubleOptIn: false, confirmationExpiryHours: 48 });
+    assert.deepEqual(initial.body, {
+      doubleOptIn: false,
+      confirmationExpiryHours: 48,
+      reminderOffsetsMinutes: [1440, 60],
+    });
     const marketer = await ctx.request("PATCH", "/api/v1/organization/registrant-settings", {
       token: org.tokens.marketer,
       body: { doubleOptIn: true },
@@ -74,7 +78,11 @@ forEachBackend("double opt-in", (ctx, backend) => {
       token: org.tokens.admin,
       body: { doubleOptIn: true },
     });
-    assert.deepEqual(on.body, { doubleOptIn: true, confirmationExpiryHours: 48 });
+    assert.deepEqual(on.body, {
+      doubleOptIn: true,
+      confirmationExpiryHours: 48,
+      reminderOffsetsMinutes: [1440, 60],
+    });
   });
 
   test("no provider request before the click; the registrant is synced after it; the link works once", async () => {
@@ -149,7 +157,7 @@ forEachBackend("double opt-in", (ctx, backend) => {
       token: org.tokens.marketer,
       body: { doubleOptIn: null },
     });
-    assert.deepEqual(inherit.body, { doubleOptIn: null });
+    assert.deepEqual(inherit.body, { doubleOptIn: null, registrantEmails: null });
     const other = await ctx.createOrg("other");
     const foreign = await ctx.request("GET", `/api/v1/events/${eventId}/registrant-settings`, {
       token: other.tokens.viewer,

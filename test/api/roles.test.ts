@@ -38,6 +38,7 @@ const ADMIN_ONLY = [
   /^get \/api\/v1\/contacts\/\{id\}\/export$/,
   /^get \/api\/v1\/erasures/,
   /^(get|put|post) \/api\/v1\/privacy\/retention/,
+  /^get \/api\/v1\/email\//,
 ];
 
 /** Bodies for routes only this suite calls with a valid body. */

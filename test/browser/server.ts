@@ -66,7 +66,12 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   await migrateToLatest(database.db);
   // What registrants are told by email; the visitor's page link is read from here.
   const notices = new RecordedNotices();
-  const { app, services } = await buildApp({ config, database, logger: createLogger("warn"), notices });
+  const { app, services } = await buildApp({
+    config,
+    database,
+    logger: createLogger("warn"),
+    alsoNotify: notices,
+  });
   const signInLink = await services.signIn.bootstrap(config.ownerEmail);
   if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
   await services.syncWorker.start();

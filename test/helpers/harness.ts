@@ -193,7 +193,7 @@ export function forEachBackend(
           config,
           database: ctx.database,
           logger: createLogger("info", sink),
-          notices: ctx.notices,
+          alsoNotify: ctx.notices,
         });
         ctx.app = built.app;
         ctx.services = built.services;

@@ -3,6 +3,8 @@ import type { RegistrantNotices } from "../../src/modules/registrations/registra
 export type Notice =
   | { kind: "registered"; registrationId: string; pageToken: string | null }
   | { kind: "already_registered"; registrationId: string }
+  | { kind: "promoted"; registrationId: string; pageToken: string }
+  | { kind: "cancelled"; registrationId: string }
   | { kind: "confirmation_requested"; registrationId: string; confirmToken: string; expiresAt: Date };
 
 /**
@@ -17,6 +19,12 @@ export class RecordedNotices implements RegistrantNotices {
   }
   async alreadyRegistered(_trx: unknown, n: { registrationId: string }) {
     this.all.push({ kind: "already_registered", ...n });
+  }
+  async promoted(_trx: unknown, n: { registrationId: string; pageToken: string }) {
+    this.all.push({ kind: "promoted", ...n });
+  }
+  async cancelled(_trx: unknown, n: { registrationId: string }) {
+    this.all.push({ kind: "cancelled", ...n });
   }
   async confirmationRequested(
     _trx: unknown,

@@ -8,6 +8,7 @@ import { EventFormPage } from "./pages/event-form.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { OutboxPage } from "./pages/outbox.tsx";
 import { PublicConfirmationPage } from "./pages/public-confirmation.tsx";
+import { PublicOptInPage } from "./pages/public-opt-in.tsx";
 import { PublicRegistrationPage } from "./pages/public-registration.tsx";
 import { RegistrationsPage } from "./pages/registrations.tsx";
 import { SignInPage } from "./pages/signin.tsx";
@@ -20,6 +21,7 @@ export function App() {
       {/* Public pages: no session, no admin chrome. */}
       <Route path="/e/:slug" element={<PublicRegistrationPage />} />
       <Route path="/r/:token" element={<PublicConfirmationPage />} />
+      <Route path="/c/:token" element={<PublicOptInPage />} />
       <Route path="*" element={<AdminApp />} />
     </Routes>
   );

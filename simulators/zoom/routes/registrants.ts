@@ -102,6 +102,8 @@ function upsert(ctx: RouteCtx, w: SimWebinar, p: Person): SimRegistrant {
   };
   if (existing) existing.createdCount = r.createdCount;
   w.registrants.push(r);
+  // What Zoom would email the registrant now (inspection: GET /_sim/emails).
+  if (w.confirmationEmail) ctx.state.sentEmails.push({ webinarId: w.id, to: r.email, kind: "confirmation" });
   ctx.state.hooks.send("webinar.registration_created", w.accountId, webhookObject(w, r));
   return r;
 }

@@ -19,6 +19,20 @@ function isZone(tz: string): boolean {
 
 /** Checks and applies the writable fields; `create` also requires a valid type. */
 function applyFields(w: SimWebinar, b: Body): void {
+  // The registrant email switches; other settings are accepted as before and not kept.
+  if (b.settings !== undefined) {
+    const settings = b.settings as Record<string, unknown> | null;
+    if (typeof settings !== "object" || settings === null) throw invalidField("settings");
+    for (const [key, field] of [
+      ["registrants_confirmation_email", "confirmationEmail"],
+      ["registrants_email_notification", "reminderEmails"],
+    ] as const) {
+      const v = settings[key];
+      if (v === undefined) continue;
+      if (typeof v !== "boolean") throw invalidField(`settings.${key}`);
+      w[field] = v;
+    }
+  }
   if (b.topic !== undefined) {
     if (typeof b.topic !== "string" || b.topic.length > 200) throw invalidField("topic");
     w.topic = b.topic;
@@ -58,7 +72,12 @@ export function webinarJson(w: SimWebinar, origin = "https://zoom.us") {
     created_at: w.createdAt,
     join_url: `${origin}/j/${w.id}`,
     registration_url: `${origin}/webinar/register/WN_${w.uuid.slice(0, 22)}`,
-    settings: { approval_type: 0, registration_type: 1 },
+    settings: {
+      approval_type: 0,
+      registration_type: 1,
+      registrants_confirmation_email: w.confirmationEmail,
+      registrants_email_notification: w.reminderEmails,
+    },
   };
 }
 
@@ -83,6 +102,8 @@ function create(ctx: RouteCtx) {
     agenda: "",
     createdAt: `${now.toISOString().slice(0, 19)}Z`,
     deleted: false,
+    confirmationEmail: true,
+    reminderEmails: true,
     registrants: [],
     report: [],
   };

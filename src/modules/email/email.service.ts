@@ -33,7 +33,21 @@ import { ACCOUNT_BRANDING, type Branding, DEFAULT_BRAND_COLOR } from "./template
 type Executor = Db | Transaction<Database>;
 
 /** Every kind of message. A new message adds its kind here (the outbox filters and shows it). */
-export const EMAIL_KINDS = ["member.invitation", "account.sign_in_link", "account.password_reset"] as const;
+export const EMAIL_KINDS = [
+  "member.invitation",
+  "account.sign_in_link",
+  "account.password_reset",
+  "registration.confirmation",
+  "registration.confirm_request",
+  "registration.already_registered",
+  "registration.reminder",
+  "registration.promoted",
+  "registration.cancelled",
+  "registration.rescheduled",
+  "registration.event_cancelled",
+  "registration.follow_up_attended",
+  "registration.follow_up_missed",
+] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 
 export interface EmailMessage {

@@ -190,6 +190,24 @@ export async function eraseIn(
     await sql`DELETE FROM pgboss.job WHERE name = 'registration.sync' AND state IN ('created', 'retry')
       AND data->>'registrationId' IN (${sql.join(regIds)})`.execute(trx);
 
+  // Every message to the address, queued or stored, whether or not it belongs to one of the
+  // registrations (a notice may outlive its registration's link): the outbox keeps the
+  // address and the words. Queued sends of them are dropped; a claimed one finds no row.
+  const messages = await trx
+    .deleteFrom("email_messages")
+    .where("organization_id", "=", organizationId)
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`lower(recipient)`, "=", emailNormalized),
+        ...(regIds.length ? [eb("registration_id", "in", regIds)] : []),
+      ]),
+    )
+    .returning("id")
+    .execute();
+  if (messages.length)
+    await sql`DELETE FROM pgboss.job WHERE name = 'email.send' AND state IN ('created', 'retry')
+      AND data->>'messageId' IN (${sql.join(messages.map((m) => m.id))})`.execute(trx);
+
   // Registrations cascade to sessions, check-ins, registration syncs and attendance.
   if (regIds.length) await trx.deleteFrom("registrations").where("id", "in", regIds).execute();
   await trx.deleteFrom("contacts").where("id", "in", contactIds).execute();

@@ -3,12 +3,12 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Db } from "../../db/database.ts";
 import { errorResponses } from "../../http/schemas.ts";
+import { registrationCalendar } from "../../lib/calendar/calendar.ts";
 import { notFound } from "../../lib/errors.ts";
 import { hashToken } from "../../lib/ids.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import { joinLinkOf } from "../webinars/registration-webinars.ts";
-import { buildCalendar } from "./calendar.ts";
 
 const tokenParams = z.strictObject({
   token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a registration token"),
@@ -48,10 +48,13 @@ export function publicRegistrationRoutes(
     db: Db;
     registrations: Pick<RegistrationService, "cancelByToken">;
     onRequest: (request: FastifyRequest) => Promise<void>;
+    /** The service's public URL: its host names every calendar UID. */
+    publicUrl: string;
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { db, registrations, onRequest } = deps;
+  const uidDomain = new URL(deps.publicUrl).hostname;
   const tags = ["public"];
   const logLevel = "warn" as const;
 
@@ -74,12 +77,15 @@ export function publicRegistrationRoutes(
         "e.time_zone",
         "e.format",
         "e.status as event_status",
+        "e.calendar_sequence",
       ])
       .where("r.cancel_token_hash", "=", hashToken(token))
       .executeTakeFirst();
     if (!row) throw notFound("Registration");
     return row;
   }
+
+  const joinUrlOf = (reg: { id: string; status: string }) => joinLinkOf(db, reg);
 
   const base = (token: string) => `/api/v1/public/registrations/${token}`;
 
@@ -129,7 +135,8 @@ export function publicRegistrationRoutes(
       schema: {
         tags,
         security: [],
-        summary: "The registration as an RFC 5545 calendar file (UTC times, join link in the description)",
+        summary:
+          "The registration as an RFC 5545 calendar file: stable UID, SEQUENCE up on every change, times in the event's zone, join link in the description",
         params: tokenParams,
         response: { 200: z.string(), ...errorResponses },
       },
@@ -141,30 +148,49 @@ export function publicRegistrationRoutes(
       const joinUrl = await joinLinkOf(db, reg);
       // The page the registrant came from, on the origin they reached us at.
       const origin = `${request.protocol}://${request.host}`;
-      const pageUrl = `${origin}/e/${reg.slug}`;
-      const description = [
-        reg.description.trim(),
-        joinUrl ? `Join: ${joinUrl}` : "",
-        `Event page: ${pageUrl}`,
-      ]
-        .filter(Boolean)
-        .join("\n\n");
-      const body = buildCalendar({
-        uid: `${reg.id}@${request.hostname}`,
-        stamp: new Date(),
-        start: reg.starts_at,
-        end: reg.ends_at,
-        summary: reg.title,
-        description,
-        url: joinUrl ?? pageUrl,
-        location: joinUrl,
-        cancelled: reg.status === "cancelled" || reg.event_status === "cancelled",
+      const body = registrationCalendar({
+        registrationId: reg.id,
+        registrationStatus: reg.status,
+        event: {
+          title: reg.title,
+          description: reg.description,
+          startsAt: reg.starts_at,
+          endsAt: reg.ends_at,
+          timeZone: reg.time_zone,
+          status: reg.event_status,
+          calendarSequence: reg.calendar_sequence,
+        },
+        joinUrl,
+        pageUrl: `${origin}/e/${reg.slug}`,
+        uidDomain,
       });
       return reply
         .type("text/calendar; charset=utf-8")
         .header("content-disposition", `attachment; filename="${reg.slug}.ics"`)
         .header("cache-control", "no-store")
         .send(body);
+    },
+  );
+
+  r.get(
+    "/api/v1/public/registrations/:token/join",
+    {
+      schema: {
+        tags,
+        security: [],
+        summary:
+          "The registrant's personal join link: redirects to the provider's link for this person once issued, else to their page",
+        params: tokenParams,
+      },
+      onRequest,
+      logLevel,
+    },
+    async (request, reply) => {
+      const reg = await byToken(request.params.token);
+      const joinUrl = await joinUrlOf(reg);
+      // Not yet issued (or no webinar): the page says why and polls until it is.
+      const target = joinUrl ?? `/r/${request.params.token}`;
+      return reply.header("cache-control", "no-store").redirect(target, 302);
     },
   );
 

@@ -10,7 +10,9 @@ import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import type { Reminders } from "../registrations/reminders.ts";
 import { publicRegistrationRoutes } from "./public-registration.routes.ts";
+import { unsubscribeRoutes } from "./unsubscribe.routes.ts";
 
 const slugParams = z.strictObject({
   slug: z
@@ -86,7 +88,14 @@ function registrationState(event: EventRow, now = new Date()): "open" | "not_yet
  */
 export function publicRoutes(
   app: FastifyInstance,
-  deps: { db: Db; events: EventService; registrations: RegistrationService; limiter: RateLimiter },
+  deps: {
+    db: Db;
+    events: EventService;
+    registrations: RegistrationService;
+    limiter: RateLimiter;
+    publicUrl: string;
+    reminders: Pick<Reminders, "unsubscribe">;
+  },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { db, registrations, limiter } = deps;
@@ -267,5 +276,6 @@ export function publicRoutes(
     async (request) => registrations.confirmByToken(request.body.token),
   );
 
-  publicRegistrationRoutes(app, { db, registrations, onRequest });
+  publicRegistrationRoutes(app, { db, registrations, onRequest, publicUrl: deps.publicUrl });
+  unsubscribeRoutes(app, { reminders: deps.reminders, onRequest });
 }

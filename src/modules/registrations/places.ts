@@ -1,7 +1,9 @@
 import { sql, type Transaction } from "kysely";
 import type { Database, EventRow } from "../../db/schema.ts";
 import { conflict } from "../../lib/errors.ts";
+import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EventService } from "../events/events.service.ts";
+import type { RegistrantNotices } from "./registrant-notices.ts";
 
 type Trx = Transaction<Database>;
 
@@ -15,8 +17,9 @@ type Trx = Transaction<Database>;
 export function createPlaces(deps: {
   events: Pick<EventService, "lock">;
   registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
+  notices: Pick<RegistrantNotices, "promoted">;
 }) {
-  const { events, registrationsChanged } = deps;
+  const { events, registrationsChanged, notices } = deps;
 
   /** Registered places, and whether anyone waits for one: one statement. Call with the event locked. */
   async function placesOf(trx: Trx, eventId: string) {
@@ -44,7 +47,7 @@ export function createPlaces(deps: {
   async function promote(trx: Trx, eventId: string, free: number): Promise<string[]> {
     const promoted = await trx
       .selectFrom("registrations")
-      .select("id")
+      .select(["id", "cancel_token_hash"])
       .where("event_id", "=", eventId)
       .where("status", "=", "waitlisted")
       .orderBy("created_at")
@@ -59,6 +62,17 @@ export function createPlaces(deps: {
       .where("id", "in", ids)
       .execute();
     await registrationsChanged(trx, ids);
+    // Public registrants hear of their place by email, with a fresh page link (their token
+    // is stored hashed, so the message cannot repeat the old one; the old link stops working).
+    for (const p of promoted.filter((r) => r.cancel_token_hash !== null)) {
+      const pageToken = newSecretToken();
+      await trx
+        .updateTable("registrations")
+        .set({ cancel_token_hash: hashToken(pageToken) })
+        .where("id", "=", p.id)
+        .execute();
+      await notices.promoted(trx, { registrationId: p.id, pageToken });
+    }
     return ids;
   }
 

@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../../db/schema.ts";
 
 type Trx = Transaction<Database>;
@@ -14,6 +14,10 @@ type Trx = Transaction<Database>;
 export interface RegistrantNotices {
   /** A registration holds a place or a waitlist spot; `pageToken` opens the registrant's page (join link, calendar, cancel). */
   registered(trx: Trx, notice: { registrationId: string; pageToken: string | null }): Promise<void>;
+  /** A waitlisted registration got a place; `pageToken` is a fresh page token (the old one stops working). */
+  promoted(trx: Trx, notice: { registrationId: string; pageToken: string }): Promise<void>;
+  /** The registrant cancelled (their page, or an organizer for them). */
+  cancelled(trx: Trx, notice: { registrationId: string }): Promise<void>;
   /** The public form was sent again for someone already registered: the address's owner hears of it, nobody else. */
   alreadyRegistered(trx: Trx, notice: { registrationId: string }): Promise<void>;
   /** Double opt-in: the registration waits for the click on the link that carries `confirmToken`. */
@@ -23,9 +27,34 @@ export interface RegistrantNotices {
   ): Promise<void>;
 }
 
-/** Until a sender is wired, registrants are told nothing (the registrations themselves are unaffected). */
-export const silentNotices: RegistrantNotices = {
-  async registered() {},
-  async alreadyRegistered() {},
-  async confirmationRequested() {},
-};
+/** Tells two listeners, in order, in the same transaction. */
+export function bothNotices(first: RegistrantNotices, second: RegistrantNotices): RegistrantNotices {
+  return {
+    async registered(trx, n) {
+      await first.registered(trx, n);
+      await second.registered(trx, n);
+    },
+    async alreadyRegistered(trx, n) {
+      await first.alreadyRegistered(trx, n);
+      await second.alreadyRegistered(trx, n);
+    },
+    async promoted(trx, n) {
+      await first.promoted(trx, n);
+      await second.promoted(trx, n);
+    },
+    async cancelled(trx, n) {
+      await first.cancelled(trx, n);
+      await second.cancelled(trx, n);
+    },
+    async confirmationRequested(trx, n) {
+      await first.confirmationRequested(trx, n);
+      await second.confirmationRequested(trx, n);
+    },
+  };
+}
+
+/** A registrant's join link, read in the caller's transaction (webinars/registration-webinars.ts). */
+export type JoinLinkOf = (
+  executor: Kysely<Database>,
+  registration: { id: string; status: string },
+) => Promise<string | null>;

@@ -94,7 +94,7 @@ export function createRegistrationService(deps: {
   registrantSettings: Pick<RegistrantSettingsService, "effective">;
 }) {
   const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
-  const places = createPlaces({ events, registrationsChanged });
+  const places = createPlaces({ events, registrationsChanged, notices });
   const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
   const doubleOptIn = createDoubleOptIn({ db, events, places, notices, registrationsChanged });
 
@@ -260,6 +260,7 @@ export function createRegistrationService(deps: {
       .where("id", "=", reg.id)
       .execute();
     await registrationsChanged(trx, [reg.id]);
+    if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
     if (reg.status === "registered") await fillFromWaitlist(trx, event);
   }
 

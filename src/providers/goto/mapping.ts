@@ -86,6 +86,16 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
           recurrenceEnd: instantToLocal(spec.startsAt, timeZone).slice(0, 10),
         }
       : { times: [slot] }),
+    // One sender, never two: GoTo's confirmation and reminder emails follow the choice
+    // (specs/goto-webinar/openapi.yml, createWebinar `emailSettings`). The follow-ups stay
+    // GoTo's: Auditorium does not send those for GoTo webinars yet.
+    ...(forCreate &&
+      spec.providerSendsRegistrantEmails !== undefined && {
+        emailSettings: {
+          confirmationEmail: { enabled: spec.providerSendsRegistrantEmails },
+          reminderEmail: { enabled: spec.providerSendsRegistrantEmails },
+        },
+      }),
   };
 }
 

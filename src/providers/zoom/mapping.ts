@@ -55,6 +55,17 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
     // Type 9 needs a recurrence; our spec has one occurrence, so it is a daily series of one.
     if (type === "9") body.recurrence = { type: 1, repeat_interval: 1, end_times: 1 };
   }
+  // One sender, never two: Zoom's own confirmation and reminder emails follow the choice.
+  // https://developers.zoom.us/docs/api/meetings/#tag/webinars/PATCH/webinars/{webinarId}
+  // (node_modules/@zoom/rivet: settings.registrants_confirmation_email, registrants_email_notification)
+  if (spec.providerSendsRegistrantEmails !== undefined) {
+    const on = spec.providerSendsRegistrantEmails;
+    body.settings = {
+      ...((body.settings as Record<string, unknown> | undefined) ?? {}),
+      registrants_confirmation_email: on,
+      registrants_email_notification: on,
+    };
+  }
   return body;
 }
 

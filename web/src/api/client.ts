@@ -140,6 +140,9 @@ export const api = {
   publicEvent: (slug: string) => call<PublicEvent>("GET", `${v1}/public/events/${id(slug)}`),
   publicRegister: (slug: string, body: Record<string, unknown>) =>
     call<{ status: "submitted" }>("POST", `${v1}/public/events/${id(slug)}/registrations`, body),
+  /** Double opt-in: the click that confirms a pending registration. */
+  publicConfirmOptIn: (token: string) =>
+    call<{ status: "registered" | "waitlisted" }>("POST", `${v1}/public/registrations/confirm`, { token }),
   publicConfirmation: (token: string) =>
     call<PublicConfirmation>("GET", `${v1}/public/registrations/${id(token)}`),
   publicCalendarUrl: (token: string) => `${v1}/public/registrations/${id(token)}/calendar.ics`,

@@ -235,6 +235,12 @@ export const en = {
   "public.checkEmailTitle": "Check your email",
   "public.checkEmail":
     "We have sent what comes next to the address you gave: your registration page with your join link, or a link to confirm your registration. If nothing arrives, check the address and your spam folder.",
+  "public.optInTitle": "Confirm your registration",
+  "public.optInButton": "Confirm my registration",
+  "public.optInDone":
+    "You are registered. Your registration page and join link are on their way to your email.",
+  "public.optInWaitlisted":
+    "Confirmed. The event is full, so you are on the waiting list; the details are on their way to your email.",
   "public.register": "Register",
   "public.closed": "Registration is closed.",
   "public.notFound": "This event is not open for registration.",

@@ -239,6 +239,11 @@ export const nb: Record<MessageKey, string> = {
   "public.checkEmailTitle": "Sjekk e-posten din",
   "public.checkEmail":
     "Vi har sendt det som kommer videre til adressen du oppga: påmeldingssiden din med deltakerlenken, eller en lenke for å bekrefte påmeldingen. Kommer det ingenting, sjekk adressen og søppelposten.",
+  "public.optInTitle": "Bekreft påmeldingen",
+  "public.optInButton": "Bekreft påmeldingen min",
+  "public.optInDone": "Du er påmeldt. Påmeldingssiden og deltakerlenken er på vei til e-posten din.",
+  "public.optInWaitlisted":
+    "Bekreftet. Arrangementet er fullt, så du står på venteliste; detaljene er på vei til e-posten din.",
   "public.register": "Meld meg på",
   "public.closed": "Påmeldingen er stengt.",
   "public.notFound": "Dette arrangementet er ikke åpent for påmelding.",

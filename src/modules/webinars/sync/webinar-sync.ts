@@ -44,7 +44,12 @@ export function createWebinarSyncHandler(deps: {
       .selectFrom("webinars as w")
       .innerJoin("events as e", "e.id", "w.event_id")
       .leftJoin("event_sessions as s", "s.id", "w.session_id")
+      // One sender, never two: the event's choice, else the account's (docs/email.md).
+      .leftJoin("event_registrant_settings as ers", "ers.event_id", "w.event_id")
+      .leftJoin("webinar_configurations as wc", "wc.id", "w.configuration_id")
       .select([
+        "ers.registrant_emails as event_sender",
+        "wc.registrant_emails as account_sender",
         "w.id",
         "w.configuration_id",
         "w.provider_webinar_id",
@@ -81,6 +86,8 @@ export function createWebinarSyncHandler(deps: {
       // Stored with the webinar at the provider, which lists it back: how a lost create is found.
       externalRef: webinarId,
     };
+    const sender = row.event_sender ?? row.account_sender;
+    if (sender) spec.providerSendsRegistrantEmails = sender === "provider";
     return { row, spec };
   }
 
