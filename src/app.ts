@@ -43,6 +43,7 @@ import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { isSuppressed } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
+import { createPublicService } from "./modules/public/public.service.ts";
 import { createEventNotices } from "./modules/registrations/event-notices.ts";
 import { createRegistrantEmails } from "./modules/registrations/registrant-emails.ts";
 import { bothNotices, type RegistrantNotices } from "./modules/registrations/registrant-notices.ts";
@@ -169,6 +170,7 @@ export function createServices({
     publicUrl: config.publicUrl,
     senders: registrantSettings,
   });
+  const publicPages = createPublicService({ db, joinLinkOf });
   const reminders = createReminders({
     db,
     email,
@@ -224,6 +226,7 @@ export function createServices({
   });
   return {
     webhookReceiver,
+    publicPages,
     audit,
     passwords,
     email,
@@ -348,7 +351,7 @@ export async function buildApp(
     refill: services.registrations.refillEvent,
   });
   contactRoutes(app, services);
-  registrationRoutes(app, { ...services, db: database.db });
+  registrationRoutes(app, services);
   registrantSettingsRoutes(app, services);
   checkInRoutes(app, services);
   // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
@@ -370,12 +373,11 @@ export async function buildApp(
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
-  privacyRoutes(app, { ...services, db: database.db });
+  privacyRoutes(app, services);
   retentionRoutes(app, services);
   emailRoutes(app, services);
   publicRoutes(app, {
     ...services,
-    db: database.db,
     limiter: createRateLimiter(config.publicRateLimit),
     publicUrl: config.publicUrl,
   });

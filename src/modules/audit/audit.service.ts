@@ -47,28 +47,29 @@ export const SYSTEM_ACTOR: AuditActor = { kind: "system", userId: null };
  */
 export function createAuditService(deps: { db: Kysely<Database> }) {
   const { db } = deps;
+  async function record(executor: Kysely<Database>, entry: AuditEntry): Promise<string> {
+    const id = uuidv7();
+    await executor
+      .insertInto("audit_log")
+      .values({
+        id,
+        organization_id: entry.organizationId,
+        actor_user_id: entry.actor.userId,
+        actor_kind: entry.actor.kind,
+        actor_token_id: entry.actor.tokenId ?? null,
+        action: entry.action,
+        target_type: entry.targetType ?? entry.action.split(".")[0] ?? entry.action,
+        target_id: entry.targetId ?? null,
+        details: JSON.stringify(entry.details ?? {}),
+        request_id: entry.requestId ?? null,
+      })
+      .execute();
+    return id;
+  }
   return {
-    db,
-
-    async record(executor: Kysely<Database>, entry: AuditEntry): Promise<string> {
-      const id = uuidv7();
-      await executor
-        .insertInto("audit_log")
-        .values({
-          id,
-          organization_id: entry.organizationId,
-          actor_user_id: entry.actor.userId,
-          actor_kind: entry.actor.kind,
-          actor_token_id: entry.actor.tokenId ?? null,
-          action: entry.action,
-          target_type: entry.targetType ?? entry.action.split(".")[0] ?? entry.action,
-          target_id: entry.targetId ?? null,
-          details: JSON.stringify(entry.details ?? {}),
-          request_id: entry.requestId ?? null,
-        })
-        .execute();
-      return id;
-    },
+    record,
+    /** An entry of its own, for what has no transaction to join (a read such as an export). */
+    recordNow: (entry: AuditEntry) => record(db, entry),
 
     /** Newest first, with an opaque cursor over the time-ordered ids. */
     async list(

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Db } from "../../db/database.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page, paginationQuery } from "../../http/schemas.ts";
 import { type AuditService, actorOf } from "../audit/audit.service.ts";
@@ -50,7 +49,7 @@ const exportQuery = z.strictObject({ format: z.enum(["json", "csv"]).default("js
  */
 export function privacyRoutes(
   app: FastifyInstance,
-  deps: { privacy: PrivacyService; audit: Pick<AuditService, "record">; db: Db },
+  deps: { privacy: PrivacyService; audit: Pick<AuditService, "recordNow"> },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { privacy } = deps;
@@ -101,7 +100,7 @@ export function privacyRoutes(
       const caller = callerOf(request);
       const data = await privacy.exportContact(caller.organizationId, request.params.id);
       // An export is a read, so the mutation trail does not see it; it is recorded here.
-      await deps.audit.record(deps.db, {
+      await deps.audit.recordNow({
         organizationId: caller.organizationId,
         actor: actorOf(caller),
         action: "contact.exported",

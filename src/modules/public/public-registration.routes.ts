@@ -1,14 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Db } from "../../db/database.ts";
 import { errorResponses } from "../../http/schemas.ts";
 import { registrationCalendar } from "../../lib/calendar/calendar.ts";
-import { notFound } from "../../lib/errors.ts";
-import { hashToken } from "../../lib/ids.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
-import { joinLinkOf } from "../webinars/registration-webinars.ts";
+import type { PublicService } from "./public.service.ts";
 
 const tokenParams = z.strictObject({
   token: z.string().regex(/^[A-Za-z0-9_-]{16,200}$/, "is not a registration token"),
@@ -45,7 +42,7 @@ const confirmation = z.object({
 export function publicRegistrationRoutes(
   app: FastifyInstance,
   deps: {
-    db: Db;
+    publicPages: PublicService;
     registrations: Pick<RegistrationService, "cancelByToken">;
     onRequest: (request: FastifyRequest) => Promise<void>;
     /** The service's public URL: its host names every calendar UID. */
@@ -53,39 +50,13 @@ export function publicRegistrationRoutes(
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { db, registrations, onRequest } = deps;
+  const { publicPages, registrations, onRequest } = deps;
   const uidDomain = new URL(deps.publicUrl).hostname;
   const tags = ["public"];
   const logLevel = "warn" as const;
 
-  async function byToken(token: string) {
-    const row = await db
-      .selectFrom("registrations as r")
-      .innerJoin("contacts as c", "c.id", "r.contact_id")
-      .innerJoin("events as e", "e.id", "r.event_id")
-      .select([
-        "r.id",
-        "r.status",
-        "r.created_at",
-        "c.first_name",
-        "e.id as event_id",
-        "e.title",
-        "e.description",
-        "e.slug",
-        "e.starts_at",
-        "e.ends_at",
-        "e.time_zone",
-        "e.format",
-        "e.status as event_status",
-        "e.calendar_sequence",
-      ])
-      .where("r.cancel_token_hash", "=", hashToken(token))
-      .executeTakeFirst();
-    if (!row) throw notFound("Registration");
-    return row;
-  }
-
-  const joinUrlOf = (reg: { id: string; status: string }) => joinLinkOf(db, reg);
+  const byToken = (token: string) => publicPages.registrationByToken(token);
+  const joinUrlOf = (reg: { id: string; status: string }) => publicPages.joinLink(reg);
 
   const base = (token: string) => `/api/v1/public/registrations/${token}`;
 
@@ -122,7 +93,7 @@ export function publicRegistrationRoutes(
           createdAt: reg.created_at.toISOString(),
           firstName: reg.first_name,
         },
-        joinUrl: await joinLinkOf(db, reg),
+        joinUrl: await joinUrlOf(reg),
         calendarUrl: `${base(request.params.token)}/calendar.ics`,
         cancelUrl: `${base(request.params.token)}/cancel`,
       };
@@ -145,7 +116,7 @@ export function publicRegistrationRoutes(
     },
     async (request, reply) => {
       const reg = await byToken(request.params.token);
-      const joinUrl = await joinLinkOf(db, reg);
+      const joinUrl = await joinUrlOf(reg);
       // The page the registrant came from, on the origin they reached us at.
       const origin = `${request.protocol}://${request.host}`;
       const body = registrationCalendar({

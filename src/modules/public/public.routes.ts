@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { sql } from "kysely";
 import { z } from "zod";
-import type { Db } from "../../db/database.ts";
 import type { EventRow } from "../../db/schema.ts";
 import { email, errorResponses, line, optionalLine, uuid } from "../../http/schemas.ts";
-import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
+import { AppError, unprocessable } from "../../lib/errors.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import type { Reminders } from "../registrations/reminders.ts";
+import type { PublicService } from "./public.service.ts";
 import { publicRegistrationRoutes } from "./public-registration.routes.ts";
 import { unsubscribeRoutes } from "./unsubscribe.routes.ts";
 
@@ -89,7 +88,7 @@ function registrationState(event: EventRow, now = new Date()): "open" | "not_yet
 export function publicRoutes(
   app: FastifyInstance,
   deps: {
-    db: Db;
+    publicPages: PublicService;
     events: EventService;
     registrations: RegistrationService;
     limiter: RateLimiter;
@@ -98,21 +97,10 @@ export function publicRoutes(
   },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { db, registrations, limiter } = deps;
+  const { publicPages, registrations, limiter } = deps;
   const tags = ["public"];
   // Counted on arrival, before the body is read or validated: refused input costs a place too.
   const onRequest = async (request: FastifyRequest) => limiter.hit(request.ip);
-
-  async function publishedEvent(slug: string) {
-    const event = await db
-      .selectFrom("events")
-      .selectAll()
-      .where("slug", "=", slug)
-      .where("status", "=", "published")
-      .executeTakeFirst();
-    if (!event) throw notFound("Event");
-    return event;
-  }
 
   r.get(
     "/api/v1/public/events/:slug",
@@ -127,26 +115,8 @@ export function publicRoutes(
       onRequest,
     },
     async (request) => {
-      const event = await publishedEvent(request.params.slug);
-      const registered =
-        event.capacity === null
-          ? 0
-          : (
-              await db
-                .selectFrom("registrations")
-                .select(sql<number>`count(*)::int`.as("n"))
-                .where("event_id", "=", event.id)
-                .where("status", "=", "registered")
-                .executeTakeFirstOrThrow()
-            ).n;
-      const full = event.capacity !== null && registered >= event.capacity;
+      const { event, full, sessions } = await publicPages.eventPage(request.params.slug);
       const state = registrationState(event);
-      const sessions = await db
-        .selectFrom("event_sessions")
-        .selectAll()
-        .where("event_id", "=", event.id)
-        .orderBy("starts_at")
-        .execute();
       return {
         slug: event.slug,
         title: event.title,
@@ -197,7 +167,7 @@ export function publicRoutes(
       onRequest,
     },
     async (request, reply) => {
-      const event = await publishedEvent(request.params.slug);
+      const event = await publicPages.publishedEvent(request.params.slug);
       const body = request.body;
       const asked = event.registration_fields;
       for (const field of ["company", "jobTitle"] as const) {
@@ -276,6 +246,6 @@ export function publicRoutes(
     async (request) => registrations.confirmByToken(request.body.token),
   );
 
-  publicRegistrationRoutes(app, { db, registrations, onRequest, publicUrl: deps.publicUrl });
+  publicRegistrationRoutes(app, { publicPages, registrations, onRequest, publicUrl: deps.publicUrl });
   unsubscribeRoutes(app, { reminders: deps.reminders, onRequest });
 }

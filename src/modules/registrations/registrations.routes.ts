@@ -2,11 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Selectable } from "kysely";
 import { z } from "zod";
-import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
-import { idempotent } from "../../lib/idempotency.ts";
 import {
   createRegistrationBody,
   idempotencyHeaders,
@@ -33,10 +31,10 @@ export interface WebinarStates {
 
 export function registrationRoutes(
   app: FastifyInstance,
-  deps: { registrations: RegistrationService; db: Db; webinars: WebinarStates },
+  deps: { registrations: RegistrationService; webinars: WebinarStates },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { registrations, db } = deps;
+  const { registrations } = deps;
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
   /** Adds each registration's webinar sync state and attendance. */
@@ -111,14 +109,10 @@ export function registrationRoutes(
         const { registration } = await registrations.register(organizationId, eventId, input);
         return reply.code(201).send(registration);
       }
-      const result = await idempotent(
-        db,
-        { organizationId, scope: `POST /events/${eventId}/registrations`, key, body: request.body },
-        async (trx) => ({
-          statusCode: 201,
-          body: (await registrations.registerIn(trx, organizationId, eventId, input)).registration,
-        }),
-      );
+      const result = await registrations.registerOnce(organizationId, eventId, input, {
+        key,
+        body: request.body,
+      });
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.code(result.statusCode as 201).send(result.body as never);
     },

@@ -8,6 +8,7 @@ import type {
   RegistrationStatus,
 } from "../../db/schema.ts";
 import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
+import { idempotent } from "../../lib/idempotency.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
@@ -271,6 +272,26 @@ export function createRegistrationService(deps: {
 
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
+    },
+
+    /**
+     * Registers at most once per Idempotency-Key (lib/idempotency.ts): a repeat replays the
+     * stored answer, the same key with another body is refused.
+     */
+    registerOnce(
+      organizationId: string,
+      eventId: string,
+      input: RegisterInput,
+      idempotency: { key: string; body: unknown },
+    ) {
+      return idempotent(
+        db,
+        { organizationId, scope: `POST /events/${eventId}/registrations`, ...idempotency },
+        async (trx) => ({
+          statusCode: 201,
+          body: (await registerIn(trx, organizationId, eventId, input)).registration,
+        }),
+      );
     },
 
     /**
