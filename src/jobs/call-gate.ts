@@ -12,7 +12,7 @@ import type { DatabaseHandle } from "../db/database.ts";
  * embedded database there is exactly one process, and an in-process read/write lock does.
  */
 export interface CallGate {
-  /** Runs `call` holding a shared permit; `check` runs after the permit is held. */
+  /** Runs `call` holding a shared permit for the configuration (waits while a removal holds the exclusive one). */
   withPermit<T>(configurationId: string, call: () => Promise<T>): Promise<T>;
   /** Runs `removal` (a transaction body) holding the exclusive permit until it returns. */
   exclusive<T>(configurationId: string, removal: () => Promise<T>): Promise<T>;

@@ -10,7 +10,7 @@ import {
   syncCounts,
   waitUntil,
   webinarSetup,
-} from "./fixtures.ts";
+} from "../webinars/fixtures.ts";
 
 const sim: Simulator = await startSimulator();
 testEnv.AUDITORIUM_ON24_NA_URL = sim.baseUrls.NA;
