@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
-import { eventually, type ReceivedMail, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
+import {
+  describeMail,
+  eventually,
+  type ReceivedMail,
+  startTestSmtp,
+  type TestSmtp,
+} from "../helpers/smtp.ts";
 
 let smtp: TestSmtp;
 before(async () => {
@@ -72,12 +78,13 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     await ctx.services.emailSender?.start();
   });
 
-  test("registration confirmation in English: personal join link, page link and the .ics", async () => {
+  test("registration confirmation in English: personal join link, page link and the .ics", async (t) => {
     const { slug } = await publicEvent({ title: "Launch webinar", language: "en" });
     const res = await submit(slug, { firstName: "Ada", lastName: "Lovelace", email: at("ada") });
     assert.equal(res.status, 202, res.text);
     const [mail] = await mailTo(at("ada"));
     assert.ok(mail);
+    t.diagnostic(`confirmation as received:\n${describeMail(mail)}`);
     assert.deepEqual(mail.to, [at("ada")]);
     assert.equal(mail.parsed.subject, "You are registered: Launch webinar");
     const text = mail.parsed.text ?? "";

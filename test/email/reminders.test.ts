@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
-import { eventually, type ReceivedMail, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
+import {
+  describeMail,
+  eventually,
+  type ReceivedMail,
+  startTestSmtp,
+  type TestSmtp,
+} from "../helpers/smtp.ts";
 
 let smtp: TestSmtp;
 before(async () => {
@@ -59,7 +65,7 @@ forEachBackend("registrant reminders with a controlled clock", (ctx, backend) =>
     await ctx.services.emailSender?.start();
   });
 
-  test("24 h and 1 h before, in the event's zone; none for the cancelled; none twice; unsubscribe honoured", async () => {
+  test("24 h and 1 h before, in the event's zone; none for the cancelled; none twice; unsubscribe honoured", async (t) => {
     const starts = new Date(Math.ceil((Date.now() + 5 * 24 * HOUR) / HOUR) * HOUR);
     const eventId = await event("Quarterly briefing", "en", starts);
     await register(eventId, "rem-a", "Astrid");
@@ -86,6 +92,7 @@ forEachBackend("registrant reminders with a controlled clock", (ctx, backend) =>
       smtp.to(at("rem-a")).length ? smtp.to(at("rem-a")) : undefined,
     );
     assert.ok(first);
+    t.diagnostic(`reminder as received:\n${describeMail(first)}`);
     await eventually(async () => smtp.to(at("rem-b")).length === 1);
     assert.equal(first.parsed.subject, "Reminder: Quarterly briefing");
     const local = new Intl.DateTimeFormat("en-GB", { timeStyle: "short", timeZone: "Europe/Oslo" }).format(

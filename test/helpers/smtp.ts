@@ -130,3 +130,18 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The message as its recipient's server received it, for the test's report: the header block
+ * (secret tokens in links shortened) and the plain text. Printed as test diagnostics, so a run
+ * shows what people actually get.
+ */
+export function describeMail(mail: ReceivedMail): string {
+  const headerEnd = mail.raw.indexOf("\r\n\r\n");
+  const headers = mail.raw
+    .slice(0, headerEnd < 0 ? undefined : headerEnd)
+    .split(/\r\n(?![ \t])/)
+    .filter((h) => /^(From|To|Subject|Date|Message-ID|List-Unsubscribe[-\w]*|Content-Type):/i.test(h));
+  const redact = (s: string) => s.replace(/([A-Za-z0-9_-]{12})[A-Za-z0-9_-]{20,}/g, "$1…");
+  return redact([...headers, "", mail.parsed.text ?? ""].join("\n"));
+}
