@@ -68,36 +68,31 @@ export function startHeartbeat(timing: LeaseTiming, renew: () => Promise<unknown
 export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: LeaseTiming }) {
   const { db, queue, timing } = deps;
 
+  /** Clears the lapsed leases of one table; answers the rows it took. */
+  async function releaseLapsed<T>(trx: Db, table: "registration_syncs" | "webinars" | "provider_erasures") {
+    const result = await sql<T>`UPDATE ${sql.table(table)} SET lease_until = NULL, lease_token = NULL
+      WHERE lease_until < now() RETURNING *`.execute(trx);
+    return result.rows;
+  }
+
   async function sweep(): Promise<number> {
     return db.transaction().execute(async (trx) => {
-      const syncs = await trx
-        .updateTable("registration_syncs")
-        .set({ lease_until: null, lease_token: null })
-        .where("lease_until", "<", sql<Date>`now()`)
-        .returning(["registration_id", "webinar_id"])
-        .execute();
+      const syncs = await releaseLapsed<{ registration_id: string; webinar_id: string }>(
+        trx,
+        "registration_syncs",
+      );
       await queue.sendMany(
         trx,
         "registration.sync",
         syncs.map((s) => ({ registrationId: s.registration_id, webinarId: s.webinar_id })),
       );
-      const webinars = await trx
-        .updateTable("webinars")
-        .set({ lease_until: null, lease_token: null })
-        .where("lease_until", "<", sql<Date>`now()`)
-        .returning("id")
-        .execute();
+      const webinars = await releaseLapsed<{ id: string }>(trx, "webinars");
       await queue.sendMany(
         trx,
         "webinar.sync",
         webinars.map((w) => ({ webinarId: w.id })),
       );
-      const erasures = await trx
-        .updateTable("provider_erasures")
-        .set({ lease_until: null, lease_token: null })
-        .where("lease_until", "<", sql<Date>`now()`)
-        .returning("id")
-        .execute();
+      const erasures = await releaseLapsed<{ id: string }>(trx, "provider_erasures");
       await queue.sendMany(
         trx,
         "person.erase",
