@@ -1,3 +1,5 @@
+import { accessEn } from "./access-pages.ts";
+
 /** English strings. `nb.ts` must have exactly these keys (checked by the type and a test). */
 export const en = {
   "app.name": "Auditorium",
@@ -286,6 +288,7 @@ export const en = {
   "emailState.sent": "Sent",
   "emailState.failed": "Failed",
   "emailState.kept": "Kept (not sent)",
+  ...accessEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,3 +1,4 @@
+import { accessNb } from "./access-pages.ts";
 import type { MessageKey } from "./en.ts";
 
 /** Norsk bokmål. Same keys as `en.ts`: the type refuses a missing or extra key. */
@@ -291,4 +292,5 @@ export const nb: Record<MessageKey, string> = {
   "emailState.sent": "Sendt",
   "emailState.failed": "Feilet",
   "emailState.kept": "Beholdt (ikke sendt)",
+  ...accessNb,
 };
