@@ -28,7 +28,12 @@ const confirmation = z.object({
     createdAt: z.string(),
     firstName: z.string(),
   }),
+  /** The first of joinLinks (kept for clients that show one link). */
   joinUrl: z.string().nullable(),
+  /** One per webinar the registrant may attend: the event's own, or each webinar session's. */
+  joinLinks: z.array(
+    z.object({ sessionId: z.string().nullable(), sessionTitle: z.string().nullable(), joinUrl: z.string() }),
+  ),
   calendarUrl: z.string(),
   cancelUrl: z.string(),
 });
@@ -76,6 +81,7 @@ export function publicRegistrationRoutes(
     },
     async (request) => {
       const reg = await byToken(request.params.token);
+      const links = await publicPages.joinLinks(reg);
       return {
         event: {
           title: reg.title,
@@ -93,7 +99,12 @@ export function publicRegistrationRoutes(
           createdAt: reg.created_at.toISOString(),
           firstName: reg.first_name,
         },
-        joinUrl: await joinUrlOf(reg),
+        joinUrl: links[0]?.joinUrl ?? null,
+        joinLinks: links.map(({ sessionId, sessionTitle, joinUrl }) => ({
+          sessionId,
+          sessionTitle,
+          joinUrl,
+        })),
         calendarUrl: `${base(request.params.token)}/calendar.ics`,
         cancelUrl: `${base(request.params.token)}/cancel`,
       };

@@ -236,6 +236,8 @@ export interface PublicConfirmation {
   event: { title: string; slug: string; startsAt: string; endsAt: string; timeZone: string; status: string };
   registration: { status: RegistrationStatus; createdAt: string; firstName: string };
   joinUrl: string | null;
+  /** One per webinar the registrant may attend (the event's own, or each webinar session's). */
+  joinLinks: { sessionId: string | null; sessionTitle: string | null; joinUrl: string }[];
   calendarUrl: string;
   cancelUrl: string;
 }
