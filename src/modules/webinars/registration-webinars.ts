@@ -91,3 +91,32 @@ export async function joinLinkOf(
 ): Promise<string | null> {
   return (await joinLinksOf(db, registration))[0]?.joinUrl ?? null;
 }
+
+/**
+ * The recording or on-demand link a registrant is sent after the event (the follow-up email):
+ * of the webinars they belong to, by the same rule, the first with a link from its provider
+ * that has not run out — the event-level webinar first, then the sessions in order.
+ */
+export async function recordingLinkOf(
+  db: Kysely<Database>,
+  registration: { id: string },
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("registrations as r")
+    .innerJoin("webinars as w", (j) => j.onRef("w.event_id", "=", "r.event_id"))
+    .leftJoin("event_sessions as es", "es.id", "w.session_id")
+    .select("w.recording_url")
+    .where("r.id", "=", registration.id)
+    .where(webinarOfRegistration)
+    .where("w.recording_url", "is not", null)
+    .where((eb) =>
+      eb.or([
+        eb("w.recording_available_until", "is", null),
+        eb("w.recording_available_until", ">", new Date()),
+      ]),
+    )
+    .orderBy("es.starts_at", (o) => o.asc().nullsFirst())
+    .orderBy("w.id")
+    .executeTakeFirst();
+  return row?.recording_url ?? null;
+}
