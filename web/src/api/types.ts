@@ -180,6 +180,13 @@ export interface WebinarItem {
   state: string;
   lastError: string | null;
   lastMetricsAt: string | null;
+  /** The provider's recording or on-demand link, once fetched after the end. */
+  recording: {
+    url: string;
+    kind: "on_demand" | "recording";
+    availableUntil: string | null;
+    fetchedAt: string | null;
+  } | null;
   stats: {
     registered: number;
     attendedLive: number;
