@@ -70,6 +70,21 @@ forEachBackend("session-level webinars", (ctx) => {
       );
     }
     assert.deepEqual(await joinLinksOf(ctx, org, workshopOnly), [], "the workshop is not a webinar");
+
+    // The keynote's dashboard counts exactly the people its webinar was sent.
+    const dashboard = await ctx.request(
+      "GET",
+      `/api/v1/events/${eventId}/webinar-dashboard?sessionId=${keynote}`,
+      {
+        token: org.tokens.viewer,
+      },
+    );
+    assert.equal(dashboard.status, 200, dashboard.text);
+    assert.equal(dashboard.body.funnel.registered, 3);
+    const whole = await ctx.request("GET", `/api/v1/events/${eventId}/webinar-dashboard`, {
+      token: org.tokens.viewer,
+    });
+    assert.equal(whole.body.funnel.registered, 4);
   });
 
   test("two webinar sessions at different providers (ON24 and Zoom): each provider gets only its session's people", async () => {

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from "kysely";
+import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from "kysely";
 import type { Database } from "../../db/schema.ts";
 
 /**
@@ -24,6 +24,18 @@ export function webinarOfRegistration(
     eb.not(eb.exists(chosen())),
     eb.exists(chosen().whereRef("rs.session_id", "=", "w.session_id")),
   ]);
+}
+
+/**
+ * The same rule seen from one session (raw SQL, for the dashboard's aggregate queries): the
+ * registration chose that session, or chose none. So a session's dashboard counts exactly the
+ * people its webinar was sent.
+ */
+export function registrationInSession(registrationId: RawBuilder<unknown>, sessionId: string) {
+  return sql<boolean>`(not exists (select 1 from registration_sessions rs
+      where rs.registration_id = ${registrationId})
+    or exists (select 1 from registration_sessions rs
+      where rs.registration_id = ${registrationId} and rs.session_id = ${sessionId}))`;
 }
 
 /** One webinar a registrant may join: which session it is (null: the whole event) and its link. */
