@@ -162,6 +162,10 @@ forEachBackend("session-level webinars", (ctx) => {
       ["Morning on ON24", "Afternoon on Zoom"],
     );
     assert.equal(page.body.joinUrl, page.body.joinLinks[0].joinUrl);
+    // The confirmation's join link leads to the page, where they pick the session.
+    const join = await ctx.request("GET", `/api/v1/public/registrations/${pageToken}/join`);
+    assert.equal(join.status, 302);
+    assert.equal(join.headers.location, `/r/${pageToken}`);
   });
 });
 

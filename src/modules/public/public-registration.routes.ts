@@ -161,7 +161,7 @@ export function publicRegistrationRoutes(
         tags,
         security: [],
         summary:
-          "The registrant's personal join link: redirects to the provider's link for this person once issued, else to their page",
+          "The registrant's join link: redirects to the provider's link for this person once issued, else (none yet, or one per webinar session to choose from) to their page",
         params: tokenParams,
       },
       onRequest,
@@ -169,9 +169,11 @@ export function publicRegistrationRoutes(
     },
     async (request, reply) => {
       const reg = await byToken(request.params.token);
-      const joinUrl = await joinUrlOf(reg);
-      // Not yet issued (or no webinar): the page says why and polls until it is.
-      const target = joinUrl ?? `/r/${request.params.token}`;
+      const links = await publicPages.joinLinks(reg);
+      // Not yet issued (or no webinar): the page says why and polls until it is. Several
+      // webinar sessions (someone who chose none): the page lists each, for them to pick.
+      const only = links.length === 1 ? links[0]?.joinUrl : undefined;
+      const target = only ?? `/r/${request.params.token}`;
       return reply.header("cache-control", "no-store").redirect(target, 302);
     },
   );
