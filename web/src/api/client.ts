@@ -93,6 +93,8 @@ export const api = {
   sessions: (eventId: string) => call<Page<SessionItem>>("GET", `${v1}/events/${id(eventId)}/sessions`),
   createSession: (eventId: string, input: SessionInput) =>
     call<SessionItem>("POST", `${v1}/events/${id(eventId)}/sessions`, input),
+  updateSession: (eventId: string, sessionId: string, input: Partial<SessionInput>) =>
+    call<SessionItem>("PATCH", `${v1}/events/${id(eventId)}/sessions/${id(sessionId)}`, input),
   deleteSession: (eventId: string, sessionId: string) =>
     call("DELETE", `${v1}/events/${id(eventId)}/sessions/${id(sessionId)}`),
 
