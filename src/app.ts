@@ -53,13 +53,13 @@ import { registrationRoutes } from "./modules/registrations/registrations.routes
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
-import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
-import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.routes.ts";
-import { createOrganizerTokens } from "./modules/webinars/organizer-tokens.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
+import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.routes.ts";
+import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
+import { createOrganizerTokens } from "./modules/webinars/organizer-tokens.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { joinLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";

@@ -14,7 +14,6 @@ import { createSecretRecords, type SecretRecords } from "./keys/secret-records.t
 import type { Logger } from "./lib/logger.ts";
 import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createSmtpTransport, type MailTransport } from "./modules/email/email.transport.ts";
-import type { ProviderKind, WebinarProvider } from "./providers/contract.ts";
 import { ON24_DEFAULT_BASE_URLS } from "./providers/on24/client.ts";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
 

@@ -3,7 +3,14 @@ import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { pkcePair } from "../../src/providers/teams/organizer-consent.ts";
-import { simJson, startTeamsSim, TEAMS_APP, TEAMS_ORGANIZER, TEAMS_TENANT, type TeamsSim } from "../simulators/teams-fixtures.ts";
+import {
+  simJson,
+  startTeamsSim,
+  TEAMS_APP,
+  TEAMS_ORGANIZER,
+  TEAMS_TENANT,
+  type TeamsSim,
+} from "../simulators/teams-fixtures.ts";
 import { ConsoleWatch, shot, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
@@ -82,7 +89,10 @@ describe("Teams organizer consent in Chromium", () => {
     await page.goto(stack.signInLink);
     await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     const terms = await api("GET", "/api/v1/webinar/terms");
-    assert.equal((await api("POST", "/api/v1/webinar/terms/accept", { version: terms.body.version })).status, 200);
+    assert.equal(
+      (await api("POST", "/api/v1/webinar/terms/accept", { version: terms.body.version })).status,
+      200,
+    );
     const config = await api("POST", "/api/v1/webinar-configurations", {
       provider: "teams",
       name: "Teams",
@@ -123,7 +133,10 @@ describe("Teams organizer consent in Chromium", () => {
   test("the admin connects the organizer at the Microsoft sign-in and comes back connected", async () => {
     await page.goto(`${stack.baseUrl}/settings/webinars`);
     const card = page.getByTestId("configuration");
-    await card.getByTestId("organizer").getByText(/not connected/).waitFor();
+    await card
+      .getByTestId("organizer")
+      .getByText(/not connected/)
+      .waitFor();
     const back = page.waitForRequest((r) => r.url().includes("/api/v1/auth/microsoft-organizer/callback"));
     await card.getByRole("button", { name: "Connect organizer" }).click();
     // Microsoft's consent page (the simulator's), on the sign-in origin.
@@ -139,7 +152,10 @@ describe("Teams organizer consent in Chromium", () => {
     callbackUrl = (await back).url();
     await page.getByTestId("organizer-notice").waitFor();
     assert.equal(new URL(page.url()).pathname, "/settings/webinars");
-    await card.getByTestId("organizer").getByText(/Olivia Organizer, connected on/).waitFor();
+    await card
+      .getByTestId("organizer")
+      .getByText(/Olivia Organizer, connected on/)
+      .waitFor();
     await shot(page, "teams-consent-connected");
 
     const grant = await grantRow();
@@ -169,7 +185,11 @@ describe("Teams organizer consent in Chromium", () => {
     const graphId = await provisionedWebinar("Delegated webinar");
     const at = await simJson(sim, `/webinars/${encodeURIComponent(graphId)}`);
     assert.equal(at.status, "published");
-    assert.deepEqual(at.createdWith, { clientId: TEAMS_APP.clientId, userId: TEAMS_ORGANIZER, token: "delegated" });
+    assert.deepEqual(at.createdWith, {
+      clientId: TEAMS_APP.clientId,
+      userId: TEAMS_ORGANIZER,
+      token: "delegated",
+    });
     // The access token from the consent was used: no refresh yet.
     const tokens = await simJson(sim, "/tokens");
     assert.equal(tokens.requests["authorization_code:200"], 1);
@@ -230,7 +250,11 @@ describe("Teams organizer consent in Chromium", () => {
       }),
     });
     assert.equal(direct.status, 400);
-    const refused = await direct.json();
+    const refused = (await direct.json()) as {
+      error: string;
+      error_codes: number[];
+      error_description: string;
+    };
     assert.equal(refused.error, "invalid_grant");
     assert.deepEqual(refused.error_codes, [50148]);
     assert.match(refused.error_description, /^AADSTS50148: The code_verifier does not match/);

@@ -40,9 +40,20 @@ export function challengeOf(verifier: string, method: "S256" | "plain"): string 
   return method === "plain" ? verifier : createHash("sha256").update(verifier).digest("base64url");
 }
 
-function delegatedAnswer(state: TeamsSimState, tenantId: string, app: AppConfig, userId: string, scope: string) {
+function delegatedAnswer(
+  state: TeamsSimState,
+  tenantId: string,
+  app: AppConfig,
+  userId: string,
+  scope: string,
+) {
   const { token, expiresIn } = state.issueToken(tenantId, app.clientId, userId);
-  const refreshToken = state.issueRefreshToken({ tenantId: tenantId.toLowerCase(), clientId: app.clientId, scope, userId });
+  const refreshToken = state.issueRefreshToken({
+    tenantId: tenantId.toLowerCase(),
+    clientId: app.clientId,
+    scope,
+    userId,
+  });
   return {
     status: 200,
     body: {
@@ -56,7 +67,12 @@ function delegatedAnswer(state: TeamsSimState, tenantId: string, app: AppConfig,
   };
 }
 
-function authorizationCodeGrant(state: TeamsSimState, tenantId: string, app: AppConfig, form: Record<string, string>): Answer {
+function authorizationCodeGrant(
+  state: TeamsSimState,
+  tenantId: string,
+  app: AppConfig,
+  form: Record<string, string>,
+): Answer {
   const code = state.authCodes.get(form.code ?? "");
   if (!code || code.tenantId !== tenantId.toLowerCase() || code.clientId !== app.clientId) {
     return aadError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
@@ -70,7 +86,12 @@ function authorizationCodeGrant(state: TeamsSimState, tenantId: string, app: App
     );
   }
   if (code.expiresAt <= Date.now()) {
-    return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
+    return aadError(
+      400,
+      "invalid_grant",
+      70008,
+      "The provided authorization code or refresh token has expired due to inactivity.",
+    );
   }
   if (form.redirect_uri !== code.redirectUri) {
     return aadError(
@@ -97,7 +118,12 @@ function authorizationCodeGrant(state: TeamsSimState, tenantId: string, app: App
   return delegatedAnswer(state, tenantId, app, code.userId, code.scope);
 }
 
-function refreshTokenGrant(state: TeamsSimState, tenantId: string, app: AppConfig, form: Record<string, string>): Answer {
+function refreshTokenGrant(
+  state: TeamsSimState,
+  tenantId: string,
+  app: AppConfig,
+  form: Record<string, string>,
+): Answer {
   const grant = state.refreshTokens.get(form.refresh_token ?? "");
   if (!grant || grant.tenantId !== tenantId.toLowerCase() || grant.clientId !== app.clientId) {
     return aadError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");

@@ -17,14 +17,19 @@ interface Pending {
   codeChallengeMethod: "S256" | "plain";
 }
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 
 function errorPage(reply: FastifyReply, code: number, text: string) {
   return reply
     .code(400)
     .type("text/html; charset=utf-8")
-    .send(`<!doctype html><link rel="icon" href="data:,"><title>Sign in to your account</title><h1>Sign in</h1><p id="error">AADSTS${code}: ${escape(text)}</p>`);
+    .send(
+      `<!doctype html><link rel="icon" href="data:,"><title>Sign in to your account</title><h1>Sign in</h1><p id="error">AADSTS${code}: ${escapeHtml(text)}</p>`,
+    );
 }
 
 function back(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
@@ -50,7 +55,11 @@ export function consentRoutes(app: FastifyInstance, state: TeamsSimState): void 
       expiresAt: Date.now() + state.knobs.authCodeLifetimeSeconds * 1000,
       redeemed: false,
     });
-    return back(reply, p.redirectUri, { code, state: p.state, session_state: randomBytes(8).toString("hex") });
+    return back(reply, p.redirectUri, {
+      code,
+      state: p.state,
+      session_state: randomBytes(8).toString("hex"),
+    });
   }
 
   app.get("/:tenantId/oauth2/v2.0/authorize", async (req, reply) => {
@@ -69,13 +78,22 @@ export function consentRoutes(app: FastifyInstance, state: TeamsSimState): void 
       valid = false;
     }
     if (!valid || (client.redirectUris && !client.redirectUris.includes(redirectUri))) {
-      return errorPage(reply, 50011, "The redirect URI specified in the request does not match the redirect URIs configured for the application.");
+      return errorPage(
+        reply,
+        50011,
+        "The redirect URI specified in the request does not match the redirect URIs configured for the application.",
+      );
     }
     const fail = (error: string, code: number, text: string) =>
       back(reply, redirectUri, { error, error_description: `AADSTS${code}: ${text}`, state: q.state });
     if (q.response_type !== "code")
       return fail("unsupported_response_type", 700054, "response_type 'code' is required.");
-    if (!q.scope?.trim()) return fail("invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+    if (!q.scope?.trim())
+      return fail(
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'scope'.",
+      );
     const method = q.code_challenge_method ?? (q.code_challenge ? "plain" : undefined);
     if (q.code_challenge !== undefined && method !== "S256" && method !== "plain")
       return fail("invalid_request", 501491, "Invalid code_challenge_method.");
@@ -98,9 +116,12 @@ export function consentRoutes(app: FastifyInstance, state: TeamsSimState): void 
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Permissions requested</title></head>
 <body>
 <h1>Permissions requested</h1>
-<p>Signed in as <strong id="user">${escape(name)}</strong> (${escape(tenant.organizerUserId)})</p>
-<p><strong>${escape(client.clientId)}</strong> would like to:</p>
-<ul id="scopes">${p.scope.split(/\s+/).map((s) => `<li>${escape(s)}</li>`).join("")}</ul>
+<p>Signed in as <strong id="user">${escapeHtml(name)}</strong> (${escapeHtml(tenant.organizerUserId)})</p>
+<p><strong>${escapeHtml(client.clientId)}</strong> would like to:</p>
+<ul id="scopes">${p.scope
+      .split(/\s+/)
+      .map((s) => `<li>${escapeHtml(s)}</li>`)
+      .join("")}</ul>
 <form method="post" action="/${encodeURIComponent(tenantId)}/oauth2/v2.0/authorize/decision">
   <input type="hidden" name="request" value="${id}">
   <button type="submit" name="decision" value="accept">Accept</button>

@@ -118,7 +118,11 @@ export function eventRoutes(app: FastifyInstance, state: TeamsSimState): void {
   // The signed-in user (delegated tokens only, as Graph: "/me request is only valid with delegated authentication flow").
   graphRoute(app, state, "GET", "/me", (ctx) => {
     if (ctx.grant.userId === undefined)
-      throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+      throw new GraphError(
+        400,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+      );
     const tenant = ctx.state.tenants.get(ctx.grant.tenantId);
     return {
       status: 200,

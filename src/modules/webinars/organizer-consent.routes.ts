@@ -3,7 +3,11 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams } from "../../http/schemas.ts";
-import { CONSENT_CALLBACK_PATH, CONSENT_TTL_MS, type OrganizerConsentService } from "./organizer-consent.service.ts";
+import {
+  CONSENT_CALLBACK_PATH,
+  CONSENT_TTL_MS,
+  type OrganizerConsentService,
+} from "./organizer-consent.service.ts";
 
 /**
  * The consent's browser binding: set when the admin starts, read by the callback only. SameSite

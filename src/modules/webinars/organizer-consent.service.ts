@@ -124,8 +124,10 @@ export function createOrganizerConsentService(deps: {
         .selectAll()
         .where("state_hash", "=", hashToken(input.state))
         .executeTakeFirst();
-      if (!request) throw stateError("consent_state_unknown", "This consent was not started here or has expired");
-      if (request.used_at) throw stateError("consent_state_used", "This consent was already used; start again");
+      if (!request)
+        throw stateError("consent_state_unknown", "This consent was not started here or has expired");
+      if (request.used_at)
+        throw stateError("consent_state_used", "This consent was already used; start again");
       if (request.expires_at.getTime() <= Date.now())
         throw stateError("consent_state_expired", "This consent expired; start again");
       if (!input.binding || !sameHash(hashToken(input.binding), request.binding_hash))
@@ -153,7 +155,8 @@ export function createOrganizerConsentService(deps: {
         .returning("id")
         .executeTakeFirst();
       if (!claimed) throw stateError("consent_state_used", "This consent was already used; start again");
-      if (input.error || !input.code) return { configurationId: request.configuration_id, outcome: "declined" };
+      if (input.error || !input.code)
+        return { configurationId: request.configuration_id, outcome: "declined" };
 
       const verifier = await envelope.open(request.code_verifier, consentVerifierContext(request));
       const loaded = await teamsAccountOf(request.configuration_id);
@@ -202,7 +205,12 @@ export function createOrganizerConsentService(deps: {
             .execute();
           await trx
             .updateTable("webinar_configurations")
-            .set({ health_status: "unchecked", health_message: null, health_checked_at: null, updated_at: new Date() })
+            .set({
+              health_status: "unchecked",
+              health_message: null,
+              health_checked_at: null,
+              updated_at: new Date(),
+            })
             .where("id", "=", request.configuration_id)
             .execute();
           await audit.record(trx, {

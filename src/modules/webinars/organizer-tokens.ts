@@ -3,7 +3,7 @@ import type { Db } from "../../db/database.ts";
 import type { WebinarConfigurationRow } from "../../db/schema-webinars.ts";
 import type { Envelope } from "../../keys/index.ts";
 import { organizerRefreshTokenContext } from "../../keys/sealed-columns.ts";
-import { ProviderError, type ProviderAccount } from "../../providers/contract.ts";
+import { type ProviderAccount, ProviderError } from "../../providers/contract.ts";
 import { requestPacing } from "../../providers/http.ts";
 import type { DelegatedTokens, OrganizerConsent } from "../../providers/teams/organizer-consent.ts";
 
@@ -48,9 +48,7 @@ export function createOrganizerTokens(deps: { db: Db; envelope: Envelope; consen
       try {
         // Not paced by the account's Graph rate (the sign-in service is not Graph), and pacing
         // may wait on the database, which this transaction holds on the embedded one.
-        fresh = await requestPacing.exit(() =>
-          consent.redeemRefreshToken(account, current.toString("utf8")),
-        );
+        fresh = await requestPacing.exit(() => consent.redeemRefreshToken(account, current.toString("utf8")));
       } finally {
         current.fill(0);
       }

@@ -219,7 +219,13 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       const ref = eventRef(providerWebinarId);
       // Graph supports externalEventInformation on create only.
       const { audience: _unchanged, externalEventInformation: _createOnly, ...body } = eventBody(spec);
-      await client.call(a, { op: "update webinar", method: "PATCH", path: eventPath(ref), body, as: "organizer" });
+      await client.call(a, {
+        op: "update webinar",
+        method: "PATCH",
+        path: eventPath(ref),
+        body,
+        as: "organizer",
+      });
     },
 
     async deleteWebinar(account, providerWebinarId) {

@@ -68,7 +68,11 @@ export function teamsApp(account: ProviderAccount): TeamsApp {
 export function createOrganizerConsent(options: IdentityOptions & { graphUrl: string }) {
   const base = options.loginUrl.replace(/\/+$/, "");
 
-  function grant(app: TeamsApp, form: Record<string, string>, refused: (r: IdentityRefusal) => ProviderError) {
+  function grant(
+    app: TeamsApp,
+    form: Record<string, string>,
+    refused: (r: IdentityRefusal) => ProviderError,
+  ) {
     return requestToken(
       options,
       app.tenantId,
@@ -160,9 +164,13 @@ export function createOrganizerConsent(options: IdentityOptions & { graphUrl: st
       if (!outcome.ok) throw new ProviderError("transient", "Microsoft Graph /me failed before an answer");
       const res = outcome.response;
       if (res.status !== 200) {
-        throw new ProviderError(res.status >= 500 ? "transient" : "auth", `Microsoft Graph /me failed with HTTP ${res.status}`, {
-          status: res.status,
-        });
+        throw new ProviderError(
+          res.status >= 500 ? "transient" : "auth",
+          `Microsoft Graph /me failed with HTTP ${res.status}`,
+          {
+            status: res.status,
+          },
+        );
       }
       let json: unknown;
       try {
@@ -171,7 +179,8 @@ export function createOrganizerConsent(options: IdentityOptions & { graphUrl: st
         json = undefined;
       }
       const me = signedInUser.safeParse(json);
-      if (!me.success) throw new ProviderError("transient", "Microsoft Graph /me answered an unexpected shape");
+      if (!me.success)
+        throw new ProviderError("transient", "Microsoft Graph /me answered an unexpected shape");
       return { id: me.data.id, displayName: me.data.displayName ?? null };
     },
   };

@@ -30,7 +30,11 @@ export function WebinarSettingsPage() {
       <h1 id="settings-title">{t("settings.title")}</h1>
       {(organizerBack === "connected" || organizerBack === "declined") && (
         <p role="status" data-testid="organizer-notice">
-          {t(organizerBack === "connected" ? "config.organizerBack.connected" : "config.organizerBack.declined")}
+          {t(
+            organizerBack === "connected"
+              ? "config.organizerBack.connected"
+              : "config.organizerBack.declined",
+          )}
         </p>
       )}
       {terms.error && <ErrorNote error={terms.error} onRetry={terms.reload} />}
