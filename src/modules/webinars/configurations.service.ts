@@ -185,6 +185,7 @@ export function createConfigurationService(deps: {
     getRow,
     loadAccount,
     recordHealth,
+    releaseHeld,
 
     /** Validates the stored credentials against the provider, under the switch-off permit. */
     async check(row: WebinarConfigurationRow, provider: WebinarProvider, audit?: AuditWrite) {

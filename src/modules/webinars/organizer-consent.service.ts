@@ -37,7 +37,7 @@ function sameHash(a: string, b: string): boolean {
 export function createOrganizerConsentService(deps: {
   db: Db;
   envelope: Envelope;
-  configurations: Pick<ConfigurationService, "getRow" | "loadAccount">;
+  configurations: Pick<ConfigurationService, "getRow" | "loadAccount" | "releaseHeld">;
   consent: OrganizerConsent;
   tokens: Pick<OrganizerTokens, "remember" | "forget">;
   audit: Pick<AuditService, "record">;
@@ -213,6 +213,8 @@ export function createOrganizerConsentService(deps: {
             })
             .where("id", "=", request.configuration_id)
             .execute();
+          // Work held because the organizer's consent had expired moves again.
+          await configurations.releaseHeld(trx, request.configuration_id);
           await audit.record(trx, {
             organizationId: request.organization_id,
             actor: { kind: "user", userId: request.user_id },
