@@ -79,14 +79,13 @@ export function controlRoutes(app: FastifyInstance, state: TeamsSimState): void 
   app.get("/_sim/webinars/:id", async (req) => {
     const e = state.events.get((req.params as { id: string }).id);
     return e
-      ? {
-          exists: e.status !== "canceled",
-          status: e.status,
-          collection: e.collection,
-          organizerUserId: e.organizerUserId,
-          createdWith: e.createdWith,
-        }
+      ? { exists: e.status !== "canceled", status: e.status, collection: e.collection }
       : { exists: false };
+  });
+  // Which token created the event: the app alone, or a delegated one and its signed-in organizer.
+  app.get("/_sim/webinars/:id/created-by", async (req) => {
+    const e = ev((req.params as { id: string }).id);
+    return { organizerUserId: e.organizerUserId, ...e.createdWith };
   });
   app.get("/_sim/webinars/:id/registrants", async (req) => {
     const e = ev((req.params as { id: string }).id);
