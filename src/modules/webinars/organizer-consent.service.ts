@@ -17,6 +17,12 @@ export const CONSENT_TTL_MS = 10 * 60_000;
 /** Where Microsoft sends the browser back (registered as a redirect URI of the Entra app). */
 export const CONSENT_CALLBACK_PATH = "/api/v1/auth/microsoft-organizer/callback";
 
+/** Microsoft did not answer usefully: the request is used up, the admin starts again later. */
+const unavailable = (err: unknown) =>
+  err instanceof ProviderError
+    ? new AppError(502, "microsoft_unavailable", `${err.message}; connect the organizer again`)
+    : err;
+
 const stateError = (code: string, message: string) => new AppError(400, code, message, { field: "state" });
 
 function sameHash(a: string, b: string): boolean {
@@ -171,11 +177,13 @@ export function createOrganizerConsentService(deps: {
         } catch (err) {
           if (err instanceof ProviderError && err.kind !== "transient" && err.kind !== "rate_limited")
             throw new AppError(400, "consent_code_refused", err.message, { field: "code" });
-          throw err;
+          throw unavailable(err);
         } finally {
           verifier.fill(0);
         }
-        const organizer = await consent.signedInOrganizer(granted.accessToken);
+        const organizer = await consent.signedInOrganizer(granted.accessToken).catch((err) => {
+          throw unavailable(err);
+        });
         const context = organizerRefreshTokenContext({
           organization_id: request.organization_id,
           configuration_id: request.configuration_id,
