@@ -204,6 +204,13 @@ forEachBackend("Teams organizer consent", (ctx) => {
     assert.ok(await account.delegatedToken?.());
     assert.equal((await grant())?.rotations, 3);
 
+    // The credential check now also proves the organizer's consent (Graph /me with their token).
+    const checked = await ctx.request("POST", `/api/v1/webinar-configurations/${configId}/check`, {
+      token: org.tokens.admin,
+    });
+    assert.equal(checked.body.health.status, "healthy", checked.text);
+    assert.match(checked.body.health.message, /organizer's consent/);
+
     const off = await ctx.request("DELETE", `/api/v1/webinar-configurations/${configId}/organizer`, {
       token: org.tokens.admin,
     });
