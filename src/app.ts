@@ -57,6 +57,9 @@ import { createConfigurationService } from "./modules/webinars/configurations.se
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
+import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.routes.ts";
+import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
+import { createOrganizerTokens } from "./modules/webinars/organizer-tokens.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
 import { joinLinkOf, joinLinksOf, recordingLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
@@ -191,7 +194,18 @@ export function createServices({
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
-  const configurations = createConfigurationService({ db, envelope, gate, queue });
+  // The connected Teams organizer's delegated tokens go with every Teams account loaded for a call.
+  const organizerTokens = createOrganizerTokens({ db, envelope, consent: providers.teams.organizerConsent });
+  const configurations = createConfigurationService({ db, envelope, gate, queue, organizerTokens });
+  const organizerConsent = createOrganizerConsentService({
+    db,
+    envelope,
+    configurations,
+    consent: providers.teams.organizerConsent,
+    tokens: organizerTokens,
+    audit,
+    publicUrl: config.publicUrl,
+  });
   const webinars = createWebinarService({ db, queue });
   const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
@@ -245,6 +259,7 @@ export function createServices({
     checkIns,
     imports,
     configurations,
+    organizerConsent,
     webinars,
     dashboard,
     syncWorker,
@@ -319,7 +334,7 @@ export async function buildApp(
     // Anonymous calls to the private API stop here, before validation can describe the input.
     if (
       !request.caller &&
-      /^\/api\/v1\/(?!public\/|auth\/(?:link|login|invitation|sign-in-link|password-reset)(?:\?|$))/.test(
+      /^\/api\/v1\/(?!public\/|auth\/(?:link|login|invitation|sign-in-link|password-reset|microsoft-organizer\/callback)(?:\?|$))/.test(
         request.url,
       )
     )
@@ -370,6 +385,7 @@ export async function buildApp(
     await ownRuntime?.close();
   });
   webinarConfigurationRoutes(app, services);
+  organizerConsentRoutes(app, { ...services, secureCookies: config.secureCookies });
   webinarRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);

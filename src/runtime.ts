@@ -14,9 +14,8 @@ import { createSecretRecords, type SecretRecords } from "./keys/secret-records.t
 import type { Logger } from "./lib/logger.ts";
 import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createSmtpTransport, type MailTransport } from "./modules/email/email.transport.ts";
-import type { ProviderKind, WebinarProvider } from "./providers/contract.ts";
 import { ON24_DEFAULT_BASE_URLS } from "./providers/on24/client.ts";
-import { createProviderRegistry } from "./providers/registry.ts";
+import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
 
 /**
  * The infrastructure every process needs besides the database: the key-encryption keyring
@@ -32,7 +31,7 @@ export interface Runtime {
   secretRecords: SecretRecords;
   queue: JobQueue;
   gate: CallGate;
-  providers: Record<ProviderKind, WebinarProvider>;
+  providers: ProviderRegistry;
   /** The SMTP connection pool; null when no server is configured (messages are kept). */
   mail: MailTransport | null;
   close(): Promise<void>;

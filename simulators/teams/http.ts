@@ -86,7 +86,8 @@ export function graphRoute(
           if (state.random() < 0.5) return reset(req, reply);
           throw new GraphError(503, "ServiceUnavailable", "The service is temporarily unavailable.");
         }
-        if (path !== "/subscriptions" && !path.startsWith("/subscriptions/")) {
+        // An application access policy governs app-only tokens; a delegated token acts as its user.
+        if (grant.userId === undefined && path !== "/subscriptions" && !path.startsWith("/subscriptions/")) {
           if (!state.app(grant.tenantId, grant.clientId)?.accessPolicy) {
             throw new GraphError(403, "Forbidden", "No application access policy found for this app.");
           }

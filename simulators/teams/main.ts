@@ -1,6 +1,6 @@
 // CLI: `tsx simulators/teams/main.ts [--port 4025] [--tenants tenants.json]`.
-// Tenants from --tenants (JSON array of {tenantId, organizerUserId, apps: [{clientId, clientSecret,
-// accessPolicy?}]}) or TEAMS_SIM_TENANTS (same JSON), else one demo tenant.
+// Tenants from --tenants (JSON array of {tenantId, organizerUserId, organizerName?, apps: [{clientId,
+// clientSecret, accessPolicy?, redirectUris?}]}) or TEAMS_SIM_TENANTS (same JSON), else one demo tenant.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -10,11 +10,13 @@ const tenantsSchema = z.array(
   z.object({
     tenantId: z.string().uuid(),
     organizerUserId: z.string().uuid(),
+    organizerName: z.string().min(1).optional(),
     apps: z.array(
       z.object({
         clientId: z.string().min(1),
         clientSecret: z.string().min(1),
         accessPolicy: z.boolean().optional(),
+        redirectUris: z.array(z.string().url()).optional(),
       }),
     ),
   }),

@@ -1,11 +1,13 @@
 // Microsoft Graph virtual-events simulator (Teams webinars). Stand-alone fastify server for
 // integration tests and demos; production code must never import it. Graph lives at
 // https://graph.microsoft.com/v1.0 and sign-in at https://login.microsoftonline.com; here Graph is
-// served under `${url}/v1.0`, sign-in at `${url}/{tenant}/oauth2/v2.0/token`, control at `${url}/_sim`.
+// served under `${url}/v1.0`, sign-in at `${url}/{tenant}/oauth2/v2.0/{authorize,token}`, control
+// at `${url}/_sim`.
 import Fastify, { type FastifyInstance } from "fastify";
 import { GRAPH_PREFIX, GraphError, graphErrorBody } from "./http.ts";
 import { attendanceRoutes } from "./routes/attendance.ts";
 import { tokenRoutes } from "./routes/auth.ts";
+import { consentRoutes } from "./routes/consent.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { registrationRoutes } from "./routes/registrations.ts";
@@ -45,6 +47,7 @@ export function buildTeamsApp(state: TeamsSimState, logger = false): FastifyInst
     reply.code(404).send(graphErrorBody("BadRequest", "Resource not found for the segment."));
   });
   tokenRoutes(app, state);
+  consentRoutes(app, state);
   eventRoutes(app, state);
   registrationRoutes(app, state);
   attendanceRoutes(app, state);

@@ -18,6 +18,30 @@ export interface TokenGrant {
   tenantId: string;
   clientId: string;
   expiresAt: number;
+  /** The signed-in user of a delegated token; absent for app-only (client credentials). */
+  userId?: string;
+}
+
+/** An authorization code waiting to be redeemed (single use). */
+export interface AuthCode {
+  tenantId: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string | null;
+  codeChallengeMethod: "S256" | "plain";
+  scope: string;
+  userId: string;
+  expiresAt: number;
+  redeemed: boolean;
+}
+
+/** A refresh token: valid until used once (rotation), then refused. */
+export interface RefreshGrant {
+  tenantId: string;
+  clientId: string;
+  scope: string;
+  userId: string;
+  used: boolean;
 }
 
 /** mulberry32: small seeded PRNG so a fault pattern can be reproduced. */
@@ -36,6 +60,10 @@ export class TeamsSimState {
   knobs: Knobs;
   readonly tenants = new Map<string, TenantConfig>();
   readonly tokens = new Map<string, TokenGrant>();
+  readonly authCodes = new Map<string, AuthCode>();
+  readonly refreshTokens = new Map<string, RefreshGrant>();
+  /** Every token-endpoint answer per grant type and outcome, e.g. "refresh_token:200". */
+  readonly tokenRequests = new Map<string, number>();
   readonly events = new Map<string, SimEvent>();
   readonly subscriptions = new Map<string, SimSubscription>();
   readonly deliveries: Delivery[] = [];
@@ -62,16 +90,28 @@ export class TeamsSimState {
     return this.tenants.get(tenantId.toLowerCase())?.apps.find((a) => a.clientId === clientId);
   }
 
-  issueToken(tenantId: string, clientId: string): { token: string; expiresIn: number } {
+  issueToken(tenantId: string, clientId: string, userId?: string): { token: string; expiresIn: number } {
     const token = `sim.${randomBytes(24).toString("base64url")}`;
     const expiresIn = this.knobs.tokenLifetimeSeconds;
     this.tokens.set(token, {
       tenantId: tenantId.toLowerCase(),
       clientId,
       expiresAt: Date.now() + expiresIn * 1000,
+      ...(userId !== undefined && { userId }),
     });
     this.tokensIssued.set(clientId, (this.tokensIssued.get(clientId) ?? 0) + 1);
     return { token, expiresIn };
+  }
+
+  /** A new refresh token for a delegated grant (the previous one, if any, is already marked used). */
+  issueRefreshToken(grant: Omit<RefreshGrant, "used">): string {
+    const token = `simrt.${randomBytes(32).toString("base64url")}`;
+    this.refreshTokens.set(token, { ...grant, used: false });
+    return token;
+  }
+
+  countTokenRequest(key: string): void {
+    this.tokenRequests.set(key, (this.tokenRequests.get(key) ?? 0) + 1);
   }
 
   /** Fixed one-second window per app; over the limit → 429 with the seconds left in the window. */

@@ -11,12 +11,16 @@ export interface AppConfig {
   accessPolicy?: boolean;
   /** The secret exists but has expired (AADSTS7000222): an admin must create a new one. */
   secretExpired?: boolean;
+  /** Registered redirect URIs (authorization code flow); absent: any http(s) URI is accepted. */
+  redirectUris?: string[];
 }
 
 export interface TenantConfig {
   tenantId: string;
-  /** The Entra user who organizes the webinars the app creates. */
+  /** The Entra user who organizes the webinars the app creates, and who signs in to consent. */
   organizerUserId: string;
+  /** That user's display name (Graph `/me`); default "Olivia Organizer". */
+  organizerName?: string;
   apps: AppConfig[];
 }
 
@@ -41,6 +45,15 @@ export interface Knobs {
   duplicateEmail: "create" | "conflict";
   /** Longest subscription lifetime accepted (virtual events: one day). */
   maxSubscriptionMinutes: number;
+  /** The authorize endpoint approves at once (no consent page); the query `sim_auto=1` does too. */
+  autoConsent: boolean;
+  /**
+   * Real Graph: creating, publishing, updating and cancelling webinars need a delegated token
+   * ("Application: Not supported"). Off by default so app-only clients keep working here.
+   */
+  delegatedWritesOnly: boolean;
+  /** Authorization codes are redeemable this long (Microsoft: about 10 minutes). */
+  authCodeLifetimeSeconds: number;
 }
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -52,6 +65,9 @@ export const DEFAULT_KNOBS: Knobs = {
   pageSize: 100,
   duplicateEmail: "create",
   maxSubscriptionMinutes: 1440,
+  autoConsent: false,
+  delegatedWritesOnly: false,
+  authCodeLifetimeSeconds: 600,
 };
 
 export interface TeamsSimOptions {
@@ -117,6 +133,8 @@ export interface SimEvent {
   endDateTime: DateTimeTimeZone;
   audience: string;
   organizerUserId: string;
+  /** Who created it: the app, and the signed-in organizer when the token was delegated. */
+  createdWith: { clientId: string; userId: string | null; token: "delegated" | "app" };
   /** virtualEventExternalInformation set at creation (applicationId is the creating app's). */
   externalEventInformation: { applicationId: string; externalEventId: string }[];
   sessions: SimSession[];

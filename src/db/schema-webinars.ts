@@ -131,6 +131,37 @@ export interface ProviderRateBucketsTable {
   refilled_at: Timestamp;
 }
 
+/** A started organizer consent (migration 0190): single use, expiring, bound to a sign-in session. */
+export interface OrganizerConsentRequestsTable {
+  id: string;
+  state_hash: string;
+  binding_hash: string;
+  organization_id: string;
+  configuration_id: string;
+  user_id: string;
+  session_hash: string;
+  /** The PKCE code verifier, sealed; null once the request is used. */
+  code_verifier: Json<unknown> | null;
+  redirect_uri: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+/** A configuration's connected organizer and its refresh token, sealed and rotated (migration 0190). */
+export interface OrganizerGrantsTable {
+  configuration_id: string;
+  organization_id: string;
+  refresh_token: Json<unknown>;
+  organizer_user_id: string;
+  organizer_name: string | null;
+  scope: string;
+  connected_by: string | null;
+  connected_at: Defaulted<Date>;
+  rotated_at: Defaulted<Date>;
+  rotations: Defaulted<number>;
+}
+
 export interface WebinarTables {
   webinar_terms: WebinarTermsTable;
   webinar_configurations: WebinarConfigurationsTable;
@@ -139,6 +170,8 @@ export interface WebinarTables {
   registration_syncs: RegistrationSyncsTable;
   attendance: AttendanceTable;
   provider_rate_buckets: ProviderRateBucketsTable;
+  organizer_consent_requests: OrganizerConsentRequestsTable;
+  organizer_grants: OrganizerGrantsTable;
 }
 
 export type WebinarConfigurationRow = Selectable<WebinarConfigurationsTable>;

@@ -61,6 +61,30 @@ export const clientStateContext = (row: {
   field: `webhook.clientState:${row.webinar_id}`,
 });
 
+/**
+ * A Teams configuration's organizer refresh token (delegated consent): bound to the
+ * organization and the configuration, so it cannot be moved to another account.
+ */
+export const organizerRefreshTokenContext = (row: {
+  organization_id: string;
+  configuration_id: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.configuration_id,
+  field: "organizer.refreshToken",
+});
+
+/** A started consent's PKCE code verifier, bound to its request row (wiped when used). */
+export const consentVerifierContext = (row: {
+  id: string;
+  organization_id: string;
+  configuration_id: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.configuration_id,
+  field: `organizer.codeVerifier:${row.id}`,
+});
+
 const sealedColumn = <C extends string>(spec: SealedColumn<C>): SealedColumn => spec as SealedColumn;
 
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
@@ -84,5 +108,19 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ["webinar_id"],
     contextColumns: ["webinar_id", "organization_id", "configuration_id"],
     context: clientStateContext,
+  }),
+  sealedColumn({
+    table: "organizer_grants",
+    column: "refresh_token",
+    key: ["configuration_id"],
+    contextColumns: ["organization_id", "configuration_id"],
+    context: organizerRefreshTokenContext,
+  }),
+  sealedColumn({
+    table: "organizer_consent_requests",
+    column: "code_verifier",
+    key: ["id"],
+    contextColumns: ["id", "organization_id", "configuration_id"],
+    context: consentVerifierContext,
   }),
 ];

@@ -24,9 +24,17 @@ export type Credentials = Record<string, Buffer>;
 /** Non-secret settings of one provider account (ON24: region). */
 export type ProviderSettings = Record<string, string>;
 
+/**
+ * A delegated user's access token, got by the module that keeps the user's refresh token (the
+ * Teams organizer's consent). `rejected`: the provider refused this token (401), get a new one.
+ */
+export type DelegatedTokenSource = (options?: { rejected?: string }) => Promise<string>;
+
 export interface ProviderAccount {
   credentials: Credentials;
   settings: ProviderSettings;
+  /** Set when a user consented on the account's behalf (Teams: the connected organizer). */
+  delegatedToken?: DelegatedTokenSource | undefined;
 }
 
 export interface WebinarSpec {

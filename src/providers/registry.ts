@@ -6,7 +6,7 @@ import type { ProviderKind, WebinarProvider } from "./contract.ts";
 import { createGotoProvider } from "./goto/adapter.ts";
 import { createHttpContractProvider } from "./http-contract/adapter.ts";
 import { createOn24Provider } from "./on24/adapter.ts";
-import { createTeamsProvider } from "./teams/adapter.ts";
+import { createTeamsProvider, type TeamsProvider } from "./teams/adapter.ts";
 import { createZoomProvider } from "./zoom/adapter.ts";
 
 export interface ProviderRegistryOptions {
@@ -17,9 +17,10 @@ export interface ProviderRegistryOptions {
   httpContract?: Parameters<typeof createHttpContractProvider>[0];
 }
 
-export function createProviderRegistry(
-  options: ProviderRegistryOptions = {},
-): Record<ProviderKind, WebinarProvider> {
+/** Every adapter by kind; Teams keeps its own type for its organizer consent (the admin's connect flow). */
+export type ProviderRegistry = Record<ProviderKind, WebinarProvider> & { teams: TeamsProvider };
+
+export function createProviderRegistry(options: ProviderRegistryOptions = {}): ProviderRegistry {
   const registry = {
     on24: createOn24Provider(options.on24 ?? {}),
     zoom: createZoomProvider(options.zoom ?? {}),

@@ -66,17 +66,16 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   await migrateToLatest(database.db);
   // What registrants are told by email; the visitor's page link is read from here.
   const notices = new RecordedNotices();
-  const { app, services } = await buildApp({
-    config,
-    database,
-    logger: createLogger("warn"),
-    alsoNotify: notices,
-  });
+  const boot = () => buildApp({ config, database, logger: createLogger("warn"), alsoNotify: notices });
+  let { app, services } = await boot();
   const signInLink = await services.signIn.bootstrap(config.ownerEmail);
   if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
-  await services.syncWorker.start();
-  await services.emailSender?.start();
-  await app.listen({ port, host: "127.0.0.1" });
+  const listen = async () => {
+    await services.syncWorker.start();
+    await services.emailSender?.start();
+    await app.listen({ port, host: "127.0.0.1" });
+  };
+  await listen();
   return {
     baseUrl,
     signInLink,
@@ -93,6 +92,17 @@ export async function startStack(options: { env?: Record<string, string> } = {})
         .where("recipient", "=", to)
         .orderBy("id", "desc")
         .executeTakeFirstOrThrow();
+    },
+    /** The database (kept across a restart). */
+    db: database.db,
+    /**
+     * Stops the app and starts a new one on the same database, keyring and port, as a process
+     * restart would: everything held in memory (caches, tokens) is gone.
+     */
+    async restart() {
+      await app.close();
+      ({ app, services } = await boot());
+      await listen();
     },
     async stop() {
       await app.close();

@@ -9,7 +9,9 @@ import { loadConfig } from "../../src/config/env.ts";
 import { createEnvelope, type Envelope, isKeyError, openLocalKeyring } from "../../src/keys/index.ts";
 import {
   clientStateContext,
+  consentVerifierContext,
   erasureEmailContext,
+  organizerRefreshTokenContext,
   SEALED_COLUMNS,
   type SealedColumn,
 } from "../../src/keys/sealed-columns.ts";
@@ -26,6 +28,8 @@ after(() => sim.close());
 
 const ERASED_EMAIL = "erased.person@example.com";
 const CLIENT_STATE = "client-state-shared-with-graph";
+const REFRESH_TOKEN = "organizer-refresh-token";
+const CODE_VERIFIER = "organizer-pkce-code-verifier";
 const nameOf = (c: { table: string; column: string }) => `${c.table}.${c.column}`;
 
 /** Every column of every table (not only the registry's) that holds something shaped like a sealed record. */
@@ -136,12 +140,47 @@ forEachBackend("sealed columns under key management", (ctx) => {
       .insertInto("webhook_subscriptions")
       .values({ ...sub, client_state: JSON.stringify(clientState), updated_at: new Date() })
       .execute();
+    // A Teams organizer's consent: the refresh token and a started request's PKCE verifier.
+    const grant = { organization_id: orgId, configuration_id: configId };
+    const refresh = await ctx.runtime.envelope.seal(
+      Buffer.from(REFRESH_TOKEN),
+      organizerRefreshTokenContext(grant),
+    );
+    await ctx.database.db
+      .insertInto("organizer_grants")
+      .values({
+        ...grant,
+        refresh_token: JSON.stringify(refresh),
+        organizer_user_id: "organizer",
+        scope: "s",
+      })
+      .execute();
+    const request = { id: uuidv7(), organization_id: orgId, configuration_id: configId };
+    const verifier = await ctx.runtime.envelope.seal(
+      Buffer.from(CODE_VERIFIER),
+      consentVerifierContext(request),
+    );
+    await ctx.database.db
+      .insertInto("organizer_consent_requests")
+      .values({
+        ...request,
+        state_hash: `state-${request.id}`,
+        binding_hash: "binding",
+        user_id: org.ownerId,
+        session_hash: "session",
+        code_verifier: JSON.stringify(verifier),
+        redirect_uri: "http://localhost/callback",
+        expires_at: new Date(Date.now() + 600_000),
+      })
+      .execute();
   });
 
   const everyValue = [
     `provider_erasures:${ERASED_EMAIL}`,
     ...Object.values(ON24_ACCOUNT).map((v) => `webinar_secrets:${v}`),
     `webhook_subscriptions:${CLIENT_STATE}`,
+    `organizer_grants:${REFRESH_TOKEN}`,
+    `organizer_consent_requests:${CODE_VERIFIER}`,
   ].sort();
 
   test("every sealed column is in the registry: the sealed_record columns, and every column holding a sealed record", async () => {
@@ -165,11 +204,11 @@ forEachBackend("sealed columns under key management", (ctx) => {
   test("keys list counts every sealed column; retire is refused while any of them still uses the version", async () => {
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[1, 5]],
+      [[1, 7]],
     );
     await runKeysCommand({ action: "rotate" }, ctx.runtime, () => {});
     // The webinar credentials come first in the registry: a batch of three moves only them.
-    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 2 });
+    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 4 });
     await assert.rejects(
       runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {}),
       (e: unknown) => isKeyError(e) && e.code === "version_in_use",
@@ -184,7 +223,7 @@ forEachBackend("sealed columns under key management", (ctx) => {
       assert.deepEqual(Object.keys(await versionsIn(ctx, c)), ["2"], `${nameOf(c)} is all on version 2`);
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[2, 5]],
+      [[2, 7]],
     );
 
     await runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {});

@@ -19,6 +19,9 @@ const knobsPatch = z
     pageSize: z.number().int().positive(),
     duplicateEmail: z.enum(["create", "conflict"]),
     maxSubscriptionMinutes: z.number().int().positive(),
+    autoConsent: z.boolean(),
+    delegatedWritesOnly: z.boolean(),
+    authCodeLifetimeSeconds: z.number().int().positive(),
   })
   .partial()
   .strict();
@@ -57,7 +60,14 @@ export function controlRoutes(app: FastifyInstance, state: TeamsSimState): void 
   };
 
   app.get("/_sim/requests", async () => ({ total: state.requestCount }));
-  app.get("/_sim/tokens", async () => ({ issued: Object.fromEntries(state.tokensIssued) }));
+  app.get("/_sim/tokens", async () => ({
+    issued: Object.fromEntries(state.tokensIssued),
+    requests: Object.fromEntries(state.tokenRequests),
+    refreshTokens: {
+      live: [...state.refreshTokens.values()].filter((g) => !g.used).length,
+      used: [...state.refreshTokens.values()].filter((g) => g.used).length,
+    },
+  }));
   app.get("/_sim/knobs", async () => state.knobs);
   app.post("/_sim/knobs", async (req, reply) => {
     const parsed = knobsPatch.safeParse(req.body ?? {});
@@ -71,6 +81,11 @@ export function controlRoutes(app: FastifyInstance, state: TeamsSimState): void 
     return e
       ? { exists: e.status !== "canceled", status: e.status, collection: e.collection }
       : { exists: false };
+  });
+  // Which token created the event: the app alone, or a delegated one and its signed-in organizer.
+  app.get("/_sim/webinars/:id/created-by", async (req) => {
+    const e = ev((req.params as { id: string }).id);
+    return { organizerUserId: e.organizerUserId, ...e.createdWith };
   });
   app.get("/_sim/webinars/:id/registrants", async (req) => {
     const e = ev((req.params as { id: string }).id);

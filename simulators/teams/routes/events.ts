@@ -67,9 +67,24 @@ export function renderSession(s: SimEvent["sessions"][number]) {
   };
 }
 
+/**
+ * Graph v1.0: create, publish, update and cancel support delegated permission only
+ * ("Application: Not supported"). Enforced when the `delegatedWritesOnly` knob is on.
+ */
+function delegatedOnly(ctx: GraphCtx): void {
+  if (ctx.state.knobs.delegatedWritesOnly && ctx.grant.userId === undefined) {
+    throw new GraphError(
+      403,
+      "Forbidden",
+      "Application permissions are not supported for this operation; sign in as the organizer (delegated).",
+    );
+  }
+}
+
 function create(ctx: GraphCtx, collection: SimEvent["collection"]) {
   const tenant = ctx.state.tenants.get(ctx.grant.tenantId);
   if (!tenant) throw new GraphError(401, "InvalidAuthenticationToken", "Unknown tenant.");
+  delegatedOnly(ctx);
   const displayName = requireString(ctx.body, "displayName");
   const start = dateTime(ctx.body, "startDateTime");
   const end = dateTime(ctx.body, "endDateTime");
@@ -87,7 +102,13 @@ function create(ctx: GraphCtx, collection: SimEvent["collection"]) {
     startDateTime: start,
     endDateTime: end,
     audience: typeof ctx.body.audience === "string" ? ctx.body.audience : "organization",
-    organizerUserId: tenant.organizerUserId,
+    // A delegated token creates the event as its signed-in user; an app-only one for the tenant's organizer.
+    organizerUserId: ctx.grant.userId ?? tenant.organizerUserId,
+    createdWith: {
+      clientId: ctx.grant.clientId,
+      userId: ctx.grant.userId ?? null,
+      token: ctx.grant.userId === undefined ? "app" : "delegated",
+    },
     externalEventInformation: externalInformation(ctx),
     // A Teams webinar is one session (one online meeting) created with it.
     sessions: [
@@ -107,6 +128,25 @@ function create(ctx: GraphCtx, collection: SimEvent["collection"]) {
 }
 
 export function eventRoutes(app: FastifyInstance, state: TeamsSimState): void {
+  // The signed-in user (delegated tokens only, as Graph: "/me request is only valid with delegated authentication flow").
+  graphRoute(app, state, "GET", "/me", (ctx) => {
+    if (ctx.grant.userId === undefined)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+      );
+    const tenant = ctx.state.tenants.get(ctx.grant.tenantId);
+    return {
+      status: 200,
+      body: {
+        "@odata.context": `${ctx.base}/$metadata#users/$entity`,
+        id: ctx.grant.userId,
+        displayName: tenant?.organizerName ?? "Olivia Organizer",
+        userPrincipalName: "organizer@contoso.example",
+      },
+    };
+  });
   for (const c of COLLECTIONS) {
     const base = `/solutions/virtualEvents/${c}`;
     graphRoute(app, state, "POST", base, (ctx) => create(ctx, c));
@@ -124,6 +164,7 @@ export function eventRoutes(app: FastifyInstance, state: TeamsSimState): void {
     });
     graphRoute(app, state, "PATCH", `${base}/:id`, (ctx) => {
       const ev = state.event(ctx.grant.tenantId, c, ctx.params.id ?? "");
+      delegatedOnly(ctx);
       if (ev.status === "canceled")
         throw new GraphError(400, "BadRequest", "A canceled event cannot be updated.");
       if (ctx.body.displayName !== undefined) ev.displayName = requireString(ctx.body, "displayName");
@@ -135,6 +176,7 @@ export function eventRoutes(app: FastifyInstance, state: TeamsSimState): void {
     });
     graphRoute(app, state, "POST", `${base}/:id/publish`, (ctx) => {
       const ev = state.event(ctx.grant.tenantId, c, ctx.params.id ?? "");
+      delegatedOnly(ctx);
       if (ev.status !== "draft")
         throw new GraphError(400, "BadRequest", `An event in status '${ev.status}' cannot be published.`);
       ev.status = "published";
@@ -142,6 +184,7 @@ export function eventRoutes(app: FastifyInstance, state: TeamsSimState): void {
     });
     graphRoute(app, state, "POST", `${base}/:id/cancel`, (ctx) => {
       const ev = state.event(ctx.grant.tenantId, c, ctx.params.id ?? "");
+      delegatedOnly(ctx);
       if (ev.status === "canceled") throw new GraphError(400, "BadRequest", "The event is already canceled.");
       ev.status = "canceled";
       return { status: 204 };

@@ -7,6 +7,7 @@ import { errorResponses, idParams, line } from "../../http/schemas.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { ProviderKind, WebinarProvider } from "../../providers/contract.ts";
 import type { ConfigurationService } from "./configurations.service.ts";
+import type { OrganizerConsentService } from "./organizer-consent.service.ts";
 import { PROVIDER_FORMS, providerKind } from "./provider-settings.ts";
 import { WEBINAR_TERMS_TEXT, WEBINAR_TERMS_VERSION } from "./terms.ts";
 
@@ -41,6 +42,10 @@ const configurationResponse = z.object({
     message: z.string().nullable(),
     checkedAt: z.string().nullable(),
   }),
+  /** Teams: the organizer who consented (delegated token held, sealed), or null. */
+  organizer: z
+    .object({ id: z.string(), name: z.string().nullable(), connectedAt: z.string(), rotatedAt: z.string() })
+    .nullable(),
   lastMetricsAt: z.string().nullable(),
   pausedUntil: z.string().nullable(),
   createdAt: z.string(),
@@ -78,7 +83,11 @@ function parseFor(schema: z.ZodType, value: unknown, parent: string) {
 
 export function webinarConfigurationRoutes(
   app: FastifyInstance,
-  deps: { configurations: ConfigurationService; providers: Record<ProviderKind, WebinarProvider> },
+  deps: {
+    configurations: ConfigurationService;
+    providers: Record<ProviderKind, WebinarProvider>;
+    organizerConsent: Pick<OrganizerConsentService, "organizerOf">;
+  },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { configurations, providers } = deps;
@@ -87,6 +96,7 @@ export function webinarConfigurationRoutes(
 
   async function present(rows: WebinarConfigurationRow[]) {
     const secrets = await configurations.secretsStatus(rows.map((r) => r.id));
+    const organizers = await deps.organizerConsent.organizerOf(rows.map((r) => r.id));
     const terms = rows[0] ? await configurations.termsOf(rows[0].organization_id) : undefined;
     const termsOk = terms?.version === WEBINAR_TERMS_VERSION;
     return rows.map((row) => {
@@ -117,6 +127,15 @@ export function webinarConfigurationRoutes(
           message: row.health_message,
           checkedAt: row.health_checked_at?.toISOString() ?? null,
         },
+        organizer: ((o) =>
+          o
+            ? {
+                id: o.organizer_user_id,
+                name: o.organizer_name,
+                connectedAt: o.connected_at.toISOString(),
+                rotatedAt: o.rotated_at.toISOString(),
+              }
+            : null)(organizers.find((o) => o.configuration_id === row.id)),
         lastMetricsAt: row.last_metrics_at?.toISOString() ?? null,
         pausedUntil:
           row.paused_until && row.paused_until > new Date() ? row.paused_until.toISOString() : null,

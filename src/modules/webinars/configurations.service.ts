@@ -16,6 +16,7 @@ import type {
 } from "../../providers/contract.ts";
 import type { AuditWrite } from "../audit/audit.service.ts";
 import { createCredentialStore } from "./credential-store.ts";
+import type { OrganizerTokens } from "./organizer-tokens.ts";
 import { WEBINAR_TERMS_VERSION } from "./terms.ts";
 
 type Trx = Transaction<Database>;
@@ -45,6 +46,8 @@ export function createConfigurationService(deps: {
   envelope: Envelope;
   gate: CallGate;
   queue: JobQueue;
+  /** Adds a connected Teams organizer's delegated tokens to the account (organizer-tokens.ts). */
+  organizerTokens?: Pick<OrganizerTokens, "attach">;
 }) {
   const { db, gate, queue } = deps;
   const store = createCredentialStore({ envelope: deps.envelope });
@@ -155,7 +158,8 @@ export function createConfigurationService(deps: {
     if (terms?.version !== WEBINAR_TERMS_VERSION) return null;
     const credentials = await store.openAll(db, row);
     if (!credentials) return null;
-    return { row, account: { credentials, settings: row.settings } };
+    const account: ProviderAccount = { credentials, settings: row.settings };
+    return { row, account: (await deps.organizerTokens?.attach(row, account)) ?? account };
   }
 
   async function recordHealth(configurationId: string, check: CredentialCheck, audit?: AuditWrite) {
@@ -181,6 +185,7 @@ export function createConfigurationService(deps: {
     getRow,
     loadAccount,
     recordHealth,
+    releaseHeld,
 
     /** Validates the stored credentials against the provider, under the switch-off permit. */
     async check(row: WebinarConfigurationRow, provider: WebinarProvider, audit?: AuditWrite) {

@@ -1,8 +1,10 @@
 /**
  * Microsoft Teams webinars through Microsoft Graph virtual events (docs/providers/teams.md). Traits
  * handled here:
- * - app-only auth: a client-credentials token per tenant/app (token.ts), the organizer named in
- *   the configuration's settings;
+ * - auth: a client-credentials token per tenant/app (token.ts) for reads, registrations and
+ *   subscriptions; creating, publishing, updating and cancelling a webinar go with the connected
+ *   organizer's delegated token (`account.delegatedToken`, organizer-consent.ts) when there is
+ *   one — real Graph allows them with delegated permission only;
  * - webinars are created as drafts and then published; cancelling is `POST …/cancel`;
  * - registering with application permission answers 204 with no body, so the registration is
  *   looked up by e-mail afterwards; Graph has no personal join link, everyone gets the session's
@@ -40,6 +42,7 @@ import {
   sumAttendance,
   TEAMS_WEBINAR_TYPES,
 } from "./mapping.ts";
+import { createOrganizerConsent, type OrganizerConsent } from "./organizer-consent.ts";
 import { GraphReads } from "./reads.ts";
 import { collection, type GraphRegistration, virtualEvent, virtualEventRegistration } from "./schemas.ts";
 import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
@@ -55,6 +58,8 @@ export type TeamsProviderOptions = {
 
 /** The contract plus one Teams-only lookup (see webhook.ts for why it exists). */
 export interface TeamsProvider extends WebinarProvider {
+  /** The organizer's delegated consent (authorization code + PKCE, refresh tokens). */
+  organizerConsent: OrganizerConsent;
   getRegistration(
     account: ProviderAccount,
     providerWebinarId: string,
@@ -94,7 +99,12 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
     // failing createWebinar, whose retry would create a second draft.
     for (let attempt = 1; ; attempt++) {
       try {
-        await client.call(a, { op: "publish webinar", method: "POST", path: `${eventPath(ref)}/publish` });
+        await client.call(a, {
+          op: "publish webinar",
+          method: "POST",
+          path: `${eventPath(ref)}/publish`,
+          as: "organizer",
+        });
         return;
       } catch (err) {
         // A publish whose answer was lost (applied, then a 5xx or a reset) makes the retry's
@@ -116,6 +126,12 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
 
   const provider: TeamsProvider = {
     kind: "teams",
+    organizerConsent: createOrganizerConsent({
+      graphUrl: options.graphUrl ?? GRAPH_DEFAULT_URL,
+      loginUrl: options.loginUrl ?? MS_LOGIN_DEFAULT_URL,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      fetch: options.fetch ?? globalThis.fetch,
+    }),
     credentialFields: TEAMS_CREDENTIAL_FIELDS,
 
     async checkCredentials(account): Promise<CredentialCheck> {
@@ -129,7 +145,14 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
           query: { $top: "1" },
           schema: collection(virtualEvent),
         });
-        return { status: "healthy", message: "Microsoft Graph accepted the app and its permissions" };
+        if (!a.organizerToken)
+          return { status: "healthy", message: "Microsoft Graph accepted the app and its permissions" };
+        // The connected organizer's consent must still hold: creating webinars depends on it.
+        await client.call(a, { op: "read the organizer", method: "GET", path: "/me", as: "organizer" });
+        return {
+          status: "healthy",
+          message: "Microsoft Graph accepted the app, its permissions and the organizer's consent",
+        };
       } catch (err) {
         return credentialCheckFromError(err);
       }
@@ -145,6 +168,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       const created = await client.call(a, {
         op: `create ${type}`,
         method: "POST",
+        as: "organizer",
         path: `/solutions/virtualEvents/${collectionName}`,
         body: eventBody(spec),
         schema: virtualEvent,
@@ -195,7 +219,13 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       const ref = eventRef(providerWebinarId);
       // Graph supports externalEventInformation on create only.
       const { audience: _unchanged, externalEventInformation: _createOnly, ...body } = eventBody(spec);
-      await client.call(a, { op: "update webinar", method: "PATCH", path: eventPath(ref), body });
+      await client.call(a, {
+        op: "update webinar",
+        method: "PATCH",
+        path: eventPath(ref),
+        body,
+        as: "organizer",
+      });
     },
 
     async deleteWebinar(account, providerWebinarId) {
@@ -203,7 +233,12 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       const ref = eventRef(providerWebinarId);
       reads.forget(a, ref);
       try {
-        await client.call(a, { op: "cancel webinar", method: "POST", path: `${eventPath(ref)}/cancel` });
+        await client.call(a, {
+          op: "cancel webinar",
+          method: "POST",
+          path: `${eventPath(ref)}/cancel`,
+          as: "organizer",
+        });
       } catch (err) {
         if (isProviderError(err, "not_found")) return;
         if (!isProviderError(err, "invalid", "conflict")) throw err;

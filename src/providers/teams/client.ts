@@ -4,7 +4,12 @@
  * never carry a URL (it holds tenant and webinar ids), an e-mail address or a credential.
  */
 import type { z } from "zod";
-import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
+import {
+  type DelegatedTokenSource,
+  type ProviderAccount,
+  ProviderError,
+  type ProviderErrorKind,
+} from "../contract.ts";
 // The e-mail and credential scrubber is shared with the ON24 adapter rather than copied.
 import { fetchWithDeadline, noAnswerError, parseAnswer, parseRetryAfter, redact } from "../http.ts";
 import { graphErrorBody } from "./schemas.ts";
@@ -16,6 +21,8 @@ export const MS_LOGIN_DEFAULT_URL = "https://login.microsoftonline.com";
 
 export interface TeamsAccount extends TeamsAccountRef {
   organizerUserId: string;
+  /** The connected organizer's access tokens; absent: app-only (client credentials) for everything. */
+  organizerToken?: DelegatedTokenSource | undefined;
 }
 
 export function teamsAccount(account: ProviderAccount): TeamsAccount {
@@ -34,6 +41,7 @@ export function teamsAccount(account: ProviderAccount): TeamsAccount {
     organizerUserId: setting("organizerUserId"),
     clientId: cred("clientId"),
     clientSecret: cred("clientSecret"),
+    organizerToken: account.delegatedToken,
   };
 }
 
@@ -47,6 +55,12 @@ export interface GraphRequest<T> {
   body?: unknown;
   /** Schema of a 2xx body; omitted for 204 answers (publish, cancel, register with app auth). */
   schema?: z.ZodType<T>;
+  /**
+   * "organizer": a call Graph allows with delegated permission only (create, publish, update,
+   * cancel a webinar); it goes with the connected organizer's token when there is one, and
+   * app-only otherwise (which real Graph refuses, the simulator accepts).
+   */
+  as?: "organizer";
 }
 
 /**
@@ -106,12 +120,17 @@ export class GraphClient {
 
   async call<T>(account: TeamsAccount, req: GraphRequest<T>): Promise<T> {
     const url = this.url(req.path, req.query).toString();
-    let token = await this.tokens.get(account);
+    const delegated = req.as === "organizer" ? account.organizerToken : undefined;
+    let token = delegated ? await delegated() : await this.tokens.get(account);
     let res = await this.send(req, url, token);
     if (res.status === 401) {
       // The access token may have been revoked or expired early: one retry with a fresh one.
-      this.tokens.invalidate(account, token);
-      token = await this.tokens.get(account);
+      if (delegated) {
+        token = await delegated({ rejected: token });
+      } else {
+        this.tokens.invalidate(account, token);
+        token = await this.tokens.get(account);
+      }
       res = await this.send(req, url, token);
     }
     if (res.status < 200 || res.status > 299) throw this.httpError(req.op, res, account);

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { ProviderError } from "../contract.ts";
-import { fetchWithDeadline, parseRetryAfter } from "../http.ts";
-import { tokenErrorBody, tokenResponse } from "./schemas.ts";
+import { describeRefusal, requestToken } from "./identity.ts";
+import { tokenResponse } from "./schemas.ts";
 
 /** Re-fetch this long before the token's stated expiry (clock skew, calls in flight). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -71,59 +71,25 @@ export class GraphTokenManager {
   }
 
   private async fetchToken(ref: TeamsAccountRef): Promise<{ token: string; expiresInS: number }> {
-    const url = `${this.options.loginUrl.replace(/\/+$/, "")}/${encodeURIComponent(ref.tenantId)}/oauth2/v2.0/token`;
-    const outcome = await fetchWithDeadline(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: new URLSearchParams({
+    const body = await requestToken(
+      this.options,
+      ref.tenantId,
+      {
         client_id: ref.clientId,
         client_secret: ref.clientSecret,
         scope: GRAPH_SCOPE,
         grant_type: "client_credentials",
-      }).toString(),
-      timeoutMs: this.options.timeoutMs,
-      fetch: this.options.fetch,
-    });
-    if (!outcome.ok) {
-      const what = outcome.failure.kind === "timeout" ? "timed out" : "failed before an answer";
-      throw new ProviderError("transient", `Microsoft sign-in (token request) ${what}`);
-    }
-    const res = outcome.response;
-    let json: unknown;
-    try {
-      json = JSON.parse(res.text);
-    } catch {
-      json = undefined;
-    }
-    if (res.status === 200) {
-      const ok = tokenResponse.safeParse(json);
-      if (!ok.success)
-        throw new ProviderError("transient", "Microsoft sign-in answered an unexpected token shape");
-      return { token: ok.data.access_token, expiresInS: ok.data.expires_in };
-    }
-    if (res.status === 429) {
-      const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
-      throw new ProviderError("rate_limited", "Microsoft sign-in is throttling token requests (HTTP 429)", {
-        status: 429,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      });
-    }
-    if (res.status >= 500) {
-      throw new ProviderError("transient", `Microsoft sign-in failed with HTTP ${res.status}`, {
-        status: res.status,
-      });
-    }
-    // 400/401: invalid_client (wrong secret, unknown app), unauthorized_client, invalid_request
-    // (unknown tenant). The description names no secret, but we report only the error and codes.
-    const err = tokenErrorBody.safeParse(json);
-    const code = err.success ? err.data.error : "unknown_error";
-    const aadsts = err.success ? (err.data.error_codes ?? []) : [];
-    const expired = aadsts.some((c) => EXPIRED_SECRET_CODES.has(c));
-    const codes = aadsts.length > 0 ? ` (AADSTS${aadsts.join(", AADSTS")})` : "";
-    throw new ProviderError(
-      expired ? "token_expired" : "auth",
-      `Microsoft sign-in refused the app credentials: ${code}${codes}`,
-      { status: res.status },
+      },
+      tokenResponse,
+      // 400/401: invalid_client (wrong secret, unknown app), unauthorized_client, invalid_request
+      // (unknown tenant). The description names no secret, but we report only the error and codes.
+      (refusal) =>
+        new ProviderError(
+          refusal.codes.some((c) => EXPIRED_SECRET_CODES.has(c)) ? "token_expired" : "auth",
+          `Microsoft sign-in refused the app credentials: ${describeRefusal(refusal)}`,
+          { status: refusal.status },
+        ),
     );
+    return { token: body.access_token, expiresInS: body.expires_in };
   }
 }

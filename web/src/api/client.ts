@@ -129,6 +129,13 @@ export const api = {
     call<WebinarConfiguration>("POST", `${v1}/webinar-configurations/${id(configId)}/check`),
   removeCredentials: (configId: string) =>
     call<WebinarConfiguration>("DELETE", `${v1}/webinar-configurations/${id(configId)}/credentials`),
+  startOrganizerConsent: (configId: string) =>
+    call<{ authorizeUrl: string; expiresInSeconds: number }>(
+      "POST",
+      `${v1}/webinar-configurations/${id(configId)}/organizer-consent`,
+    ),
+  disconnectOrganizer: (configId: string) =>
+    call<{ ok: true }>("DELETE", `${v1}/webinar-configurations/${id(configId)}/organizer`),
   issues: (configId: string) =>
     call<{ data: SyncIssue[] }>("GET", `${v1}/webinar-configurations/${id(configId)}/issues`),
   replay: (configId: string, registrationIds?: string[]) =>

@@ -143,6 +143,8 @@ export interface WebinarConfiguration {
   credentials: Record<string, CredentialState>;
   enabled: boolean;
   health: { status: HealthStatus; message: string | null; checkedAt: string | null };
+  /** Teams: the organizer who consented (never a token). */
+  organizer: { id: string; name: string | null; connectedAt: string; rotatedAt: string } | null;
   lastMetricsAt: string | null;
   pausedUntil: string | null;
 }

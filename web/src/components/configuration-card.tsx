@@ -53,6 +53,26 @@ export function ConfigurationCard({
     setCredentials({});
   }
   const anySet = Object.values(c.credentials).some((s) => s.set);
+  /** Teams: the browser leaves for Microsoft's sign-in and comes back through our callback. */
+  async function connectOrganizer() {
+    setError(undefined);
+    try {
+      const { authorizeUrl } = await api.startOrganizerConsent(c.id);
+      window.location.assign(authorizeUrl);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function disconnectOrganizer() {
+    setError(undefined);
+    try {
+      await api.disconnectOrganizer(c.id);
+      setC({ ...c, organizer: null });
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
+  }
   return (
     <article className="card" aria-labelledby={`config-${c.id}`} data-testid="configuration">
       <h3 id={`config-${c.id}`}>
@@ -67,6 +87,19 @@ export function ConfigurationCard({
             <span className="muted">{t("config.checkedAt", { date: dateTime(c.health.checkedAt) })}</span>
           )}
         </dd>
+        {c.provider === "teams" && (
+          <>
+            <dt>{t("config.organizer")}</dt>
+            <dd data-testid="organizer">
+              {c.organizer
+                ? t("config.organizerConnected", {
+                    name: c.organizer.name ?? c.organizer.id,
+                    date: dateTime(c.organizer.connectedAt),
+                  })
+                : t("config.organizerNone")}
+            </dd>
+          </>
+        )}
         <dt>{t("config.lastMetrics")}</dt>
         <dd>{c.lastMetricsAt ? dateTime(c.lastMetricsAt) : t("config.never")}</dd>
         {c.pausedUntil && (
@@ -99,6 +132,16 @@ export function ConfigurationCard({
         <button type="button" onClick={() => void act(() => api.checkConfiguration(c.id))}>
           {t("config.check")}
         </button>
+        {c.provider === "teams" && c.enabled && (
+          <button type="button" onClick={() => void connectOrganizer()}>
+            {c.organizer ? t("config.reconnectOrganizer") : t("config.connectOrganizer")}
+          </button>
+        )}
+        {c.provider === "teams" && c.organizer && (
+          <button type="button" onClick={() => void disconnectOrganizer()}>
+            {t("config.disconnectOrganizer")}
+          </button>
+        )}
         {anySet && (
           <button type="button" className="danger" onClick={() => setRemoving(true)}>
             {t("config.remove")}

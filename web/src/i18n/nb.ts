@@ -195,6 +195,14 @@ export const nb: Record<MessageKey, string> = {
   "config.remove": "Fjern påloggingsopplysningene",
   "config.removeStatement":
     "Når påloggingsopplysningene for «{name}» fjernes, stanser all trafikk til {provider} for denne kontoen straks: ingen påmeldinger sendes, ingen deltakelse hentes, ingen webinarer opprettes eller endres. Arbeid i kø holdes tilbake, ikke tapt, og fortsetter når opplysningene legges inn igjen. Arrangementer og påmeldinger forblir som de er.",
+  "config.organizer": "Teams-arrangør",
+  "config.organizerConnected": "{name}, tilkoblet {date}",
+  "config.organizerNone": "ikke tilkoblet: Microsoft Graph oppretter webinarer bare på vegne av en arrangør",
+  "config.connectOrganizer": "Koble til arrangør",
+  "config.reconnectOrganizer": "Koble til en annen arrangør",
+  "config.disconnectOrganizer": "Koble fra arrangør",
+  "config.organizerBack.connected": "Teams-arrangøren er tilkoblet.",
+  "config.organizerBack.declined": "Arrangøren ga ikke samtykke; ingenting ble koblet til.",
   "config.removed":
     "Påloggingsopplysningene er fjernet: ingenting sendes til leverandøren for denne kontoen.",
   "health.unchecked": "Ikke kontrollert",

@@ -1,4 +1,5 @@
 import { useCallback } from "react";
+import { useSearchParams } from "react-router";
 import { api } from "../api/client.ts";
 import { ConfigurationCard } from "../components/configuration-card.tsx";
 import { NewConfigurationForm } from "../components/new-configuration.tsx";
@@ -13,6 +14,9 @@ import { useSession } from "../session.tsx";
 export function WebinarSettingsPage() {
   const { t } = useI18n();
   const { can, me } = useSession();
+  // Back from Microsoft's sign-in: the callback says how the organizer consent ended.
+  const [search] = useSearchParams();
+  const organizerBack = search.get("organizer");
   const terms = useLoad(() => api.terms(), [me?.organizationId]);
   const configs = useLoad(() => api.configurations(), [me?.organizationId]);
   const providers = useLoad(loadProviders, []);
@@ -24,6 +28,15 @@ export function WebinarSettingsPage() {
   return (
     <section aria-labelledby="settings-title">
       <h1 id="settings-title">{t("settings.title")}</h1>
+      {(organizerBack === "connected" || organizerBack === "declined") && (
+        <p role="status" data-testid="organizer-notice">
+          {t(
+            organizerBack === "connected"
+              ? "config.organizerBack.connected"
+              : "config.organizerBack.declined",
+          )}
+        </p>
+      )}
       {terms.error && <ErrorNote error={terms.error} onRetry={terms.reload} />}
       {terms.data ? <TermsPanel terms={terms.data} onChange={reloadAll} /> : <Loading />}
       <section aria-labelledby="configs-title" className="panel">
