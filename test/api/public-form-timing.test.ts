@@ -93,34 +93,48 @@ forEachBackend("public form: same timing for every kind of address", (ctx) => {
       erased: () => erased,
     };
     const names = Object.keys(kinds) as (keyof typeof kinds)[];
-    const samples: Record<keyof typeof kinds, number[]> = { new: [], registered: [], erased: [] };
-    for (let round = 0; round < WARM_UP + ROUNDS; round++) {
-      for (let i = 0; i < names.length; i++) {
-        const kind = names[(round + i) % names.length] as keyof typeof kinds;
-        const body = kinds[kind]();
-        const started = performance.now();
-        const res = await submit(body);
-        const took = performance.now() - started;
-        assert.equal(res.status, 202, res.text);
-        if (round >= WARM_UP) samples[kind].push(took);
+    type Samples = Record<keyof typeof kinds, number[]>;
+    async function measure(): Promise<{ samples: Samples; argon2Ms: number }> {
+      const samples: Samples = { new: [], registered: [], erased: [] };
+      for (let round = 0; round < WARM_UP + ROUNDS; round++) {
+        for (let i = 0; i < names.length; i++) {
+          const kind = names[(round + i) % names.length] as keyof typeof kinds;
+          const body = kinds[kind]();
+          const started = performance.now();
+          const res = await submit(body);
+          const took = performance.now() - started;
+          assert.equal(res.status, 202, res.text);
+          if (round >= WARM_UP) samples[kind].push(took);
+        }
       }
+      // What one argon2 hash with the service's parameters costs on this machine now.
+      const hashes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await hash(`timing-${i}`, { memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+        hashes.push(performance.now() - started);
+      }
+      return { samples, argon2Ms: median(hashes) };
     }
-    // What one argon2 hash with the service's parameters costs on this machine now.
-    const hashes: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      await hash(`timing-${i}`, { memoryCost: 19_456, timeCost: 2, parallelism: 1 });
-      hashes.push(performance.now() - started);
-    }
-    const argon2Ms = median(hashes);
 
+    // Only the power check may send the test round again (a burst of load from elsewhere);
+    // the comparison itself is made once, on the first measurement with the power.
+    let measured = await measure();
     const line = (k: keyof typeof kinds) =>
-      `${k}: median ${median(samples[k]).toFixed(1)} ms, IQR ${iqr(samples[k]).toFixed(1)} ms`;
+      `${k}: median ${median(measured.samples[k]).toFixed(1)} ms, IQR ${iqr(measured.samples[k]).toFixed(1)} ms`;
+    const powerful = () =>
+      shiftOfSpread(
+        measured.samples.new.map((ms) => ms + measured.argon2Ms),
+        measured.samples.registered,
+      ) > MAX_SHIFT_OF_SPREAD;
+    for (let attempt = 1; attempt < 3 && !powerful(); attempt++) {
+      t.diagnostic(`too noisy to see one argon2 hash, measuring again: ${names.map(line).join("; ")}`);
+      measured = await measure();
+    }
+    const { samples, argon2Ms } = measured;
     t.diagnostic(`${names.map(line).join("; ")}; one argon2 hash ${argon2Ms.toFixed(1)} ms`);
-
-    const slower = samples.new.map((ms) => ms + argon2Ms);
     assert.ok(
-      shiftOfSpread(slower, samples.registered) > MAX_SHIFT_OF_SPREAD,
+      powerful(),
       `too noisy to see one argon2 hash (${argon2Ms.toFixed(1)} ms): ${names.map(line).join("; ")}`,
     );
     for (const [a, b] of [
