@@ -1,6 +1,7 @@
 // Simulator control API under /_sim (not part of GoTo). JSON in, JSON out; no auth. Keys are
 // strings here, because this API is ours and its clients should not need a big-number parser.
 import { z } from "zod";
+import { sendDueReminders } from "./emails.ts";
 import { badRequest, notFound } from "./errors.ts";
 import type { Result } from "./pipeline.ts";
 import { runWebinar, secondsPerEmail } from "./run.ts";
@@ -61,6 +62,9 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
     case "POST /reset":
       state.reset();
       return { body: { ok: true } };
+    case "GET /emails":
+      sendDueReminders(state);
+      return { body: state.sentEmails };
     case "GET /knobs":
       return { body: state.knobs };
     case "POST /knobs":
@@ -92,6 +96,10 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
           times: w.times,
           timeZone: w.timeZone,
           locale: w.locale,
+          emailSettings: {
+            confirmationEmail: { enabled: w.confirmationEmail },
+            reminderEmail: { enabled: w.reminderEmail },
+          },
           sessions: (state.sessions.get(w.webinarKey) ?? []).length,
         },
       };

@@ -1,4 +1,5 @@
 // Registrant operations (GoToWebinarV2 tag "Registrants"): create, list, get, delete.
+import { recordConfirmation } from "./emails.ts";
 import { badRequest, conflict, notFound } from "./errors.ts";
 import type { RouteCtx, RouteDef } from "./pipeline.ts";
 import { pageParams, requireWebinar } from "./routes-webinars.ts";
@@ -81,6 +82,8 @@ function create(ctx: RouteCtx) {
   };
   ctx.state.registrants.set(registrantKey, r);
   ctx.state.noteCreated(w.webinarKey, email);
+  // What GoTo would email the new registrant now (inspection: GET /_sim/emails).
+  recordConfirmation(ctx.state, w, email);
   return { status: 201, body: { registrantKey, joinUrl: r.joinUrl } };
 }
 

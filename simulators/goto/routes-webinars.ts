@@ -1,4 +1,5 @@
 // Webinar operations (GoToWebinarV2 tag "Webinars"): create, list, get, update, cancel.
+import { applyEmailSettings } from "./emails.ts";
 import { badRequest, conflict, notFound } from "./errors.ts";
 import type { RouteCtx, RouteDef } from "./pipeline.ts";
 import type { GotoSimState } from "./state.ts";
@@ -194,7 +195,10 @@ function create(ctx: RouteCtx) {
     inSession: false,
     deleted: false,
     createdAt: ctx.state.now(),
+    confirmationEmail: true,
+    reminderEmail: true,
   };
+  applyEmailSettings(base, body.emailSettings);
   // A series is one webinar per meeting time sharing a recurrenceKey; the others are one webinar.
   const slots = type === "series" ? times.map((t) => [t]) : [times];
   const recurrenceKey = type === "series" ? ctx.state.newKey() : null;
@@ -226,12 +230,16 @@ function update(ctx: RouteCtx) {
   if (w.times.every((t) => Date.parse(t.endTime) < now)) throw badRequest("The webinar has ended");
   const body = ctx.json();
   if (Object.keys(body).length === 0) throw badRequest("At least one parameter is required");
+  const emails = { confirmationEmail: w.confirmationEmail, reminderEmail: w.reminderEmail };
+  applyEmailSettings(emails, body.emailSettings);
   if (body.subject !== undefined) w.subject = str(body, "subject", 128, true) as string;
   if (body.description !== undefined) w.description = str(body, "description", 2048, false) ?? "";
   if (body.timeZone !== undefined) w.timeZone = timeZone(body);
   if (body.times !== undefined || body.recurrenceStart !== undefined)
     w.times = timesOf(body, w.type, w.timeZone);
   if (body.locale !== undefined) w.locale = locale(body) ?? w.locale;
+  w.confirmationEmail = emails.confirmationEmail;
+  w.reminderEmail = emails.reminderEmail;
   return { status: 202 };
 }
 

@@ -1,6 +1,7 @@
 // In-memory state of the GoTo simulator and the operations the control API (/_sim) exposes.
 import { randomBytes } from "node:crypto";
 import { mulberry32, type Rng } from "../on24/rng.ts";
+import type { SentEmail } from "./emails.ts";
 import type {
   AccessToken,
   Account,
@@ -43,6 +44,8 @@ export class GotoSimState {
   rateLimited = 0;
   /** Accepted API requests per organizer in the last second (sliding window of timestamps). */
   private recent = new Map<bigint, number[]>();
+  /** Emails GoTo would have sent registrants, in order (GET /_sim/emails); cleared by reset. */
+  sentEmails: SentEmail[] = [];
   clockOffsetMs = 0;
   rng: Rng;
   private nextKey = FIRST_KEY;
@@ -88,6 +91,7 @@ export class GotoSimState {
     this.sessions.clear();
     this.requestCounts.clear();
     this.rateLimited = 0;
+    this.sentEmails = [];
     this.recent.clear();
     this.clockOffsetMs = 0;
     this.knobs = { ...DEFAULT_KNOBS, ...this.options.knobs };

@@ -77,6 +77,9 @@ export interface SimWebinar {
   inSession: boolean;
   deleted: boolean;
   createdAt: number;
+  /** emailSettings.confirmationEmail / reminderEmail `enabled` (GoTo's default: on). */
+  confirmationEmail: boolean;
+  reminderEmail: boolean;
 }
 
 export interface SimRegistrantRecord {

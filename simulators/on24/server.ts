@@ -7,6 +7,7 @@ import { parseMultipart, parseUrlEncoded } from "./forms.ts";
 import { makeHandler, type RouteDef } from "./http.ts";
 import { attendeeRoutes } from "./routes/attendees.ts";
 import { registerControlRoutes } from "./routes/control.ts";
+import { emailRoutes } from "./routes/emails.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { peopleRoutes } from "./routes/people.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
@@ -18,6 +19,7 @@ export type { AccountConfig, FaultKind, Knobs, Region, SimulatorOptions } from "
 
 export const ON24_ROUTES: RouteDef[] = [
   ...eventRoutes,
+  ...emailRoutes,
   ...registrantRoutes,
   ...peopleRoutes,
   ...attendeeRoutes,

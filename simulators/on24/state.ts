@@ -7,6 +7,7 @@ import type {
   Knobs,
   RegField,
   ScriptedFault,
+  SentEmail,
   SimEvent,
   SimRegistrant,
   SimulatorOptions,
@@ -55,10 +56,18 @@ export class SimState {
   requestCounts = new Map<string, number>();
   operationCounts = new Map<string, number>();
   scriptedFaults: ScriptedFault[] = [];
+  /** Emails ON24 would have sent registrants, in order (GET /_sim/emails); cleared by reset. */
+  sentEmails: SentEmail[] = [];
   clockOffsetMs = 0;
   rng: Rng;
   private quotaWindows = new Map<number, { window: number; used: number }>();
-  private nextIds = { event: 4_200_001, eventuser: 150_000_001, session: 160_000_001, item: 7_000_001 };
+  private nextIds = {
+    event: 4_200_001,
+    eventuser: 150_000_001,
+    session: 160_000_001,
+    item: 7_000_001,
+    email: 177_001,
+  };
 
   constructor(private readonly options: SimulatorOptions) {
     this.accounts = options.accounts.map((a) => ({
@@ -97,10 +106,17 @@ export class SimState {
     this.operationCounts.clear();
     this.quotaWindows.clear();
     this.scriptedFaults = [];
+    this.sentEmails = [];
     this.clockOffsetMs = 0;
     this.knobs = { ...DEFAULT_KNOBS, ...this.options.knobs };
     this.rng = mulberry32(this.options.seed ?? 24);
-    this.nextIds = { event: 4_200_001, eventuser: 150_000_001, session: 160_000_001, item: 7_000_001 };
+    this.nextIds = {
+      event: 4_200_001,
+      eventuser: 150_000_001,
+      session: 160_000_001,
+      item: 7_000_001,
+      email: 177_001,
+    };
     for (const a of this.accounts) {
       a.active = true;
       a.clientActive = true;

@@ -117,6 +117,30 @@ export interface SimEvent {
   deleted: boolean;
   regfields: RegField[];
   run: RunResult | null;
+  /** The event's email notifications (EmailNotificationDetails / UpdateEmailNotification). */
+  emails: SimEmailNotification[];
+}
+
+/** One email notification of an event, as GET /event/{eventId}/email lists it. */
+export interface SimEmailNotification {
+  emailid: number;
+  emailtype: string;
+  activated: "Y" | "N";
+  whentosend: string;
+  goodafter: string;
+  from: string;
+  fromlabel: string;
+  replyto: string;
+  subject: string;
+  body: string;
+}
+
+/** An email ON24 would have sent a registrant (inspection only: GET /_sim/emails). */
+export interface SentEmail {
+  eventId: number;
+  emailId: number;
+  to: string;
+  kind: "confirmation" | "reminder";
 }
 
 export type UserStatus = "active" | "deleted" | "forgotten";

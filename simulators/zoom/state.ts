@@ -42,8 +42,28 @@ export class ZoomSimState {
   private readonly daily = new Map<string, number>();
   /** Requests received per endpoint, and how many of them were answered with an injected fault. */
   requests = { total: 0, byEndpoint: {} as Record<string, number>, faulted: 0 };
-  /** Emails Zoom would have sent its registrants (its confirmation), in order; cleared by reset. */
-  sentEmails: { webinarId: number; to: string; kind: "confirmation" }[] = [];
+  /** Emails Zoom would have sent its registrants (confirmation, reminder), in order; cleared by reset. */
+  sentEmails: { webinarId: number; to: string; kind: "confirmation" | "reminder" }[] = [];
+
+  /**
+   * Records, once each, the reminders due by the clock: a day before the start (the time is
+   * this simulator's assumption; Zoom's reminder settings are not in the SDK's webinar body),
+   * to approved, not cancelled registrants, while the webinar's notification switch is on.
+   */
+  sendDueReminders(): void {
+    const now = this.now();
+    const sent = new Set(
+      this.sentEmails.filter((e) => e.kind === "reminder").map((e) => `${e.webinarId}:${e.to}`),
+    );
+    for (const w of this.webinars.values()) {
+      const start = Date.parse(w.startTime);
+      if (w.deleted || !w.reminderEmails || now >= start || now < start - 86_400_000) continue;
+      for (const r of w.registrants) {
+        if (r.cancelled || r.status !== "approved" || sent.has(`${w.id}:${r.email}`)) continue;
+        this.sentEmails.push({ webinarId: w.id, to: r.email, kind: "reminder" });
+      }
+    }
+  }
 
   constructor(options: ZoomSimulatorOptions) {
     this.accounts = options.accounts.map((a) => ({ ...a }));

@@ -98,6 +98,14 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     const page = linkIn(mail, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
     const token = page.split("/r/")[1] as string;
     assert.ok(join.includes(token), "the join link and the page are the same registration");
+    // The plain text gives the join line once (the button's), not again as the line beside it.
+    assert.equal(text.split(join).length - 1, 1, `the join link once in:\n${text}`);
+    assert.equal(text.match(/Join the webinar/g)?.length, 1, `"Join the webinar" once in:\n${text}`);
+    assert.equal(
+      (mail.parsed.html || "").split(join.replace(/&/g, "&amp;")).length - 1,
+      2,
+      "button and line in HTML",
+    );
 
     const { registrationId } = ctx.notices.last("registered");
     const [ics] = mail.parsed.attachments;
@@ -150,7 +158,7 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     });
     assert.equal(clicked.status, 200, clicked.text);
     const confirmed = withSubject(await mailTo(at("nils"), 2), "Du er påmeldt: Fagdag");
-    assert.match(confirmed.parsed.text ?? "", /Bli med på webinaret/);
+    assert.equal(confirmed.parsed.text?.match(/Bli med på webinaret/g)?.length, 1, "the join line once");
     linkIn(confirmed, /http:\/\/localhost:3000\/api\/v1\/public\/registrations\/[A-Za-z0-9_-]{43}\/join/);
     const cal = icsProps(confirmed.parsed.attachments[0]?.content.toString("utf8") ?? "");
     assert.deepEqual(cal("SEQUENCE"), ["0"]);

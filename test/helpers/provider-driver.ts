@@ -36,6 +36,15 @@ export interface ProviderSimDriver {
   ): Promise<Map<string, number>>;
   /** Number of requests the simulator has received so far (for "no call after switch-off"). */
   requestCount(): Promise<number>;
+  /**
+   * The emails the provider would have sent registrants so far: confirmations, and reminders
+   * due by the simulator's clock (one sender, never two). Providers that send none: absent.
+   */
+  sentEmails?(): Promise<{ to: string; kind: "confirmation" | "reminder" }[]>;
+  /** Whether the provider's own confirmation email is on for the webinar. */
+  confirmationEmailOn?(providerWebinarId: string): Promise<boolean>;
+  /** Moves the simulator's clock forward (reminders fall due by it). */
+  advanceClock?(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { On24Error } from "../messages.ts";
 import { runWebinar } from "../run.ts";
 import type { SimState } from "../state.ts";
+import { sendDueReminders } from "./emails.ts";
 
 const faultKind = z.enum([
   "500",
@@ -126,6 +127,14 @@ export function registerControlRoutes(app: FastifyInstance, state: SimState): vo
     }),
   );
   app.get("/_sim/requests", async () => state.requestReport());
+  /** The emails ON24 would have sent registrants: confirmations, and reminders due by the clock. */
+  app.get(
+    "/_sim/emails",
+    safe(() => {
+      sendDueReminders(state);
+      return state.sentEmails;
+    }),
+  );
   app.delete(
     "/_sim/requests",
     safe(() => {

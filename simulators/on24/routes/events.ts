@@ -7,6 +7,7 @@ import { hexKey, rngFor } from "../rng.ts";
 import { defaultRegFields } from "../state.ts";
 import { isValidTimeZone, parseLiveStart } from "../time.ts";
 import type { SimEvent } from "../types.ts";
+import { defaultEmails } from "./emails.ts";
 
 const BAD_TAG_CHARS = /[£$!%&*(){}@#~?><',"|=_+¬]/;
 const COUNTRY_PAIRS: Record<string, string[]> = { zh: ["CN", "TW"], en: ["UK"] };
@@ -159,6 +160,10 @@ function createEvent(ctx: RouteCtx) {
     updatedAt: now,
     deleted: false,
     run: null,
+    // A copy takes its source's notifications (with new ids); a new event ON24's defaults.
+    emails: source
+      ? source.emails.map((e) => ({ ...e, emailid: state.nextId("email") }))
+      : defaultEmails(state),
   };
   applyForm(ctx, ev, form, 250);
   state.events.set(eventId, ev);

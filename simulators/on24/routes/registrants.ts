@@ -5,6 +5,7 @@ import { API_DIALECT, MSG, On24Error } from "../messages.ts";
 import { REG_FIELDS, renderRegistrantRecord, renderRegistrantWrite } from "../render.ts";
 import { parseQueryDate } from "../time.ts";
 import type { SimEvent, SimRegistrant } from "../types.ts";
+import { recordConfirmation } from "./emails.ts";
 import { hasStarted, requireEvent } from "./events.ts";
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -103,6 +104,8 @@ function register(ctx: RouteCtx) {
     originalEmail: email,
   };
   ctx.state.registrants.set(reg.eventuserid, reg);
+  // What ON24 would email the new registrant now (inspection: GET /_sim/emails).
+  recordConfirmation(ctx.state, ev, email);
   return { body: renderRegistrantWrite(reg) };
 }
 

@@ -114,8 +114,11 @@ export function registerControlRoutes(app: FastifyInstance, state: ZoomSimState)
       topic: w?.topic ?? null,
     };
   });
-  /** The emails Zoom would have sent registrants (its confirmation; only while the webinar's switch is on). */
-  app.get("/_sim/emails", async () => state.sentEmails);
+  /** The emails Zoom would have sent registrants (only while the webinar's switches are on). */
+  app.get("/_sim/emails", async () => {
+    state.sendDueReminders();
+    return state.sentEmails;
+  });
   app.get("/_sim/webinars/:id/registrants", async (req, reply) => {
     const w = state.webinars.get(Number((req.params as { id: string }).id));
     if (!w) return reply.code(404).send({ error: "no such webinar" });

@@ -69,7 +69,7 @@ export function invitationEmail(p: {
         paragraph(t.body),
         button(p.branding, p.url, t.action),
         paragraph(t.expiry),
-        linkLine(t.link, p.url),
+        linkLine(t.link, p.url, { besideButton: true }),
         paragraph(t.ignore),
       ],
     }),
@@ -119,7 +119,7 @@ export function accountLinkEmail(p: {
       children: [
         paragraph(t.body),
         button(p.branding, p.url, t.action),
-        linkLine(nb ? "Eller åpne denne lenken:" : "Or open this link:", p.url),
+        linkLine(nb ? "Eller åpne denne lenken:" : "Or open this link:", p.url, { besideButton: true }),
         paragraph(ignore),
       ],
     }),

@@ -146,7 +146,11 @@ export function registrationConfirmation(
     paragraph(w.hello(p.firstName)),
     paragraph(lead),
     ...(placed && p.event.isWebinar
-      ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl), paragraph(w.joinNote)]
+      ? [
+          button(p.branding, p.joinUrl, w.join),
+          linkLine(`${w.join}:`, p.joinUrl, { besideButton: true }),
+          paragraph(w.joinNote),
+        ]
       : []),
     ...(placed ? [paragraph(w.calendar)] : []),
     linkLine(w.page, p.pageUrl),
@@ -167,7 +171,7 @@ export function confirmationRequest(
     paragraph(w.hello(p.firstName)),
     paragraph(w.confirm(p.event.title, when(p.event, p.language))),
     button(p.branding, p.confirmUrl, w.confirmButton),
-    linkLine(`${w.confirmButton}:`, p.confirmUrl),
+    linkLine(`${w.confirmButton}:`, p.confirmUrl, { besideButton: true }),
     paragraph(w.confirmExpiry(expiry)),
   ];
   return renderEmail(
@@ -196,7 +200,11 @@ export function reminder(
     paragraph(w.reminder(p.event.title, when(p.event, p.language))),
     ...(p.event.isWebinar
       ? p.joinUrl
-        ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl), paragraph(w.joinNote)]
+        ? [
+            button(p.branding, p.joinUrl, w.join),
+            linkLine(`${w.join}:`, p.joinUrl, { besideButton: true }),
+            paragraph(w.joinNote),
+          ]
         : [paragraph(w.reminderNoJoin)]
       : []),
     linkLine(w.eventPage, p.eventUrl),
@@ -233,7 +241,7 @@ export function eventChangeNotice(
     paragraph(w.hello(p.firstName)),
     paragraph(moved ? w.rescheduled(p.event.title, time) : w.eventCancelled(p.event.title, time)),
     ...(moved && p.event.isWebinar && p.joinUrl
-      ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl)]
+      ? [button(p.branding, p.joinUrl, w.join), linkLine(`${w.join}:`, p.joinUrl, { besideButton: true })]
       : []),
   ];
   return renderEmail(
@@ -252,7 +260,10 @@ export function followUp(
     paragraph(w.hello(p.firstName)),
     paragraph(p.attended ? w.attended(p.event.title) : w.missed(p.event.title)),
     ...(p.recordingUrl
-      ? [button(p.branding, p.recordingUrl, w.recording), linkLine(`${w.recording}:`, p.recordingUrl)]
+      ? [
+          button(p.branding, p.recordingUrl, w.recording),
+          linkLine(`${w.recording}:`, p.recordingUrl, { besideButton: true }),
+        ]
       : []),
     linkLine(w.eventPage, p.eventUrl),
     linkLine(w.unsubscribe, p.unsubscribeUrl),

@@ -87,15 +87,15 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
         }
       : { times: [slot] }),
     // One sender, never two: GoTo's confirmation and reminder emails follow the choice
-    // (specs/goto-webinar/openapi.yml, createWebinar `emailSettings`). The follow-ups stay
+    // (specs/goto-webinar/openapi.yml, `emailSettings` of createWebinar and of updateWebinar,
+    // whose PUT replaces the definition, so every update carries it). The follow-ups stay
     // GoTo's: Auditorium does not send those for GoTo webinars yet.
-    ...(forCreate &&
-      spec.providerSendsRegistrantEmails !== undefined && {
-        emailSettings: {
-          confirmationEmail: { enabled: spec.providerSendsRegistrantEmails },
-          reminderEmail: { enabled: spec.providerSendsRegistrantEmails },
-        },
-      }),
+    ...(spec.providerSendsRegistrantEmails !== undefined && {
+      emailSettings: {
+        confirmationEmail: { enabled: spec.providerSendsRegistrantEmails },
+        reminderEmail: { enabled: spec.providerSendsRegistrantEmails },
+      },
+    }),
   };
 }
 

@@ -30,6 +30,7 @@ import {
   On24Client,
   type On24Region,
 } from "./client.ts";
+import { applyEmailSwitches } from "./email-switches.ts";
 import {
   applyRegistrationFields,
   form,
@@ -238,6 +239,10 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       });
       const eventId = res.wccevent.eventId;
       audienceUrls.set(keyOf(account, eventId), res.wccevent.audienceUrl);
+      // If this fails the create is retried, finds the event by its campaign code, and the
+      // sync engine pushes the spec to the adopted event, switches included (docs/webinars.md).
+      if (spec.providerSendsRegistrantEmails !== undefined)
+        await applyEmailSwitches(client, account, eventId, spec.providerSendsRegistrantEmails);
       return { providerWebinarId: eventId, joinUrl: res.wccevent.audienceUrl };
     },
 
@@ -286,6 +291,8 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         }),
         schema: on24UpdatedEvent,
       });
+      if (spec.providerSendsRegistrantEmails !== undefined)
+        await applyEmailSwitches(client, account, providerWebinarId, spec.providerSendsRegistrantEmails);
     },
 
     async deleteWebinar(account, providerWebinarId): Promise<void> {

@@ -46,6 +46,18 @@ export const on24UpdatedEvent = z.looseObject({
   wccevent: z.looseObject({ eventId: on24Id }),
 });
 
+/** One notification in GET …/event/{eventId}/email and the answer of PUT …/email/{emailId}. */
+export const on24EmailNotification = z.looseObject({
+  emailid: on24Id,
+  emailtype: z.string(),
+  activated: z.string(),
+});
+
+/** GET /client/{clientId}/event/{eventId}/email — AnalyticsEventLevel.EmailNotificationDetails. */
+export const on24EmailNotifications = z.looseObject({
+  emails: z.array(on24EmailNotification).default([]),
+});
+
 /**
  * DELETE /client/{clientId}/event/{eventId} — EventManagement.DeleteWebinar,
  * 200 `{"message": "Event Successfully Deleted."}`.

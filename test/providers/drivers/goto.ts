@@ -64,6 +64,20 @@ export async function start(): Promise<ProviderSimDriver> {
     async requestCount() {
       return (await sim<{ total: number }>(s, "GET", "/requests")).total;
     },
+    async sentEmails() {
+      return sim<{ to: string; kind: "confirmation" | "reminder" }[]>(s, "GET", "/emails");
+    },
+    async confirmationEmailOn(providerWebinarId) {
+      const w = await sim<{ emailSettings: { confirmationEmail: { enabled: boolean } } }>(
+        s,
+        "GET",
+        `/webinars/${providerWebinarId}`,
+      );
+      return w.emailSettings.confirmationEmail.enabled;
+    },
+    async advanceClock(ms) {
+      await sim(s, "POST", "/clock/advance", { ms });
+    },
     close: () => s.close(),
   };
 }

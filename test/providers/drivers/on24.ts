@@ -130,6 +130,16 @@ export async function start(): Promise<ProviderSimDriver> {
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
     },
+    async sentEmails() {
+      return (await control<{ to: string; kind: "confirmation" | "reminder" }[]>("GET", "/emails")).body;
+    },
+    async confirmationEmailOn(providerWebinarId) {
+      const ev = sim.state.events.get(Number(providerWebinarId));
+      return ev?.emails.some((e) => /^confirmation/i.test(e.emailtype) && e.activated === "Y") === true;
+    },
+    async advanceClock(ms) {
+      await control("POST", "/clock/advance", { ms });
+    },
 
     close: () => sim.close(),
   };

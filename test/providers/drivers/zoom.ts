@@ -95,6 +95,15 @@ export async function start(): Promise<ProviderSimDriver> {
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
     },
+    async sentEmails() {
+      return (await control<{ to: string; kind: "confirmation" | "reminder" }[]>("GET", "/emails")).body;
+    },
+    async confirmationEmailOn(providerWebinarId) {
+      return sim.state.webinars.get(Number(providerWebinarId))?.confirmationEmail === true;
+    },
+    async advanceClock(ms) {
+      await control("POST", "/clock/advance", { ms });
+    },
 
     close: () => sim.close(),
   };

@@ -77,6 +77,9 @@ export const api = {
   emailPreviewUrl: (messageId: string) => `${v1}/email/messages/${id(messageId)}/preview`,
   login: (email: string, password: string) => call("POST", `${v1}/auth/login`, { email, password }),
   signInWithLink: (token: string) => call("POST", `${v1}/auth/link`, { token }),
+  /** Answered the same whether or not the address has an account. */
+  emailSignInLink: (email: string) => call("POST", `${v1}/auth/sign-in-link`, { email }),
+  emailPasswordReset: (email: string) => call("POST", `${v1}/auth/password-reset`, { email }),
   logout: () => call("POST", `${v1}/auth/logout`),
   switchOrganization: (organizationId: string) => call("PUT", `${v1}/me/organization`, { organizationId }),
   setPassword: (newPassword: string, currentPassword?: string) =>

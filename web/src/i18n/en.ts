@@ -25,6 +25,11 @@ export const en = {
   "signin.submit": "Sign in",
   "signin.failed": "Sign-in failed: {message}",
   "signin.hint": "On first start, use the one-time link printed by the server, then set a password.",
+  "signin.emailLink": "Email me a sign-in link",
+  "signin.forgot": "Forgot password?",
+  "signin.emailFirst": "Enter your email address first, then choose again.",
+  "signin.emailed":
+    "If {email} has an account, a message with a link is on its way to it. The link works once, within 24 hours.",
   "password.title": "Set a password",
   "password.new": "New password (at least 12 characters)",
   "password.save": "Save password",

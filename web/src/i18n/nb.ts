@@ -27,6 +27,11 @@ export const nb: Record<MessageKey, string> = {
   "signin.failed": "Innloggingen mislyktes: {message}",
   "signin.hint":
     "Ved første oppstart bruker du engangslenken som serveren skriver ut, og setter deretter et passord.",
+  "signin.emailLink": "Send meg en innloggingslenke",
+  "signin.forgot": "Glemt passordet?",
+  "signin.emailFirst": "Skriv inn e-postadressen din først, og velg deretter på nytt.",
+  "signin.emailed":
+    "Hvis {email} har en konto, er en e-post med en lenke på vei dit. Lenken virker én gang, innen 24 timer.",
   "password.title": "Sett et passord",
   "password.new": "Nytt passord (minst 12 tegn)",
   "password.save": "Lagre passord",

@@ -123,9 +123,20 @@ export const button = (branding: Branding, href: string, label: string) =>
     ),
   );
 
-/** Plain links stay visible in both parts, for clients that block buttons. */
-export const linkLine = (label: string, href: string) =>
-  h(Text, { style: { fontSize: 13, color: "#6b7080", wordBreak: "break-all" } }, `${label} ${href}`);
+/**
+ * A link written out, for clients that block buttons. `besideButton`: the line repeats a
+ * button's link, which the plain-text part already shows as "label url" (see `button`), so
+ * it is left out of the plain text there, and the link appears once, not twice.
+ */
+export const linkLine = (label: string, href: string, options: { besideButton?: boolean } = {}) =>
+  h(
+    Text,
+    {
+      style: { fontSize: 13, color: "#6b7080", wordBreak: "break-all" },
+      ...(options.besideButton && { "data-skip-in-text": "true" }),
+    },
+    `${label} ${href}`,
+  );
 
 export interface RenderedEmail {
   subject: string;

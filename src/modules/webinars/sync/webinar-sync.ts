@@ -169,7 +169,12 @@ export function createWebinarSyncHandler(deps: {
       if (action === "create") {
         if (maybeCreated) {
           const found = await provider.findWebinarByReference(account, reference);
-          if (found) return found;
+          // The lost create may have landed only in part (ON24 switches its registrant emails
+          // in calls after the create): the adopted webinar gets the whole spec again.
+          if (found) {
+            await provider.updateWebinar(account, found.providerWebinarId, spec);
+            return found;
+          }
         }
         // Stored before the create is sent, and kept until its id is: see the handler's note.
         // Fenced too: a job that lost the lease sends nothing.
