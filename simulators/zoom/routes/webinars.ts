@@ -6,7 +6,8 @@ import type { SimWebinar } from "../types.ts";
 
 type Body = Record<string, unknown>;
 
-const asBody = (b: unknown): Body => (b && typeof b === "object" && !Array.isArray(b) ? (b as Body) : {});
+const asBody = (b: unknown): Body =>
+  b && typeof b === "object" && !Array.isArray(b) ? (b as Body) : {};
 
 function isZone(tz: string): boolean {
   try {
@@ -104,6 +105,8 @@ function create(ctx: RouteCtx) {
     deleted: false,
     confirmationEmail: true,
     reminderEmails: true,
+    standardQuestions: [],
+    customQuestions: [],
     registrants: [],
     report: [],
   };
