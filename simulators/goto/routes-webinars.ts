@@ -194,6 +194,7 @@ function create(ctx: RouteCtx) {
     inSession: false,
     deleted: false,
     createdAt: ctx.state.now(),
+    questions: [],
   };
   // A series is one webinar per meeting time sharing a recurrenceKey; the others are one webinar.
   const slots = type === "series" ? times.map((t) => [t]) : [times];

@@ -6,8 +6,7 @@ import type { SimWebinar } from "../types.ts";
 
 type Body = Record<string, unknown>;
 
-const asBody = (b: unknown): Body =>
-  b && typeof b === "object" && !Array.isArray(b) ? (b as Body) : {};
+const asBody = (b: unknown): Body => (b && typeof b === "object" && !Array.isArray(b) ? (b as Body) : {});
 
 function isZone(tz: string): boolean {
   try {
