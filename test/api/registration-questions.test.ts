@@ -223,6 +223,17 @@ forEachBackend("registration questions", (ctx) => {
     assert.deepEqual(read.body.answers, stored);
     const list = await ctx.request("GET", `/api/v1/events/${id}/registrations`, { token: org.tokens.viewer });
     assert.deepEqual(list.body.data[0].answers, stored);
+    // The person's data export gives the answers in the words they saw.
+    const exported = await ctx.request("GET", `/api/v1/contacts/${res.body.contact.id}/export`, {
+      token: org.tokens.admin,
+    });
+    assert.equal(exported.status, 200, exported.text);
+    assert.deepEqual(exported.body.registrations[0].answers, [
+      { question: "Kosthold", answer: "Vegetar" },
+      { question: "Tema", answer: "KI; Databaser" },
+      { question: "Hvorfor kommer du?", answer: "Lære mer" },
+      { question: "Jeg godtar vilkårene", answer: "yes" },
+    ]);
 
     // An event without questions takes no answers.
     const plain = await createEvent();

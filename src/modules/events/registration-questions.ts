@@ -214,11 +214,4 @@ export function checkAnswers(
   return out;
 }
 
-/** An answer as people read it: text as given, options by label, a checkbox as yes/no. */
-export function answerText(q: RegistrationQuestion, answer: Answer | undefined): string {
-  if (answer === undefined) return "";
-  if (typeof answer === "boolean") return answer ? "yes" : "no";
-  const ids = Array.isArray(answer) ? answer : [answer];
-  if (q.type === "text") return String(answer);
-  return ids.map((id) => q.options.find((o) => o.id === id)?.label ?? id).join("; ");
-}
+export { answerText } from "../../lib/answer-text.ts";
