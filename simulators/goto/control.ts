@@ -38,6 +38,17 @@ const runSchema = z.object({
   ),
 });
 
+const questionsSchema = z.array(
+  z.object({
+    question: z.string().min(1),
+    type: z.enum(["shortAnswer", "multipleChoice"]),
+    required: z.boolean().default(false),
+    // RegistrationQuestion: "The character size of the custom registration field (max 1000)".
+    maxSize: z.number().int().min(1).max(1000).default(128),
+    answers: z.array(z.string().min(1)).optional(),
+  }),
+);
+
 function parse<T>(schema: z.ZodType<T>, raw: string): T {
   let json: unknown = {};
   try {
@@ -126,6 +137,29 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
       const wk = key(seg[1]);
       const run = runWebinar(state, wk, parse(runSchema, raw).attendees);
       return { body: { sessionKey: String(run.sessionKey), seconds: run.seconds } };
+    }
+    case "PUT /webinars/:k/questions": {
+      // What the organizer sets on GoTo's site: the API has no call for it.
+      const w = state.webinars.get(key(seg[1]));
+      if (!w) throw notFound("unknown webinar");
+      let next = 1000;
+      w.questions = parse(questionsSchema, raw).map((q) => ({
+        questionKey: next++,
+        question: q.question,
+        required: q.required,
+        type: q.type,
+        maxSize: q.maxSize,
+        ...(q.type === "multipleChoice" && {
+          answers: (q.answers ?? []).map((answer) => ({ answerKey: next++, answer })),
+        }),
+      }));
+      return { body: { questions: w.questions } };
+    }
+    case "GET /webinars/:k/registrants/responses": {
+      const wk = key(seg[1]);
+      return {
+        body: state.registrantsOf(wk, true).map((r) => ({ email: r.email, responses: r.responses })),
+      };
     }
     case "GET /webinars/:k/attendance":
       return { body: { seconds: secondsPerEmail(state, key(seg[1])) } };

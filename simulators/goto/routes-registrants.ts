@@ -3,7 +3,7 @@ import { recordConfirmation } from "./emails.ts";
 import { badRequest, conflict, notFound } from "./errors.ts";
 import type { RouteCtx, RouteDef } from "./pipeline.ts";
 import { pageParams, requireWebinar } from "./routes-webinars.ts";
-import type { SimRegistrantRecord } from "./types.ts";
+import type { SimRegistrantRecord, SimResponse, SimWebinar } from "./types.ts";
 
 /** Accept value of the first version of "Create registrant": only firstName, lastName and email are read. */
 const BASIC_ACCEPT = "application/vnd.citrix.g2wapi-v1.1+json";
@@ -67,6 +67,8 @@ function create(ctx: RouteCtx) {
       fields[f] = v;
     }
   }
+  // The first version reads only the names and email, so it cannot carry custom answers.
+  const responses = basic ? [] : checkResponses(w, body.responses);
   const registrantKey = ctx.state.newKey();
   const r: SimRegistrantRecord = {
     registrantKey,
@@ -75,6 +77,7 @@ function create(ctx: RouteCtx) {
     firstName,
     lastName,
     fields,
+    responses,
     registrationDate: new Date(ctx.state.now()).toISOString(),
     joinUrl: `https://global.gotowebinar.com/join/${w.webinarKey}/${registrantKey}`,
     status: "APPROVED",
@@ -85,6 +88,53 @@ function create(ctx: RouteCtx) {
   // What GoTo would email the new registrant now (inspection: GET /_sim/emails).
   recordConfirmation(ctx.state, w, email);
   return { status: 201, body: { registrantKey, joinUrl: r.joinUrl } };
+}
+
+/**
+ * `responses` (RegistrantQAResponse): each names a question of the webinar; a multipleChoice
+ * question takes one of its answerKeys, a shortAnswer one a responseText within maxSize; and
+ * "you must provide all required fields including custom fields".
+ */
+function checkResponses(w: SimWebinar, raw: unknown): SimResponse[] {
+  if (raw === undefined || raw === null) raw = [];
+  if (!Array.isArray(raw)) throw badRequest("responses must be an array");
+  const out: SimResponse[] = raw.map((item) => {
+    const r = (item ?? {}) as Record<string, unknown>;
+    const q = w.questions.find((x) => x.questionKey === r.questionKey);
+    if (!q) throw badRequest(`Unknown questionKey ${String(r.questionKey)}`);
+    if (q.type === "multipleChoice") {
+      if (!q.answers?.some((a) => a.answerKey === r.answerKey))
+        throw badRequest(`answerKey is not an answer of question ${q.questionKey}`);
+      return { questionKey: q.questionKey, answerKey: r.answerKey as number };
+    }
+    if (typeof r.responseText !== "string")
+      throw badRequest(`responseText is required for question ${q.questionKey}`);
+    if (r.responseText.length > q.maxSize)
+      throw badRequest(`responseText must be at most ${q.maxSize} characters for question ${q.questionKey}`);
+    return { questionKey: q.questionKey, responseText: r.responseText };
+  });
+  for (const q of w.questions) {
+    if (q.required && !out.some((r) => r.questionKey === q.questionKey))
+      throw badRequest(`The question ${q.questionKey} is required`);
+  }
+  return out;
+}
+
+/** getRegistrationFields: the default fields we read and the webinar's custom questions. */
+function registrationFields(ctx: RouteCtx) {
+  const w = requireWebinar(ctx);
+  return {
+    body: {
+      fields: [
+        { field: "firstName", required: true, maxSize: 128 },
+        { field: "lastName", required: true, maxSize: 128 },
+        { field: "email", required: true, maxSize: 128 },
+        { field: "organization", required: false, maxSize: 128 },
+        { field: "jobTitle", required: false, maxSize: 128 },
+      ],
+      questions: w.questions,
+    },
+  };
 }
 
 function list(ctx: RouteCtx) {
@@ -107,7 +157,15 @@ function find(ctx: RouteCtx): SimRegistrantRecord {
 function detail(ctx: RouteCtx) {
   const r = find(ctx);
   const w = requireWebinar(ctx);
-  return { body: { ...registrantView(r, w.timeZone), ...r.fields, type: "REGULAR", unsubscribed: false } };
+  return {
+    body: {
+      ...registrantView(r, w.timeZone),
+      ...r.fields,
+      responses: r.responses,
+      type: "REGULAR",
+      unsubscribed: false,
+    },
+  };
 }
 
 function remove(ctx: RouteCtx) {
@@ -124,6 +182,7 @@ const R = "/organizers/{organizerKey}/webinars/{webinarKey}/registrants";
 export const registrantRoutes: RouteDef[] = [
   { method: "POST", path: R, handler: create },
   { method: "GET", path: R, handler: list },
+  { method: "GET", path: `${R}/fields`, handler: registrationFields },
   { method: "GET", path: `${R}/{registrantKey}`, handler: detail },
   { method: "DELETE", path: `${R}/{registrantKey}`, handler: remove },
 ];

@@ -197,6 +197,7 @@ function create(ctx: RouteCtx) {
     createdAt: ctx.state.now(),
     confirmationEmail: true,
     reminderEmail: true,
+    questions: [],
   };
   applyEmailSettings(base, body.emailSettings);
   // A series is one webinar per meeting time sharing a recurrenceKey; the others are one webinar.

@@ -50,6 +50,7 @@ export function runWebinar(state: GotoSimState, webinarKey: bigint, attendees: R
         email,
         firstName: a.firstName ?? "Walk",
         lastName: a.lastName ?? "In",
+        responses: [],
         fields: { source: "GoTo registration page" },
         registrationDate: new Date(start).toISOString(),
         joinUrl: `https://global.gotowebinar.com/join/${webinarKey}/${registrantKey}`,

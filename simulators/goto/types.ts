@@ -80,6 +80,25 @@ export interface SimWebinar {
   /** emailSettings.confirmationEmail / reminderEmail `enabled` (GoTo's default: on). */
   confirmationEmail: boolean;
   reminderEmail: boolean;
+  /** Custom registration questions, set by the organizer on GoTo's site (here: PUT /_sim/webinars/{key}/questions). */
+  questions: SimRegistrationQuestion[];
+}
+
+/** RegistrationQuestion. Keys are int64 in the document; the simulator's stay below 2^53. */
+export interface SimRegistrationQuestion {
+  questionKey: number;
+  question: string;
+  required: boolean;
+  type: "shortAnswer" | "multipleChoice";
+  maxSize: number;
+  answers?: { answerKey: number; answer: string }[];
+}
+
+/** RegistrantQAResponse as stored. */
+export interface SimResponse {
+  questionKey: number;
+  responseText?: string;
+  answerKey?: number;
 }
 
 export interface SimRegistrantRecord {
@@ -89,6 +108,8 @@ export interface SimRegistrantRecord {
   firstName: string;
   lastName: string;
   fields: Record<string, string>;
+  /** Answers to the webinar's custom questions (`responses`). */
+  responses: SimResponse[];
   registrationDate: string;
   joinUrl: string;
   status: "APPROVED" | "DENIED" | "WAITING";

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeHandler, type RouteDef } from "./http.ts";
 import { registerControlRoutes } from "./routes/control.ts";
+import { questionRoutes } from "./routes/questions.ts";
 import { recordingRoutes } from "./routes/recordings.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
 import { reportRoutes } from "./routes/report.ts";
@@ -16,6 +17,7 @@ export type { Knobs, ZoomAccountConfig, ZoomSimulatorOptions } from "./types.ts"
 
 export const ZOOM_ROUTES: RouteDef[] = [
   ...webinarRoutes,
+  ...questionRoutes,
   ...registrantRoutes,
   ...reportRoutes,
   ...recordingRoutes,

@@ -80,6 +80,9 @@ export interface SimWebinar {
   /** settings.registrants_confirmation_email / registrants_email_notification (Zoom's default: on). */
   confirmationEmail: boolean;
   reminderEmails: boolean;
+  /** Registration questions (PATCH …/registrants/questions): Zoom's standard ones and the webinar's own. */
+  standardQuestions: SimStandardQuestion[];
+  customQuestions: SimCustomQuestion[];
   registrants: SimRegistrant[];
   /** Published participants report rows (one per join segment), empty until run. */
   report: ReportRow[];
@@ -100,6 +103,25 @@ export interface SimRegistrant {
   joinUrl: string;
   /** How many times a registrant with this email was created (more than 1 = duplicate). */
   createdCount: number;
+  /** The answers to the webinar's custom questions, as sent. */
+  customQuestions: SimCustomAnswer[];
+}
+
+export interface SimStandardQuestion {
+  field_name: string;
+  required: boolean;
+}
+
+export interface SimCustomQuestion {
+  title: string;
+  type: "short" | "single_radio" | "single_dropdown" | "multiple";
+  required: boolean;
+  answers?: string[];
+}
+
+export interface SimCustomAnswer {
+  title: string;
+  value: string;
 }
 
 export interface ReportRow {

@@ -20,6 +20,16 @@ export type RegistrationStatus = "pending_confirmation" | "registered" | "waitli
 export type RegistrationSource = "api" | "public" | "import" | "provider";
 export type FieldRequirement = "required" | "optional";
 export type RegistrationFields = Partial<Record<"company" | "jobTitle", FieldRequirement>>;
+/** One custom registration question as stored (checked by events/registration-questions.ts). */
+export interface RegistrationQuestionRecord {
+  id: string;
+  type: "text" | "single_choice" | "multiple_choice" | "checkbox";
+  label: string;
+  required: boolean;
+  options: { id: string; label: string }[];
+  maxLength: number | null;
+  on24Field: string | null;
+}
 export type ImportStatus = "pending" | "running" | "completed" | "failed";
 
 export interface OrganizationsTable {
@@ -111,6 +121,8 @@ export interface EventsTable {
   status: ColumnType<EventStatus, EventStatus | undefined, EventStatus>;
   slug: string;
   registration_fields: Json<RegistrationFields>;
+  /** Custom registration questions in display order (migration 0185; events/registration-questions.ts). */
+  registration_questions: ColumnType<RegistrationQuestionRecord[], string | undefined, string>;
   consent_text: string | null;
   webinar_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
   webinar_type: ColumnType<string | null, string | null | undefined, string | null>;
@@ -164,6 +176,8 @@ export interface RegistrationsTable {
   confirm_token_hash: ColumnType<string | null, string | null | undefined, string | null>;
   confirmation_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   cancelled_at: Timestamp | null;
+  /** Answers to the event's questions by question id (migration 0185). */
+  answers: ColumnType<Record<string, string | string[] | boolean>, string | undefined, string>;
   /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
   attended_minutes: ColumnType<number, never, never>;
   created_at: CreatedAt;

@@ -59,6 +59,35 @@ export interface WebinarSpec {
    * adapter leaves the provider's default alone. Providers without such a switch ignore it.
    */
   providerSendsRegistrantEmails?: boolean | undefined;
+  /**
+   * The event's own registration questions, in order (docs/registration-questions.md).
+   * Providers that must know a webinar's questions before they take answers (Zoom) set them
+   * with the webinar; the others ignore this.
+   */
+  questions?: RegistrationQuestionSpec[] | undefined;
+}
+
+export type RegistrationQuestionType = "text" | "single_choice" | "multiple_choice" | "checkbox";
+
+export interface RegistrationQuestionSpec {
+  /** The question as registrants read it: how providers without ids match answers to it. */
+  label: string;
+  type: RegistrationQuestionType;
+  required: boolean;
+  /** Option labels of a choice question; empty otherwise. */
+  options: string[];
+  /** Longest text answer taken (text questions). */
+  maxLength: number | null;
+}
+
+/** One answer of a registrant, in the words of the question (providers know no ids of ours). */
+export interface RegistrantAnswer {
+  question: string;
+  type: RegistrationQuestionType;
+  /** Text; the chosen option's label (single choice) or labels (multiple choice); a checkbox's state. */
+  value: string | string[] | boolean;
+  /** ON24 only: the registration field the organiser chose for the question (std1…, jobFunction…). */
+  on24Field?: string | null | undefined;
 }
 
 /** What `findWebinarByReference` looks for: our reference, and when the create may have been sent. */
@@ -82,6 +111,8 @@ export interface RegistrantSpec {
   lastName: string;
   company: string | null;
   jobTitle: string | null;
+  /** Answers to the event's registration questions; providers without questions ignore them. */
+  answers?: RegistrantAnswer[] | undefined;
 }
 
 export interface ProviderRegistrant {

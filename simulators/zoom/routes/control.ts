@@ -128,6 +128,7 @@ export function registerControlRoutes(app: FastifyInstance, state: ZoomSimState)
       status: r.cancelled ? "cancelled" : "registered",
       createdCount: r.createdCount,
       joinUrl: r.joinUrl,
+      customQuestions: r.customQuestions,
     }));
   });
   app.post("/_sim/webinars/:id/run", async (req, reply) => {

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { invalidField, pageSize, type RouteCtx, type RouteDef, ZoomError } from "../http.ts";
 import type { ZoomSimState } from "../state.ts";
-import type { SimRegistrant, SimWebinar } from "../types.ts";
+import type { SimCustomAnswer, SimRegistrant, SimWebinar } from "../types.ts";
+import { registrantAnswers } from "./questions.ts";
 import { asBody, liveWebinar } from "./webinars.ts";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -31,6 +32,7 @@ export function registrantJson(r: SimRegistrant) {
     status: r.cancelled ? "denied" : r.status,
     create_time: r.createTime,
     join_url: r.joinUrl,
+    custom_questions: r.customQuestions,
   };
 }
 
@@ -61,6 +63,7 @@ interface Person {
   last_name?: string;
   org?: string;
   job_title?: string;
+  custom_questions?: SimCustomAnswer[];
 }
 
 function person(raw: unknown, prefix: string): Person {
@@ -99,6 +102,7 @@ function upsert(ctx: RouteCtx, w: SimWebinar, p: Person): SimRegistrant {
     createTime: new Date(ctx.state.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
     joinUrl: `https://zoom.us/w/${w.id}?tk=${randomBytes(18).toString("base64url")}`,
     createdCount: (existing?.createdCount ?? 0) + 1,
+    customQuestions: p.custom_questions ?? [],
   };
   if (existing) existing.createdCount = r.createdCount;
   w.registrants.push(r);
@@ -111,6 +115,7 @@ function upsert(ctx: RouteCtx, w: SimWebinar, p: Person): SimRegistrant {
 function add(ctx: RouteCtx) {
   const w = liveWebinar(ctx);
   const p = person(ctx.body, "");
+  p.custom_questions = registrantAnswers(asBody(ctx.body).custom_questions, w.customQuestions);
   const cap = ctx.state.knobs.registrantDailyCap;
   if (!ctx.state.takeDaily("add", w.id, p.email))
     throw dailyLimit(ctx.state, "Add a webinar registrant", cap, p.email);

@@ -104,6 +104,8 @@ function create(ctx: RouteCtx) {
     deleted: false,
     confirmationEmail: true,
     reminderEmails: true,
+    standardQuestions: [],
+    customQuestions: [],
     registrants: [],
     report: [],
   };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { line, optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts";
 import { DATE_TIME_INPUT_RE, isValidTimeZone } from "../../lib/time.ts";
+import { registrationQuestion, registrationQuestionsInput } from "./registration-questions.ts";
 
 export const eventFormat = z.enum(["onsite", "webinar", "hybrid"]);
 export const eventStatus = z.enum(["draft", "published", "cancelled"]);
@@ -86,6 +87,8 @@ const eventFields = {
   registrationClosesAt: dateTimeInput.nullable(),
   slug,
   registrationFields,
+  /** Custom questions (registration-questions.ts): checked by the service, so a bad one is a 422. */
+  registrationQuestions: registrationQuestionsInput,
   consentText: text(5_000).nullable(),
   /** The provider account that runs the event as a webinar (format webinar or hybrid). */
   webinarConfigurationId: uuid.nullable(),
@@ -101,6 +104,7 @@ export const createEventBody = z.strictObject({
   registrationClosesAt: eventFields.registrationClosesAt.default(null),
   slug: slug.optional(),
   registrationFields: registrationFields.default({}),
+  registrationQuestions: registrationQuestionsInput.default([]),
   consentText: eventFields.consentText.default(null),
   webinarConfigurationId: eventFields.webinarConfigurationId.default(null),
   webinarType: eventFields.webinarType.default(null),
@@ -131,6 +135,7 @@ export const eventResponse = z.object({
   status: eventStatus,
   slug: z.string(),
   registrationFields,
+  registrationQuestions: z.array(registrationQuestion),
   consentText: z.string().nullable(),
   webinarConfigurationId: z.string().nullable(),
   webinarType: z.string().nullable(),

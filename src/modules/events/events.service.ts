@@ -7,6 +7,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import { instantToLocal, NonexistentLocalTimeError, resolveDateTime } from "../../lib/time.ts";
 import type { CreateEventInput, UpdateEventInput } from "./events.schemas.ts";
+import { parseQuestions } from "./registration-questions.ts";
 import { createWebinarTypeCheck, type WebinarTypesOf } from "./webinar-types.ts";
 
 type Executor = Db | Transaction<Database>;
@@ -31,6 +32,7 @@ export function toEventDto(e: EventRow) {
     status: e.status,
     slug: e.slug,
     registrationFields: e.registration_fields,
+    registrationQuestions: e.registration_questions,
     consentText: e.consent_text,
     webinarConfigurationId: e.webinar_configuration_id,
     webinarType: e.webinar_type,
@@ -198,6 +200,7 @@ export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTyp
         ? resolveField(input.registrationClosesAt, input.timeZone, "registrationClosesAt")
         : null;
       if (opens && closes) assertOrdered(opens, closes, "registrationClosesAt");
+      const questions = parseQuestions(input.registrationQuestions);
       return insertWithSlug(
         input.webinarConfigurationId ?? null,
         {
@@ -215,6 +218,7 @@ export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTyp
           registration_closes_at: closes,
           slug: input.slug ?? newSlug(input.title),
           registration_fields: JSON.stringify(input.registrationFields),
+          registration_questions: JSON.stringify(questions),
           consent_text: input.consentText,
           webinar_configuration_id: input.webinarConfigurationId ?? null,
           webinar_type: input.webinarType ?? null,
@@ -275,6 +279,7 @@ export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTyp
             : input.registrationClosesAt &&
               resolveField(input.registrationClosesAt, zone, "registrationClosesAt");
         if (opens && closes) assertOrdered(opens, closes, "registrationClosesAt");
+        const questions = input.registrationQuestions && parseQuestions(input.registrationQuestions);
         if (input.webinarConfigurationId) {
           await hooks.validateWebinarConfiguration(trx, organizationId, input.webinarConfigurationId);
         }
@@ -307,6 +312,7 @@ export function createEventService(deps: { db: Db; hooks: EventHooks; webinarTyp
               ...(input.registrationFields !== undefined && {
                 registration_fields: JSON.stringify(input.registrationFields),
               }),
+              ...(questions && { registration_questions: JSON.stringify(questions) }),
               time_zone: zone,
               starts_at: startsAt,
               ends_at: endsAt,

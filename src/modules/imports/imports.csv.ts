@@ -42,14 +42,21 @@ const normalise = (name: string) =>
     .toLowerCase()
     .replace(/[\s_-]+/g, "");
 
-export function mapHeader(header: string[]): ColumnMap {
+/**
+ * `skip`: header names of the event's question columns (our export appends them), and
+ * `unknown: true` once the upload's header was checked (the runner re-reads it later, when
+ * the event's questions may have been renamed).
+ */
+export function mapHeader(header: string[], skip: { names?: string[]; unknown?: boolean } = {}): ColumnMap {
   const map: ColumnMap = { index: {}, label: {}, width: header.length };
   const unknown: string[] = [];
+  const skipped = new Set((skip.names ?? []).map((n) => n.trim()));
   header.forEach((raw, i) => {
     const norm = normalise(raw);
     const key = COLUMNS[norm as keyof typeof COLUMNS];
     if (key === undefined) {
-      if (!EXPORT_ONLY.has(norm)) unknown.push(raw.trim() === "" ? `(column ${i + 1} has no name)` : raw);
+      if (!EXPORT_ONLY.has(norm) && !skipped.has(unguard(raw).trim()) && !skip.unknown)
+        unknown.push(raw.trim() === "" ? `(column ${i + 1} has no name)` : raw);
       return;
     }
     if (map.index[key] !== undefined)
@@ -93,14 +100,17 @@ export function records(content: string): AsyncIterator<string[]> {
 }
 
 /** Reads the whole file once at upload: the header must be usable and the file well-formed. */
-export async function inspect(content: string): Promise<{ columns: ColumnMap; rows: number }> {
+export async function inspect(
+  content: string,
+  questionHeaders: string[] = [],
+): Promise<{ columns: ColumnMap; rows: number }> {
   if (content.includes("\u0000")) throw badRequest("The file contains NUL characters; it is not a text CSV");
   const it = records(content);
   let columns: ColumnMap | undefined;
   let rows = 0;
   try {
     for (let next = await it.next(); !next.done; next = await it.next()) {
-      if (columns === undefined) columns = mapHeader(next.value);
+      if (columns === undefined) columns = mapHeader(next.value, { names: questionHeaders });
       else if (++rows > MAX_ROWS)
         throw new AppError(400, "too_many_rows", `An import takes at most ${MAX_ROWS} rows; split the file`);
     }

@@ -71,7 +71,7 @@ export function createImportRunner(deps: {
     const rows = records(file.content);
     const header = await rows.next();
     if (header.done) throw new Error("import file has no header");
-    return { importId, rows, columns: mapHeader(header.value), position: 0 };
+    return { importId, rows, columns: mapHeader(header.value, { unknown: true }), position: 0 };
   }
 
   async function importRow(

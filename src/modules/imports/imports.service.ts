@@ -11,6 +11,7 @@ import type { RegistrationService } from "../registrations/registrations.service
 import { csvLines, guardCell, inspect } from "./imports.csv.ts";
 import { createImportRunner } from "./imports.runner.ts";
 import type { ImportDto } from "./imports.schemas.ts";
+import { questionColumns, questionHeaders } from "./question-columns.ts";
 
 /** Rows fetched per query while streaming a CSV out: bounded memory for any event size. */
 const EXPORT_CHUNK = 1000;
@@ -80,7 +81,7 @@ export function createImportService(deps: {
     async create(caller: Caller, eventId: string, content: string, fileName: string): Promise<ImportDto> {
       const event = await eventOf(caller.organizationId, eventId);
       if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
-      const { rows } = await inspect(content);
+      const { rows } = await inspect(content, questionHeaders(event.registration_questions));
       const id = uuidv7();
       const row = await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -156,9 +157,10 @@ export function createImportService(deps: {
 
     /** All registrations of an event as CSV, streamed in chunks; formula-looking cells are neutralised. */
     async exportRegistrations(organizationId: string, eventId: string): Promise<Readable> {
-      await eventOf(organizationId, eventId);
+      const event = await eventOf(organizationId, eventId);
+      const questions = questionColumns(event.registration_questions);
       async function* lines() {
-        yield csvLines([EXPORT_COLUMNS]);
+        yield csvLines([[...EXPORT_COLUMNS, ...questions.header]]);
         let after: string | undefined;
         for (;;) {
           const chunk = await db
@@ -169,6 +171,7 @@ export function createImportService(deps: {
               "r.status",
               "r.source",
               "r.created_at",
+              "r.answers",
               "c.first_name",
               "c.last_name",
               "c.email",
@@ -207,6 +210,7 @@ export function createImportService(deps: {
               guardCell(r.job_title),
               (sessions.get(r.id) ?? []).join(";"),
               r.created_at.toISOString(),
+              ...questions.cells(r.answers),
             ]),
           );
           after = chunk.at(-1)?.id;

@@ -1,4 +1,5 @@
 import type { Db } from "../../db/database.ts";
+import { answerText } from "../../lib/answer-text.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 
 /** The access export ("right of access") of one person (see privacy.service.ts). */
@@ -29,7 +30,7 @@ export async function exportContact(
     .selectFrom("registrations as r")
     .innerJoin("events as e", "e.id", "r.event_id")
     .selectAll("r")
-    .select(["e.title as event_title", "e.starts_at as event_starts_at"])
+    .select(["e.title as event_title", "e.starts_at as event_starts_at", "e.registration_questions"])
     .where("r.organization_id", "=", organizationId)
     .where("r.contact_id", "in", contactIds)
     .orderBy("r.id")
@@ -98,6 +99,10 @@ export async function exportContact(
       status: r.status,
       source: r.source,
       consent: { text: r.consent_text, at: iso(r.consent_at) },
+      // The answers to the event's questions, in the words the person saw.
+      answers: r.registration_questions
+        .filter((q) => r.answers[q.id] !== undefined)
+        .map((q) => ({ question: q.label, answer: answerText(q, r.answers[q.id]) })),
       sessions: sessions
         .filter((s) => s.registration_id === r.id)
         .map((s) => ({

@@ -8,6 +8,7 @@ import { AppError, unprocessable } from "../../lib/errors.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
+import { answersInput, checkAnswers, QUESTION_TYPES } from "../events/registration-questions.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import type { Reminders } from "../registrations/reminders.ts";
 import type { PublicService } from "./public.service.ts";
@@ -30,6 +31,7 @@ const publicRegistrationBody = z.strictObject({
   jobTitle: optionalLine(200),
   sessionIds: z.array(uuid).max(100).default([]),
   consent: z.boolean().optional(),
+  answers: answersInput.optional(),
 });
 
 const requirement = z.enum(["required", "optional"]);
@@ -59,6 +61,17 @@ const publicEvent = z.object({
     jobTitle: requirement.optional(),
   }),
   consentText: z.string().nullable(),
+  /** The event's own questions, in display order (docs/registration-questions.md). */
+  questions: z.array(
+    z.object({
+      id: z.string(),
+      type: z.enum(QUESTION_TYPES),
+      label: z.string(),
+      required: z.boolean(),
+      options: z.array(z.object({ id: z.string(), label: z.string() })),
+      maxLength: z.number().nullable(),
+    }),
+  ),
   sessions: z.array(
     z.object({
       id: z.string(),
@@ -145,6 +158,7 @@ export function publicRoutes(
           ...event.registration_fields,
         },
         consentText: event.consent_text,
+        questions: event.registration_questions.map(({ on24Field: _internal, ...q }) => q),
         sessions: sessions.map((s) => ({
           id: s.id,
           title: s.title,
@@ -194,6 +208,8 @@ export function publicRoutes(
           field: "consent",
         });
       }
+      // Checked here too, before the state: a bad answer is the form's mistake, named at once.
+      const answers = checkAnswers(event.registration_questions, body.answers);
       const state = registrationState(event);
       if (state !== "open")
         throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
@@ -212,7 +228,7 @@ export function publicRoutes(
             company: body.company,
             jobTitle: body.jobTitle,
           },
-          { sessionIds: body.sessionIds, consentText: event.consent_text },
+          { sessionIds: body.sessionIds, consentText: event.consent_text, answers },
         ),
       );
       return reply.code(202).send(SUBMITTED);

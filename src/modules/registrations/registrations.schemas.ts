@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts";
 import { contactResponse, personInput } from "../contacts/contacts.schemas.ts";
+import { answersInput } from "../events/registration-questions.ts";
 import { REGISTRATION_SORTS } from "./registrations.list.ts";
 
 export const registrationStatus = z.enum(["pending_confirmation", "registered", "waitlisted", "cancelled"]);
@@ -12,6 +13,7 @@ export const createRegistrationBody = z
     contact: personInput.optional(),
     sessionIds: z.array(uuid).max(100).default([]),
     consentText: text(5_000).optional(),
+    answers: answersInput.optional(),
   })
   .refine((b) => (b.contactId === undefined) !== (b.contact === undefined), {
     message: "give exactly one of contactId or contact",
@@ -49,6 +51,8 @@ export const registrationResponse = z.object({
   contact: contactResponse,
   sessionIds: z.array(z.string()),
   consentAt: z.string().nullable(),
+  /** Answers to the event's registration questions, by question id. */
+  answers: z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean()])),
   cancelledAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -13,6 +13,7 @@ import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
+import { checkAnswers } from "../events/registration-questions.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
@@ -29,6 +30,11 @@ export interface RegisterInput {
   sessionIds: string[];
   source: RegistrationSource;
   consentText?: string | null | undefined;
+  /**
+   * Answers to the event's questions, checked against them (a bad one is a 422 naming it).
+   * Imports carry none and skip the check: an organiser's list cannot answer for its people.
+   */
+  answers?: Record<string, unknown> | undefined;
   /** Public registrations get a secret with which the registrant can cancel. */
   withCancelToken?: boolean;
   /** Double opt-in: the registration waits this many hours for its person's click. */
@@ -52,6 +58,7 @@ type Outcome =
 export interface PublicInput {
   sessionIds: string[];
   consentText: string | null;
+  answers?: Record<string, unknown> | undefined;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -69,6 +76,7 @@ export function toRegistrationDto(
     contact: toContactDto(contact),
     sessionIds,
     consentAt: iso(r.consent_at),
+    answers: r.answers,
     cancelledAt: iso(r.cancelled_at),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -153,6 +161,8 @@ export function createRegistrationService(deps: {
     const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
+    const answers =
+      input.source === "import" ? {} : checkAnswers(event.registration_questions, input.answers);
     let contact: ContactRow;
     let created = false;
     if (input.contactId !== undefined) {
@@ -205,6 +215,7 @@ export function createRegistrationService(deps: {
         source: input.source,
         consent_text: input.consentText ?? null,
         consent_at: input.consentText ? now : null,
+        answers: JSON.stringify(answers),
         cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
         confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
         confirmation_expires_at: expiresAt,
@@ -311,6 +322,7 @@ export function createRegistrationService(deps: {
             sessionIds: input.sessionIds,
             source: "public",
             consentText: input.consentText,
+            answers: input.answers,
             withCancelToken: true,
             ...(settings.doubleOptIn && { confirmWithinHours: settings.confirmationExpiryHours }),
           },

@@ -13,6 +13,8 @@
  * organizer_key). When the token answer does carry one (older answers did) it must match, else the
  * refresh token belongs to someone else and the account needs re-authorization.
  */
+
+import { EVENT_CACHE_TTL_MS, TtlCache } from "../cache.ts";
 import type {
   AttendancePage,
   CredentialCheck,
@@ -25,19 +27,22 @@ import { isProviderError } from "../http.ts";
 import { hasReference } from "../reference.ts";
 import { GotoClient } from "./client.ts";
 import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
+import { gotoResponses } from "./responses.ts";
 import {
   GOTO_WEBINAR_TYPES,
   type GotoAttendee,
   type GotoRecordingAssets,
+  type GotoRegistrationQuestion,
   gotoAttendees,
   gotoCreatedWebinar,
   gotoRecordingAssets,
   gotoRegistrantCreated,
   gotoRegistrantPage,
+  gotoRegistrationFields,
   gotoSessionPage,
   gotoWebinarList,
 } from "./schemas.ts";
-import { GOTO_CREDENTIAL_FIELDS, GotoTokenManager } from "./token.ts";
+import { accountRef, GOTO_CREDENTIAL_FIELDS, GotoTokenManager } from "./token.ts";
 
 export type GotoProviderOptions = {
   apiUrl?: string;
@@ -70,6 +75,23 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
     tokens,
   });
   const webinarPath = (key: string) => `/webinars/${requireKey(key, "webinarKey")}`;
+
+  const registrationQuestions = new TtlCache<GotoRegistrationQuestion[]>(EVENT_CACHE_TTL_MS);
+
+  /** The webinar's custom registration questions (getRegistrationFields), cached a while. */
+  async function questionsOf(account: ProviderAccount, webinarKey: string) {
+    const cacheKey = `${accountRef(account).key}:${webinarKey}`;
+    const cached = registrationQuestions.get(cacheKey);
+    if (cached) return cached;
+    const res = await client.call(account, {
+      op: "get registration fields",
+      method: "GET",
+      path: `${webinarPath(webinarKey)}/registrants/fields`,
+      schema: gotoRegistrationFields,
+    });
+    registrationQuestions.set(cacheKey, res.questions);
+    return res.questions;
+  }
 
   async function findRegistrant(
     account: ProviderAccount,
@@ -193,7 +215,12 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
           query: { resendConfirmation: "false" },
           // application/json selects the registration version that takes organization and jobTitle.
           headers: { accept: "application/json" },
-          json: registrantBody(person),
+          json: {
+            ...registrantBody(person),
+            ...(person.answers?.length && {
+              responses: gotoResponses(person.answers, await questionsOf(account, providerWebinarId)),
+            }),
+          },
           schema: gotoRegistrantCreated,
         });
         return { providerRegistrantId: res.registrantKey, email: person.email, joinUrl: res.joinUrl };

@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { type ProviderAccount, ProviderError, type ProviderErrorKind } from "../contract.ts";
 import { fetchWithDeadline, noAnswerError, parseAnswer, parseRetryAfter, redact } from "../http.ts";
-import { parseJsonKeepingBigInts } from "./json.ts";
+import { parseJsonKeepingBigInts, stringifyKeepingBigInts } from "./json.ts";
 import { type GotoErrorBody, gotoErrorBody } from "./schemas.ts";
 import { accountRef, type GotoAccessToken, type GotoAccountRef, type GotoTokenManager } from "./token.ts";
 
@@ -136,7 +136,7 @@ export class GotoClient {
           authorization: `Bearer ${token.accessToken}`,
           ...(req.json !== undefined && { "content-type": "application/json" }),
         },
-        body: req.json === undefined ? undefined : JSON.stringify(req.json),
+        body: req.json === undefined ? undefined : stringifyKeepingBigInts(req.json),
         timeoutMs: this.options.timeoutMs,
         fetch: this.options.fetch,
       });

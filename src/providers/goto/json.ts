@@ -38,3 +38,15 @@ export function parseJsonKeepingBigInts(text: string): unknown {
   }
   return JSON.parse(last === 0 ? text : out + text.slice(last));
 }
+
+const INT64_MARK = "\u0001int64:";
+
+/**
+ * JSON.stringify, except that bigint values are written as bare integer literals: GoTo's
+ * int64 keys we send back (a registration question's `questionKey`, `answerKey`) stay exact.
+ */
+export function stringifyKeepingBigInts(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `${INT64_MARK}${v.toString()}` : v));
+  // JSON.stringify escapes U+0001 as \u0001, so the marker cannot collide with data holding it raw.
+  return text.replace(/"\\u0001int64:(-?\d+)"/g, "$1");
+}

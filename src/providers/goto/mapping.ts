@@ -100,7 +100,7 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
 }
 
 /** RegistrantFields; `organization` and `jobTitle` need the full-fields Accept (application/json). */
-export function registrantBody(person: RegistrantSpec): Record<string, string> {
+export function registrantBody(person: RegistrantSpec): Record<string, unknown> {
   const firstName = person.firstName.trim();
   const lastName = person.lastName.trim();
   if (firstName === "") throw invalid("GoTo requires the registrant's firstName");

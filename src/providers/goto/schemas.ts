@@ -50,6 +50,26 @@ export const gotoCreatedWebinar = z.looseObject({ webinarKey: gotoKey, recurrenc
 /** POST …/webinars/{webinarKey}/registrants — createRegistrant, 201 RegistrantCreated. */
 export const gotoRegistrantCreated = z.looseObject({ registrantKey: gotoKey, joinUrl: z.string().min(1) });
 
+/**
+ * GET …/registrants/fields — getRegistrationFields (RegistrationFields): the form's default
+ * `fields` and the organizer's custom `questions` (RegistrationQuestion: shortAnswer with a
+ * maxSize, or multipleChoice with `answers` of RegistrationAnswer).
+ */
+export const gotoRegistrationFields = z.looseObject({
+  questions: z.array(
+    z.looseObject({
+      questionKey: gotoKey,
+      question: z.string(),
+      required: z.boolean(),
+      type: z.string(),
+      maxSize: z.number().int().optional(),
+      answers: z.array(z.looseObject({ answerKey: gotoKey, answer: z.string() })).optional(),
+    }),
+  ),
+  fields: z.array(z.looseObject({ field: z.string(), required: z.boolean() })).optional(),
+});
+export type GotoRegistrationQuestion = z.infer<typeof gotoRegistrationFields>["questions"][number];
+
 /** Registrant (RegistrantArray / RegistrantPaginatedResponse items). */
 export const gotoRegistrant = z.looseObject({
   registrantKey: gotoKey,

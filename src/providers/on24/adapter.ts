@@ -23,6 +23,7 @@ import type {
   WebinarSpec,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { answerFields, formName } from "./answers.ts";
 import {
   accountRef,
   ON24_CREDENTIAL_FIELDS,
@@ -317,15 +318,18 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     async register(account, providerWebinarId, person: RegistrantSpec): Promise<ProviderRegistrant> {
       requireNumericId(providerWebinarId, "event id");
       const joinUrl = await audienceUrl(account, providerWebinarId);
+      const fields = await registrationFields(account, providerWebinarId);
+      const answers = answerFields(person.answers, fields);
       const values = applyRegistrationFields(
         {
+          ...answers,
           email: person.email,
           firstname: person.firstName,
           lastname: person.lastName,
           company: person.company,
           jobtitle: person.jobTitle,
         },
-        await registrationFields(account, providerWebinarId),
+        fields,
       );
       const res = await client.call(account, {
         op: "register",
@@ -337,6 +341,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
           lastName: values.lastname,
           company: values.company,
           jobTitle: values.jobtitle,
+          ...Object.fromEntries(Object.keys(answers).map((key) => [formName(key), values[key]])),
         }),
         schema: on24RegistrantWrite,
       });

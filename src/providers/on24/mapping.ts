@@ -102,8 +102,12 @@ export function isKind(err: unknown, ...kinds: ProviderError["kind"][]): err is 
 
 // --- registration fields -------------------------------------------------------------------
 
-/** Our registration values keyed like ON24 regfield ids without underscores (job_title → jobtitle). */
-type RegValues = Record<"email" | "firstname" | "lastname" | "company" | "jobtitle", string | null>;
+/**
+ * Our registration values keyed like ON24 regfield ids without underscores (job_title →
+ * jobtitle): the contact's five, and the answers' fields (on24/answers.ts).
+ */
+export type RegValues = Record<"email" | "firstname" | "lastname" | "company" | "jobtitle", string | null> &
+  Record<string, string | null>;
 
 /**
  * Checks our values against the event's registration page: a required field we cannot fill is
@@ -119,7 +123,7 @@ export function applyRegistrationFields(
   for (const f of fields) {
     const key = f.fieldid.replaceAll("_", "").toLowerCase();
     const known = key in out;
-    const value = known ? out[key as keyof RegValues] : null;
+    const value = known ? (out[key] ?? null) : null;
     const present = value !== null && value.trim() !== "";
     const allowed = !present || !f.options || f.options.length === 0 || f.options.includes(value);
     if (f.required === "Y" && (!present || !allowed)) {
@@ -129,7 +133,7 @@ export function applyRegistrationFields(
           : `ON24 event requires registration field "${f.fieldid}", which we do not collect or is empty`,
       );
     }
-    if (known && !allowed) out[key as keyof RegValues] = null;
+    if (known && !allowed) out[key] = null;
   }
   return out;
 }

@@ -194,6 +194,8 @@ export const on24RegistrationFields = z.looseObject({
   registrationfields: z.array(
     z.looseObject({
       fieldid: z.string().min(1),
+      /** The label on the registration page: how a question's answer finds its field. */
+      fieldcaption: z.string().optional(),
       fieldtype: z.string().optional(),
       required: z.enum(["Y", "N"]),
       options: z.array(z.string()).optional(),

@@ -12,12 +12,14 @@ import type {
   ProviderAccount,
   ProviderRegistrant,
   RegistrantSpec,
+  RegistrationQuestionSpec,
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath, zoomRecording } from "./mapping.ts";
+import { registrationQuestionsBody } from "./questions.ts";
 import {
   ZOOM_WEBINAR_TYPES,
   type ZoomParticipant,
@@ -72,6 +74,21 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
   const hostUser = (account: ProviderAccount) =>
     encodeURIComponent(account.settings.hostUser?.trim() || "me");
 
+  /** The webinar's registration questions (Zoom matches answers to them by title). */
+  async function setQuestions(
+    account: ProviderAccount,
+    webinarId: string,
+    questions: RegistrationQuestionSpec[],
+  ) {
+    await client.call(account, {
+      op: "set registration questions",
+      method: "PATCH",
+      path: `${webinarPath(webinarId)}/registrants/questions`,
+      json: registrationQuestionsBody(questions),
+      schema: null,
+    });
+  }
+
   async function findRegistrant(
     account: ProviderAccount,
     webinarId: string,
@@ -124,6 +141,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         json: webinarBody(spec, true),
         schema: zoomCreatedWebinar,
       });
+      if (spec.questions?.length) await setQuestions(account, res.id, spec.questions);
       return { providerWebinarId: res.id, joinUrl: res.join_url ?? null };
     },
 
@@ -155,6 +173,8 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         json: webinarBody(spec, false),
         schema: null,
       });
+      // The whole list each time: a question removed here goes at Zoom too.
+      if (spec.questions) await setQuestions(account, providerWebinarId, spec.questions);
     },
 
     async deleteWebinar(account, providerWebinarId) {
@@ -197,6 +217,9 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
     },
 
     async bulkRegister(account, providerWebinarId, people) {
+      // The batch takes no answers (WebinarsPerformBatchRegistration*): people with answers are
+      // left out of it, so each is registered one by one with their custom_questions.
+      people = people.filter((p) => !p.answers?.length);
       if (people.length === 0) return [];
       if (people.length > BATCH_MAX) {
         throw new ProviderError("invalid", `Zoom batch registration takes at most ${BATCH_MAX} people`);

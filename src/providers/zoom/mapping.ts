@@ -12,6 +12,7 @@ import {
   type WebinarSpec,
 } from "../contract.ts";
 import { withReference } from "../reference.ts";
+import { customQuestionAnswers } from "./questions.ts";
 import { ZOOM_WEBINAR_TYPES, type ZoomParticipant, type ZoomRecordings } from "./schemas.ts";
 
 const MAX_TOPIC = 200;
@@ -75,7 +76,7 @@ export function webinarBody(spec: WebinarSpec, forCreate: boolean): Record<strin
   return body;
 }
 
-export function registrantBody(person: RegistrantSpec): Record<string, string> {
+export function registrantBody(person: RegistrantSpec): Record<string, unknown> {
   const first = cut(person.firstName, MAX_NAME);
   // first_name is required by Zoom; a person without one is registered under their e-mail's local part.
   const body: Record<string, string> = {
@@ -86,6 +87,7 @@ export function registrantBody(person: RegistrantSpec): Record<string, string> {
   if (last !== "") body.last_name = last;
   if (person.company?.trim()) body.org = cut(person.company, 200);
   if (person.jobTitle?.trim()) body.job_title = cut(person.jobTitle, 200);
+  if (person.answers?.length) return { ...body, custom_questions: customQuestionAnswers(person.answers) };
   return body;
 }
 

@@ -31,6 +31,32 @@ export interface RegistrationFields {
   jobTitle?: "required" | "optional";
 }
 
+export type QuestionType = "text" | "single_choice" | "multiple_choice" | "checkbox";
+
+/** A custom registration question (docs/registration-questions.md). */
+export interface RegistrationQuestion {
+  id: string;
+  type: QuestionType;
+  label: string;
+  required: boolean;
+  options: { id: string; label: string }[];
+  maxLength: number | null;
+  on24Field?: string | null;
+}
+
+/** What the form sends: ids absent on new questions and options. */
+export interface RegistrationQuestionInput {
+  id?: string;
+  type: QuestionType;
+  label: string;
+  required: boolean;
+  options?: { id?: string; label: string }[];
+  maxLength?: number | null;
+  on24Field?: string | null;
+}
+
+export type Answer = string | string[] | boolean;
+
 export interface EventItem {
   id: string;
   title: string;
@@ -48,6 +74,7 @@ export interface EventItem {
   status: EventStatus;
   slug: string;
   registrationFields: RegistrationFields;
+  registrationQuestions: RegistrationQuestion[];
   consentText: string | null;
   webinarConfigurationId: string | null;
   webinarType: string | null;
@@ -64,6 +91,7 @@ export interface EventInput {
   registrationOpensAt?: string | null;
   registrationClosesAt?: string | null;
   registrationFields?: RegistrationFields;
+  registrationQuestions?: RegistrationQuestionInput[];
   consentText?: string | null;
   webinarConfigurationId?: string | null;
   webinarType?: string | null;
@@ -107,6 +135,7 @@ export interface Registration {
   source: string;
   contact: { id: string; firstName: string; lastName: string; email: string; company: string | null };
   createdAt: string;
+  answers?: Record<string, Answer>;
   webinar?: RegistrationWebinar[];
 }
 
@@ -238,6 +267,7 @@ export interface PublicEvent {
   capacity?: { limited: boolean; full: boolean; waitlist: boolean };
   fields: Record<string, "required" | "optional">;
   consentText: string | null;
+  questions?: RegistrationQuestion[];
   sessions: { id: string; title: string; startsAt: string; endsAt: string }[];
 }
 

@@ -3,6 +3,12 @@ import { useNavigate, useParams } from "react-router";
 import { ApiError, api } from "../api/client.ts";
 import type { EventFormat, EventInput, EventItem, RegistrationFields } from "../api/types.ts";
 import { Field } from "../components/field.tsx";
+import {
+  type QuestionDraft,
+  QuestionsEditor,
+  toDraft,
+  toQuestionInput,
+} from "../components/questions-editor.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
 import { useI18n, viewerTimeZone } from "../i18n/index.tsx";
 import { loadProviders } from "../lib/providers.ts";
@@ -25,6 +31,7 @@ interface FormState {
   company: Ask;
   jobTitle: Ask;
   consentText: string;
+  questions: QuestionDraft[];
   webinarConfigurationId: string;
   webinarType: string;
 }
@@ -46,6 +53,7 @@ function fromEvent(e: EventItem): FormState {
     company: e.registrationFields.company ?? "",
     jobTitle: e.registrationFields.jobTitle ?? "",
     consentText: e.consentText ?? "",
+    questions: (e.registrationQuestions ?? []).map(toDraft),
     webinarConfigurationId: e.webinarConfigurationId ?? "",
     webinarType: e.webinarType ?? "",
   };
@@ -64,6 +72,7 @@ const EMPTY: FormState = {
   company: "",
   jobTitle: "",
   consentText: "",
+  questions: [],
   webinarConfigurationId: "",
   webinarType: "",
 };
@@ -85,6 +94,7 @@ function toInput(f: FormState): EventInput {
     registrationOpensAt: orNull(f.opensAt),
     registrationClosesAt: orNull(f.closesAt),
     registrationFields: fields,
+    registrationQuestions: f.questions.map(toQuestionInput),
     consentText: f.consentText || null,
     webinarConfigurationId: f.format === "onsite" ? null : f.webinarConfigurationId || null,
     webinarType: f.format === "onsite" || !f.webinarConfigurationId ? null : f.webinarType || null,
@@ -109,6 +119,8 @@ export function EventFormPage() {
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => setForm({ ...form, [key]: value });
   const fieldError = (name: string) =>
     error instanceof ApiError && error.field?.startsWith(name) ? error.message : undefined;
+  const exactError = (name: string) =>
+    error instanceof ApiError && error.field === name ? error.message : undefined;
   const viewerZone = viewerTimeZone();
   // The chosen account's provider decides which webinar types exist (none: the provider's default).
   const chosenKind = configs.data?.data.find((c) => c.id === form.webinarConfigurationId)?.provider;
@@ -277,6 +289,7 @@ export function EventFormPage() {
             )}
           </Field>
         ))}
+        <QuestionsEditor drafts={form.questions} onChange={(q) => set("questions", q)} errorAt={exactError} />
         <Field label={t("event.form.consent")} error={fieldError("consentText")}>
           {(p) => (
             <textarea

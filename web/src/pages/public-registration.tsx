@@ -1,9 +1,10 @@
 import { type FormEvent, useRef, useState } from "react";
 import { useParams } from "react-router";
 import { ApiError, api } from "../api/client.ts";
-import type { PublicEvent } from "../api/types.ts";
+import type { Answer, PublicEvent } from "../api/types.ts";
 import { Field } from "../components/field.tsx";
 import { PublicFrame } from "../components/public-frame.tsx";
+import { answerField, QuestionInputs, unanswered } from "../components/question-inputs.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
@@ -42,6 +43,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [sessionIds, setSessionIds] = useState<string[]>([]);
   const [consent, setConsent] = useState(false);
+  const [answers, setAnswers] = useState<Record<string, Answer>>({});
+  const questions = event.questions ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<unknown>();
   // The answer is the same for every address; what follows arrives by email.
@@ -58,6 +61,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
     const missing: Record<string, string> = {};
     for (const f of asked)
       if (event.fields[f] === "required" && !values[f]?.trim()) missing[f] = t("public.fieldRequired");
+    for (const q of questions)
+      if (q.required && unanswered(answers[q.id])) missing[answerField(q)] = t("public.fieldRequired");
     if (event.consentText && !consent) missing.consent = t("public.fieldRequired");
     setErrors(missing);
     if (Object.keys(missing).length > 0) return focusFirstError();
@@ -65,6 +70,7 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       const body: Record<string, unknown> = { sessionIds };
       for (const f of asked) if (values[f]) body[f] = values[f];
       if (event.consentText) body.consent = consent;
+      if (questions.length > 0) body.answers = answers;
       await api.publicRegister(event.slug, body);
       setSubmitted(true);
     } catch (err) {
@@ -115,6 +121,7 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
               )}
             </Field>
           ))}
+          <QuestionInputs questions={questions} answers={answers} errors={errors} onChange={setAnswers} />
           {event.sessions.length > 0 && (
             <fieldset>
               <legend>{t("public.sessions")}</legend>

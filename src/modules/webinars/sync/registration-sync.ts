@@ -17,6 +17,7 @@ import {
   type RegistrantSpec,
   type WebinarProvider,
 } from "../../../providers/contract.ts";
+import { providerAnswers } from "./answers.ts";
 import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
 import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
@@ -68,6 +69,7 @@ export function createRegistrationSyncHandler(deps: {
       .innerJoin("webinars as w", "w.id", "s.webinar_id")
       .innerJoin("registrations as r", "r.id", "s.registration_id")
       .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .innerJoin("events as e", "e.id", "r.event_id")
       .innerJoin("webinar_configurations as cfg", "cfg.id", "s.configuration_id")
       .select([
         "cfg.provider",
@@ -84,6 +86,8 @@ export function createRegistrationSyncHandler(deps: {
         "c.last_name",
         "c.company",
         "c.job_title",
+        "r.answers",
+        "e.registration_questions",
       ])
       .where("s.registration_id", "=", registrationId)
       .where("s.webinar_id", "=", webinarId)
@@ -187,6 +191,7 @@ export function createRegistrationSyncHandler(deps: {
       lastName: row.last_name,
       company: row.company,
       jobTitle: row.job_title,
+      answers: providerAnswers(row.registration_questions, row.answers),
     };
     const attempt = claimed.attempts + 1;
     let writeBegun = false;

@@ -10,6 +10,7 @@ import {
 } from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
+import { questionSpecs } from "./answers.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
 
@@ -66,6 +67,7 @@ export function createWebinarSyncHandler(deps: {
         "e.time_zone",
         "e.language",
         "e.webinar_type as event_webinar_type",
+        "e.registration_questions",
         "s.title as session_title",
         "s.description as session_description",
         "s.starts_at as session_starts_at",
@@ -85,6 +87,7 @@ export function createWebinarSyncHandler(deps: {
       webinarType: row.session_webinar_type ?? row.event_webinar_type ?? undefined,
       // Stored with the webinar at the provider, which lists it back: how a lost create is found.
       externalRef: webinarId,
+      questions: questionSpecs(row.registration_questions),
     };
     const sender = row.event_sender ?? row.account_sender;
     if (sender) spec.providerSendsRegistrantEmails = sender === "provider";
@@ -169,8 +172,9 @@ export function createWebinarSyncHandler(deps: {
       if (action === "create") {
         if (maybeCreated) {
           const found = await provider.findWebinarByReference(account, reference);
-          // The lost create may have landed only in part (ON24 switches its registrant emails
-          // in calls after the create): the adopted webinar gets the whole spec again.
+          // The lost create may have landed only in part (ON24 switches its registrant emails,
+          // Zoom sets its registration questions, in calls after the create): the adopted
+          // webinar gets the whole spec again.
           if (found) {
             await provider.updateWebinar(account, found.providerWebinarId, spec);
             return found;
