@@ -58,8 +58,11 @@ import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
+import { reconciliationRoutes } from "./modules/webinars/reconciliations.routes.ts";
+import { createReconciliationService } from "./modules/webinars/reconciliations.service.ts";
 import { joinLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
+import { createPeopleMatcher } from "./modules/webinars/sync/people.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
 import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
 import {
@@ -192,11 +195,18 @@ export function createServices({
   const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
+  const reconciliations = createReconciliationService({ db, queue });
   const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
+  // Provider changes (webhooks and reconciliation) are applied with the same planner as every
+  // other change, and matched to people by one matcher.
+  const people = createPeopleMatcher({ contacts });
+  const applyProviderEvents = createWebhookApplier({ queue, people, planner, registrations, events });
   const syncWorker = createSyncWorker({
     database,
+    people,
+    applyProviderEvents,
     queue,
     providers,
     configurations,
@@ -213,13 +223,12 @@ export function createServices({
       publicUrl: config.publicUrl,
     },
   });
-  // Provider webhooks are applied with the same planner as every other change.
   const webhookReceiver = createWebhookReceiver({
     db,
     configurations,
     providers,
     clientStates: syncWorker.subscriptions.clientStates,
-    apply: createWebhookApplier({ queue, people: syncWorker.people, planner, registrations, events }),
+    apply: applyProviderEvents,
     limiter: createRateLimiter(WEBHOOK_RATE),
     rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
     logger,
@@ -245,6 +254,7 @@ export function createServices({
     imports,
     configurations,
     webinars,
+    reconciliations,
     dashboard,
     syncWorker,
     providers,
@@ -370,6 +380,7 @@ export async function buildApp(
   });
   webinarConfigurationRoutes(app, services);
   webinarRoutes(app, services);
+  reconciliationRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
