@@ -219,6 +219,7 @@ export function createServices({
       pollPlan: { fastSeconds: config.metricsPollSeconds },
       tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
       lease: config.lease,
+      reconcilePlan: { intervalMinutes: config.reconcileMinutes },
       // Where providers deliver change notifications (Graph subscriptions are created by workers).
       publicUrl: config.publicUrl,
     },

@@ -8,6 +8,7 @@ import { attendanceRoutes } from "./routes/attendance.ts";
 import { tokenRoutes } from "./routes/auth.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { purgeRoutes } from "./routes/purge.ts";
 import { registrationRoutes } from "./routes/registrations.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { TeamsSimState } from "./state.ts";
@@ -50,6 +51,7 @@ export function buildTeamsApp(state: TeamsSimState, logger = false): FastifyInst
   attendanceRoutes(app, state);
   subscriptionRoutes(app, state);
   controlRoutes(app, state);
+  purgeRoutes(app, state);
   return app;
 }
 

@@ -6,6 +6,7 @@ import { makeHandler, type RouteDef } from "./http.ts";
 import { registerControlRoutes } from "./routes/control.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
 import { reportRoutes } from "./routes/report.ts";
+import { registerSelfRegistrationRoutes } from "./routes/self-registration.ts";
 import { webinarRoutes } from "./routes/webinars.ts";
 import { ZoomSimState } from "./state.ts";
 import type { ZoomSimulatorOptions } from "./types.ts";
@@ -47,6 +48,7 @@ export function buildZoomApp(state: ZoomSimState, logger = false): FastifyInstan
     });
   }
   registerControlRoutes(app, state);
+  registerSelfRegistrationRoutes(app, state);
   return app;
 }
 

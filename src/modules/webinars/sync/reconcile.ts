@@ -380,7 +380,13 @@ export function createReconciler(deps: {
    * The scheduled part: a run for every webinar that is due (see ReconcilePlan) and has no run
    * waiting. Returns how many were queued.
    */
-  async function sweep(newId: () => string, now = new Date()) {
+  async function sweep(
+    newId: () => string,
+    options: { now?: Date; organizationId?: string; plan?: Partial<ReconcilePlan> } = {},
+  ) {
+    const now = options.now ?? new Date();
+    const { intervalMinutes, windowDays } = { ...plan, ...options.plan };
+    if (intervalMinutes === 0) return 0;
     const listing = (Object.keys(providers) as ProviderKind[]).filter((k) => providers[k].listRegistrants);
     if (listing.length === 0) return 0;
     const due = await db
@@ -392,9 +398,7 @@ export function createReconciler(deps: {
       .where("w.state", "=", "provisioned")
       .where("w.desired", "=", "active")
       .where("c.provider", "in", listing)
-      .where(
-        sql<boolean>`coalesce(s.ends_at, e.ends_at) + make_interval(days => ${plan.windowDays}) > ${now}`,
-      )
+      .where(sql<boolean>`coalesce(s.ends_at, e.ends_at) + make_interval(days => ${windowDays}) > ${now}`)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -408,11 +412,14 @@ export function createReconciler(deps: {
                     eb("r.state", "in", ["queued", "running", "deferred"]),
                     eb("r.requested_at", ">", new Date(now.getTime() - STUCK_HOURS * 3600_000)),
                   ]),
-                  eb("r.requested_at", ">", new Date(now.getTime() - plan.intervalMinutes * 60_000)),
+                  eb("r.requested_at", ">", new Date(now.getTime() - intervalMinutes * 60_000)),
                 ]),
               ),
           ),
         ),
+      )
+      .$if(options.organizationId !== undefined, (q) =>
+        q.where("w.organization_id", "=", options.organizationId as string),
       )
       .limit(1000)
       .execute();
