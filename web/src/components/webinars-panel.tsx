@@ -1,6 +1,7 @@
 import { api } from "../api/client.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
+import { ReconcileControl } from "./reconcile-control.tsx";
 import { Badge } from "./status.tsx";
 
 /** The event's webinars at their providers: state, join link, sync counts, freshness. */
@@ -29,6 +30,7 @@ export function WebinarsPanel({ eventId }: { eventId: string }) {
             <div className="muted">
               {t("config.lastMetrics")}: {w.lastMetricsAt ? dateTime(w.lastMetricsAt) : t("config.never")}
             </div>
+            {w.state === "provisioned" && <ReconcileControl webinarId={w.id} onDone={webinars.reload} />}
           </li>
         ))}
       </ul>
