@@ -93,6 +93,27 @@ describe("reconciliation in Chromium", () => {
     assert.match(summary, /Ours missing there: 0/);
     await shot(page, "webinar-reconcile");
 
+    // A viewer sees the drift but no button (asking for a run is a marketer's).
+    const member = await page.request.post(`${stack.baseUrl}/api/v1/members`, {
+      data: { email: "viewer@example.com", name: "Vera Viewer", role: "viewer" },
+    });
+    assert.equal(member.status(), 202, await member.text());
+    const invitation = await stack.lastMailTo("viewer@example.com");
+    const link = /(http:\S+\/auth\/invitation\?token=[\w-]+)/.exec(invitation.text_body)?.[1];
+    assert.ok(link, "the invitation carries the link");
+    const viewerContext = await browser.newContext({ locale: "en-GB" });
+    const viewer = await viewerContext.newPage();
+    consoleWatch.watch(viewer, "viewer");
+    await viewer.goto(link);
+    await viewer.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    await viewer.goto(`${stack.baseUrl}/events/${event.id}`);
+    const viewerPanel = viewer.getByTestId("webinar-item");
+    await until("the drift for a viewer", async () =>
+      /Theirs missing here: 2/.test(await text(viewerPanel.getByTestId("reconcile-summary"))),
+    );
+    assert.equal(await viewerPanel.getByRole("button", { name: "Reconcile with the provider" }).count(), 0);
+    await viewerContext.close();
+
     const regs = (await apiGet(page, `/api/v1/events/${event.id}/registrations`)).data as {
       source: string;
       contact: { email: string };

@@ -3,6 +3,7 @@ import { api } from "../api/client.ts";
 import type { Reconciliation } from "../api/types.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
+import { useSession } from "../session.tsx";
 import { ErrorNote } from "./status.tsx";
 
 const WAITING = new Set(["queued", "running", "deferred"]);
@@ -16,6 +17,7 @@ const POLL_TRIES = 120;
  */
 export function ReconcileControl({ webinarId, onDone }: { webinarId: string; onDone?: () => void }) {
   const { t, dateTime, number } = useI18n();
+  const { can } = useSession();
   const runs = useLoad(() => api.reconciliations(webinarId), [webinarId]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -45,9 +47,12 @@ export function ReconcileControl({ webinarId, onDone }: { webinarId: string; onD
   const n = (v: number | null) => (v === null ? "–" : number(v));
   return (
     <div className="reconcile" data-testid="reconcile">
-      <button type="button" onClick={() => void reconcile()} disabled={busy}>
-        {busy ? t("event.reconciling") : t("event.reconcile")}
-      </button>
+      {/* Viewers see the latest drift; asking for a run is a marketer's. */}
+      {can("marketer") && (
+        <button type="button" onClick={() => void reconcile()} disabled={busy}>
+          {busy ? t("event.reconciling") : t("event.reconcile")}
+        </button>
+      )}
       <div className="muted" role="status" data-testid="reconcile-summary">
         {latest ? (
           <>
