@@ -15,6 +15,7 @@ import type {
 import type { WebhookApplier } from "../webhooks/apply.ts";
 import type { PeopleMatcher, WebinarRef } from "./people.ts";
 import type { ProviderCaller } from "./provider-call.ts";
+import { linkedSynced, liveLinked, oursMissingThere, vanished } from "./reconcile-reads.ts";
 
 type Trx = Transaction<Database>;
 
@@ -161,51 +162,6 @@ export function createReconciler(deps: {
     }
   }
 
-  /** Live registrations linked to these provider registrants (to count what a cancel changes). */
-  async function liveLinked(webinarId: string, providerIds: string[]) {
-    if (providerIds.length === 0) return [];
-    const rows = await db
-      .selectFrom("registration_syncs as s")
-      .innerJoin("registrations as r", "r.id", "s.registration_id")
-      .select("r.id")
-      .where("s.webinar_id", "=", webinarId)
-      .where(sql<boolean>`s.provider_registrant_id = ANY(${providerIds}::text[])`)
-      .where("r.status", "<>", "cancelled")
-      .execute();
-    return rows.map((r) => r.id);
-  }
-
-  /** Provider ids of these that are linked here with a synced row (nothing to do for them). */
-  async function linkedSynced(webinarId: string, providerIds: string[]) {
-    if (providerIds.length === 0) return [];
-    const rows = await db
-      .selectFrom("registration_syncs")
-      .select("provider_registrant_id")
-      .where("webinar_id", "=", webinarId)
-      .where("state", "=", "synced")
-      .where("desired", "=", "registered")
-      .where(sql<boolean>`provider_registrant_id = ANY(${providerIds}::text[])`)
-      .execute();
-    return rows.map((r) => r.provider_registrant_id as string);
-  }
-
-  /** Linked registrants no longer listed at a provider whose cancellation deletes them (GoTo). */
-  async function vanished(webinarId: string, listedIds: Set<string>, listedBefore: Date) {
-    const rows = await db
-      .selectFrom("registration_syncs as s")
-      .innerJoin("registrations as r", "r.id", "s.registration_id")
-      .select(["s.provider_registrant_id"])
-      .where("s.webinar_id", "=", webinarId)
-      .where("s.state", "=", "synced")
-      .where("s.desired", "=", "registered")
-      .where("s.provider_registrant_id", "is not", null)
-      // Synced after the list was read: it may simply not have been there yet.
-      .where("s.synced_at", "<", listedBefore)
-      .where("r.status", "<>", "cancelled")
-      .execute();
-    return rows.map((r) => r.provider_registrant_id as string).filter((id) => !listedIds.has(id));
-  }
-
   async function reconcile(webinar: WebinarForReconcile, listed: ListedRegistrant[], listedAt: Date) {
     const provider = providers[webinar.provider as ProviderKind];
     const providerWebinarId = webinar.provider_webinar_id as string;
@@ -218,16 +174,17 @@ export function createReconciler(deps: {
       (r) => r.status === "cancelled" && !activeEmails.has(normalizeEmail(r.email)),
     );
     const gone = provider.cancelledRegistrantsVanish
-      ? await vanished(webinar.id, new Set(byId.keys()), listedAt)
+      ? await vanished(db, webinar.id, new Set(byId.keys()), listedAt)
       : [];
     const cancelIds = [...cancelledThere.map((r) => r.providerRegistrantId), ...gone];
 
     const known = await db.transaction().execute((trx) => people.match(trx, webinar, active));
     const unknown = active.filter((_r, i) => !known[i]);
-    const toCancel = await liveLinked(webinar.id, cancelIds);
+    const toCancel = await liveLinked(db, webinar.id, cancelIds);
     // Already linked and synced: nothing to write (a big webinar is reconciled every hour).
     const settled = new Set(
       await linkedSynced(
+        db,
         webinar.id,
         active.map((r) => r.providerRegistrantId),
       ),
@@ -268,6 +225,7 @@ export function createReconciler(deps: {
             .where("status", "=", "cancelled")
             .execute();
     const missing = await oursMissingThere(
+      db,
       webinar.id,
       active.map((r) => r.providerRegistrantId),
       [...activeEmails],
@@ -287,27 +245,6 @@ export function createReconciler(deps: {
         cancelledHere: cancelledNow.slice(0, RECONCILE_DETAIL_IDS).map((r) => r.id),
       },
     } satisfies Drift;
-  }
-
-  /**
-   * Our live registrations meant for this webinar that the provider does not list as
-   * registered: still on their way (pending, held, failed) or, when the sync row says
-   * synced, lost there. Rows synced after the list was read are not counted.
-   */
-  async function oursMissingThere(webinarId: string, activeIds: string[], activeEmails: string[], at: Date) {
-    return db
-      .selectFrom("registration_syncs as s")
-      .innerJoin("registrations as r", "r.id", "s.registration_id")
-      .innerJoin("contacts as c", "c.id", "r.contact_id")
-      .select(["s.registration_id", "s.state"])
-      .where("s.webinar_id", "=", webinarId)
-      .where("s.desired", "=", "registered")
-      .where("r.status", "=", "registered")
-      .where((eb) => eb.or([eb("s.state", "<>", "synced"), eb("s.synced_at", "<", at)]))
-      .where(sql<boolean>`NOT (coalesce(s.provider_registrant_id, '') = ANY(${activeIds}::text[])
-        OR c.email_normalized = ANY(${activeEmails}::text[]))`)
-      .orderBy("s.registration_id")
-      .execute();
   }
 
   async function loadWebinar(webinarId: string): Promise<WebinarForReconcile | undefined> {
