@@ -194,7 +194,8 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       // A worker killed mid-job: the job is claimed again after this long. A metrics poll
       // reads a webinar's whole attendee list (ON24 sends it unpaged, with a 120 s deadline)
       // and writes it; expiring it sooner would start a second poll beside a slow first one.
-      expireInSeconds: name === "metrics.poll" ? 300 : 60,
+      // A reconciliation reads a whole registrant list (ON24's unpaged) and applies it in chunks.
+      expireInSeconds: name === "metrics.poll" ? 300 : name === "webinar.reconcile" ? 900 : 60,
       // A claim whose worker lost its connection (the fetch committed but its answer never
       // arrived, or the batch's results could not be written) is held by no one. The expiry
       // above gave it back only after 60 s plus up to a monitor interval, and a drain whose
