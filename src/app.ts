@@ -61,8 +61,11 @@ import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.rou
 import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
 import { createOrganizerTokens } from "./modules/webinars/organizer-tokens.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
+import { reconciliationRoutes } from "./modules/webinars/reconciliations.routes.ts";
+import { createReconciliationService } from "./modules/webinars/reconciliations.service.ts";
 import { joinLinkOf, joinLinksOf, recordingLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
+import { createPeopleMatcher } from "./modules/webinars/sync/people.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
 import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
 import {
@@ -207,11 +210,18 @@ export function createServices({
     publicUrl: config.publicUrl,
   });
   const webinars = createWebinarService({ db, queue });
+  const reconciliations = createReconciliationService({ db, queue });
   const dashboard = createDashboardService({ db, events });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
+  // Provider changes (webhooks and reconciliation) are applied with the same planner as every
+  // other change, and matched to people by one matcher.
+  const people = createPeopleMatcher({ contacts });
+  const applyProviderEvents = createWebhookApplier({ queue, people, planner, registrations, events });
   const syncWorker = createSyncWorker({
     database,
+    people,
+    applyProviderEvents,
     queue,
     providers,
     configurations,
@@ -224,17 +234,17 @@ export function createServices({
       pollPlan: { fastSeconds: config.metricsPollSeconds },
       tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
       lease: config.lease,
+      reconcilePlan: { intervalMinutes: config.reconcileMinutes },
       // Where providers deliver change notifications (Graph subscriptions are created by workers).
       publicUrl: config.publicUrl,
     },
   });
-  // Provider webhooks are applied with the same planner as every other change.
   const webhookReceiver = createWebhookReceiver({
     db,
     configurations,
     providers,
     clientStates: syncWorker.subscriptions.clientStates,
-    apply: createWebhookApplier({ queue, people: syncWorker.people, planner, registrations, events }),
+    apply: applyProviderEvents,
     limiter: createRateLimiter(WEBHOOK_RATE),
     rejectLimiter: createRateLimiter(WEBHOOK_REJECT_RATE),
     logger,
@@ -261,6 +271,7 @@ export function createServices({
     configurations,
     organizerConsent,
     webinars,
+    reconciliations,
     dashboard,
     syncWorker,
     providers,
@@ -387,6 +398,7 @@ export async function buildApp(
   webinarConfigurationRoutes(app, services);
   organizerConsentRoutes(app, { ...services, secureCookies: config.secureCookies });
   webinarRoutes(app, services);
+  reconciliationRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);

@@ -6,6 +6,7 @@ import type { Logger } from "./lib/logger.ts";
 import { createRetentionSweepJob } from "./modules/privacy/retention-sweep.ts";
 import { createReminderSweepJob, eventNoticesWorker } from "./modules/registrations/reminder-sweep.ts";
 import { createUnconfirmedSweepJob } from "./modules/registrations/unconfirmed-sweep.ts";
+import { createReconcileSweepJob } from "./modules/webinars/sync/reconcile-sweep.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -26,6 +27,12 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     db,
   });
   const reminderSweep = createReminderSweepJob({ queue, reminders: services.reminders, logger, db });
+  const reconcileSweep = createReconcileSweepJob({
+    queue,
+    reconciler: services.syncWorker.reconciler,
+    logger,
+    db,
+  });
   const workers = {
     ...services.syncWorker.workers,
     // Without an SMTP server no message is queued for sending (they are kept), so no job comes.
@@ -35,6 +42,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     "registration.expire": unconfirmedSweep.worker,
     "registration.remind": reminderSweep.worker,
     "registration.event_changed": eventNoticesWorker({ eventNotices: services.eventNotices, logger }),
+    "webinar.reconcile_sweep": reconcileSweep.worker,
   } satisfies JobWorkers;
   return {
     workers,
@@ -45,6 +53,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
       await retentionSweep.schedule();
       await unconfirmedSweep.schedule();
       await reminderSweep.schedule();
+      await reconcileSweep.schedule();
     },
   };
 }

@@ -5,6 +5,7 @@ import { sendDueReminders } from "./emails.ts";
 import { badRequest, notFound } from "./errors.ts";
 import type { Result } from "./pipeline.ts";
 import { runWebinar, secondsPerEmail } from "./run.ts";
+import { selfRegistration } from "./self-registration.ts";
 import type { GotoSimState } from "./state.ts";
 
 const knobsSchema = z
@@ -179,5 +180,7 @@ export function control(state: GotoSimState, method: string, path: string, raw: 
     if (acc[2] === "forbid" || acc[2] === "permit") account.permitted = acc[2] === "permit";
     return { body: { refreshTokens: account.refreshTokens.size, permitted: account.permitted } };
   }
+  const own = selfRegistration(state, method, seg, raw);
+  if (own) return own;
   throw notFound(`no control route ${method} /_sim${path}`);
 }

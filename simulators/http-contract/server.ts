@@ -4,6 +4,7 @@
 // (the base URL a configuration uses); the control API under `${url}/_sim`.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerControlRoutes } from "./control.ts";
+import { registerPurgeRoute } from "./purge.ts";
 import { ApiError } from "./render.ts";
 import { API_ROUTES, type ApiRoute } from "./routes.ts";
 import { type ContractClientAccount, ContractState, type Knobs } from "./state.ts";
@@ -190,6 +191,7 @@ export function buildContractApp(state: ContractState, logger = false): FastifyI
     });
   }
   registerControlRoutes(app, state);
+  registerPurgeRoute(app, state);
   return app;
 }
 

@@ -11,6 +11,7 @@ import { emailRoutes } from "./routes/emails.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { peopleRoutes } from "./routes/people.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
+import { registerSelfRegistrationRoutes } from "./routes/self-registration.ts";
 import { SimState } from "./state.ts";
 import type { Region, SimulatorOptions } from "./types.ts";
 
@@ -63,6 +64,7 @@ export function buildOn24App(state: SimState, logger = false): FastifyInstance {
     }
   }
   registerControlRoutes(app, state);
+  registerSelfRegistrationRoutes(app, state);
   return app;
 }
 

@@ -10,6 +10,7 @@ import { tokenRoutes } from "./routes/auth.ts";
 import { consentRoutes } from "./routes/consent.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { purgeRoutes } from "./routes/purge.ts";
 import { registrationRoutes } from "./routes/registrations.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { TeamsSimState } from "./state.ts";
@@ -53,6 +54,7 @@ export function buildTeamsApp(state: TeamsSimState, logger = false): FastifyInst
   attendanceRoutes(app, state);
   subscriptionRoutes(app, state);
   controlRoutes(app, state);
+  purgeRoutes(app, state);
   return app;
 }
 

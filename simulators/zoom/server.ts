@@ -8,6 +8,7 @@ import { questionRoutes } from "./routes/questions.ts";
 import { recordingRoutes } from "./routes/recordings.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
 import { reportRoutes } from "./routes/report.ts";
+import { registerSelfRegistrationRoutes } from "./routes/self-registration.ts";
 import { webinarRoutes } from "./routes/webinars.ts";
 import { ZoomSimState } from "./state.ts";
 import type { ZoomSimulatorOptions } from "./types.ts";
@@ -55,6 +56,7 @@ export function buildZoomApp(state: ZoomSimState, logger = false): FastifyInstan
     });
   }
   registerControlRoutes(app, state);
+  registerSelfRegistrationRoutes(app, state);
   return app;
 }
 

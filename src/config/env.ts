@@ -66,6 +66,7 @@ export const envSchema = z.object({
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_RECONCILE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   AUDITORIUM_ALLOW_PRIVATE_HOSTS: z
     .string()
     .optional()
@@ -220,6 +221,8 @@ export interface Config {
   metricsPollSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** How often each webinar is reconciled with its provider's registrant list; 0: only on demand. */
+  reconcileMinutes: number;
   /**
    * Private hosts and ranges that tenant-chosen URLs (the open contract's base URL) may reach
    * anyway: an operator's setting, never a tenant's. Empty by default.
@@ -312,6 +315,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    reconcileMinutes: env.AUDITORIUM_RECONCILE_MINUTES,
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,

@@ -19,6 +19,7 @@ import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
 import * as m0155 from "./migrations/0155_webinar_recordings.ts";
+import * as m0180 from "./migrations/0180_webinar_reconciliations.ts";
 import * as m0185 from "./migrations/0185_registration_questions.ts";
 import * as m0190 from "./migrations/0190_organizer_consent.ts";
 
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   "0155_webinar_recordings": m0155,
   "0190_organizer_consent": m0190,
   "0185_registration_questions": m0185,
+  "0180_webinar_reconciliations": m0180,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -162,6 +162,43 @@ export interface OrganizerGrantsTable {
   rotations: Defaulted<number>;
 }
 
+export type ReconciliationState =
+  | "queued"
+  | "running"
+  | "done"
+  | "deferred"
+  | "failed"
+  | "unsupported"
+  | "skipped";
+
+/** Registration ids a run names (at most RECONCILE_DETAIL_IDS of each), never addresses. */
+export interface ReconciliationDetails {
+  oursMissingThere?: string[];
+  addedHere?: string[];
+  cancelledHere?: string[];
+}
+
+/** One reconciliation run of a webinar (migration 0180). */
+export interface WebinarReconciliationsTable {
+  id: string;
+  organization_id: string;
+  webinar_id: string;
+  trigger: "schedule" | "api";
+  state: Defaulted<ReconciliationState>;
+  reason: string | null;
+  provider_registered: number | null;
+  provider_cancelled: number | null;
+  theirs_missing_here: number | null;
+  added_here: number | null;
+  cancelled_here: number | null;
+  ours_missing_there: number | null;
+  ours_missing_there_synced: number | null;
+  details: ColumnType<ReconciliationDetails, string | undefined, string>;
+  requested_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
 export interface WebinarTables {
   webinar_terms: WebinarTermsTable;
   webinar_configurations: WebinarConfigurationsTable;
@@ -172,8 +209,10 @@ export interface WebinarTables {
   provider_rate_buckets: ProviderRateBucketsTable;
   organizer_consent_requests: OrganizerConsentRequestsTable;
   organizer_grants: OrganizerGrantsTable;
+  webinar_reconciliations: WebinarReconciliationsTable;
 }
 
 export type WebinarConfigurationRow = Selectable<WebinarConfigurationsTable>;
 export type WebinarRow = Selectable<WebinarsTable>;
 export type RegistrationSyncRow = Selectable<RegistrationSyncsTable>;
+export type WebinarReconciliationRow = Selectable<WebinarReconciliationsTable>;

@@ -33,6 +33,10 @@ export interface JobPayloads {
   "registration.remind": Record<string, never>;
   /** An event was rescheduled or cancelled: tell its registrants (registrations/event-notices.ts). */
   "registration.event_changed": { eventId: string };
+  /** One reconciliation run (its row holds the webinar); `attempt`: tries so far (sync/reconcile.ts). */
+  "webinar.reconcile": { runId: string; attempt?: number };
+  /** Queues the reconciliation runs that are due; carries nothing. */
+  "webinar.reconcile_sweep": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -47,6 +51,8 @@ export const JOB_NAMES: JobName[] = [
   "registration.expire",
   "registration.remind",
   "registration.event_changed",
+  "webinar.reconcile",
+  "webinar.reconcile_sweep",
 ];
 
 type Executor = Db | Transaction<Database>;
@@ -110,7 +116,12 @@ export async function startWorkers(queue: Pick<JobQueue, "work">, workers: Parti
  * after the delay it returns. `schedule()` queues the first run; a duplicate is dropped.
  */
 export function recurringJob<
-  N extends "keys.rewrap" | "retention.sweep" | "registration.expire" | "registration.remind",
+  N extends
+    | "keys.rewrap"
+    | "retention.sweep"
+    | "registration.expire"
+    | "registration.remind"
+    | "webinar.reconcile_sweep",
 >(
   queue: Pick<JobQueue, "send">,
   db: Executor,
@@ -183,7 +194,8 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       // A worker killed mid-job: the job is claimed again after this long. A metrics poll
       // reads a webinar's whole attendee list (ON24 sends it unpaged, with a 120 s deadline)
       // and writes it; expiring it sooner would start a second poll beside a slow first one.
-      expireInSeconds: name === "metrics.poll" ? 300 : 60,
+      // A reconciliation reads a whole registrant list (ON24's unpaged) and applies it in chunks.
+      expireInSeconds: name === "metrics.poll" ? 300 : name === "webinar.reconcile" ? 900 : 60,
       // A claim whose worker lost its connection (the fetch committed but its answer never
       // arrived, or the batch's results could not be written) is held by no one. The expiry
       // above gave it back only after 60 s plus up to a monitor interval, and a drain whose

@@ -135,6 +135,29 @@ export interface WebinarRecording {
   availableUntil: Date | null;
 }
 
+/**
+ * One registrant as the provider lists it (reconciliation, docs/webinars.md "Reconciliation"):
+ * everyone registered there, whether through us or on the provider's own page.
+ */
+export interface ListedRegistrant {
+  providerRegistrantId: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  jobTitle: string | null;
+  /** Personal join link when the provider issues one; null: the webinar's audience URL. */
+  joinUrl: string | null;
+  /** "cancelled": the provider still lists the person, marked cancelled (denied, deleted). */
+  status: "registered" | "cancelled";
+}
+
+export interface RegistrantListPage {
+  registrants: ListedRegistrant[];
+  /** Opaque position of the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
 /** One person's viewing of one webinar as the provider reports it (summed over join segments). */
 export interface AttendanceRecord {
   providerRegistrantId: string;
@@ -278,6 +301,21 @@ export interface WebinarProvider {
    * null while it has none yet. Asked by the attendance poll after the webinar's end.
    */
   recordingOf?(account: ProviderAccount, providerWebinarId: string): Promise<WebinarRecording | null>;
+  /**
+   * Every registrant of the webinar, page by page from `cursor` (null = the first page), in the
+   * provider's own paging. Reconciliation reads it to bring back registrations made at the
+   * provider and cancellations made there.
+   */
+  listRegistrants?(
+    account: ProviderAccount,
+    providerWebinarId: string,
+    cursor: string | null,
+  ): Promise<RegistrantListPage>;
+  /**
+   * True when the provider's cancellation deletes the registrant (GoTo): one we linked that is
+   * no longer listed was cancelled there. Otherwise an unlisted registrant is drift, not a cancel.
+   */
+  readonly cancelledRegistrantsVanish?: boolean;
   webinarTypes?(): readonly WebinarType[];
 
   /**

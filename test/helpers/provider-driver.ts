@@ -45,6 +45,8 @@ export interface ProviderSimDriver {
   confirmationEmailOn?(providerWebinarId: string): Promise<boolean>;
   /** Moves the simulator's clock forward (reminders fall due by it). */
   advanceClock?(ms: number): Promise<void>;
+  /** What happens at the provider without us (reconciliation); absent: the scenario is skipped. */
+  atProvider?: ProviderSideRegistrations;
   close(): Promise<void>;
 }
 
@@ -54,4 +56,25 @@ export interface SimRegistrant {
   status: "registered" | "cancelled";
   /** How many times a registrant with this email was created; more than 1 is a duplicate. */
   createdCount: number;
+}
+
+/**
+ * People registering, cancelling and vanishing at the provider itself — on its own registration
+ * page, through the link in its e-mail, or lost there — through each simulator's own path
+ * (documented in its README), for the reconciliation scenario.
+ */
+export interface ProviderSideRegistrations {
+  /** Registers someone at the provider; returns the provider's registrant id. */
+  register(
+    providerWebinarId: string,
+    person: { email: string; firstName: string; lastName: string },
+  ): Promise<string>;
+  /** The registrant cancels at the provider. */
+  cancel(providerWebinarId: string, providerRegistrantId: string): Promise<void>;
+  /** The registrant vanishes at the provider without a cancellation (drift "ours missing there"). */
+  remove(providerWebinarId: string, providerRegistrantId: string): Promise<void>;
+  /** Registrants per page of the list the adapter reads; null when one answer holds them all. */
+  pageSize: number | null;
+  /** True when a cancel at the provider deletes the registrant (GoTo): a vanished one is a cancel. */
+  cancelVanishes: boolean;
 }

@@ -4,6 +4,7 @@ import { attendanceScenario } from "./guarantees/attendance.ts";
 import { cancellationScenario } from "./guarantees/cancel.ts";
 import { createOnceScenario } from "./guarantees/create-once.ts";
 import { noLossScenario, type RunSummary } from "./guarantees/no-loss.ts";
+import { type DriftReport, driftReportLine, reconciliationScenario } from "./guarantees/reconcile.ts";
 import { loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
 import { switchOffScenario } from "./guarantees/switch-off.ts";
 import { workerPool } from "./guarantees/worker-pool.ts";
@@ -90,6 +91,19 @@ forEachBackend("provider guarantees", (ctx, backend) => {
 
       test("one webinar at the provider after a crash between create and store, and for two jobs at once", async () => {
         await createOnceScenario(ctx, org, driver);
+      });
+
+      // Last of the provider's scenarios: its sweep reads every webinar of the organization.
+      let drift: DriftReport | null = null;
+      after(() => {
+        if (drift) process.stdout.write(driftReportLine(driver.kind, backend, drift));
+      });
+      test("reconciliation: registrations and cancellations made at the provider come back, drift counted both ways", async (t) => {
+        const atProvider = driver.atProvider;
+        if (!atProvider) return t.skip("the driver has no provider-side registration path");
+        pool?.ensureRunning(2);
+        await quiesce(ctx, org);
+        drift = await reconciliationScenario(ctx, org, { ...driver, atProvider });
       });
     });
   }

@@ -27,6 +27,7 @@ import { isProviderError } from "../http.ts";
 import { hasReference } from "../reference.ts";
 import { GotoClient } from "./client.ts";
 import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody } from "./mapping.ts";
+import { listGotoRegistrants } from "./registrant-list.ts";
 import { gotoResponses } from "./responses.ts";
 import {
   GOTO_WEBINAR_TYPES,
@@ -253,6 +254,11 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
         throw err;
       }
     },
+
+    listRegistrants: (account, providerWebinarId, cursor) =>
+      listGotoRegistrants(client, account, providerWebinarId, cursor),
+    // Cancelling at GoTo deletes the registrant (ours: DELETE; theirs: the cancel link).
+    cancelledRegistrantsVanish: true,
 
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       if (cursor !== null && !/^\d+$/.test(cursor))

@@ -23,6 +23,7 @@ import type {
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { CONTRACT_CREDENTIAL_FIELDS, ContractClient } from "./client.ts";
+import { listContractRegistrants } from "./registrant-list.ts";
 import {
   type ContractAttendance,
   type ContractRegistration,
@@ -230,6 +231,9 @@ export function createHttpContractProvider(options: HttpContractProviderOptions 
         if (!isNotFound(err)) throw err;
       }
     },
+
+    listRegistrants: (account, providerWebinarId, cursor) =>
+      listContractRegistrants(client, account, webinarPath(providerWebinarId), cursor),
 
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       const page = await client.call(account, {

@@ -48,6 +48,7 @@ import {
   truncateTitle,
 } from "./mapping.ts";
 import { on24Recording } from "./recording.ts";
+import { listOn24Registrants } from "./registrant-list.ts";
 import {
   ON24_WEBINAR_TYPES,
   type On24RegistrantRecord,
@@ -364,6 +365,10 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         throw err;
       }
     },
+
+    // One page: ON24 documents no paging for the event-level list (registrant-list.ts).
+    listRegistrants: (account, providerWebinarId) =>
+      listOn24Registrants(client, account, providerWebinarId, listTimeoutMs),
 
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       const offset = cursor === null ? 0 : Number(cursor);

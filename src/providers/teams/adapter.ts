@@ -44,6 +44,7 @@ import {
 } from "./mapping.ts";
 import { createOrganizerConsent, type OrganizerConsent } from "./organizer-consent.ts";
 import { GraphReads } from "./reads.ts";
+import { listTeamsRegistrants } from "./registrant-list.ts";
 import { collection, type GraphRegistration, virtualEvent, virtualEventRegistration } from "./schemas.ts";
 import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
 import { handleGraphWebhook } from "./webhook.ts";
@@ -325,6 +326,9 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
         if (current.status !== "canceled") throw err;
       }
     },
+
+    listRegistrants: (account, providerWebinarId, cursor) =>
+      listTeamsRegistrants(client, account, providerWebinarId, cursor),
 
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       // One page holds everyone: a person's seconds must be summed over all reports before the

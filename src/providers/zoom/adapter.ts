@@ -20,6 +20,7 @@ import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath, zoomRecording } from "./mapping.ts";
 import { registrationQuestionsBody } from "./questions.ts";
+import { listZoomRegistrants } from "./registrant-list.ts";
 import {
   ZOOM_WEBINAR_TYPES,
   type ZoomParticipant,
@@ -285,6 +286,9 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
      * partial totals. A cursor, if given, is a `next_page_token` to resume from. next_page_token
      * also expires after 15 minutes, another reason not to hand it to a later job.
      */
+    listRegistrants: (account, providerWebinarId, cursor) =>
+      listZoomRegistrants(client, account, providerWebinarId, cursor),
+
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       const rows: ZoomParticipant[] = [];
       let token = cursor ?? undefined;

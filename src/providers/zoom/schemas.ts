@@ -89,6 +89,8 @@ export const zoomRegistrantList = z.looseObject({
         email: z.string(),
         first_name: z.string().optional(),
         last_name: z.string().optional(),
+        org: z.string().optional(),
+        job_title: z.string().optional(),
         status: z.string().optional(),
         join_url: z.string().optional(),
       }),

@@ -2,6 +2,7 @@
 // simulator's /_sim control API. The simulator keeps GoTo's 10 requests/s limit on: answering 429
 // is part of what the engine must survive.
 import { minutesFromSeconds } from "../../../src/providers/goto/mapping.ts";
+import { GOTO_REGISTRANT_PAGE } from "../../../src/providers/goto/registrant-list.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
 import {
   GOTO_ACCOUNT,
@@ -10,6 +11,7 @@ import {
   simRegistrants,
   startGoto,
 } from "../../simulators/goto-harness.ts";
+import { simCall } from "../guarantees/sim-call.ts";
 
 export async function start(): Promise<ProviderSimDriver> {
   const s = await startGoto();
@@ -78,6 +80,27 @@ export async function start(): Promise<ProviderSimDriver> {
     async advanceClock(ms) {
       await sim(s, "POST", "/clock/advance", { ms });
     },
+    atProvider: {
+      async register(providerWebinarId, person) {
+        const res = await simCall<Record<string, string>>(
+          s.url,
+          "POST",
+          `/webinars/${providerWebinarId}/self-registrations`,
+          person,
+        );
+        return res.providerRegistrantId as string;
+      },
+      async cancel(providerWebinarId, id) {
+        await simCall(s.url, "POST", `/webinars/${providerWebinarId}/self-registrations/${id}/cancel`);
+      },
+      async remove(providerWebinarId, id) {
+        await simCall(s.url, "DELETE", `/webinars/${providerWebinarId}/self-registrations/${id}`);
+      },
+      // GoTo deletes a registrant who cancels.
+      pageSize: GOTO_REGISTRANT_PAGE,
+      cancelVanishes: true,
+    },
+
     close: () => s.close(),
   };
 }

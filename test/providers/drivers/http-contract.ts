@@ -1,5 +1,7 @@
 import { startContractSimulator } from "../../../simulators/http-contract/server.ts";
+import { CONTRACT_REGISTRATION_PAGE } from "../../../src/providers/http-contract/registrant-list.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
+import { simCall } from "../guarantees/sim-call.ts";
 
 /** The client the reference implementation knows and the configuration uses. */
 export const CONTRACT_ACCOUNT = {
@@ -95,6 +97,26 @@ export async function start(): Promise<ProviderSimDriver> {
 
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
+    },
+
+    atProvider: {
+      async register(providerWebinarId, person) {
+        const res = await simCall<Record<string, string>>(
+          sim.url,
+          "POST",
+          `/webinars/${providerWebinarId}/registrations`,
+          person,
+        );
+        return res.id as string;
+      },
+      async cancel(providerWebinarId, id) {
+        await simCall(sim.url, "POST", `/webinars/${providerWebinarId}/registrations/${id}/cancel`);
+      },
+      async remove(providerWebinarId, id) {
+        await simCall(sim.url, "DELETE", `/webinars/${providerWebinarId}/registrations/${id}`);
+      },
+      pageSize: CONTRACT_REGISTRATION_PAGE,
+      cancelVanishes: false,
     },
 
     close: () => sim.close(),

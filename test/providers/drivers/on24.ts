@@ -4,6 +4,7 @@ import { on24Minutes } from "../../../simulators/on24/time.ts";
 import type { Attendance } from "../../../simulators/on24/types.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
 import { ON24_ACCOUNT, startSimulator } from "../../webinars/fixtures.ts";
+import { simCall } from "../guarantees/sim-call.ts";
 
 const MINUTE = 60_000;
 
@@ -139,6 +140,23 @@ export async function start(): Promise<ProviderSimDriver> {
     },
     async advanceClock(ms) {
       await control("POST", "/clock/advance", { ms });
+    },
+
+    atProvider: {
+      async register(providerWebinarId, person) {
+        const path = `/events/${encodeURIComponent(providerWebinarId)}/self-registrations`;
+        return (await simCall<{ providerRegistrantId: string }>(sim.url, "POST", path, person))
+          .providerRegistrantId;
+      },
+      async cancel(providerWebinarId, id) {
+        await simCall(sim.url, "POST", `/events/${providerWebinarId}/self-registrations/${id}/cancel`);
+      },
+      async remove(providerWebinarId, id) {
+        await simCall(sim.url, "DELETE", `/events/${providerWebinarId}/self-registrations/${id}`);
+      },
+      // ON24 documents no paging for the event-level registrant list.
+      pageSize: null,
+      cancelVanishes: false,
     },
 
     close: () => sim.close(),

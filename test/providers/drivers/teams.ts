@@ -1,5 +1,7 @@
 // Microsoft Teams driver of the shared guarantee suite (test/helpers/provider-driver.ts). Talks
 // only to the Graph simulator's /_sim control API (simulators/teams/routes/control.ts).
+
+import { DEFAULT_KNOBS as TEAMS_KNOBS } from "../../../simulators/teams/types.ts";
 import { toMinutes } from "../../../src/providers/teams/mapping.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
 import {
@@ -9,8 +11,12 @@ import {
   TEAMS_ORGANIZER,
   TEAMS_TENANT,
 } from "../../simulators/teams-fixtures.ts";
+import { simCall } from "../guarantees/sim-call.ts";
 
 /** Town hall ids carry a prefix in Auditorium (src/providers/teams/mapping.ts); the simulator keys by Graph id. */
+/** Graph pages registrations by the simulator's page size (a knob, left at its default). */
+const TEAMS_PAGE_SIZE = TEAMS_KNOBS.pageSize;
+
 const graphId = (providerWebinarId: string) => providerWebinarId.replace(/^townhall:/, "");
 
 export async function start(): Promise<ProviderSimDriver> {
@@ -59,6 +65,34 @@ export async function start(): Promise<ProviderSimDriver> {
     async requestCount() {
       return (await simJson<{ total: number }>(sim, "/requests")).total;
     },
+    atProvider: {
+      async register(providerWebinarId, person) {
+        const res = await simCall<Record<string, string>>(
+          sim.url,
+          "POST",
+          `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/registrations`,
+          person,
+        );
+        return res.id as string;
+      },
+      async cancel(providerWebinarId, id) {
+        await simCall(
+          sim.url,
+          "POST",
+          `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/registrations/${id}/cancel`,
+        );
+      },
+      async remove(providerWebinarId, id) {
+        await simCall(
+          sim.url,
+          "DELETE",
+          `/webinars/${encodeURIComponent(graphId(providerWebinarId))}/registrations/${id}`,
+        );
+      },
+      pageSize: TEAMS_PAGE_SIZE,
+      cancelVanishes: false,
+    },
+
     close: () => sim.close(),
   };
 }

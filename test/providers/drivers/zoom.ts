@@ -1,5 +1,7 @@
 import { startZoomSimulator } from "../../../simulators/zoom/server.ts";
+import { ZOOM_REGISTRANT_PAGE } from "../../../src/providers/zoom/registrant-list.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
+import { simCall } from "../guarantees/sim-call.ts";
 
 /** The Zoom account and app the simulator knows and the driver's configuration uses. */
 export const ZOOM_ACCOUNT = {
@@ -103,6 +105,26 @@ export async function start(): Promise<ProviderSimDriver> {
     },
     async advanceClock(ms) {
       await control("POST", "/clock/advance", { ms });
+    },
+
+    atProvider: {
+      async register(providerWebinarId, person) {
+        const res = await simCall<Record<string, string>>(
+          sim.url,
+          "POST",
+          `/webinars/${providerWebinarId}/self-registrations`,
+          person,
+        );
+        return res.providerRegistrantId as string;
+      },
+      async cancel(providerWebinarId, id) {
+        await simCall(sim.url, "POST", `/webinars/${providerWebinarId}/self-registrations/${id}/cancel`);
+      },
+      async remove(providerWebinarId, id) {
+        await simCall(sim.url, "DELETE", `/webinars/${providerWebinarId}/self-registrations/${id}`);
+      },
+      pageSize: ZOOM_REGISTRANT_PAGE,
+      cancelVanishes: false,
     },
 
     close: () => sim.close(),

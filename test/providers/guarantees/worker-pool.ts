@@ -20,6 +20,9 @@ export function workerPool(ctx: TestContext, env: Record<string, string>) {
           AUDITORIUM_QUOTA_PAUSE_SECONDS: "1",
           AUDITORIUM_METRICS_POLL_SECONDS: "1",
           AUDITORIUM_WORKER_CONCURRENCY: "10",
+          // Scheduled reconciliation would read earlier scenarios' webinars at any moment
+          // (switch-off counts every request); the reconciliation scenario sweeps by hand.
+          AUDITORIUM_RECONCILE_MINUTES: "0",
           // Several test files share one server (100 connections): keep each worker small.
           AUDITORIUM_DB_POOL_SIZE: "4",
         }),

@@ -10,6 +10,7 @@ import type {
   ProviderInfo,
   PublicConfirmation,
   PublicEvent,
+  Reconciliation,
   Registration,
   SessionInput,
   SessionItem,
@@ -114,6 +115,10 @@ export const api = {
   // Webinars
   webinars: (eventId: string) => call<Page<WebinarItem>>("GET", `${v1}/events/${id(eventId)}/webinars`),
   pollWebinar: (webinarId: string) => call("POST", `${v1}/webinars/${id(webinarId)}/poll`),
+  reconcileWebinar: (webinarId: string) =>
+    call<Reconciliation>("POST", `${v1}/webinars/${id(webinarId)}/reconcile`),
+  reconciliations: (webinarId: string) =>
+    call<Page<Reconciliation>>("GET", `${v1}/webinars/${id(webinarId)}/reconciliations`),
   dashboard: (eventId: string, sessionId?: string) =>
     call<Dashboard>("GET", `${v1}/events/${id(eventId)}/webinar-dashboard`, undefined, { sessionId }),
   terms: () => call<Terms>("GET", `${v1}/webinar/terms`),

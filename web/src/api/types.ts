@@ -202,6 +202,24 @@ export interface SyncIssue {
   updatedAt: string;
 }
 
+/** One reconciliation run with the provider's registrant list and the drift it found. */
+export interface Reconciliation {
+  id: string;
+  trigger: "schedule" | "api";
+  state: "queued" | "running" | "done" | "deferred" | "failed" | "unsupported" | "skipped";
+  reason: string | null;
+  requestedAt: string;
+  finishedAt: string | null;
+  provider: { registered: number | null; cancelled: number | null };
+  drift: {
+    theirsMissingHere: number | null;
+    addedHere: number | null;
+    cancelledHere: number | null;
+    oursMissingThere: number | null;
+    oursMissingThereSynced: number | null;
+  };
+}
+
 export interface WebinarItem {
   id: string;
   sessionId: string | null;

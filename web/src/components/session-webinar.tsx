@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api } from "../api/client.ts";
 import type { EventFormat, SessionItem, WebinarConfiguration, WebinarItem } from "../api/types.ts";
 import { useI18n } from "../i18n/index.tsx";
+import { ReconcileControl } from "./reconcile-control.tsx";
 import { ErrorNote } from "./status.tsx";
 import { WebinarState } from "./webinars-panel.tsx";
 
@@ -63,7 +64,12 @@ export function SessionWebinar(props: {
         </label>
       ) : null}{" "}
       {webinar ? (
-        <WebinarState webinar={webinar} />
+        <>
+          <WebinarState webinar={webinar} />
+          {webinar.state === "provisioned" && (
+            <ReconcileControl webinarId={webinar.id} onDone={props.onChanged} />
+          )}
+        </>
       ) : (
         <span className="muted"> {t("sessions.noWebinar")}</span>
       )}

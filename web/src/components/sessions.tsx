@@ -170,6 +170,7 @@ export function SessionsPanel({ event }: { event: EventItem }) {
       <WebinarsPanel
         webinars={webinarList.filter((w) => w.sessionId === null)}
         sessionTitle={(id) => list.find((s) => s.id === id)?.title}
+        onChanged={webinars.reload}
       />
       <ConfirmDialog
         open={deleting !== null}

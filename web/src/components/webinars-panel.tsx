@@ -1,14 +1,18 @@
 import type { WebinarItem } from "../api/types.ts";
 import { useI18n } from "../i18n/index.tsx";
+import { ReconcileControl } from "./reconcile-control.tsx";
 import { Badge } from "./status.tsx";
 
 /** The event's webinars at their providers: state, join link, recording, sync counts, freshness. */
 export function WebinarsPanel({
   webinars,
   sessionTitle,
+  onChanged,
 }: {
   webinars: WebinarItem[];
   sessionTitle: (sessionId: string) => string | undefined;
+  /** A reconcile run was queued: the parent reloads the webinars. */
+  onChanged?: () => void;
 }) {
   const { t } = useI18n();
   if (webinars.length === 0) return null;
@@ -20,6 +24,7 @@ export function WebinarsPanel({
           <li key={w.id} data-testid="webinar-item">
             <strong>{w.sessionId ? (sessionTitle(w.sessionId) ?? w.provider) : t("event.wholeEvent")}</strong>{" "}
             <WebinarState webinar={w} />
+            {w.state === "provisioned" && <ReconcileControl webinarId={w.id} onDone={onChanged} />}
           </li>
         ))}
       </ul>

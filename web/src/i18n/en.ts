@@ -124,6 +124,12 @@ export const en = {
   "event.registrations": "Registrations",
   "event.dashboard": "Webinar dashboard",
   "event.webinars": "Webinars",
+  "event.reconcile": "Reconcile with the provider",
+  "event.reconciling": "Reconciling…",
+  "event.reconcileNever": "Not reconciled yet",
+  "event.reconcileState": "Last reconciliation ({when}): {state}",
+  "event.reconcileDrift":
+    "At the provider {registered} registered, {cancelled} cancelled. Theirs missing here: {theirs} (added {added}). Ours missing there: {ours}. Cancellations that came back: {cancelledHere}.",
   "event.webinarState": "Provider state: {state}",
   "event.webinarSync": "Synced {synced}, pending {pending}, held {held}, failed {failed}",
   "sessions.title": "Sessions",

@@ -126,6 +126,12 @@ export const nb: Record<MessageKey, string> = {
   "event.registrations": "Påmeldinger",
   "event.dashboard": "Webinaroversikt",
   "event.webinars": "Webinarer",
+  "event.reconcile": "Avstem med leverandøren",
+  "event.reconciling": "Avstemmer…",
+  "event.reconcileNever": "Ikke avstemt ennå",
+  "event.reconcileState": "Siste avstemming ({when}): {state}",
+  "event.reconcileDrift":
+    "Hos leverandøren {registered} påmeldt, {cancelled} avmeldt. Deres som mangler her: {theirs} (lagt til {added}). Våre som mangler der: {ours}. Avmeldinger som kom tilbake: {cancelledHere}.",
   "event.webinarState": "Tilstand hos leverandøren: {state}",
   "event.webinarSync": "Synkronisert {synced}, venter {pending}, holdt tilbake {held}, feilet {failed}",
   "sessions.title": "Økter",

@@ -10,6 +10,7 @@ import type { ProviderKind, WebinarProvider } from "../../../providers/contract.
 import type { ContactService } from "../../contacts/contacts.service.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
 import { webinarOfRegistration } from "../registration-webinars.ts";
+import type { WebhookApplier } from "../webhooks/apply.ts";
 import { createPersonEraseHandler } from "./erase-handler.ts";
 import {
   createMetricsPollHandler,
@@ -18,8 +19,9 @@ import {
   nextPollInSeconds,
   type PollPlan,
 } from "./metrics-poll.ts";
-import { createPeopleMatcher } from "./people.ts";
+import { createPeopleMatcher, type PeopleMatcher } from "./people.ts";
 import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provider-call.ts";
+import { createReconciler, type ReconcilePlan } from "./reconcile.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
 import { createSubscriptionKeeper } from "./subscriptions.ts";
 import { createWebinarSyncHandler } from "./webinar-sync.ts";
@@ -33,6 +35,8 @@ export interface SyncOptions {
   publicUrl?: string;
   /** Leases on sync work (src/jobs/lease.ts); tests shorten them. */
   lease?: LeaseTiming;
+  /** When webinars are reconciled with their provider's registrant list (sync/reconcile.ts). */
+  reconcilePlan?: Partial<ReconcilePlan>;
 }
 
 /**
@@ -48,6 +52,13 @@ export function createSyncWorker(deps: {
   gate: ReturnType<typeof createCallGate>;
   /** Opens the sealed addresses of provider erasures (person.erase). */
   envelope: Envelope;
+  /**
+   * The people matcher and the applier of provider changes (webhooks/apply.ts), which
+   * reconciliation shares with webhook ingestion. Without them, a matcher of its own and no
+   * reconciliation handler beyond marking runs unsupported (tests of other parts).
+   */
+  people?: PeopleMatcher;
+  applyProviderEvents?: WebhookApplier;
   logger?: Logger | undefined;
   options?: SyncOptions;
 }) {
@@ -131,12 +142,28 @@ export function createSyncWorker(deps: {
     });
   }
 
+  const people = deps.people ?? createPeopleMatcher({ contacts });
+  const reconciler = createReconciler({
+    db,
+    queue,
+    call,
+    providers,
+    people,
+    apply:
+      deps.applyProviderEvents ??
+      (async () => {
+        throw new Error("reconciliation needs the provider-event applier (createSyncWorker deps)");
+      }),
+    ...(options.reconcilePlan && { plan: options.reconcilePlan }),
+  });
+
   const handlers = {
     "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned, lease }),
     "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers, lease }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
     "webhook.subscription": subscriptions.handle,
+    "webinar.reconcile": reconciler.handle,
   };
   // Registration sync is where the volume is; the other kinds are a few per webinar.
   const workers: Pick<JobWorkers, keyof typeof handlers> = {
@@ -145,13 +172,16 @@ export function createSyncWorker(deps: {
     "metrics.poll": { concurrency: 2, handle: handlers["metrics.poll"] },
     "person.erase": { concurrency: 2, handle: handlers["person.erase"] },
     "webhook.subscription": { concurrency: 2, handle: handlers["webhook.subscription"] },
+    "webinar.reconcile": { concurrency: 1, handle: handlers["webinar.reconcile"] },
   };
 
   return {
     handlers,
     queue,
     /** The matching of provider people to registrations, shared with webhook ingestion. */
-    people: createPeopleMatcher({ contacts }),
+    people,
+    /** Reconciliation runs: requested from the API, swept on the schedule (src/workers.ts). */
+    reconciler,
     subscriptions,
     /** This module's part of the process's job workers (src/workers.ts registers them all). */
     workers,
