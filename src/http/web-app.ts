@@ -12,7 +12,16 @@ const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../w
  * that every route declared there is served). Only these paths get index.html; every other
  * unknown path keeps the API's JSON 404, so a mistyped API URL never answers with a web page.
  */
-const ADMIN_SECTIONS = ["signin", "events", "settings", "outbox", "members", "api-tokens", "audit"];
+const ADMIN_SECTIONS = [
+  "signin",
+  "events",
+  "settings",
+  "outbox",
+  "members",
+  "api-tokens",
+  "audit",
+  "privacy",
+];
 /** Public pages, one token or slug each: registration (e), confirmation (r), opt-in (c). */
 const PUBLIC_PAGES = ["e", "r", "c"];
 const SPA_ROUTES = new RegExp(

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { accessibilityProblems, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
+import { accessibilityProblems, apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
  * The access pages in Chromium, through the public API only: members and invitations, API
- * tokens, the audit log. Each page's main path, what a lesser role does not see, and axe-core
+ * tokens, the audit log, privacy. Each page's main path, what a lesser role does not see, and axe-core
  * on each (0 serious or critical violations); a screenshot of each under test/artifacts/.
  */
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -166,5 +167,74 @@ describe("access pages in Chromium", () => {
     await until("entries again", async () => (await owner.getByTestId("audit-row").count()) > 5);
     assert.deepEqual(await accessibilityProblems(owner, "audit-log"), []);
     await shot(owner, "audit-log");
+  });
+
+  test("privacy: find a person, export, erase (naming the provider it reaches) and follow it; retention preview", async () => {
+    // A person synced to ON24 (the simulator), through the API as the signed-in owner.
+    const post = async (url: string, data: unknown) => {
+      const res = await owner.request.post(`${stack.baseUrl}${url}`, { data });
+      assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
+      return res.json();
+    };
+    const terms = await apiGet(owner, "/api/v1/webinar/terms");
+    if (!terms.current) await post("/api/v1/webinar/terms/accept", { version: terms.version });
+    const config = await post("/api/v1/webinar-configurations", {
+      provider: "on24",
+      name: "ON24 main",
+      settings: { region: "NA" },
+      credentials: ON24_ACCOUNT,
+    });
+    const start = new Date(Date.now() + 86400_000);
+    const event = await post("/api/v1/events", {
+      title: "Privacy webinar",
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
+      timeZone: "Europe/Oslo",
+      format: "webinar",
+      webinarConfigurationId: config.id,
+    });
+    const registered = await post(`/api/v1/events/${event.id}/registrations`, {
+      contact: { firstName: "Erik", lastName: "Erased", email: "erik@example.com" },
+    });
+    await until("Erik synced to ON24", async () => {
+      const r = await apiGet(owner, `/api/v1/registrations/${registered.id}`);
+      return JSON.stringify(r).includes('"synced"');
+    });
+
+    await owner.getByRole("link", { name: "Privacy" }).click();
+    await owner.getByRole("heading", { name: "Privacy", level: 1 }).waitFor();
+    await owner.getByLabel("Find a person (name or email)").fill("erik@");
+    await owner.getByRole("button", { name: "Search" }).click();
+    const row = owner.getByTestId("person-row").filter({ hasText: "erik@example.com" });
+    await row.waitFor();
+    for (const format of ["JSON", "CSV"]) {
+      const href = await row
+        .getByRole("link", { name: `Export Erik Erased as ${format}` })
+        .getAttribute("href");
+      const exported = await owner.request.get(new URL(href ?? "", stack.baseUrl).href);
+      assert.equal(exported.status(), 200);
+      assert.match(await exported.text(), /erik@example\.com/);
+    }
+    await row.getByRole("button", { name: "Erase Erik Erased" }).click();
+    const dialog = owner.getByRole("dialog");
+    assert.match(await text(dialog), /reaches these provider accounts: ON24 \(ON24 main\)/);
+    assert.deepEqual(await accessibilityProblems(owner, "privacy-erase-dialog"), []);
+    await dialog.getByRole("button", { name: "Erase" }).click();
+    const erasure = owner.getByTestId("erasure-row").first();
+    await erasure.waitFor();
+    await until("the erasure done at ON24", async () => {
+      await owner.getByRole("button", { name: "Refresh" }).click();
+      return /ON24 \(ON24 main\): ● Done/.test(await text(erasure.getByTestId("erasure-provider")));
+    });
+
+    await owner.getByLabel("Registrations (days)").fill("30");
+    await owner.getByRole("button", { name: "Save" }).click();
+    await owner
+      .getByTestId("retention-counts")
+      .getByText(/^Would delete: \d+ registrations/)
+      .waitFor();
+    assert.equal((await apiGet(owner, "/api/v1/privacy/retention")).registrationsDays, 30);
+    assert.deepEqual(await accessibilityProblems(owner, "privacy"), []);
+    await shot(owner, "privacy");
   });
 });

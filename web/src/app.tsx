@@ -10,6 +10,7 @@ import { EventFormPage } from "./pages/event-form.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { MembersPage } from "./pages/members.tsx";
 import { OutboxPage } from "./pages/outbox.tsx";
+import { PrivacyPage } from "./pages/privacy.tsx";
 import { PublicConfirmationPage } from "./pages/public-confirmation.tsx";
 import { PublicOptInPage } from "./pages/public-opt-in.tsx";
 import { PublicRegistrationPage } from "./pages/public-registration.tsx";
@@ -48,6 +49,7 @@ function AdminApp() {
           <Route path="/members" element={<MembersPage />} />
           <Route path="/api-tokens" element={<ApiTokensPage />} />
           <Route path="/audit" element={<AuditLogPage />} />
+          <Route path="/privacy" element={<PrivacyPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

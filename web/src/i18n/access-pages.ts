@@ -1,5 +1,5 @@
 /**
- * Strings of the access pages (members, API tokens, audit log), in both languages; `en.ts` and
+ * Strings of the access pages (members, API tokens, audit log, privacy), in both languages; `en.ts` and
  * `nb.ts` spread them in, so their key checks cover these too.
  */
 export const accessEn = {
@@ -58,6 +58,46 @@ export const accessEn = {
   "audit.requestId": "Request id",
   "audit.byToken": "API token {id}",
   "audit.bySystem": "Auditorium (scheduled)",
+  "nav.privacy": "Privacy",
+  "privacy.title": "Privacy",
+  "privacy.find": "Find a person (name or email)",
+  "privacy.found": "People found",
+  "privacy.noneFound": "Nobody matches.",
+  "privacy.exportJson": "Export {name} as JSON",
+  "privacy.exportCsv": "Export {name} as CSV",
+  "privacy.erase": "Erase {name}",
+  "privacy.eraseShort": "Erase",
+  "privacy.eraseConfirm":
+    "Erase {email} and every registration, check-in and attendance record of theirs? This cannot be undone.",
+  "privacy.reach": "The erasure also reaches these provider accounts: {accounts}.",
+  "privacy.reachNone": "No webinar provider received this person.",
+  "privacy.erasures": "Erasures",
+  "privacy.refresh": "Refresh",
+  "privacy.noErasures": "No erasures yet.",
+  "privacy.requested": "Requested",
+  "privacy.state": "State",
+  "privacy.erased": "Erased here",
+  "privacy.erasedCounts": "{contacts} contacts, {registrations} registrations",
+  "privacy.atProviders": "At the providers",
+  "privacy.noProviders": "No provider to tell",
+  "privacy.attempts": "({n} attempts)",
+  "privacy.erasureState.pending": "Under way",
+  "privacy.erasureState.done": "Done",
+  "privacy.erasureState.failed": "Failed",
+  "retention.title": "Retention",
+  "retention.hint":
+    "Days after an event ends (audit: after the entry) before the data is deleted. Empty: kept forever. Pending work is never deleted.",
+  "retention.registrationsDays": "Registrations (days)",
+  "retention.attendanceDays": "Attendance and check-ins (days)",
+  "retention.auditDays": "Audit entries (days)",
+  "retention.preview": "Preview what would be deleted",
+  "retention.sweepNow": "Delete expired data now",
+  "retention.sweepConfirm":
+    "Delete everything that has outlived the retention periods now? This cannot be undone.",
+  "retention.wouldDelete":
+    "Would delete: {registrations} registrations, {attendance} attendance records, {checkIns} check-ins, {audit} audit entries.",
+  "retention.deleted":
+    "Deleted: {registrations} registrations, {attendance} attendance records, {checkIns} check-ins, {audit} audit entries.",
 } as const;
 
 export const accessNb: Record<keyof typeof accessEn, string> = {
@@ -116,4 +156,43 @@ export const accessNb: Record<keyof typeof accessEn, string> = {
   "audit.requestId": "Forespørsels-id",
   "audit.byToken": "API-nøkkel {id}",
   "audit.bySystem": "Auditorium (planlagt)",
+  "nav.privacy": "Personvern",
+  "privacy.title": "Personvern",
+  "privacy.find": "Finn en person (navn eller e-post)",
+  "privacy.found": "Personer funnet",
+  "privacy.noneFound": "Ingen treff.",
+  "privacy.exportJson": "Eksporter {name} som JSON",
+  "privacy.exportCsv": "Eksporter {name} som CSV",
+  "privacy.erase": "Slett {name}",
+  "privacy.eraseShort": "Slett",
+  "privacy.eraseConfirm":
+    "Slette {email} og alle påmeldinger, innsjekkinger og deltakelsesdata for personen? Dette kan ikke angres.",
+  "privacy.reach": "Slettingen når også disse leverandørkontoene: {accounts}.",
+  "privacy.reachNone": "Ingen webinarleverandør har fått denne personen.",
+  "privacy.erasures": "Slettinger",
+  "privacy.refresh": "Oppdater",
+  "privacy.noErasures": "Ingen slettinger ennå.",
+  "privacy.requested": "Bedt om",
+  "privacy.state": "Tilstand",
+  "privacy.erased": "Slettet her",
+  "privacy.erasedCounts": "{contacts} kontakter, {registrations} påmeldinger",
+  "privacy.atProviders": "Hos leverandørene",
+  "privacy.noProviders": "Ingen leverandør å varsle",
+  "privacy.attempts": "({n} forsøk)",
+  "privacy.erasureState.pending": "Pågår",
+  "privacy.erasureState.done": "Ferdig",
+  "privacy.erasureState.failed": "Feilet",
+  "retention.title": "Lagringstid",
+  "retention.hint":
+    "Dager etter at et arrangement er over (revisjon: etter oppføringen) før dataene slettes. Tomt: beholdes for alltid. Arbeid som pågår, slettes aldri.",
+  "retention.registrationsDays": "Påmeldinger (dager)",
+  "retention.attendanceDays": "Deltakelse og innsjekking (dager)",
+  "retention.auditDays": "Revisjonsoppføringer (dager)",
+  "retention.preview": "Forhåndsvis hva som ville blitt slettet",
+  "retention.sweepNow": "Slett utløpte data nå",
+  "retention.sweepConfirm": "Slette alt som har passert lagringstiden nå? Dette kan ikke angres.",
+  "retention.wouldDelete":
+    "Ville slettet: {registrations} påmeldinger, {attendance} deltakelsesdata, {checkIns} innsjekkinger, {audit} revisjonsoppføringer.",
+  "retention.deleted":
+    "Slettet: {registrations} påmeldinger, {attendance} deltakelsesdata, {checkIns} innsjekkinger, {audit} revisjonsoppføringer.",
 };

@@ -55,3 +55,14 @@ export async function loadProviders(): Promise<ProviderInfo[]> {
     return [ON24];
   }
 }
+
+const NAMES: Record<string, string> = {
+  on24: "ON24",
+  zoom: "Zoom",
+  goto: "GoTo Webinar",
+  teams: "Microsoft Teams",
+  "http-contract": "Open contract",
+};
+
+/** A provider kind as people name it; an unknown kind (a newer server) as it is. */
+export const providerName = (kind: string): string => NAMES[kind] ?? kind;
