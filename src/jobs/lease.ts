@@ -65,6 +65,9 @@ export function startHeartbeat(timing: LeaseTiming, renew: () => Promise<unknown
  * a job, in one transaction. Each lapsed row is taken by one sweeper (one UPDATE per table).
  * A settled row has no lease, so only abandoned work is touched.
  */
+/** A dead holder's work goes ahead of the queue's backlog: it has waited its lease already. */
+const RESUMED = { priority: 1 };
+
 export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: LeaseTiming }) {
   const { db, queue, timing } = deps;
 
@@ -85,18 +88,21 @@ export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: Leas
         trx,
         "registration.sync",
         syncs.map((s) => ({ registrationId: s.registration_id, webinarId: s.webinar_id })),
+        RESUMED,
       );
       const webinars = await releaseLapsed<{ id: string }>(trx, "webinars");
       await queue.sendMany(
         trx,
         "webinar.sync",
         webinars.map((w) => ({ webinarId: w.id })),
+        RESUMED,
       );
       const erasures = await releaseLapsed<{ id: string }>(trx, "provider_erasures");
       await queue.sendMany(
         trx,
         "person.erase",
         erasures.map((e) => ({ providerErasureId: e.id })),
+        RESUMED,
       );
       return syncs.length + webinars.length + erasures.length;
     });

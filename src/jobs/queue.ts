@@ -145,7 +145,16 @@ export interface JobQueue {
     options?: SendOptions,
   ): Promise<void>;
   /** Many jobs of one kind in one statement, in the caller's transaction. */
-  sendMany<N extends JobName>(executor: Executor, name: N, data: JobPayloads[N][]): Promise<void>;
+  /**
+   * `priority`: fetched before every job of a lower one (default 0), so work handed back from a
+   * dead worker (the lease sweeper) is not queued behind a backlog.
+   */
+  sendMany<N extends JobName>(
+    executor: Executor,
+    name: N,
+    data: JobPayloads[N][],
+    options?: { priority?: number },
+  ): Promise<void>;
   /**
    * Deletes the jobs with these keys that no worker has fetched yet (queued or waiting to be
    * retried), in the caller's transaction; returns how many. Only for jobs that would find
@@ -222,13 +231,17 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
         ...(options.singletonSeconds !== undefined && { singletonSeconds: options.singletonSeconds }),
       });
     },
-    async sendMany(executor, name, data) {
+    async sendMany(executor, name, data, options = {}) {
       for (let i = 0; i < data.length; i += 1000) {
         await boss.insert(
           name,
           data.slice(i, i + 1000).map((d) => {
             const key = keyOf(name, d);
-            return key === undefined ? { data: d } : { data: d, singletonKey: key };
+            return {
+              data: d,
+              ...(key !== undefined && { singletonKey: key }),
+              ...(options.priority !== undefined && { priority: options.priority }),
+            };
           }),
           { db: fromKysely(executor) },
         );
