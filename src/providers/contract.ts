@@ -27,6 +27,21 @@ export type ProviderSettings = Record<string, string>;
 export interface ProviderAccount {
   credentials: Credentials;
   settings: ProviderSettings;
+  /**
+   * Uses a credential the provider replaces as it is used (GoTo's refresh token). `use` gets
+   * the stored value and returns its result and, when the provider issued one, the
+   * replacement. The caller stores the replacement sealed in the same transaction that read
+   * (and row-locked) the value for `use`, so no two processes spend one token and a
+   * replacement outlives a restart. Absent (an adapter driven directly, in tests), the adapter
+   * uses `credentials[field]` and keeps a replacement in memory only.
+   */
+  rotating?: <T>(field: string, use: (current: string) => Promise<RotatedUse<T>>) => Promise<T>;
+}
+
+/** What a use of a rotating credential gave: its result, and the provider's replacement if any. */
+export interface RotatedUse<T> {
+  result: T;
+  replacement?: string | undefined;
 }
 
 export interface WebinarSpec {

@@ -155,7 +155,14 @@ export function createConfigurationService(deps: {
     if (terms?.version !== WEBINAR_TERMS_VERSION) return null;
     const credentials = await store.openAll(db, row);
     if (!credentials) return null;
-    return { row, account: { credentials, settings: row.settings } };
+    return {
+      row,
+      account: {
+        credentials,
+        settings: row.settings,
+        rotating: (field, use) => store.rotating(db, row, field, use),
+      },
+    };
   }
 
   async function recordHealth(configurationId: string, check: CredentialCheck, audit?: AuditWrite) {
