@@ -19,6 +19,7 @@ import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
 import * as m0150 from "./migrations/0150_attendance_tail.ts";
+import * as m0151 from "./migrations/0151_provider_erasure_targets.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   "0131_calendar_sequence": m0131,
   "0132_registrant_emails_sender": m0132,
   "0150_attendance_tail": m0150,
+  "0151_provider_erasure_targets": m0151,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -235,7 +235,19 @@ export interface WebinarProvider {
   ): Promise<ProviderRegistrant[]>;
   /** Largest batch `bulkRegister` takes. */
   readonly bulkRegisterMax?: number;
-  erasePerson?(account: ProviderAccount, email: string): Promise<void>;
+  /**
+   * Asks the provider to forget a person. Account-wide providers (ON24's forget, the open
+   * contract) go by the address; the others act on each webinar the person was sent to
+   * (`targets`, captured when the erasure was made), looking the registrant up by address
+   * where no id came back. Something already gone is success. Transient failures throw (the
+   * engine retries the whole call, so each step must be idempotent). What the provider keeps
+   * whatever we ask — reports, records its API cannot delete — comes back in `retained`.
+   */
+  erasePerson?(
+    account: ProviderAccount,
+    email: string,
+    targets?: readonly ErasureTarget[],
+  ): Promise<ErasureResult | undefined>;
   webinarTypes?(): readonly WebinarType[];
 
   /**
@@ -252,6 +264,20 @@ export interface WebinarProvider {
     clientState: string,
   ): Promise<{ subscriptionId: string; expiresAt: Date }>;
   renewSubscription?(account: ProviderAccount, subscriptionId: string): Promise<{ expiresAt: Date }>;
+}
+
+/** One webinar at the provider that received the person, with the registrant id if one came back. */
+export interface ErasureTarget {
+  providerWebinarId: string;
+  providerRegistrantId: string | null;
+}
+
+export interface ErasureResult {
+  /**
+   * What the provider still holds of the person after the erasure, in words for the admin
+   * (never personal data): data its API cannot delete, and webinars where it refused.
+   */
+  retained: string[];
 }
 
 export interface WebinarType {

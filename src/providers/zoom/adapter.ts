@@ -15,6 +15,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath } from "./mapping.ts";
@@ -75,6 +76,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
     account: ProviderAccount,
     webinarId: string,
     email: string,
+    status: "approved" | "pending" | "denied" = "approved",
   ): Promise<ProviderRegistrant | null> {
     let token: string | undefined;
     for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -82,7 +84,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         op: "list registrants",
         method: "GET",
         path: `${webinarPath(webinarId)}/registrants`,
-        query: { status: "approved", page_size: PAGE_SIZE, next_page_token: token },
+        query: { status, page_size: PAGE_SIZE, next_page_token: token },
         schema: zoomRegistrantList,
       });
       const hit = res.registrants?.find((r) => sameEmail(r.email, email));
@@ -281,6 +283,30 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
 
     findRegistrantByEmail: (account, providerWebinarId, email) =>
       findRegistrant(account, providerWebinarId, email),
+
+    /**
+     * Deletes the registrant in each webinar (`DELETE /webinars/{id}/registrants/{registrantId}`),
+     * not just cancels: a cancelled Zoom registrant keeps the person's details. Without an id
+     * the registrant is looked up by address in every status (a cancelled one lists as denied).
+     */
+    async erasePerson(account, email, targets = []) {
+      const refused = await forgetInEachWebinar(targets, async (t) => {
+        let id = t.providerRegistrantId;
+        for (const status of ["approved", "denied", "pending"] as const) {
+          if (id) break;
+          id =
+            (await findRegistrant(account, t.providerWebinarId, email, status))?.providerRegistrantId ?? null;
+        }
+        if (!id) return;
+        await client.call(account, {
+          op: "delete registrant",
+          method: "DELETE",
+          path: `${webinarPath(t.providerWebinarId)}/registrants/${encodeURIComponent(id)}`,
+          schema: null,
+        });
+      });
+      return erasureResult(RETAINED_BY_PROVIDER.zoom, refused, "The registrant");
+    },
 
     webinarTypes: () => ZOOM_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label })),
 
