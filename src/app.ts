@@ -231,7 +231,12 @@ export function createServices({
     logger,
     options: {
       concurrency: config.workerConcurrency,
-      pollPlan: { fastSeconds: config.metricsPollSeconds },
+      pollPlan: {
+        fastSeconds: config.metricsPollSeconds,
+        tailDays: config.attendanceTailDays,
+        tailSeconds: config.attendanceTailSeconds,
+        tailMaxSeconds: Math.max(7 * 24 * 3600, config.attendanceTailSeconds),
+      },
       tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
       lease: config.lease,
       reconcilePlan: { intervalMinutes: config.reconcileMinutes },

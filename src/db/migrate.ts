@@ -18,6 +18,8 @@ import * as m0121 from "./migrations/0121_member_invitations.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
+import * as m0150 from "./migrations/0150_attendance_tail.ts";
+import * as m0151 from "./migrations/0151_provider_erasure_targets.ts";
 import * as m0155 from "./migrations/0155_webinar_recordings.ts";
 import * as m0180 from "./migrations/0180_webinar_reconciliations.ts";
 import * as m0185 from "./migrations/0185_registration_questions.ts";
@@ -47,6 +49,8 @@ const migrations: Record<string, Migration> = {
   "0190_organizer_consent": m0190,
   "0185_registration_questions": m0185,
   "0180_webinar_reconciliations": m0180,
+  "0150_attendance_tail": m0150,
+  "0151_provider_erasure_targets": m0151,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

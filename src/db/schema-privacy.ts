@@ -48,6 +48,17 @@ export interface ProviderErasuresTable {
    * the person, so data coming back from the provider is not re-imported; null once done.
    */
   pending_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * The webinars at the provider that received the person (migration 0151): provider webinar
+   * and registrant ids, for providers that forget per webinar; null once done.
+   */
+  targets: ColumnType<
+    { providerWebinarId: string; providerRegistrantId: string | null }[] | null,
+    string | null | undefined,
+    string | null
+  >;
+  /** What the provider still keeps after the erasure, in words for the admin (migration 0151). */
+  retained: ColumnType<string[] | null, string | null | undefined, string | null>;
   lease_until: Timestamp | null;
   /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
   lease_token: string | null;

@@ -74,6 +74,10 @@ export interface WebinarsTable {
   attempts: Defaulted<number>;
   last_error: string | null;
   last_metrics_at: Timestamp | null;
+  /** Attendance totals at the last poll, counts and sums only (migration 0150, poll-schedule.ts). */
+  attendance_totals: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The slow schedule's last interval after the first week (migration 0150). */
+  tail_poll_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   /** Held by the webinar job working on it (migration 0090). */
   lease_until: Timestamp | null;
   /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */

@@ -35,6 +35,21 @@ export interface ProviderAccount {
   settings: ProviderSettings;
   /** Set when a user consented on the account's behalf (Teams: the connected organizer). */
   delegatedToken?: DelegatedTokenSource | undefined;
+  /**
+   * Uses a credential the provider replaces as it is used (GoTo's refresh token). `use` gets
+   * the stored value and returns its result and, when the provider issued one, the
+   * replacement. The caller stores the replacement sealed in the same transaction that read
+   * (and row-locked) the value for `use`, so no two processes spend one token and a
+   * replacement outlives a restart. Absent (an adapter driven directly, in tests), the adapter
+   * uses `credentials[field]` and keeps a replacement in memory only.
+   */
+  rotating?: <T>(field: string, use: (current: string) => Promise<RotatedUse<T>>) => Promise<T>;
+}
+
+/** What a use of a rotating credential gave: its result, and the provider's replacement if any. */
+export interface RotatedUse<T> {
+  result: T;
+  replacement?: string | undefined;
 }
 
 export interface WebinarSpec {
@@ -295,7 +310,19 @@ export interface WebinarProvider {
   ): Promise<ProviderRegistrant[]>;
   /** Largest batch `bulkRegister` takes. */
   readonly bulkRegisterMax?: number;
-  erasePerson?(account: ProviderAccount, email: string): Promise<void>;
+  /**
+   * Asks the provider to forget a person. Account-wide providers (ON24's forget, the open
+   * contract) go by the address; the others act on each webinar the person was sent to
+   * (`targets`, captured when the erasure was made), looking the registrant up by address
+   * where no id came back. Something already gone is success. Transient failures throw (the
+   * engine retries the whole call, so each step must be idempotent). What the provider keeps
+   * whatever we ask — reports, records its API cannot delete — comes back in `retained`.
+   */
+  erasePerson?(
+    account: ProviderAccount,
+    email: string,
+    targets?: readonly ErasureTarget[],
+  ): Promise<ErasureResult | undefined>;
   /**
    * The webinar's recording or on-demand link once the provider has one (after the end);
    * null while it has none yet. Asked by the attendance poll after the webinar's end.
@@ -332,6 +359,20 @@ export interface WebinarProvider {
     clientState: string,
   ): Promise<{ subscriptionId: string; expiresAt: Date }>;
   renewSubscription?(account: ProviderAccount, subscriptionId: string): Promise<{ expiresAt: Date }>;
+}
+
+/** One webinar at the provider that received the person, with the registrant id if one came back. */
+export interface ErasureTarget {
+  providerWebinarId: string;
+  providerRegistrantId: string | null;
+}
+
+export interface ErasureResult {
+  /**
+   * What the provider still holds of the person after the erasure, in words for the admin
+   * (never personal data): data its API cannot delete, and webinars where it refused.
+   */
+  retained: string[];
 }
 
 export interface WebinarType {

@@ -34,6 +34,16 @@ export interface ProviderSimDriver {
     providerWebinarId: string,
     attendees: { email: string; minutes: number }[],
   ): Promise<Map<string, number>>;
+  /**
+   * What the simulator holds of a person in a webinar, as the provider's API would show it:
+   * "gone" (no registrant, or — ON24 — one whose personal fields were forgotten), a
+   * "cancelled" registration the provider keeps, or "registered".
+   */
+  personAt(providerWebinarId: string, email: string): Promise<"gone" | "cancelled" | "registered">;
+  /** What an erasure leaves at this provider: "gone", or "cancelled" where the API cannot delete (Graph). */
+  erasureLeaves: "gone" | "cancelled";
+  /** Every write the provider's API receives fails with a 5xx before it is applied (true), or none (false). */
+  setOutage(down: boolean): Promise<void>;
   /** Number of requests the simulator has received so far (for "no call after switch-off"). */
   requestCount(): Promise<number>;
   /**

@@ -154,6 +154,35 @@ describe("webinars and registrations", () => {
     );
     assert.ok(rows.some((x) => x.registrantKey === r2.providerRegistrantId));
   });
+
+  test("erasure deletes the registrant in each webinar; a webinar in session keeps it, and the result says so", async () => {
+    const p = provider();
+    const future = await p.createWebinar(account(), spec());
+    const live = await p.createWebinar(account(), spec());
+    const other = await p.createWebinar(account(), spec());
+    const a = await p.register(account(), future.providerWebinarId, person("erase-me@example.com"));
+    await p.register(account(), live.providerWebinarId, person("erase-me@example.com"));
+    await p.register(account(), other.providerWebinarId, person("stay@example.com"));
+    await sim(s, "POST", `/webinars/${live.providerWebinarId}/in-session`, { inSession: true });
+    const result = await p.erasePerson?.(account(), "erase-me@example.com", [
+      { providerWebinarId: future.providerWebinarId, providerRegistrantId: a.providerRegistrantId },
+      // No key came back for this one: looked up by address.
+      { providerWebinarId: live.providerWebinarId, providerRegistrantId: null },
+      // Nothing of the person here: success.
+      { providerWebinarId: other.providerWebinarId, providerRegistrantId: null },
+    ]);
+    assert.equal((await simRegistrants(s, future.providerWebinarId))[0]?.status, "cancelled", "deleted");
+    assert.equal((await simRegistrants(s, live.providerWebinarId))[0]?.status, "registered", "GoTo refused");
+    assert.equal((await simRegistrants(s, other.providerWebinarId))[0]?.status, "registered");
+    assert.equal(result?.retained.length, 2, JSON.stringify(result));
+    assert.match(result?.retained[0] ?? "", /stays in 1 webinar\(s\)/);
+    assert.match(result?.retained[1] ?? "", /attendee reports/);
+    assert.ok(!JSON.stringify(result).includes("erase-me"), "no address in the result");
+    // Again (a retry after a lost answer): the deleted one answers 404, which is success.
+    await p.erasePerson?.(account(), "erase-me@example.com", [
+      { providerWebinarId: future.providerWebinarId, providerRegistrantId: a.providerRegistrantId },
+    ]);
+  });
 });
 
 describe("OAuth", () => {

@@ -3,6 +3,7 @@ import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { attendanceScenario } from "./guarantees/attendance.ts";
 import { cancellationScenario } from "./guarantees/cancel.ts";
 import { createOnceScenario } from "./guarantees/create-once.ts";
+import { type ErasureSummary, erasureScenario } from "./guarantees/erasure.ts";
 import { noLossScenario, type RunSummary } from "./guarantees/no-loss.ts";
 import { type DriftReport, driftReportLine, reconciliationScenario } from "./guarantees/reconcile.ts";
 import { loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
@@ -12,8 +13,8 @@ import { workerPool } from "./guarantees/worker-pool.ts";
 /**
  * The same guarantees for every provider, proven against each provider's simulator through
  * the real service (API, sync engine, adapters): no loss and no duplicate under faults and a
- * worker kill, cancellation propagates, work is held while switched off, and attendance
- * equals what the simulator recorded. Each driver in test/providers/drivers is one run.
+ * worker kill, cancellation propagates, work is held while switched off, attendance equals
+ * what the simulator recorded, and an erasure reaches the provider through an outage. Each driver in test/providers/drivers is one run.
  *
  * On server PostgreSQL real `auditorium worker` processes do the work (one is killed with
  * SIGKILL mid-drain); on PGlite, which one process owns, the in-process worker does, and the
@@ -45,6 +46,7 @@ forEachBackend("provider guarantees", (ctx, backend) => {
     describe(driver.kind, () => {
       let org: TestOrg;
       let summary: RunSummary | null = null;
+      let erasure: ErasureSummary | null = null;
       let started = Date.now();
       const pool = backend === "postgres" ? workerPool(ctx, env) : null;
       before(async () => {
@@ -63,6 +65,9 @@ forEachBackend("provider guarantees", (ctx, backend) => {
                 `${s.killedAt === null ? "no kill" : `worker killed at ${s.killedAt} synced, all synced ${s.afterKillSeconds?.toFixed(1)} s after the kill`}, ` +
                 `drain ${s.drainSeconds.toFixed(1)} s, `
               : "drain did not complete, ") +
+            (erasure
+              ? `erasure: ${erasure.attemptsDuringOutage} attempts during the outage, done ${erasure.secondsToDone.toFixed(1)} s after the request, provider keeps ${erasure.retained.length} kind(s) of data, `
+              : "erasure did not complete, ") +
             `all scenarios ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
       });
@@ -87,6 +92,12 @@ forEachBackend("provider guarantees", (ctx, backend) => {
         pool?.ensureRunning(2);
         await quiesce(ctx, org);
         await attendanceScenario(ctx, org, driver);
+      });
+
+      test("erasure reaches the provider, an outage is retried, and the state is visible", async () => {
+        pool?.ensureRunning(2);
+        await quiesce(ctx, org);
+        erasure = await erasureScenario(ctx, org, driver);
       });
 
       test("one webinar at the provider after a crash between create and store, and for two jobs at once", async () => {

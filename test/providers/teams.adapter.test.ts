@@ -221,6 +221,28 @@ describe("Teams adapter: registrations and attendance", () => {
     assert.equal(await p.findRegistrantByEmail?.(account, w.providerWebinarId, "cancel@example.com"), null);
   });
 
+  test("erasure cancels the registration (Graph has no delete) and says the record stays", async () => {
+    const p = provider();
+    const w = await p.createWebinar(account, spec());
+    await p.register(account, w.providerWebinarId, person("erase@example.com"));
+    await p.register(account, w.providerWebinarId, person("stay@example.com"));
+    const result = await p.erasePerson?.(account, "erase@example.com", [
+      // No id stored: found by address.
+      { providerWebinarId: w.providerWebinarId, providerRegistrantId: null },
+    ]);
+    const held = await simJson(sim, `/webinars/${w.providerWebinarId}/registrants`);
+    const status = (email: string) => held.find((r: { email: string }) => r.email === email)?.status;
+    assert.equal(status("erase@example.com"), "cancelled");
+    assert.equal(status("stay@example.com"), "registered");
+    assert.equal(result?.retained.length, 1);
+    assert.match(result?.retained[0] ?? "", /no call to delete a webinar registration/);
+    assert.ok(!JSON.stringify(result).includes("erase@"), "no address in the result");
+    // Again: already cancelled (and found by address no more) is success.
+    await p.erasePerson?.(account, "erase@example.com", [
+      { providerWebinarId: w.providerWebinarId, providerRegistrantId: null },
+    ]);
+  });
+
   test("attendance is summed per person over reports and pages, equal to the simulator's", async () => {
     sim.state.setKnobs({ pageSize: 2 });
     const p = provider();

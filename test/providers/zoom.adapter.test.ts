@@ -168,6 +168,36 @@ describe("Zoom adapter: webinars and registrants", () => {
     await zoom.cancelRegistration(account, providerWebinarId, r);
   });
 
+  test("erasure deletes the registrant (a cancelled one too, found by address); gone already is success", async () => {
+    const zoom = fresh();
+    const { providerWebinarId } = await zoom.createWebinar(account, webinarSpec());
+    const second = await zoom.createWebinar(account, webinarSpec());
+    const r = await zoom.register(account, providerWebinarId, person(1, "erase"));
+    const stay = await zoom.register(account, providerWebinarId, person(2, "erase"));
+    const cancelled = await zoom.register(account, second.providerWebinarId, person(1, "erase"));
+    await zoom.cancelRegistration(account, second.providerWebinarId, cancelled);
+    const result = await zoom.erasePerson?.(account, r.email, [
+      { providerWebinarId, providerRegistrantId: r.providerRegistrantId },
+      // No id stored: looked up by address in every status (a cancelled registrant lists as denied).
+      { providerWebinarId: second.providerWebinarId, providerRegistrantId: null },
+    ]);
+    assert.deepEqual(
+      (await simRegistrants(providerWebinarId)).map((x) => x.email),
+      [stay.email],
+      "deleted, not cancelled",
+    );
+    assert.deepEqual(await simRegistrants(second.providerWebinarId), []);
+    assert.equal(sim.state.requests.byEndpoint["DELETE /webinars/{webinarId}/registrants/{registrantId}"], 2);
+    assert.equal(result?.retained.length, 1);
+    assert.match(result?.retained[0] ?? "", /reports of past webinars/);
+    // A retry after a lost answer, and a deleted webinar: 404s, which are success.
+    await zoom.deleteWebinar(account, second.providerWebinarId);
+    await zoom.erasePerson?.(account, r.email, [
+      { providerWebinarId, providerRegistrantId: r.providerRegistrantId },
+      { providerWebinarId: second.providerWebinarId, providerRegistrantId: cancelled.providerRegistrantId },
+    ]);
+  });
+
   test("findRegistrantByEmail pages through more than 300 registrants", async () => {
     const zoom = fresh();
     const { providerWebinarId } = await zoom.createWebinar(account, webinarSpec());

@@ -150,6 +150,7 @@ export async function eraseIn(
     })
     .execute();
 
+  const targets = await targetsOf(trx, regIds);
   const providerErasureIds: string[] = [];
   for (const config of reached) {
     const row = { id: uuidv7(), organization_id: organizationId, configuration_id: config.id };
@@ -163,6 +164,7 @@ export async function eraseIn(
         erasure_id: erasureId,
         provider: config.provider,
         sealed_email: sealed,
+        targets: JSON.stringify(targets.get(config.id) ?? []),
         pending_hash: hashEmail(settings.hash_salt, emailNormalized),
         updated_at: new Date(),
       })
@@ -220,6 +222,42 @@ export async function eraseIn(
   for (const providerErasureId of providerErasureIds)
     await queue.send(trx, "person.erase", { providerErasureId }, { startAfterSeconds });
   return erasureId;
+}
+
+/**
+ * Per provider account, the webinars there that received the person (a registrant id came
+ * back, an attempt was made, or attendance was reported), with the registrant id when known:
+ * Zoom, GoTo and Teams forget a registrant per webinar, and the rows naming them are deleted
+ * with the registrations in this transaction.
+ */
+async function targetsOf(trx: Trx, regIds: string[]) {
+  const byConfig = new Map<string, { providerWebinarId: string; providerRegistrantId: string | null }[]>();
+  if (!regIds.length) return byConfig;
+  const synced = await trx
+    .selectFrom("registration_syncs as s")
+    .innerJoin("webinars as w", "w.id", "s.webinar_id")
+    .select(["w.configuration_id", "w.provider_webinar_id", "s.provider_registrant_id"])
+    .where("s.registration_id", "in", regIds)
+    .where("w.provider_webinar_id", "is not", null)
+    .where((x) => x.or([x("s.provider_registrant_id", "is not", null), x("s.attempts", ">", 0)]))
+    .execute();
+  const attended = await trx
+    .selectFrom("attendance as a")
+    .innerJoin("webinars as w", "w.id", "a.webinar_id")
+    .select(["w.configuration_id", "w.provider_webinar_id"])
+    .where("a.registration_id", "in", regIds)
+    .where("w.provider_webinar_id", "is not", null)
+    .execute();
+  const add = (configurationId: string, providerWebinarId: string, providerRegistrantId: string | null) => {
+    const list = byConfig.get(configurationId) ?? [];
+    const same = list.find((t) => t.providerWebinarId === providerWebinarId);
+    if (!same) list.push({ providerWebinarId, providerRegistrantId });
+    else same.providerRegistrantId ??= providerRegistrantId;
+    byConfig.set(configurationId, list);
+  };
+  for (const r of synced) add(r.configuration_id, r.provider_webinar_id as string, r.provider_registrant_id);
+  for (const r of attended) add(r.configuration_id, r.provider_webinar_id as string, null);
+  return byConfig;
 }
 
 /**

@@ -15,6 +15,11 @@ const providerErasure = z.object({
   state: z.enum(["pending", "done", "failed"]),
   attempts: z.number(),
   lastError: z.string().nullable(),
+  retainedByProvider: z
+    .array(z.string())
+    .describe(
+      "What the provider still keeps of the person after the erasure: data its API cannot delete (attendance reports, Graph's cancelled registration) and webinars where it refused. Filled when the erasure is done.",
+    ),
   lastAttemptAt: z.string().nullable(),
   completedAt: z.string().nullable(),
   createdAt: z.string(),

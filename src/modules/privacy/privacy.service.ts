@@ -145,6 +145,11 @@ function toErasureDto(
       state: p.state,
       attempts: p.attempts,
       lastError: p.last_error,
+      /**
+       * What the provider still keeps of the person after the erasure (data its API cannot
+       * delete, webinars where it refused), in words; empty when it kept nothing we know of.
+       */
+      retainedByProvider: p.retained ?? [],
       lastAttemptAt: iso(p.last_attempt_at),
       completedAt: iso(p.completed_at),
       createdAt: p.created_at.toISOString(),

@@ -158,7 +158,11 @@ export function createConfigurationService(deps: {
     if (terms?.version !== WEBINAR_TERMS_VERSION) return null;
     const credentials = await store.openAll(db, row);
     if (!credentials) return null;
-    const account: ProviderAccount = { credentials, settings: row.settings };
+    const account: ProviderAccount = {
+      credentials,
+      settings: row.settings,
+      rotating: (field, use) => store.rotating(db, row, field, use),
+    };
     return { row, account: (await deps.organizerTokens?.attach(row, account)) ?? account };
   }
 

@@ -23,6 +23,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { isProviderError } from "../http.ts";
 import { hasReference } from "../reference.ts";
 import { GotoClient } from "./client.ts";
@@ -317,6 +318,21 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
         .sort((a, b) => (b.createTime ?? "").localeCompare(a.createTime ?? ""));
       const url = shared[0]?.recordingShareUrl;
       return url ? { url, kind: "recording", availableUntil: null } : null;
+    },
+
+    /**
+     * Deletes the registrant in each webinar (the same DELETE as a cancellation). GoTo deletes
+     * registrants of scheduled, future webinars only: a past webinar answers 400, and the
+     * registrant stays there — reported, not retried.
+     */
+    async erasePerson(account, email, targets = []) {
+      const refused = await forgetInEachWebinar(targets, (t) =>
+        provider.cancelRegistration(account, t.providerWebinarId, {
+          providerRegistrantId: t.providerRegistrantId ?? "",
+          email,
+        }),
+      );
+      return erasureResult(RETAINED_BY_PROVIDER.goto, refused, "The registrant record");
     },
 
     webinarTypes() {

@@ -9,12 +9,14 @@
  * cached token and retries once).
  *
  * GoTo may answer a refresh with a NEW refresh token that replaces the old one ("if a new refresh
- * token has been issued because the old one has expired"). Adapters know no database, so the new
- * one is only remembered in this process; see the adapter README note and the proposed contract
- * change (`ProviderAccount.rotateCredentials`).
+ * token has been issued because the old one has expired"); the old one stops working. The
+ * exchange therefore runs through `account.rotating` when the caller offers it: the stored
+ * token is read and row-locked, used, and its replacement stored sealed in that transaction
+ * (src/modules/webinars/credential-store.ts), so another process or a restart continues with
+ * it. Without `rotating` (the adapter driven directly) the replacement is kept in memory.
  */
 import { createHash } from "node:crypto";
-import { type ProviderAccount, ProviderError } from "../contract.ts";
+import { type ProviderAccount, ProviderError, type RotatedUse } from "../contract.ts";
 import { fetchWithDeadline, parseRetryAfter, redact } from "../http.ts";
 import { parseJsonKeepingBigInts } from "./json.ts";
 import { gotoTokenAnswer, oauthErrorBody } from "./schemas.ts";
@@ -55,9 +57,17 @@ export function accountRef(account: ProviderAccount): GotoAccountRef {
   const organizerKey = account.settings.organizerKey?.trim() || null;
   if (organizerKey !== null && !/^\d{1,19}$/.test(organizerKey))
     throw new ProviderError("invalid", 'GoTo setting "organizerKey" must be numeric');
-  const key = createHash("sha256").update(`${clientId}\0${clientSecret}\0${refreshToken}`).digest("hex");
-  return { key, clientId, clientSecret, refreshToken, organizerKey };
+  return {
+    key: keyOf(clientId, clientSecret, refreshToken),
+    clientId,
+    clientSecret,
+    refreshToken,
+    organizerKey,
+  };
 }
+
+const keyOf = (clientId: string, clientSecret: string, refreshToken: string) =>
+  createHash("sha256").update(`${clientId}\0${clientSecret}\0${refreshToken}`).digest("hex");
 
 export interface TokenManagerOptions {
   tokenUrl: string;
@@ -93,7 +103,33 @@ export class GotoTokenManager {
 
   private async exchange(ref: GotoAccountRef, account: ProviderAccount): Promise<GotoAccessToken> {
     this.exchanges++;
-    const refreshToken = this.rotated.get(ref.key) ?? ref.refreshToken;
+    let replacement: string | undefined;
+    let token: GotoAccessToken;
+    if (account.rotating) {
+      token = await account.rotating("refreshToken", async (stored) => {
+        const used = await this.request(ref, stored, account);
+        replacement = used.replacement;
+        return used;
+      });
+    } else {
+      const used = await this.request(ref, this.rotated.get(ref.key) ?? ref.refreshToken, account);
+      replacement = used.replacement;
+      if (replacement) this.rotated.set(ref.key, replacement);
+      token = used.result;
+    }
+    this.cache.set(ref.key, token);
+    // The next call reads the replacement from the store, so its key is the replacement's:
+    // the token just issued serves it too (no exchange per call, and no needless rotation).
+    if (replacement) this.cache.set(keyOf(ref.clientId, ref.clientSecret, replacement), token);
+    return token;
+  }
+
+  /** One token request with this refresh token; the replacement when GoTo issued a new one. */
+  private async request(
+    ref: GotoAccountRef,
+    refreshToken: string,
+    account: ProviderAccount,
+  ): Promise<RotatedUse<GotoAccessToken>> {
     const basic = Buffer.from(`${ref.clientId}:${ref.clientSecret}`, "utf8").toString("base64");
     const outcome = await fetchWithDeadline(this.options.tokenUrl, {
       method: "POST",
@@ -126,15 +162,15 @@ export class GotoTokenManager {
       );
     }
     const answer = parsed.data;
-    if (answer.refresh_token && answer.refresh_token !== refreshToken)
-      this.rotated.set(ref.key, answer.refresh_token);
-    const token: GotoAccessToken = {
-      accessToken: answer.access_token,
-      expiresAt: Date.now() + answer.expires_in * 1000,
-      organizerKey: answer.organizer_key ?? null,
+    return {
+      result: {
+        accessToken: answer.access_token,
+        expiresAt: Date.now() + answer.expires_in * 1000,
+        organizerKey: answer.organizer_key ?? null,
+      },
+      replacement:
+        answer.refresh_token && answer.refresh_token !== refreshToken ? answer.refresh_token : undefined,
     };
-    this.cache.set(ref.key, token);
-    return token;
   }
 }
 

@@ -419,7 +419,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       return toRegistrant(rec.eventuserid, rec.email, await audienceUrl(account, providerWebinarId));
     },
 
-    async erasePerson(account, email): Promise<void> {
+    async erasePerson(account, email): Promise<undefined> {
       // The forget form takes a comma-separated list; an address containing a comma would be split.
       if (email.includes(",")) throw invalid("ON24 cannot forget an e-mail address containing a comma");
       try {

@@ -23,6 +23,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { isProviderError } from "../http.ts";
 import {
   GRAPH_DEFAULT_URL,
@@ -329,6 +330,19 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
 
     listRegistrants: (account, providerWebinarId, cursor) =>
       listTeamsRegistrants(client, account, providerWebinarId, cursor),
+    /**
+     * Graph has no call to delete a registration (virtualEventRegistration: list, create, get,
+     * cancel): the documented cancel is the most it allows, and the cancelled record stays.
+     */
+    async erasePerson(account, email, targets = []) {
+      const refused = await forgetInEachWebinar(targets, (t) =>
+        provider.cancelRegistration(account, t.providerWebinarId, {
+          providerRegistrantId: t.providerRegistrantId ?? "",
+          email,
+        }),
+      );
+      return erasureResult(RETAINED_BY_PROVIDER.teams, refused, "The registration");
+    },
 
     async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
       // One page holds everyone: a person's seconds must be summed over all reports before the

@@ -16,6 +16,7 @@ import type {
   WebinarProvider,
 } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
 import { registrantBody, sumParticipants, webinarBody, webinarPath, zoomRecording } from "./mapping.ts";
@@ -94,6 +95,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
     account: ProviderAccount,
     webinarId: string,
     email: string,
+    status: "approved" | "pending" | "denied" = "approved",
   ): Promise<ProviderRegistrant | null> {
     let token: string | undefined;
     for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -101,7 +103,7 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         op: "list registrants",
         method: "GET",
         path: `${webinarPath(webinarId)}/registrants`,
-        query: { status: "approved", page_size: PAGE_SIZE, next_page_token: token },
+        query: { status, page_size: PAGE_SIZE, next_page_token: token },
         schema: zoomRegistrantList,
       });
       const hit = res.registrants?.find((r) => sameEmail(r.email, email));
@@ -325,6 +327,29 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
         if (err instanceof ProviderError && err.kind === "not_found") return null;
         throw err;
       }
+    },
+    /**
+     * Deletes the registrant in each webinar (`DELETE /webinars/{id}/registrants/{registrantId}`),
+     * not just cancels: a cancelled Zoom registrant keeps the person's details. Without an id
+     * the registrant is looked up by address in every status (a cancelled one lists as denied).
+     */
+    async erasePerson(account, email, targets = []) {
+      const refused = await forgetInEachWebinar(targets, async (t) => {
+        let id = t.providerRegistrantId;
+        for (const status of ["approved", "denied", "pending"] as const) {
+          if (id) break;
+          id =
+            (await findRegistrant(account, t.providerWebinarId, email, status))?.providerRegistrantId ?? null;
+        }
+        if (!id) return;
+        await client.call(account, {
+          op: "delete registrant",
+          method: "DELETE",
+          path: `${webinarPath(t.providerWebinarId)}/registrants/${encodeURIComponent(id)}`,
+          schema: null,
+        });
+      });
+      return erasureResult(RETAINED_BY_PROVIDER.zoom, refused, "The registrant");
     },
 
     webinarTypes: () => ZOOM_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label })),

@@ -63,6 +63,18 @@ export async function start(): Promise<ProviderSimDriver> {
         attendees.map((a) => [a.email, minutesFromSeconds(seconds.get(a.email.toLowerCase()) ?? 0)]),
       );
     },
+    erasureLeaves: "gone",
+    async personAt(providerWebinarId, email) {
+      // GoTo has no cancelled state: a cancelled or erased registrant is deleted (the control
+      // API lists it as "cancelled"; GoTo's own API answers 404 for it).
+      const there = (await simRegistrants(s, providerWebinarId)).find(
+        (r) => r.email.toLowerCase() === email.toLowerCase(),
+      );
+      return there && there.status === "registered" ? "registered" : "gone";
+    },
+    async setOutage(down) {
+      await sim(s, "POST", "/knobs", { faultRateBeforeCommit: down ? 1 : 0, faultRateAfterCommit: 0 });
+    },
     async requestCount() {
       return (await sim<{ total: number }>(s, "GET", "/requests")).total;
     },

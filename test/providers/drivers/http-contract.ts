@@ -95,6 +95,20 @@ export async function start(): Promise<ProviderSimDriver> {
       );
     },
 
+    erasureLeaves: "gone",
+    async personAt(providerWebinarId, email) {
+      const there = (await (this as ProviderSimDriver).registrants(providerWebinarId)).find(
+        (r) => r.email.toLowerCase() === email.toLowerCase(),
+      );
+      return there ? there.status : "gone";
+    },
+    async setOutage(down) {
+      const res = await control("POST", "/knobs", {
+        faultBeforeCommitRate: down ? 1 : 0,
+        faultAfterCommitRate: 0,
+      });
+      if (res.status !== 200) throw new Error(`contract simulator knobs: ${res.status}`);
+    },
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
     },

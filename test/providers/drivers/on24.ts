@@ -128,6 +128,21 @@ export async function start(): Promise<ProviderSimDriver> {
       return recorded;
     },
 
+    erasureLeaves: "gone",
+    async personAt(providerWebinarId, email) {
+      const r = await report(providerWebinarId);
+      const there = r?.registrants.find(
+        (x) => (x.originalEmail || x.email).toLowerCase() === email.toLowerCase(),
+      );
+      if (!there) return "gone";
+      // ON24's forget overwrites the personal fields (the simulator keeps the original address).
+      if (there.email.toLowerCase() !== email.toLowerCase()) return "gone";
+      return there.userstatus === "active" ? "registered" : "cancelled";
+    },
+    async setOutage(down) {
+      const res = await control("PATCH", "/knobs", { errorRate: down ? 1 : 0, faultAfterCommitRate: 0 });
+      if (res.status !== 200) throw new Error(`ON24 simulator knobs: ${res.status}`);
+    },
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
     },

@@ -62,6 +62,17 @@ export async function start(): Promise<ProviderSimDriver> {
         attendees.map((a) => [a.email, toMinutes((recorded.get(a.email.toLowerCase()) ?? 0) * 60)]),
       );
     },
+    // Graph has no call to delete a registration: the cancelled record stays.
+    erasureLeaves: "cancelled",
+    async personAt(providerWebinarId, email) {
+      const there = (await (this as ProviderSimDriver).registrants(providerWebinarId)).find(
+        (r) => r.email.toLowerCase() === email.toLowerCase(),
+      );
+      return there ? there.status : "gone";
+    },
+    async setOutage(down) {
+      await simJson(sim, "/knobs", { faultRate: down ? 1 : 0, faultAfterCommitShare: 0 });
+    },
     async requestCount() {
       return (await simJson<{ total: number }>(sim, "/requests")).total;
     },

@@ -94,6 +94,17 @@ export async function start(): Promise<ProviderSimDriver> {
       return new Map(Object.entries(res.body.minutes).map(([email, m]) => [email.toLowerCase(), m]));
     },
 
+    erasureLeaves: "gone",
+    async personAt(providerWebinarId, email) {
+      const there = (await (this as ProviderSimDriver).registrants(providerWebinarId)).find(
+        (r) => r.email.toLowerCase() === email.toLowerCase(),
+      );
+      return there ? there.status : "gone";
+    },
+    async setOutage(down) {
+      const res = await control("PATCH", "/knobs", { faultRate: down ? 1 : 0, faultAfterCommitRate: 0 });
+      if (res.status !== 200) throw new Error(`Zoom simulator knobs: ${res.status}`);
+    },
     async requestCount() {
       return (await control<{ total: number }>("GET", "/requests")).body.total;
     },

@@ -11,7 +11,7 @@ import type { JobQueue } from "../../../jobs/queue.ts";
 import type { Envelope } from "../../../keys/index.ts";
 import { backoffSeconds } from "../../../lib/backoff.ts";
 import type { Logger } from "../../../lib/logger.ts";
-import { ProviderError } from "../../../providers/contract.ts";
+import { type ErasureResult, ProviderError } from "../../../providers/contract.ts";
 import { erasureSealContext } from "../../privacy/privacy.service.ts";
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
@@ -132,7 +132,7 @@ export function createPersonEraseHandler(deps: {
         .execute(),
     );
     const attempt = claimed.attempts + 1;
-    let outcome: CallOutcome<void>;
+    let outcome: CallOutcome<ErasureResult | undefined>;
     try {
       outcome = await call(row.configuration_id, async (provider, account) => {
         if (!provider.erasePerson)
@@ -141,7 +141,7 @@ export function createPersonEraseHandler(deps: {
             `${provider.kind} has no erasure API: erase the person there by hand`,
           );
         await mine(row.id, token).set({ attempts: attempt, last_attempt_at: new Date() }).execute();
-        await provider.erasePerson(account, address);
+        return provider.erasePerson(account, address, row.targets ?? []);
       }).finally(stopHeartbeat);
     } catch (error) {
       // Not a provider answer (database, bug): keep the work, retry later, tell no secrets.
@@ -161,6 +161,9 @@ export function createPersonEraseHandler(deps: {
           state: "done",
           sealed_email: null,
           pending_hash: null,
+          // The provider's ids of the person's registrations are no longer needed.
+          targets: null,
+          retained: JSON.stringify((outcome.value?.retained ?? []).map(scrub)),
           last_error: null,
           completed_at: new Date(),
         });

@@ -6,6 +6,13 @@ import { uuidv7 } from "../../../lib/ids.ts";
 import type { AttendancePage, AttendanceRecord } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
 import { createPeopleMatcher, type WebinarRef } from "./people.ts";
+import {
+  attendanceTotals,
+  DEFAULT_POLL_PLAN,
+  nextPollInSeconds,
+  nextTailPollInSeconds,
+  type PollPlan,
+} from "./poll-schedule.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { fetchRecording } from "./recording-fetch.ts";
 
@@ -19,43 +26,7 @@ type Trx = Transaction<Database>;
  */
 export const INGEST_CHUNK = 2000;
 
-/**
- * When to poll a webinar's attendance next. Frequent while live and through the provider's
- * publication lag (ON24: live data 30 min–2 h after the end), then every few minutes while
- * on-demand data arrives (4–12 h), then hourly through the on-demand window, then stop.
- */
-export interface PollPlan {
-  fastSeconds: number;
-  lagHours: number;
-  mediumSeconds: number;
-  onDemandLagHours: number;
-  slowSeconds: number;
-  windowDays: number;
-}
-
-export const DEFAULT_POLL_PLAN: PollPlan = {
-  fastSeconds: 30,
-  lagHours: 2,
-  mediumSeconds: 300,
-  onDemandLagHours: 12,
-  slowSeconds: 3600,
-  windowDays: 7,
-};
-
-export function nextPollInSeconds(
-  plan: PollPlan,
-  startsAt: Date,
-  endsAt: Date,
-  now = new Date(),
-): number | null {
-  const t = now.getTime();
-  const h = 3600_000;
-  if (t < startsAt.getTime()) return Math.max(1, (startsAt.getTime() - t) / 1000);
-  if (t < endsAt.getTime() + plan.lagHours * h) return plan.fastSeconds;
-  if (t < endsAt.getTime() + plan.onDemandLagHours * h) return plan.mediumSeconds;
-  if (t < endsAt.getTime() + plan.windowDays * 24 * h) return plan.slowSeconds;
-  return null;
-}
+export { DEFAULT_POLL_PLAN, nextPollInSeconds, type PollPlan } from "./poll-schedule.ts";
 
 /**
  * Pulls attendance for one webinar, page by page, and stores it per registration. People
@@ -70,8 +41,11 @@ export function createMetricsPollHandler(deps: {
   call: ProviderCaller;
   contacts: Pick<ContactService, "matchOrCreate" | "matchingRule">;
   plan?: Partial<PollPlan>;
+  /** The time the schedule is decided by (tests control it). */
+  now?: () => Date;
 }) {
   const { db, queue, call } = deps;
+  const clock = deps.now ?? (() => new Date());
   const plan = { ...DEFAULT_POLL_PLAN, ...deps.plan };
   const people = createPeopleMatcher({ contacts: deps.contacts });
 
@@ -113,16 +87,39 @@ export function createMetricsPollHandler(deps: {
       }
       cursor = outcome.value.nextCursor;
     } while (cursor !== null);
-    const now = new Date();
+    const now = clock();
     // Before the freshness moves on, so a fresh poll includes the recording it asked for.
     await fetchRecording(db, call, { ...webinar, provider_webinar_id: providerKey }, now);
-    await db.updateTable("webinars").set({ last_metrics_at: now }).where("id", "=", webinarId).execute();
+    // After the first week the schedule follows the numbers: compare this poll's totals with
+    // the last poll's (kept on every poll, so the first slow poll has something to compare to).
+    const totals = await attendanceTotals(db, webinarId);
+    let next = nextPollInSeconds(plan, webinar.starts_at, webinar.ends_at, now);
+    let tail: number | null = null;
+    if (next === null && !early) {
+      tail = nextTailPollInSeconds(plan, webinar.ends_at, now, {
+        changed: totals !== webinar.attendance_totals,
+        seconds: webinar.tail_poll_seconds,
+      });
+      next = tail;
+    }
+    await db
+      .updateTable("webinars")
+      .set({
+        last_metrics_at: now,
+        // An early poll (a webhook) leaves the regular chain's comparison alone.
+        ...(!early && {
+          attendance_totals: totals,
+          tail_poll_seconds: tail === null ? null : Math.round(tail),
+        }),
+      })
+      .where("id", "=", webinarId)
+      .execute();
     await db
       .updateTable("webinar_configurations")
       .set({ last_metrics_at: now })
       .where("id", "=", webinar.configuration_id)
       .execute();
-    await schedule(webinarId, nextPollInSeconds(plan, webinar.starts_at, webinar.ends_at, now), early);
+    await schedule(webinarId, next, early);
   };
 }
 
@@ -290,6 +287,8 @@ interface WebinarForPoll {
   ends_at: Date;
   recording_url: string | null;
   recording_fetched_at: Date | null;
+  attendance_totals: string | null;
+  tail_poll_seconds: number | null;
 }
 
 export async function loadWebinar(db: Db | Trx, webinarId: string): Promise<WebinarForPoll | undefined> {
@@ -308,6 +307,8 @@ export async function loadWebinar(db: Db | Trx, webinarId: string): Promise<Webi
       "w.desired",
       "w.recording_url",
       "w.recording_fetched_at",
+      "w.attendance_totals",
+      "w.tail_poll_seconds",
       "e.starts_at as event_starts_at",
       "e.ends_at as event_ends_at",
       "s.starts_at as session_starts_at",
