@@ -74,6 +74,17 @@ export interface RegistrantSpec {
   lastName: string;
   company: string | null;
   jobTitle: string | null;
+  /** The campaign the registration came from (UTM parameters), for providers with fields for it. */
+  campaign?: RegistrantCampaign | undefined;
+}
+
+/** UTM parameters of a registration; null where not known. The referrer is never sent (no provider has a field). */
+export interface RegistrantCampaign {
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
 }
 
 export interface ProviderRegistrant {

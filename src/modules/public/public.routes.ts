@@ -7,6 +7,7 @@ import { AppError, unprocessable } from "../../lib/errors.ts";
 import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
+import { campaignInput, parseCampaign } from "../registrations/campaign.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import type { Reminders } from "../registrations/reminders.ts";
 import type { PublicService } from "./public.service.ts";
@@ -29,6 +30,8 @@ const publicRegistrationBody = z.strictObject({
   jobTitle: optionalLine(200),
   sessionIds: z.array(uuid).max(100).default([]),
   consent: z.boolean().optional(),
+  /** UTM parameters from the page's address and `document.referrer` (issue 15 point 8). */
+  campaign: campaignInput,
 });
 
 const requirement = z.enum(["required", "optional"]);
@@ -189,6 +192,7 @@ export function publicRoutes(
           field: "consent",
         });
       }
+      const campaign = parseCampaign(body.campaign);
       const state = registrationState(event);
       if (state !== "open")
         throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
@@ -204,7 +208,7 @@ export function publicRoutes(
           company: body.company,
           jobTitle: body.jobTitle,
         },
-        { sessionIds: body.sessionIds, consentText: event.consent_text },
+        { sessionIds: body.sessionIds, consentText: event.consent_text, campaign },
       );
       return reply.code(202).send(SUBMITTED);
     },

@@ -13,12 +13,14 @@ import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
+import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
+import { resultsOf } from "./results.ts";
 
 type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -29,6 +31,8 @@ export interface RegisterInput {
   sessionIds: string[];
   source: RegistrationSource;
   consentText?: string | null | undefined;
+  /** UTM parameters and referrer (checked by `parseCampaign`); none when absent. */
+  campaign?: Campaign | undefined;
   /** Public registrations get a secret with which the registrant can cancel. */
   withCancelToken?: boolean;
   /** Double opt-in: the registration waits this many hours for its person's click. */
@@ -52,6 +56,7 @@ type Outcome =
 export interface PublicInput {
   sessionIds: string[];
   consentText: string | null;
+  campaign?: Campaign | undefined;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -69,6 +74,7 @@ export function toRegistrationDto(
     contact: toContactDto(contact),
     sessionIds,
     consentAt: iso(r.consent_at),
+    campaign: toCampaignDto(r),
     cancelledAt: iso(r.cancelled_at),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -208,6 +214,7 @@ export function createRegistrationService(deps: {
         cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
         confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
         confirmation_expires_at: expiresAt,
+        ...(input.campaign ?? NO_CAMPAIGN),
         updated_at: now,
       })
       .returningAll()
@@ -269,6 +276,8 @@ export function createRegistrationService(deps: {
     load,
     registerIn,
     fillFromWaitlist,
+    /** Each registration's attendance results (results.ts), keyed by id. */
+    results: (organizationId: string, ids: string[]) => resultsOf(db, organizationId, ids),
 
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
@@ -311,6 +320,7 @@ export function createRegistrationService(deps: {
             sessionIds: input.sessionIds,
             source: "public",
             consentText: input.consentText,
+            campaign: input.campaign,
             withCancelToken: true,
             ...(settings.doubleOptIn && { confirmWithinHours: settings.confirmationExpiryHours }),
           },

@@ -329,6 +329,12 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
           lastName: values.lastname,
           company: values.company,
           jobTitle: values.jobtitle,
+          // ON24's registrant records carry UTM codes under these names (docs/providers/on24.md).
+          utmsource: person.campaign?.utmSource,
+          utmmedium: person.campaign?.utmMedium,
+          utmcampaign: person.campaign?.utmCampaign,
+          utmterm: person.campaign?.utmTerm,
+          utmcontent: person.campaign?.utmContent,
         }),
         schema: on24RegistrantWrite,
       });

@@ -6,6 +6,7 @@ import { Field } from "../components/field.tsx";
 import { PublicFrame } from "../components/public-frame.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
+import { campaignFromPage } from "../lib/campaign.ts";
 import { useLoad } from "../lib/use-load.ts";
 
 const TEXT_FIELDS = ["firstName", "lastName", "email", "company", "jobTitle"] as const;
@@ -46,6 +47,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
   const [failure, setFailure] = useState<unknown>();
   // The answer is the same for every address; what follows arrives by email.
   const [submitted, setSubmitted] = useState(false);
+  // Where the visitor came from, as the page opened (lib/campaign.ts).
+  const [campaign] = useState(() => campaignFromPage(window.location.search, document.referrer));
   const asked = TEXT_FIELDS.filter((f) => event.fields[f] !== undefined);
   const open = event.registrationState ? event.registrationState === "open" : event.registrationOpen;
 
@@ -65,6 +68,7 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       const body: Record<string, unknown> = { sessionIds };
       for (const f of asked) if (values[f]) body[f] = values[f];
       if (event.consentText) body.consent = consent;
+      if (campaign) body.campaign = campaign;
       await api.publicRegister(event.slug, body);
       setSubmitted(true);
     } catch (err) {

@@ -12,6 +12,7 @@ import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
 import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 /** Exponential back-off with jitter, capped at five minutes (jitter included). */
@@ -77,7 +78,15 @@ export function createBulkRegistrar(deps: {
     const rows = await db
       .selectFrom("registrations as r")
       .innerJoin("contacts as c", "c.id", "r.contact_id")
-      .select(["r.id", "c.email", "c.first_name", "c.last_name", "c.company", "c.job_title"])
+      .select([
+        "r.id",
+        "c.email",
+        "c.first_name",
+        "c.last_name",
+        "c.company",
+        "c.job_title",
+        ...CAMPAIGN_COLUMNS,
+      ])
       .where("r.id", "in", ids)
       .execute();
     return rows.map((r) => ({
@@ -88,6 +97,7 @@ export function createBulkRegistrar(deps: {
         lastName: r.last_name,
         company: r.company,
         jobTitle: r.job_title,
+        campaign: campaignOf(r),
       } satisfies RegistrantSpec,
     }));
   }

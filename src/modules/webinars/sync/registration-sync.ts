@@ -18,6 +18,7 @@ import {
   type WebinarProvider,
 } from "../../../providers/contract.ts";
 import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 export { backoffSeconds };
@@ -84,6 +85,7 @@ export function createRegistrationSyncHandler(deps: {
         "c.last_name",
         "c.company",
         "c.job_title",
+        ...CAMPAIGN_COLUMNS,
       ])
       .where("s.registration_id", "=", registrationId)
       .where("s.webinar_id", "=", webinarId)
@@ -187,6 +189,7 @@ export function createRegistrationSyncHandler(deps: {
       lastName: row.last_name,
       company: row.company,
       jobTitle: row.job_title,
+      campaign: campaignOf(row),
     };
     const attempt = claimed.attempts + 1;
     let writeBegun = false;
