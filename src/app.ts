@@ -52,6 +52,8 @@ import { createRegistrantSettingsService } from "./modules/registrations/registr
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
+import { segmentRoutes } from "./modules/segments/segments.routes.ts";
+import { createSegmentService } from "./modules/segments/segments.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
@@ -193,6 +195,7 @@ export function createServices({
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
   const dashboard = createDashboardService({ db, events });
+  const segments = createSegmentService({ db });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
@@ -226,6 +229,7 @@ export function createServices({
   });
   return {
     webhookReceiver,
+    segments,
     publicPages,
     audit,
     passwords,
@@ -373,6 +377,7 @@ export async function buildApp(
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
+  segmentRoutes(app, services);
   privacyRoutes(app, services);
   retentionRoutes(app, services);
   emailRoutes(app, services);

@@ -1,5 +1,7 @@
 import type { Db } from "../../db/database.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
+import { toCampaignDto } from "../registrations/campaign.ts";
+import { resultsOf } from "../registrations/results.ts";
 
 /** The access export ("right of access") of one person (see privacy.service.ts). */
 
@@ -36,6 +38,8 @@ export async function exportContact(
     .execute();
   const regIds = regs.map((r) => r.id);
   const none = regIds.length === 0;
+  // The same results as the registrations CSV and API (registrations/results.ts).
+  const results = await resultsOf(db, organizationId, regIds);
   const sessions = none
     ? []
     : await db
@@ -97,6 +101,8 @@ export async function exportContact(
       event: { id: r.event_id, title: r.event_title, startsAt: r.event_starts_at.toISOString() },
       status: r.status,
       source: r.source,
+      campaign: toCampaignDto(r),
+      results: results.get(r.id) ?? null,
       consent: { text: r.consent_text, at: iso(r.consent_at) },
       sessions: sessions
         .filter((s) => s.registration_id === r.id)

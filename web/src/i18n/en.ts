@@ -231,6 +231,13 @@ export const en = {
   "dash.questions": "Questions asked",
   "dash.polls": "Polls answered",
   "dash.resources": "Resources downloaded",
+  "dash.channels": "Registrations and attendance by channel",
+  "dash.channel": "Channel (source / medium)",
+  "dash.channelDirect": "direct",
+  "dash.attended": "Attended",
+  "dash.attendanceRate": "Attendance rate",
+  "dash.channelsAlt": "{channel}: {registered} registered, {attended} attended",
+  "dash.noChannels": "No registrations yet.",
   "dash.tableAlt": "The same numbers as a table",
   "public.checkEmailTitle": "Check your email",
   "public.checkEmail":

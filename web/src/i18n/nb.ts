@@ -235,6 +235,13 @@ export const nb: Record<MessageKey, string> = {
   "dash.questions": "Spørsmål stilt",
   "dash.polls": "Avstemninger besvart",
   "dash.resources": "Ressurser lastet ned",
+  "dash.channels": "Påmeldinger og oppmøte per kanal",
+  "dash.channel": "Kanal (kilde / medium)",
+  "dash.channelDirect": "direkte",
+  "dash.attended": "Deltok",
+  "dash.attendanceRate": "Oppmøte",
+  "dash.channelsAlt": "{channel}: {registered} påmeldt, {attended} deltok",
+  "dash.noChannels": "Ingen påmeldinger ennå.",
   "dash.tableAlt": "De samme tallene som tabell",
   "public.checkEmailTitle": "Sjekk e-posten din",
   "public.checkEmail":
