@@ -24,7 +24,7 @@ export function ChannelView({ channels }: { channels: Dashboard["byChannel"] }) 
       ) : (
         <>
           <Figure
-            title={t("dash.channels")}
+            title={t("dash.channelsChart")}
             summary={rows
               .map((c) =>
                 t("dash.channelsAlt", {
@@ -50,8 +50,8 @@ export function ChannelView({ channels }: { channels: Dashboard["byChannel"] }) 
                 <th scope="col">{t("dash.attended")}</th>
                 <th scope="col">{t("dash.noShow")}</th>
                 <th scope="col">{t("dash.attendanceRate")}</th>
-                <th scope="col">{t("dash.live")}</th>
-                <th scope="col">{t("dash.onDemand")}</th>
+                <th scope="col">{t("dash.liveMinutes")}</th>
+                <th scope="col">{t("dash.onDemandMinutes")}</th>
               </tr>
             </thead>
             <tbody>

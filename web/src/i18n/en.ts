@@ -238,6 +238,9 @@ export const en = {
   "dash.attendanceRate": "Attendance rate",
   "dash.channelsAlt": "{channel}: {registered} registered, {attended} attended",
   "dash.noChannels": "No registrations yet.",
+  "dash.channelsChart": "Registrations per channel",
+  "dash.liveMinutes": "Live minutes",
+  "dash.onDemandMinutes": "On-demand minutes",
   "dash.tableAlt": "The same numbers as a table",
   "public.checkEmailTitle": "Check your email",
   "public.checkEmail":

@@ -242,6 +242,9 @@ export const nb: Record<MessageKey, string> = {
   "dash.attendanceRate": "Oppmøte",
   "dash.channelsAlt": "{channel}: {registered} påmeldt, {attended} deltok",
   "dash.noChannels": "Ingen påmeldinger ennå.",
+  "dash.channelsChart": "Påmeldinger per kanal",
+  "dash.liveMinutes": "Minutter direkte",
+  "dash.onDemandMinutes": "Minutter i opptak",
   "dash.tableAlt": "De samme tallene som tabell",
   "public.checkEmailTitle": "Sjekk e-posten din",
   "public.checkEmail":
