@@ -60,7 +60,7 @@ import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { providerRoutes } from "./modules/webinars/providers.routes.ts";
-import { joinLinkOf } from "./modules/webinars/registration-webinars.ts";
+import { joinLinkOf, joinLinksOf, recordingLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
 import { createSyncPlanner } from "./modules/webinars/sync/planner.ts";
 import { createWebhookApplier } from "./modules/webinars/webhooks/apply.ts";
@@ -172,12 +172,13 @@ export function createServices({
     publicUrl: config.publicUrl,
     senders: registrantSettings,
   });
-  const publicPages = createPublicService({ db, joinLinkOf });
+  const publicPages = createPublicService({ db, joinLinkOf, joinLinksOf });
   const reminders = createReminders({
     db,
     email,
     senders: registrantSettings,
     joinLinkOf,
+    recordingLinkOf,
     publicUrl: config.publicUrl,
   });
   const notices = alsoNotify ? bothNotices(registrantEmails, alsoNotify) : registrantEmails;

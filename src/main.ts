@@ -102,18 +102,19 @@ async function main() {
           { action: positionals[1], version: values.version, batchSize: values["batch-size"] },
           runtime,
           (line) => process.stdout.write(`${line}\n`),
-          async (action, details) => {
-            const organizations = await database.db.selectFrom("organizations").select("id").execute();
-            for (const o of organizations) {
-              await audit.record(database.db, {
-                organizationId: o.id,
-                actor: SYSTEM_ACTOR,
-                action,
-                targetType: "keys",
-                details,
-              });
-            }
-          },
+          (action, details) =>
+            database.db.transaction().execute(async (trx) => {
+              const organizations = await trx.selectFrom("organizations").select("id").execute();
+              for (const o of organizations) {
+                await audit.record(trx, {
+                  organizationId: o.id,
+                  actor: SYSTEM_ACTOR,
+                  action,
+                  targetType: "keys",
+                  details,
+                });
+              }
+            }),
         );
       } finally {
         await runtime.close();

@@ -141,7 +141,8 @@ export async function serveApi(
     const token = authenticate(state, req);
     const account = state.accountByClient(token.clientId);
     if (!account?.permitted) throw forbidden();
-    const organizer = params.organizerKey ?? "";
+    // Routes without an organizer in the path (recordingAssets) act as the token's organizer.
+    const organizer = params.organizerKey ?? String(token.organizerKey);
     if (!/^\d{1,19}$/.test(organizer) || BigInt(organizer) !== token.organizerKey)
       throw forbidden("The organizer key does not belong to the authenticated user");
     if (!state.admit(token.organizerKey)) throw tooManyRequests(state.knobs.retryAfterSeconds);

@@ -68,8 +68,39 @@ function attendees(ctx: RouteCtx) {
   };
 }
 
+/**
+ * GET /webinars/{webinarKey}/recordingAssets (getRecordingAssets): RecordingAssetsResponse,
+ * one Asset per past session once the webinar has run (GoTo records online when the organizer
+ * has recording on; the simulator always does). `recordingShareUrl` and `webinarKey` are
+ * included by default on this route, as the document says.
+ */
+function recordingAssets(ctx: RouteCtx) {
+  const w = requireWebinar(ctx);
+  const { page, size } = pageParams(ctx, "limit", 20);
+  const account = ctx.state.accountByOrganizer(w.organizerKey);
+  const all = (ctx.state.sessions.get(w.webinarKey) ?? []).map((s) => {
+    const key = `${s.sessionKey}`;
+    return {
+      name: w.subject,
+      recordingAssetKey: key,
+      productName: "G2W",
+      createTime: iso(s.endTime),
+      creatorKey: String(w.organizerKey),
+      accountKey: account?.accountKey ?? "",
+      totalReferenceCount: 1,
+      mp4DownloadUrl: `https://recordings.goto.com/download/${key}.mp4`,
+      recordingShareUrl: `https://attendee.gotowebinar.com/recording/${key}`,
+      webinarKey: String(w.webinarKey),
+    };
+  });
+  return {
+    body: { data: all.slice(page * size, (page + 1) * size), total: all.length, page, pageSize: size },
+  };
+}
+
 const S = "/organizers/{organizerKey}/webinars/{webinarKey}/sessions";
 export const attendanceRoutes: RouteDef[] = [
   { method: "GET", path: S, handler: sessions },
   { method: "GET", path: `${S}/{sessionKey}/attendees`, handler: attendees },
+  { method: "GET", path: "/webinars/{webinarKey}/recordingAssets", handler: recordingAssets },
 ];

@@ -33,6 +33,14 @@ export function webinarOut(w: Webinar) {
     externalRef: w.externalRef,
     joinUrl: w.joinUrl,
     status: w.status,
+    // The contract's optional on-demand link: offered once the webinar has ended.
+    ...(w.status === "ended" && {
+      recording: {
+        url: `${w.joinUrl.replace(/\/join\//, "/watch/")}`,
+        kind: "on_demand",
+        availableUntil: new Date(Date.parse(w.endsAt) + 365 * 86_400_000).toISOString(),
+      },
+    }),
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

@@ -127,6 +127,12 @@ export function renderWccEvent(ev: SimEvent, now: number, variant: "create" | "u
   return { wccevent: wcc };
 }
 
+/** The recording's MP4 in the shape of the example's `wccdownload.on24.com/event/…/rt/1_<key>.mp4`. */
+export function singleFileArchive(ev: SimEvent): string {
+  const digits = String(ev.eventId).padStart(8, "0").match(/../g)?.join("/") ?? String(ev.eventId);
+  return `https://wccdownload.on24.com/event/${digits}/rt/1_${ev.reportKey}.mp4`;
+}
+
 export function userProfileUrl(r: SimRegistrant): string {
   return `https://data.on24.com/webcast/lead?token=${hexKey(rngFor("profile", r.eventuserid), 48)}`;
 }
@@ -240,6 +246,8 @@ export function renderEventMetadata(state: SimState, ev: SimEvent) {
     pmurl: `${h.wcc}/webcast/present?e=${ev.eventId}&k=${ev.reportKey}`,
     previewurl: `${h.event}/webcast/previewlobby?e=${ev.eventId}&k=${ev.reportKey}`,
     audienceurl: `${h.event}/wcc/r/${ev.eventId}/${ev.audienceKey}`,
+    // The processed recording (the "webcast" example), once the webinar has run and ended.
+    ...(ev.run ? { singlefilearchive: singleFileArchive(ev) } : {}),
     contenttype: "webcast",
     ishybridevent: ev.hybrid === "Y",
     tags: ev.tags,

@@ -90,6 +90,12 @@ export function runWebinar(
     recorded.set(a.email, (recorded.get(a.email) ?? 0) + seconds / 60);
   }
   w.report = rows;
+  w.recording = {
+    key: randomBytes(24).toString("base64url"),
+    passcode: randomBytes(6).toString("base64url"),
+    start: iso(started),
+    end: iso(state.now()),
+  };
   state.hooks.send("webinar.ended", w.accountId, {
     id: String(w.id),
     uuid: w.uuid,

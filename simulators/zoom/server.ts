@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeHandler, type RouteDef } from "./http.ts";
 import { registerControlRoutes } from "./routes/control.ts";
+import { recordingRoutes } from "./routes/recordings.ts";
 import { registrantRoutes } from "./routes/registrants.ts";
 import { reportRoutes } from "./routes/report.ts";
 import { webinarRoutes } from "./routes/webinars.ts";
@@ -13,7 +14,12 @@ import type { ZoomSimulatorOptions } from "./types.ts";
 export { ZoomSimState } from "./state.ts";
 export type { Knobs, ZoomAccountConfig, ZoomSimulatorOptions } from "./types.ts";
 
-export const ZOOM_ROUTES: RouteDef[] = [...webinarRoutes, ...registrantRoutes, ...reportRoutes];
+export const ZOOM_ROUTES: RouteDef[] = [
+  ...webinarRoutes,
+  ...registrantRoutes,
+  ...reportRoutes,
+  ...recordingRoutes,
+];
 
 export interface ZoomSimulator {
   /** Origin; the control API is at `${url}/_sim/...`. */

@@ -83,6 +83,8 @@ export interface SimWebinar {
   registrants: SimRegistrant[];
   /** Published participants report rows (one per join segment), empty until run. */
   report: ReportRow[];
+  /** The cloud recording, once the webinar has run (ended). */
+  recording?: { key: string; passcode: string; start: string; end: string };
 }
 
 export interface SimRegistrant {

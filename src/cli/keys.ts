@@ -23,7 +23,12 @@ export async function runKeysCommand(
   args: { action: string | undefined; version?: string | undefined; batchSize?: string | undefined },
   runtime: Pick<Runtime, "kek" | "secretRecords">,
   out: (line: string) => void,
-  /** Records a key operation in every organization's audit log (names and versions only). */
+  /**
+   * Records a key operation in every organization's audit log (names and versions only). The
+   * key lives in a key service, outside our database, so no transaction can hold both: each
+   * operation is recorded as requested before the key service is touched, and as done after,
+   * so a crash in between leaves the request in the log rather than an unlogged change.
+   */
   audited: (action: string, details: Record<string, string | number>) => Promise<void> = async () => {},
 ): Promise<void> {
   const { kek, secretRecords } = runtime;
@@ -48,6 +53,7 @@ export async function runKeysCommand(
         throw new Error(
           `${kek.provider}: rotate the key in the key vault; new versions are picked up automatically`,
         );
+      await audited("keys.rotation_requested", { provider: kek.provider });
       const next = await kek.rotate();
       await audited("keys.rotated", { provider: kek.provider, keyVersion: next.keyVersion });
       out(
@@ -59,6 +65,7 @@ export async function runKeysCommand(
       if (!isManaged(kek)) throw new Error(`${kek.provider}: retire versions in the key vault itself`);
       const version = Number(args.version);
       if (!Number.isInteger(version) || version < 1) throw new Error("retire needs --version N");
+      await audited("keys.retirement_requested", { provider: kek.provider, keyVersion: version });
       await kek.retire(version, {
         isInUse: (ref) => secretRecords.isInUse({ kekProvider: kek.provider, ...ref }),
       });

@@ -87,8 +87,8 @@ export const envSchema = z.object({
   AUDITORIUM_SMTP_RATE_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
   AUDITORIUM_SMTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   AUDITORIUM_SMTP_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  AUDITORIUM_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(15),
-  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
+  AUDITORIUM_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  AUDITORIUM_LEASE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(2),
 });
 
 /** Settings each key provider needs; a missing one stops the process naming it. No secret has a default. */

@@ -18,6 +18,7 @@ import * as m0121 from "./migrations/0121_member_invitations.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
+import * as m0155 from "./migrations/0155_webinar_recordings.ts";
 import * as m0170 from "./migrations/0170_campaign_and_segments.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   "0130_double_opt_in": m0130,
   "0131_calendar_sequence": m0131,
   "0132_registrant_emails_sender": m0132,
+  "0155_webinar_recordings": m0155,
   "0170_campaign_and_segments": m0170,
 };
 

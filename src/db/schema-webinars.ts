@@ -80,6 +80,12 @@ export interface WebinarsTable {
   lease_token: string | null;
   /** A create may have been sent since then; null once the provider's id is stored (migration 0090). */
   creating_since: Timestamp | null;
+  /** The provider's recording or on-demand link after the end (migration 0155). */
+  recording_url: string | null;
+  recording_kind: "on_demand" | "recording" | null;
+  recording_available_until: Timestamp | null;
+  /** When the attendance poll last asked the provider for it. */
+  recording_fetched_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

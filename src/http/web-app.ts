@@ -8,10 +8,16 @@ import type { Config } from "../config/env.ts";
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../web/dist");
 
 /**
- * Client-side routes of the web app. Only these paths get index.html; every other unknown
- * path keeps the API's JSON 404, so a mistyped API URL never answers with a web page.
+ * Client-side routes of the web app (web/src/app.tsx; test/browser/serving.test.ts checks
+ * that every route declared there is served). Only these paths get index.html; every other
+ * unknown path keeps the API's JSON 404, so a mistyped API URL never answers with a web page.
  */
-const SPA_ROUTES = /^\/(?:$|signin(?:\/|$)|events(?:\/|$)|settings(?:\/|$)|e\/[^/]+\/?$|r\/[^/]+\/?$)/;
+const ADMIN_SECTIONS = ["signin", "events", "settings", "outbox", "members", "api-tokens", "audit"];
+/** Public pages, one token or slug each: registration (e), confirmation (r), opt-in (c). */
+const PUBLIC_PAGES = ["e", "r", "c"];
+const SPA_ROUTES = new RegExp(
+  `^/(?:$|(?:${ADMIN_SECTIONS.join("|")})(?:/|$)|(?:${PUBLIC_PAGES.join("|")})/[^/]+/?$)`,
+);
 
 /** Serves the built admin web app and the public pages (web/dist), with the SPA fallback. */
 export async function installWebApp(app: FastifyInstance, _config: Config) {

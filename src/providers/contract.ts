@@ -94,6 +94,19 @@ export interface ProviderRegistrant {
   joinUrl: string | null;
 }
 
+/**
+ * Where people watch a webinar after it ended, as the provider gives it: an on-demand page
+ * (ON24's audience URL in its archive window, Teams' video on demand) or a recording's share
+ * link (Zoom, GoTo). One link everyone may use: never a download that needs our credentials.
+ */
+export interface WebinarRecording {
+  url: string;
+  /** `on_demand`: the provider's own page, which still counts viewing as attendance. */
+  kind: "on_demand" | "recording";
+  /** Until when the provider keeps it, when it says. */
+  availableUntil: Date | null;
+}
+
 /** One person's viewing of one webinar as the provider reports it (summed over join segments). */
 export interface AttendanceRecord {
   providerRegistrantId: string;
@@ -232,6 +245,11 @@ export interface WebinarProvider {
   /** Largest batch `bulkRegister` takes. */
   readonly bulkRegisterMax?: number;
   erasePerson?(account: ProviderAccount, email: string): Promise<void>;
+  /**
+   * The webinar's recording or on-demand link once the provider has one (after the end);
+   * null while it has none yet. Asked by the attendance poll after the webinar's end.
+   */
+  recordingOf?(account: ProviderAccount, providerWebinarId: string): Promise<WebinarRecording | null>;
   webinarTypes?(): readonly WebinarType[];
 
   /**

@@ -361,6 +361,24 @@ forEachBackend("audit", (ctx) => {
     assert.equal(byActor.body.data.length, all.filter((e) => e.actor_user_id === org.ownerId).length);
     assert.ok(all.some((e) => e.action === "member.joined" && e.actor_user_id !== org.ownerId));
 
+    // A time window: [since, until), by the entries' own instants.
+    const times = all.map((e) => e.created_at.getTime()).sort((a, b) => a - b);
+    const mid = new Date(times[Math.floor(times.length / 2)] ?? Date.now());
+    const window = async (query: string) =>
+      (await ctx.request("GET", `/api/v1/audit?${query}&limit=500`, { token: org.tokens.admin })).body.data
+        .length as number;
+    assert.equal(
+      await window(`since=${encodeURIComponent(mid.toISOString())}`),
+      all.filter((e) => e.created_at >= mid).length,
+    );
+    assert.equal(
+      await window(`until=${encodeURIComponent(mid.toISOString())}`),
+      all.filter((e) => e.created_at < mid).length,
+    );
+    const badTime = await ctx.request("GET", "/api/v1/audit?since=yesterday", { token: org.tokens.admin });
+    assert.equal(badTime.status, 400, "query errors are 400, as every route answers them");
+    assert.match(badTime.text, /since/);
+
     const other = await ctx.createOrg("Other org");
     const foreign = await ctx.request("GET", "/api/v1/audit", { token: other.tokens.owner });
     assert.deepEqual(foreign.body.data, []);

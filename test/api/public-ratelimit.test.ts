@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 
 // The limit is read when the app is built, so this suite sets it before declaring itself.
@@ -11,18 +12,7 @@ forEachBackend("public rate limit", (ctx) => {
   let slug: string;
   before(async () => {
     org = await ctx.createOrg();
-    const res = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
-        title: "Popular",
-        startsAt: "2030-09-10T09:00",
-        endsAt: "2030-09-10T17:00",
-        timeZone: "UTC",
-        format: "webinar",
-      },
-    });
-    slug = res.body.slug;
-    await ctx.request("POST", `/api/v1/events/${res.body.id}/publish`, { token: org.tokens.marketer });
+    ({ slug } = await publishedEvent(ctx, org, { title: "Popular" }));
   });
 
   test("each client address gets its own allowance; beyond it 429 with retry-after", async () => {

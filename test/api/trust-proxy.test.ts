@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { loadConfig } from "../../src/config/env.ts";
+import { publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 
 // One proxy of our own in front: the client is the address that proxy appended (the rightmost
@@ -26,18 +27,7 @@ forEachBackend("trusted proxy hops", (ctx) => {
   let slug: string;
   before(async () => {
     org = await ctx.createOrg();
-    const res = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
-        title: "Behind a proxy",
-        startsAt: "2030-09-10T09:00",
-        endsAt: "2030-09-10T17:00",
-        timeZone: "UTC",
-        format: "webinar",
-      },
-    });
-    slug = res.body.slug;
-    await ctx.request("POST", `/api/v1/events/${res.body.id}/publish`, { token: org.tokens.marketer });
+    ({ slug } = await publishedEvent(ctx, org, { title: "Behind a proxy" }));
   });
 
   test("a forged leftmost X-Forwarded-For does not give a fresh rate-limit bucket", async () => {

@@ -70,3 +70,21 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/**
+ * axe-core on the page as it is now: answers the serious and critical violations (rule id,
+ * impact and the first offending element), and prints the counts per impact for the note.
+ */
+export async function accessibilityProblems(p: Page, name: string) {
+  const { AxeBuilder } = await import("@axe-core/playwright");
+  const result = await new AxeBuilder({ page: p }).analyze();
+  const byImpact: Record<string, number> = {};
+  for (const v of result.violations)
+    byImpact[v.impact ?? "unknown"] = (byImpact[v.impact ?? "unknown"] ?? 0) + 1;
+  process.stdout.write(
+    `# axe ${name}: ${result.passes.length} rules pass, violations ${JSON.stringify(byImpact)}\n`,
+  );
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes[0]?.target.join(" ")} ${v.help}`);
+}

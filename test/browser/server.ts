@@ -82,6 +82,8 @@ export async function startStack(options: { env?: Record<string, string> } = {})
     signInLink,
     sim,
     notices,
+    /** The stack's database, for tests that move an event's clock (the recording scenario). */
+    database,
     ownerEmail: config.ownerEmail,
     /** The newest message kept for `to` (no SMTP here): the invitee's mailbox stand-in. */
     async lastMailTo(to: string) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { forEachBackend } from "../helpers/harness.ts";
@@ -8,6 +8,13 @@ import { ensureWebBuilt } from "./server.ts";
 // The app reads web/dist when it is built, so the build must exist before the suite starts.
 ensureWebBuilt();
 const assets = readdirSync(path.resolve(import.meta.dirname, "../../web/dist/assets"));
+
+/** Every route the web app declares (web/src/app.tsx), with its parameters filled in. */
+const appRoutes = [
+  ...readFileSync(path.resolve(import.meta.dirname, "../../web/src/app.tsx"), "utf8").matchAll(
+    /<Route path="([^"*]+)"/g,
+  ),
+].map((m) => (m[1] as string).replace(/:\w+/g, "x1"));
 
 forEachBackend(
   "serving the web app",
@@ -20,6 +27,8 @@ forEachBackend(
         "/events/abc/dashboard?session=x",
         "/e/launch",
         "/r/tok",
+        // A link in an email or a reload lands on any route the app declares.
+        ...appRoutes,
       ]) {
         const res = await ctx.request("GET", url);
         assert.equal(res.status, 200, url);

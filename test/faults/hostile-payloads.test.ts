@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { before, test } from "node:test";
+import { publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 
 /**
@@ -161,23 +162,12 @@ forEachBackend(
     let slug = "";
     before(async () => {
       org = await ctx.createOrg("hostile");
-      const res = await ctx.request("POST", "/api/v1/events", {
-        token: org.tokens.marketer,
-        body: {
-          title: "Hostile",
-          startsAt: "2031-04-01T09:00",
-          endsAt: "2031-04-01T17:00",
-          timeZone: "Europe/Oslo",
-          format: "onsite",
-        },
-      });
-      assert.equal(res.status, 201, res.text);
-      eventId = res.body.id;
-      slug = res.body.slug;
-      const published = await ctx.request("POST", `/api/v1/events/${eventId}/publish`, {
-        token: org.tokens.marketer,
-      });
-      assert.equal(published.status, 200, published.text);
+      ({ id: eventId, slug } = await publishedEvent(ctx, org, {
+        title: "Hostile",
+        startsAt: "2031-04-01T09:00",
+        endsAt: "2031-04-01T17:00",
+        timeZone: "Europe/Oslo",
+      }));
       await ctx.app.listen({ port: 0, host: "127.0.0.1" });
       base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
     });

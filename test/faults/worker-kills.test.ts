@@ -72,7 +72,7 @@ forEachBackend(
 
     /**
      * How long after each kill the work leased at that moment (the victim's among it) was done:
-     * the leases lapse after AUDITORIUM_LEASE_SECONDS (15 s) without the dead worker's heartbeat,
+     * the leases lapse after AUDITORIUM_LEASE_SECONDS (10 s) without the dead worker's heartbeat,
      * and the lease sweeper hands its rows to the survivors (src/jobs/lease.ts).
      */
     function resumptionClock(webinarId: string) {
@@ -118,6 +118,7 @@ forEachBackend(
               )
               .join(", ")}; max ${times.length ? Math.max(...times).toFixed(1) : "-"} s\n`,
           );
+          return { measured: times.length, max: Math.max(0, ...times) };
         },
       };
     }
@@ -147,7 +148,10 @@ forEachBackend(
         workers.push(startWorker(workerEnv()));
       }
       await expectExactlyOnce(eventId, 500, "ten kills", started);
-      await clock.report();
+      const resumption = await clock.report();
+      assert.ok(resumption.measured > 0, "at least one kill left leased work behind");
+      // The goal: a killed worker's work resumes (and here, is done) within 15 s of the kill.
+      assert.ok(resumption.max <= 15, `the slowest resumption took ${resumption.max.toFixed(1)} s`);
     });
 
     test("PostgreSQL cuts every connection three times during a drain: recovery without loss", async () => {

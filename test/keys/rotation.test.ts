@@ -51,7 +51,10 @@ forEachBackend("key rotation", (ctx) => {
     );
     assert.deepEqual(
       audited,
-      [["keys.rotated", { provider: "local", keyVersion: 2 }]],
+      [
+        ["keys.rotation_requested", { provider: "local" }],
+        ["keys.rotated", { provider: "local", keyVersion: 2 }],
+      ],
       "key operations reach the audit log",
     );
     const v2 = { keyVersion: (await keyring.current()).keyVersion };
@@ -93,6 +96,28 @@ forEachBackend("key rotation", (ctx) => {
     await runKeysCommand({ action: "list" }, ctx.runtime, (l) => list.push(l));
     assert.match(list.join("\n"), /version 1 retired/);
     assert.ok(!list.join("\n").includes(ON24_ACCOUNT.accessTokenSecret));
+  });
+
+  test("a key operation that dies inside the key service is already in the audit log", async () => {
+    const audited: string[] = [];
+    // The key service rotates, then the process dies before it could report back.
+    const dying = Object.assign(Object.create(keyring), {
+      rotate: async () => {
+        throw new Error("process killed inside the key service");
+      },
+    });
+    await assert.rejects(
+      runKeysCommand(
+        { action: "rotate" },
+        { ...ctx.runtime, kek: dying },
+        () => {},
+        async (action) => {
+          audited.push(action);
+        },
+      ),
+      /process killed/,
+    );
+    assert.deepEqual(audited, ["keys.rotation_requested"], "the request was logged before the key service");
   });
 
   test("start-up refuses a keyring that cannot open the stored secrets, naming provider and key", async () => {

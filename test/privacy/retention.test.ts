@@ -441,4 +441,47 @@ forEachBackend("privacy: retention", (ctx) => {
     assert.ok(!results.some((r) => r.organizationId === other.id));
     assert.deepEqual(await counts(other.id), beforeOther);
   });
+
+  test("a scheduled sweep that dies midway has already written its audit entry", async () => {
+    const crashing = await ctx.createOrg("Crashing sweep org");
+    await seed(ctx, crashing);
+    await ctx.services.retention.setSettings(crashing.id, {
+      registrationsDays: 30,
+      attendanceDays: 30,
+      auditDays: null,
+    });
+    const before = await counts(crashing.id);
+    const due = await ctx.services.retention.sweep(crashing.id, { dryRun: true });
+    assert.ok(due.registrations > 0 && due.attendance > 0);
+    // Attendance goes first, in its own committed batches; then the registrations' delete dies.
+    await sql
+      .raw(`CREATE FUNCTION die_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF OLD.organization_id = '${crashing.id}' THEN RAISE EXCEPTION 'killed mid-sweep'; END IF;
+        RETURN OLD; END $$`)
+      .execute(ctx.database.db);
+    await sql
+      .raw(
+        "CREATE TRIGGER die_on_delete BEFORE DELETE ON registrations FOR EACH ROW EXECUTE FUNCTION die_on_delete()",
+      )
+      .execute(ctx.database.db);
+    try {
+      await assert.rejects(ctx.services.retention.sweepAll({ batchSize: 2 }), /killed mid-sweep/);
+    } finally {
+      await sql.raw("DROP TRIGGER die_on_delete ON registrations").execute(ctx.database.db);
+      await sql.raw("DROP FUNCTION die_on_delete()").execute(ctx.database.db);
+    }
+    const after = await counts(crashing.id);
+    assert.ok(after.attendance < before.attendance, "some batches were deleted before the crash");
+    const entries = await ctx.database.db
+      .selectFrom("audit_log")
+      .select(["action", "details"])
+      .where("organization_id", "=", crashing.id)
+      .where("action", "=", "privacy.retention_swept")
+      .execute();
+    assert.equal(entries.length, 1, "the deletions that happened are in the audit log");
+    assert.equal(
+      (entries[0]?.details as { registrations?: number } | undefined)?.registrations,
+      due.registrations,
+    );
+  });
 });

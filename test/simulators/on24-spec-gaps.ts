@@ -16,7 +16,7 @@ export const NOT_SIMULATED = {
     ...["totalmediaplayerminutes", "totallivemediaplayerminutes", "totalarchivemediaplayerminutes"],
     ...["qandaemail", "eventlocation", "category", "servicetype", "sponsor", "keyword", "iseliteexpired"],
     ...["application", "industry", "eventprofile", "streamtype", "extaudienceurl", "uploadurl"],
-    ...["singlefilearchive", "presentermediavideofile", "presentermediaaudiofile", "partnerrefstats"],
+    ...["presentermediavideofile", "presentermediaaudiofile", "partnerrefstats"],
     ...["funnelstages", "speakers", "encoders", "eventstd1", "eventstd2", "eventstd3", "eventstd4"],
     ...["eventstd5", "surveyurls", "customaccounttags", "customeventfields", "socialsharingimage"],
     ...["socialsharingabstract", "istestevent"],
@@ -34,7 +34,8 @@ export const NOT_SIMULATED = {
   ],
 };
 export const OMITTED_WHEN_EMPTY = {
-  metadata: ["localecountrycd"],
+  // The recording's MP4 exists once the event has run (issue 15).
+  metadata: ["localecountrycd", "singlefilearchive"],
   update: ["campaignCode"],
   registrant: [
     ...[

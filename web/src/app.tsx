@@ -2,10 +2,13 @@ import { Navigate, Route, Routes } from "react-router";
 import { Layout } from "./components/layout.tsx";
 import { Loading } from "./components/status.tsx";
 import { useI18n } from "./i18n/index.tsx";
+import { ApiTokensPage } from "./pages/api-tokens.tsx";
+import { AuditLogPage } from "./pages/audit-log.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { EventDetailPage } from "./pages/event-detail.tsx";
 import { EventFormPage } from "./pages/event-form.tsx";
 import { EventsPage } from "./pages/events.tsx";
+import { MembersPage } from "./pages/members.tsx";
 import { OutboxPage } from "./pages/outbox.tsx";
 import { PublicConfirmationPage } from "./pages/public-confirmation.tsx";
 import { PublicOptInPage } from "./pages/public-opt-in.tsx";
@@ -42,6 +45,9 @@ function AdminApp() {
           <Route path="/events/:id/dashboard" element={<DashboardPage />} />
           <Route path="/settings/webinars" element={<WebinarSettingsPage />} />
           <Route path="/outbox" element={<OutboxPage />} />
+          <Route path="/members" element={<MembersPage />} />
+          <Route path="/api-tokens" element={<ApiTokensPage />} />
+          <Route path="/audit" element={<AuditLogPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

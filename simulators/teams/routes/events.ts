@@ -50,8 +50,21 @@ function externalInformation(ctx: GraphCtx): SimEvent["externalEventInformation"
   });
 }
 
+/**
+ * virtualEventSession. `videoOnDemandWebUrl` (the event's published recording, "video on
+ * demand") appears once the session has run: it has an attendance report.
+ */
 export function renderSession(s: SimEvent["sessions"][number]) {
-  return { id: s.id, joinWebUrl: s.joinWebUrl, startDateTime: s.startDateTime, endDateTime: s.endDateTime };
+  return {
+    id: s.id,
+    joinWebUrl: s.joinWebUrl,
+    startDateTime: s.startDateTime,
+    endDateTime: s.endDateTime,
+    videoOnDemandWebUrl:
+      s.reports.length > 0
+        ? `https://events.teams.microsoft.com/event/${encodeURIComponent(s.id)}/vod`
+        : null,
+  };
 }
 
 function create(ctx: GraphCtx, collection: SimEvent["collection"]) {

@@ -30,6 +30,10 @@ const listQuery = z.strictObject({
     .optional(),
   actorUserId: uuid.optional(),
   targetId: z.string().max(200).optional(),
+  /** Entries at or after this instant (ISO 8601 with offset). */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** Entries before this instant. */
+  until: z.iso.datetime({ offset: true }).optional(),
 });
 
 export function auditRoutes(app: FastifyInstance, deps: { audit: AuditService }) {

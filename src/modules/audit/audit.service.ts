@@ -80,6 +80,8 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
         action?: string | undefined;
         actorUserId?: string | undefined;
         targetId?: string | undefined;
+        since?: string | undefined;
+        until?: string | undefined;
       },
     ): Promise<{ data: AuditLogRow[]; nextCursor: string | null }> {
       const after = decodeCursor(query.cursor);
@@ -93,6 +95,8 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
           q.where("actor_user_id", "=", query.actorUserId as string),
         )
         .$if(query.targetId !== undefined, (q) => q.where("target_id", "=", query.targetId as string))
+        .$if(query.since !== undefined, (q) => q.where("created_at", ">=", new Date(query.since as string)))
+        .$if(query.until !== undefined, (q) => q.where("created_at", "<", new Date(query.until as string)))
         .orderBy("id", "desc")
         .limit(query.limit + 1)
         .execute();

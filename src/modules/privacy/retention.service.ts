@@ -284,7 +284,9 @@ export function createRetentionService(deps: { db: Db; audit: AuditService }) {
 
     /**
      * The scheduled sweep: every organization with a retention period set. Each organization
-     * that lost rows gets one system audit entry with the counts (names and numbers only).
+     * with rows due gets one system audit entry with the counts due (names and numbers only),
+     * committed before the first deletion, as a manual sweep's is: a crash mid-sweep leaves the
+     * entry, never deletions without one.
      */
     async sweepAll(options: Omit<SweepOptions, "dryRun"> = {}) {
       const orgs = await db
@@ -301,20 +303,23 @@ export function createRetentionService(deps: { db: Db; audit: AuditService }) {
         .execute();
       const results: (SweepCounts & { organizationId: string })[] = [];
       for (const { organization_id: organizationId } of orgs) {
-        const counts = await sweep(organizationId, { ...options, dryRun: false });
-        const deleted = counts.registrations + counts.attendance + counts.checkIns + counts.auditEntries;
-        if (deleted > 0)
-          await audit.record(db, {
-            organizationId,
-            actor: SYSTEM_ACTOR,
-            action: "privacy.retention_swept",
-            details: {
-              registrations: counts.registrations,
-              attendance: counts.attendance,
-              checkIns: counts.checkIns,
-              auditEntries: counts.auditEntries,
-            },
-          });
+        const due = await sweep(organizationId, { ...options, dryRun: true });
+        if (due.registrations + due.attendance + due.checkIns + due.auditEntries === 0) continue;
+        const counts = await sweep(organizationId, { ...options, dryRun: false }, (trx) =>
+          audit
+            .record(trx, {
+              organizationId,
+              actor: SYSTEM_ACTOR,
+              action: "privacy.retention_swept",
+              details: {
+                registrations: due.registrations,
+                attendance: due.attendance,
+                checkIns: due.checkIns,
+                auditEntries: due.auditEntries,
+              },
+            })
+            .then(() => undefined),
+        );
         results.push({ organizationId, ...counts });
       }
       return results;

@@ -28,7 +28,12 @@ const confirmation = z.object({
     createdAt: z.string(),
     firstName: z.string(),
   }),
+  /** The first of joinLinks (kept for clients that show one link). */
   joinUrl: z.string().nullable(),
+  /** One per webinar the registrant may attend: the event's own, or each webinar session's. */
+  joinLinks: z.array(
+    z.object({ sessionId: z.string().nullable(), sessionTitle: z.string().nullable(), joinUrl: z.string() }),
+  ),
   calendarUrl: z.string(),
   cancelUrl: z.string(),
 });
@@ -76,6 +81,7 @@ export function publicRegistrationRoutes(
     },
     async (request) => {
       const reg = await byToken(request.params.token);
+      const links = await publicPages.joinLinks(reg);
       return {
         event: {
           title: reg.title,
@@ -93,7 +99,12 @@ export function publicRegistrationRoutes(
           createdAt: reg.created_at.toISOString(),
           firstName: reg.first_name,
         },
-        joinUrl: await joinUrlOf(reg),
+        joinUrl: links[0]?.joinUrl ?? null,
+        joinLinks: links.map(({ sessionId, sessionTitle, joinUrl }) => ({
+          sessionId,
+          sessionTitle,
+          joinUrl,
+        })),
         calendarUrl: `${base(request.params.token)}/calendar.ics`,
         cancelUrl: `${base(request.params.token)}/cancel`,
       };
@@ -150,7 +161,7 @@ export function publicRegistrationRoutes(
         tags,
         security: [],
         summary:
-          "The registrant's personal join link: redirects to the provider's link for this person once issued, else to their page",
+          "The registrant's join link: redirects to the provider's link for this person once issued, else (none yet, or one per webinar session to choose from) to their page",
         params: tokenParams,
       },
       onRequest,
@@ -158,9 +169,11 @@ export function publicRegistrationRoutes(
     },
     async (request, reply) => {
       const reg = await byToken(request.params.token);
-      const joinUrl = await joinUrlOf(reg);
-      // Not yet issued (or no webinar): the page says why and polls until it is.
-      const target = joinUrl ?? `/r/${request.params.token}`;
+      const links = await publicPages.joinLinks(reg);
+      // Not yet issued (or no webinar): the page says why and polls until it is. Several
+      // webinar sessions (someone who chose none): the page lists each, for them to pick.
+      const only = links.length === 1 ? links[0]?.joinUrl : undefined;
+      const target = only ?? `/r/${request.params.token}`;
       return reply.header("cache-control", "no-store").redirect(target, 302);
     },
   );

@@ -3,13 +3,18 @@ import type { Db } from "../../db/database.ts";
 import { notFound } from "../../lib/errors.ts";
 import { hashToken } from "../../lib/ids.ts";
 import type { JoinLinkOf } from "../registrations/registrant-notices.ts";
+import type { joinLinksOf } from "../webinars/registration-webinars.ts";
 
 /**
  * What the public pages read: a published event by its slug, and a registration by the secret
  * from its confirmation. Nothing here writes; registering and cancelling are the registration
  * service's.
  */
-export function createPublicService(deps: { db: Db; joinLinkOf: JoinLinkOf }) {
+export function createPublicService(deps: {
+  db: Db;
+  joinLinkOf: JoinLinkOf;
+  joinLinksOf: typeof joinLinksOf;
+}) {
   const { db } = deps;
 
   async function publishedEvent(slug: string) {
@@ -79,6 +84,8 @@ export function createPublicService(deps: { db: Db; joinLinkOf: JoinLinkOf }) {
 
     /** The registrant's join link (the webinar module's one rule). */
     joinLink: (registration: { id: string; status: string }) => deps.joinLinkOf(db, registration),
+    /** Every join link of the registrant, one per webinar they may attend (same rule). */
+    joinLinks: (registration: { id: string; status: string }) => deps.joinLinksOf(db, registration),
   };
 }
 

@@ -58,3 +58,12 @@ export type JoinLinkOf = (
   executor: Kysely<Database>,
   registration: { id: string; status: string },
 ) => Promise<string | null>;
+
+/**
+ * The recording or on-demand link a registrant is sent after the event: of the webinars they
+ * belong to (the same rule as the join link), the first that has one.
+ */
+export type RecordingLinkOf = (
+  executor: Kysely<Database>,
+  registration: { id: string },
+) => Promise<string | null>;

@@ -4,7 +4,7 @@ import type { Database } from "../../db/schema.ts";
 import { AppError } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EmailService } from "../email/email.service.ts";
-import type { JoinLinkOf } from "./registrant-notices.ts";
+import type { JoinLinkOf, RecordingLinkOf } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import { followUp, messageLanguage, reminder } from "./registrant-templates.ts";
 
@@ -38,9 +38,11 @@ export function createReminders(deps: {
   senders: Pick<RegistrantSettingsService, "auditoriumSends">;
   /** The registrant's join link (the webinar module's one rule), passed in by the composition root. */
   joinLinkOf: JoinLinkOf;
+  /** The recording link for the follow-up (the webinar module's same rule), from the composition root. */
+  recordingLinkOf: RecordingLinkOf;
   publicUrl: string;
 }) {
-  const { db, email, senders, joinLinkOf } = deps;
+  const { db, email, senders, joinLinkOf, recordingLinkOf } = deps;
   const base = deps.publicUrl.replace(/\/$/, "");
 
   /** A fresh one-click token for one message (stored hashed), its URL and the RFC 8058 headers. */
@@ -249,8 +251,8 @@ export function createReminders(deps: {
                 firstName: r.first_name,
                 event: facts,
                 attended,
-                // No adapter reports a recording link yet (docs/email.md); the page stays the place to look.
-                recordingUrl: null,
+                // Attendees and no-shows alike: watching again, or for the first time.
+                recordingUrl: await recordingLinkOf(trx, r),
                 eventUrl: `${base}/e/${event.slug}`,
                 unsubscribeUrl: unsubscribe.url,
               });

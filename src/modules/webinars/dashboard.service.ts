@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from "kysely";
 import type { Db } from "../../db/database.ts";
 import { notFound } from "../../lib/errors.ts";
 import type { EventService } from "../events/events.service.ts";
+import { registrationInSession } from "./registration-webinars.ts";
 
 /** Upper bounds of the minutes histogram's buckets; the last bucket is open (90 and more). */
 export const MINUTE_BUCKETS = [0, 5, 15, 30, 45, 60, 90] as const;
@@ -67,12 +68,7 @@ export function createDashboardService(deps: { db: Db; events: Pick<EventService
           on a.registration_id = r.id
         where r.organization_id = ${organizationId} and r.event_id = ${eventId}
           and r.status = 'registered'
-          and ${
-            sessionId === undefined
-              ? sql`true`
-              : sql`exists (select 1 from registration_sessions rs
-                  where rs.registration_id = r.id and rs.session_id = ${sessionId})`
-          }
+          and ${sessionId === undefined ? sql`true` : registrationInSession(sql`r.id`, sessionId)}
         group by r.id`;
 
       const thresholds = sql.raw(`array[${MINUTE_BUCKETS.slice(1).join(",")}]`);

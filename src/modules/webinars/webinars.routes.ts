@@ -20,6 +20,15 @@ const webinarResponse = z.object({
   state: z.enum(["pending", "provisioned", "held", "failed", "deleting", "deleted"]),
   lastError: z.string().nullable(),
   lastMetricsAt: z.string().nullable(),
+  /** The provider's recording or on-demand link, asked for with the attendance poll after the end. */
+  recording: z
+    .object({
+      url: z.string(),
+      kind: z.enum(["on_demand", "recording"]),
+      availableUntil: z.string().nullable(),
+      fetchedAt: z.string().nullable(),
+    })
+    .nullable(),
   stats: z.object({
     registered: z.number(),
     attendedLive: z.number(),
@@ -70,6 +79,15 @@ export function webinarRoutes(
           state: w.state,
           lastError: w.last_error,
           lastMetricsAt: iso(w.last_metrics_at),
+          recording:
+            w.recording_url && w.recording_kind
+              ? {
+                  url: w.recording_url,
+                  kind: w.recording_kind,
+                  availableUntil: iso(w.recording_available_until),
+                  fetchedAt: iso(w.recording_fetched_at),
+                }
+              : null,
           stats: {
             registered: w.stats?.registered ?? 0,
             attendedLive: w.stats?.attended_live ?? 0,

@@ -69,6 +69,10 @@ export function createWebinarService(deps: { db: Db; queue: JobQueue }) {
           "w.desired",
           "w.last_error",
           "w.last_metrics_at",
+          "w.recording_url",
+          "w.recording_kind",
+          "w.recording_available_until",
+          "w.recording_fetched_at",
         ])
         .where("w.organization_id", "=", organizationId)
         .where("w.event_id", "=", eventId)

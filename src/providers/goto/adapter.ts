@@ -28,8 +28,10 @@ import { aggregateAttendance, invalid, registrantBody, requireKey, webinarBody }
 import {
   GOTO_WEBINAR_TYPES,
   type GotoAttendee,
+  type GotoRecordingAssets,
   gotoAttendees,
   gotoCreatedWebinar,
+  gotoRecordingAssets,
   gotoRegistrantCreated,
   gotoRegistrantPage,
   gotoSessionPage,
@@ -256,6 +258,33 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
 
     findRegistrantByEmail: (account, providerWebinarId, email) =>
       findRegistrant(account, providerWebinarId, email),
+
+    /**
+     * The share link of the webinar's newest online recording (recordingAssets, the newest by
+     * createTime: a re-run session's recording replaces the first). The MP4 download is the
+     * organizer's; the share page is what attendees are sent.
+     */
+    async recordingOf(account, providerWebinarId) {
+      let res: GotoRecordingAssets;
+      try {
+        res = await client.call(account, {
+          op: "recording assets",
+          method: "GET",
+          path: `${webinarPath(providerWebinarId)}/recordingAssets`,
+          unscoped: true,
+          query: { page: "0", limit: "200" },
+          schema: gotoRecordingAssets,
+        });
+      } catch (err) {
+        if (err instanceof ProviderError && err.kind === "not_found") return null;
+        throw err;
+      }
+      const shared = res.data
+        .filter((a) => a.recordingShareUrl)
+        .sort((a, b) => (b.createTime ?? "").localeCompare(a.createTime ?? ""));
+      const url = shared[0]?.recordingShareUrl;
+      return url ? { url, kind: "recording", availableUntil: null } : null;
+    },
 
     webinarTypes() {
       return GOTO_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label }));

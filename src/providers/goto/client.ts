@@ -17,8 +17,12 @@ export interface GotoRequest<T> {
   /** Short label for messages, e.g. "create webinar". No personal data. */
   op: string;
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** Path below `/organizers/{organizerKey}`, already URL-encoded. */
+  /**
+   * Path below `/organizers/{organizerKey}`, already URL-encoded; below the API root when
+   * `unscoped` (the few routes without an organizer, e.g. /webinars/{webinarKey}/recordingAssets).
+   */
   path: string;
+  unscoped?: boolean;
   query?: Record<string, string | undefined>;
   json?: unknown;
   headers?: Record<string, string>;
@@ -118,7 +122,8 @@ export class GotoClient {
   async call<T>(account: ProviderAccount, req: GotoRequest<T>): Promise<T> {
     const ref = accountRef(account);
     let token = await this.options.tokens.get(ref, account);
-    const url = new URL(`${this.options.apiUrl}/organizers/${this.organizerKey(ref, token)}${req.path}`);
+    const scope = req.unscoped ? "" : `/organizers/${this.organizerKey(ref, token)}`;
+    const url = new URL(`${this.options.apiUrl}${scope}${req.path}`);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) token = await this.options.tokens.get(ref, account);

@@ -123,3 +123,20 @@ export const GOTO_WEBINAR_TYPES = [
   { id: "single_session", label: "Single session" },
   { id: "sequence", label: "Sequence (the same attendees for every meeting time)" },
 ] as const;
+
+/**
+ * GET /webinars/{webinarKey}/recordingAssets — RecordingAssetsResponse: the webinar's online
+ * recordings (one per session), `recordingShareUrl` included by default on this route.
+ */
+export const gotoRecordingAssets = z.looseObject({
+  data: z.array(
+    z.looseObject({
+      recordingAssetKey: z.string(),
+      createTime: z.string().optional(),
+      mp4DownloadUrl: z.string().optional(),
+      recordingShareUrl: z.string().min(1).optional(),
+    }),
+  ),
+  total: z.number().int().optional(),
+});
+export type GotoRecordingAssets = z.infer<typeof gotoRecordingAssets>;

@@ -169,6 +169,20 @@ export function createHttpContractProvider(options: HttpContractProviderOptions 
       });
     },
 
+    /** The Webinar's optional `recording` (docs/provider-contract.md, "Recording"). */
+    async recordingOf(account, providerWebinarId) {
+      const w = await client.call(account, {
+        op: "get webinar",
+        method: "GET",
+        path: webinarPath(providerWebinarId),
+        schema: contractWebinar,
+      });
+      const r = w.recording;
+      return r
+        ? { url: r.url, kind: r.kind, availableUntil: r.availableUntil ? new Date(r.availableUntil) : null }
+        : null;
+    },
+
     async deleteWebinar(account, providerWebinarId) {
       try {
         await client.call(account, {

@@ -47,6 +47,15 @@ export const contractWebinar = z.object({
   externalRef: z.string().nullable(),
   joinUrl: z.string().nullable(),
   status: z.enum(["scheduled", "live", "ended"]),
+  /** Optional (added with issue 15): where people watch it after the end. */
+  recording: z
+    .object({
+      url: z.string().min(1),
+      kind: z.enum(["on_demand", "recording"]),
+      availableUntil: instant.nullable(),
+    })
+    .nullable()
+    .optional(),
   createdAt: instant,
   updatedAt: instant,
 });

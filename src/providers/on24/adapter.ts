@@ -45,6 +45,7 @@ import {
   toRegistrant,
   truncateTitle,
 } from "./mapping.ts";
+import { on24Recording } from "./recording.ts";
 import {
   ON24_WEBINAR_TYPES,
   type On24RegistrantRecord,
@@ -424,6 +425,17 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         throw err;
       }
       names.deletePrefix("");
+    },
+
+    async recordingOf(account, providerWebinarId) {
+      const ev = await client.call(account, {
+        op: "get event",
+        method: "GET",
+        path: eventPath(providerWebinarId),
+        schema: on24EventMetadata,
+      });
+      if (ev.isactive === false) return null;
+      return on24Recording(ev);
     },
 
     webinarTypes() {

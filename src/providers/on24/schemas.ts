@@ -60,6 +60,11 @@ export const on24EventMetadata = z.looseObject({
   eventid: on24Id,
   audienceurl: z.string().min(1).optional(),
   isactive: z.boolean().optional(),
+  /** The on-demand (archive) window, ISO 8601 with offset (the examples' "archivestart"). */
+  archivestart: z.string().optional(),
+  archiveend: z.string().optional(),
+  /** The recording as one MP4, once ON24 processed the archive (the webcast example). */
+  singlefilearchive: z.string().min(1).optional(),
 });
 export type On24EventMetadata = z.infer<typeof on24EventMetadata>;
 

@@ -301,6 +301,11 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       return { records: sumAttendance(records), nextCursor: null };
     },
 
+    async recordingOf(account, providerWebinarId) {
+      const url = await reads.videoOnDemandUrl(teamsAccount(account), eventRef(providerWebinarId));
+      return url ? { url, kind: "on_demand", availableUntil: null } : null;
+    },
+
     async getRegistration(account, providerWebinarId, registrationId) {
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);

@@ -77,6 +77,17 @@ export class GraphReads {
     return url;
   }
 
+  /** The first session's video on demand (a Teams webinar is one session), once published. */
+  async videoOnDemandUrl(a: TeamsAccount, ref: EventRef): Promise<string | null> {
+    const sessions = await this.listAll(
+      a,
+      "list sessions",
+      `${eventPath(ref)}/sessions`,
+      virtualEventSession,
+    );
+    return sessions.find((s) => s.videoOnDemandWebUrl)?.videoOnDemandWebUrl ?? null;
+  }
+
   async registrationsByEmail(a: TeamsAccount, ref: EventRef, email: string): Promise<GraphRegistration[]> {
     const all = await this.listAll(
       a,

@@ -53,6 +53,8 @@ export type GraphVirtualEvent = z.infer<typeof virtualEvent>;
 export const virtualEventSession = z.looseObject({
   id: z.string().min(1),
   joinWebUrl: z.string().nullable().optional(),
+  /** The published recording ("video on demand") of a webinar or town hall, once there is one. */
+  videoOnDemandWebUrl: z.string().nullable().optional(),
 });
 
 /**

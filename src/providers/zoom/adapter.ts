@@ -17,7 +17,7 @@ import type {
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
-import { registrantBody, sumParticipants, webinarBody, webinarPath } from "./mapping.ts";
+import { registrantBody, sumParticipants, webinarBody, webinarPath, zoomRecording } from "./mapping.ts";
 import {
   ZOOM_WEBINAR_TYPES,
   type ZoomParticipant,
@@ -26,6 +26,7 @@ import {
   zoomBatchRegistrants,
   zoomCreatedWebinar,
   zoomParticipantReport,
+  zoomRecordings,
   zoomRegistrantList,
   zoomWebinarList,
 } from "./schemas.ts";
@@ -281,6 +282,23 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
 
     findRegistrantByEmail: (account, providerWebinarId, email) =>
       findRegistrant(account, providerWebinarId, email),
+
+    async recordingOf(account, providerWebinarId) {
+      try {
+        const res = await client.call(account, {
+          op: "cloud recording",
+          method: "GET",
+          // A webinar's id is its meeting id for the cloud recording API.
+          path: `/meetings/${webinarPath(providerWebinarId).slice("/webinars/".length)}/recordings`,
+          schema: zoomRecordings,
+        });
+        return zoomRecording(res);
+      } catch (err) {
+        // 3301 "There is no recording for this meeting": none yet, or recording was off.
+        if (err instanceof ProviderError && err.kind === "not_found") return null;
+        throw err;
+      }
+    },
 
     webinarTypes: () => ZOOM_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label })),
 

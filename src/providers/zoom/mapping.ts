@@ -4,9 +4,15 @@
  * rows (one per join segment) to one attendance record per person.
  */
 import { isValidTimeZone } from "../../lib/time.ts";
-import { type AttendanceRecord, ProviderError, type RegistrantSpec, type WebinarSpec } from "../contract.ts";
+import {
+  type AttendanceRecord,
+  ProviderError,
+  type RegistrantSpec,
+  type WebinarRecording,
+  type WebinarSpec,
+} from "../contract.ts";
 import { withReference } from "../reference.ts";
-import { ZOOM_WEBINAR_TYPES, type ZoomParticipant } from "./schemas.ts";
+import { ZOOM_WEBINAR_TYPES, type ZoomParticipant, type ZoomRecordings } from "./schemas.ts";
 
 const MAX_TOPIC = 200;
 const MAX_AGENDA = 2000;
@@ -136,4 +142,27 @@ export function sumParticipants(rows: ZoomParticipant[]): AttendanceRecord[] {
     ...record,
     liveMinutes: seconds > 0 ? Math.max(1, Math.round(seconds / 60)) : 0,
   }));
+}
+
+/**
+ * The link registrants can watch a Zoom cloud recording at: the share page, else the MP4's
+ * play page; with the play passcode spliced in as `?pwd=`, as Zoom's reference says to, so
+ * the person is not asked for it. Null while no completed file exists.
+ */
+export function zoomRecording(res: ZoomRecordings): WebinarRecording | null {
+  const mp4 = res.recording_files?.find(
+    (f) => f.file_type === "MP4" && f.status === "completed" && !f.deleted_time && f.play_url,
+  );
+  const base = res.share_url ?? mp4?.play_url;
+  // Zoom lists a recording while it is still processing: wait for a completed video.
+  if (!mp4 || !base) return null;
+  const url = new URL(base);
+  if (res.recording_play_passcode && !url.searchParams.has("pwd"))
+    url.searchParams.set("pwd", res.recording_play_passcode);
+  const until = res.auto_delete_date ? new Date(`${res.auto_delete_date.slice(0, 10)}T00:00:00Z`) : null;
+  return {
+    url: url.toString(),
+    kind: "recording",
+    availableUntil: until && !Number.isNaN(until.getTime()) ? until : null,
+  };
 }

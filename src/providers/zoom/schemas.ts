@@ -119,6 +119,28 @@ export const zoomParticipantReport = z.looseObject({
 });
 export type ZoomParticipant = NonNullable<z.infer<typeof zoomParticipantReport>["participants"]>[number];
 
+/**
+ * GET /meetings/{meetingId}/recordings — CloudRecordingGetMeetingRecordingsResponse (a
+ * webinar's id is its meeting id here), plus `share_url`, which Zoom's reference documents and
+ * rivet's type leaves out. We read the share link, the MP4's play link and the passcode.
+ */
+export const zoomRecordings = z.looseObject({
+  share_url: z.string().min(1).optional(),
+  recording_play_passcode: z.string().optional(),
+  auto_delete_date: z.string().optional(),
+  recording_files: z
+    .array(
+      z.looseObject({
+        file_type: z.string().optional(),
+        play_url: z.string().optional(),
+        status: z.string().optional(),
+        deleted_time: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+export type ZoomRecordings = z.infer<typeof zoomRecordings>;
+
 /** Any JSON object (for answers we only need to be well-formed, e.g. GET /users/me). */
 export const zoomAnyObject = z.looseObject({});
 

@@ -46,7 +46,7 @@ function withQuery(path: string, query?: Query): string {
  * The one way the browser talks to the server: same origin, the session cookie (httpOnly,
  * so no script ever sees it), JSON in and out. Nothing secret is kept in the browser.
  */
-async function call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
   const init: RequestInit = { method, credentials: "same-origin", headers: { accept: "application/json" } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -93,6 +93,8 @@ export const api = {
   sessions: (eventId: string) => call<Page<SessionItem>>("GET", `${v1}/events/${id(eventId)}/sessions`),
   createSession: (eventId: string, input: SessionInput) =>
     call<SessionItem>("POST", `${v1}/events/${id(eventId)}/sessions`, input),
+  updateSession: (eventId: string, sessionId: string, input: Partial<SessionInput>) =>
+    call<SessionItem>("PATCH", `${v1}/events/${id(eventId)}/sessions/${id(sessionId)}`, input),
   deleteSession: (eventId: string, sessionId: string) =>
     call("DELETE", `${v1}/events/${id(eventId)}/sessions/${id(sessionId)}`),
 

@@ -180,6 +180,13 @@ export interface WebinarItem {
   state: string;
   lastError: string | null;
   lastMetricsAt: string | null;
+  /** The provider's recording or on-demand link, once fetched after the end. */
+  recording: {
+    url: string;
+    kind: "on_demand" | "recording";
+    availableUntil: string | null;
+    fetchedAt: string | null;
+  } | null;
   stats: {
     registered: number;
     attendedLive: number;
@@ -245,6 +252,8 @@ export interface PublicConfirmation {
   event: { title: string; slug: string; startsAt: string; endsAt: string; timeZone: string; status: string };
   registration: { status: RegistrationStatus; createdAt: string; firstName: string };
   joinUrl: string | null;
+  /** One per webinar the registrant may attend (the event's own, or each webinar session's). */
+  joinLinks: { sessionId: string | null; sessionTitle: string | null; joinUrl: string }[];
   calendarUrl: string;
   cancelUrl: string;
 }

@@ -27,6 +27,9 @@ export function Layout() {
           <NavLink to="/events">{t("nav.events")}</NavLink>
           {can("admin") && <NavLink to="/settings/webinars">{t("nav.webinarSettings")}</NavLink>}
           {can("admin") && <NavLink to="/outbox">{t("nav.outbox")}</NavLink>}
+          {can("admin") && <NavLink to="/members">{t("nav.members")}</NavLink>}
+          {can("admin") && <NavLink to="/api-tokens">{t("nav.apiTokens")}</NavLink>}
+          {can("admin") && <NavLink to="/audit">{t("nav.audit")}</NavLink>}
         </nav>
         <div className="row">
           <label className="inline">

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { ApiError, api } from "../api/client.ts";
 import type { EventFormat, EventItem, SessionItem } from "../api/types.ts";
 import { useI18n } from "../i18n/index.tsx";
@@ -6,16 +6,36 @@ import { useLoad } from "../lib/use-load.ts";
 import { useSession } from "../session.tsx";
 import { ConfirmDialog } from "./confirm.tsx";
 import { Field } from "./field.tsx";
+import { SessionWebinar } from "./session-webinar.tsx";
 import { ErrorNote } from "./status.tsx";
+import { WebinarsPanel } from "./webinars-panel.tsx";
 
 const FORMATS: EventFormat[] = ["onsite", "webinar", "hybrid"];
+/** How often the page asks again while a webinar is on its way to (or off) its provider. */
+const WEBINAR_POLL_MS = 3000;
 
-/** An event's sessions: list, add (times in the event's zone), delete with confirmation. */
+/**
+ * An event's sessions: list, add (times in the event's zone), delete with confirmation; per
+ * session its webinar account and its webinar's state at the provider; then the event's own
+ * webinar.
+ */
 export function SessionsPanel({ event }: { event: EventItem }) {
   const { t, dateTime } = useI18n();
   const { can } = useSession();
   const sessions = useLoad(() => api.sessions(event.id), [event.id]);
   const configs = useLoad(() => api.configurations(), []);
+  const webinars = useLoad(() => api.webinars(event.id), [event.id]);
+  const webinarList = webinars.data?.data ?? [];
+  const moving = webinarList.some((w) => w.state === "pending" || w.state === "deleting");
+  useEffect(() => {
+    if (!moving) return;
+    const timer = setInterval(webinars.reload, WEBINAR_POLL_MS);
+    return () => clearInterval(timer);
+  }, [moving, webinars.reload]);
+  const changed = () => {
+    sessions.reload();
+    webinars.reload();
+  };
   const [form, setForm] = useState({ title: "", startsAt: "", endsAt: "", format: "", config: "" });
   const [error, setError] = useState<unknown>();
   const [deleting, setDeleting] = useState<SessionItem | null>(null);
@@ -35,7 +55,7 @@ export function SessionsPanel({ event }: { event: EventItem }) {
         webinarConfigurationId: format && format !== "onsite" ? form.config || null : null,
       });
       setForm({ title: "", startsAt: "", endsAt: "", format: "", config: "" });
-      sessions.reload();
+      changed();
     } catch (err) {
       setError(err);
     }
@@ -44,7 +64,7 @@ export function SessionsPanel({ event }: { event: EventItem }) {
     setDeleting(null);
     try {
       await api.deleteSession(event.id, session.id);
-      sessions.reload();
+      changed();
     } catch (err) {
       setError(err);
     }
@@ -58,7 +78,7 @@ export function SessionsPanel({ event }: { event: EventItem }) {
       ) : (
         <ul>
           {list.map((s) => (
-            <li key={s.id}>
+            <li key={s.id} data-testid="session-item">
               <strong>{s.title}</strong> — {dateTime(s.startsAt, event.timeZone)} –{" "}
               {dateTime(s.endsAt, event.timeZone)} ({t(`format.${s.effectiveFormat}`)}){" "}
               {can("marketer") && (
@@ -66,6 +86,14 @@ export function SessionsPanel({ event }: { event: EventItem }) {
                   {t("common.delete")}
                 </button>
               )}
+              <SessionWebinar
+                eventId={event.id}
+                session={s}
+                webinar={webinarList.find((w) => w.sessionId === s.id && w.state !== "deleted")}
+                configurations={configs.data?.data ?? []}
+                canEdit={can("marketer") && event.status !== "cancelled"}
+                onChanged={changed}
+              />
             </li>
           ))}
         </ul>
@@ -139,6 +167,10 @@ export function SessionsPanel({ event }: { event: EventItem }) {
         </form>
       )}
       {error !== undefined && <ErrorNote error={error} />}
+      <WebinarsPanel
+        webinars={webinarList.filter((w) => w.sessionId === null)}
+        sessionTitle={(id) => list.find((s) => s.id === id)?.title}
+      />
       <ConfirmDialog
         open={deleting !== null}
         text={deleting ? t("sessions.confirmDelete", { title: deleting.title }) : ""}

@@ -1,3 +1,5 @@
+import { accessEn } from "./access-pages.ts";
+
 /** English strings. `nb.ts` must have exactly these keys (checked by the type and a test). */
 export const en = {
   "app.name": "Auditorium",
@@ -108,6 +110,13 @@ export const en = {
   "sessions.name": "Session title",
   "sessions.format": "Session format",
   "sessions.confirmDelete": 'Delete the session "{title}"?',
+  "sessions.webinarFor": "Webinar account for {title}",
+  "sessions.noWebinar": "Not a webinar",
+  "event.wholeEvent": "The whole event",
+  "event.joinLink": "Join link",
+  "event.recording": "Recording",
+  "event.onDemand": "On demand",
+  "event.recordingFetched": "fetched {at}",
   "regs.title": "Registrations",
   "regs.total": "{count} registrations match",
   "regs.search": "Search name or email",
@@ -296,6 +305,7 @@ export const en = {
   "emailState.sent": "Sent",
   "emailState.failed": "Failed",
   "emailState.kept": "Kept (not sent)",
+  ...accessEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

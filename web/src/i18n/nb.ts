@@ -1,3 +1,4 @@
+import { accessNb } from "./access-pages.ts";
 import type { MessageKey } from "./en.ts";
 
 /** Norsk bokmål. Same keys as `en.ts`: the type refuses a missing or extra key. */
@@ -111,6 +112,13 @@ export const nb: Record<MessageKey, string> = {
   "sessions.name": "Øktens tittel",
   "sessions.format": "Øktens format",
   "sessions.confirmDelete": "Slette økten «{title}»?",
+  "sessions.webinarFor": "Webinarkonto for {title}",
+  "sessions.noWebinar": "Ikke et webinar",
+  "event.wholeEvent": "Hele arrangementet",
+  "event.joinLink": "Lenke for å delta",
+  "event.recording": "Opptak",
+  "event.onDemand": "På forespørsel",
+  "event.recordingFetched": "hentet {at}",
   "regs.title": "Påmeldinger",
   "regs.total": "{count} påmeldinger passer",
   "regs.search": "Søk på navn eller e-post",
@@ -301,4 +309,5 @@ export const nb: Record<MessageKey, string> = {
   "emailState.sent": "Sendt",
   "emailState.failed": "Feilet",
   "emailState.kept": "Beholdt (ikke sendt)",
+  ...accessNb,
 };

@@ -6,7 +6,6 @@ import { ConfirmDialog } from "../components/confirm.tsx";
 import { EventHeader } from "../components/event-nav.tsx";
 import { SessionsPanel } from "../components/sessions.tsx";
 import { Badge, ErrorNote, Loading } from "../components/status.tsx";
-import { WebinarsPanel } from "../components/webinars-panel.tsx";
 import { useI18n, viewerTimeZone } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
 import { useSession } from "../session.tsx";
@@ -98,7 +97,6 @@ export function EventDetailPage() {
         )}
       </dl>
       <SessionsPanel event={current} />
-      <WebinarsPanel eventId={current.id} />
       <ConfirmDialog
         open={pending !== null}
         text={pending ? t(CONFIRM_TEXT[pending], { title: current.title }) : ""}

@@ -52,13 +52,15 @@ export function PublicConfirmationPage() {
       {registration.status === "waitlisted" && <p role="status">{t("public.waitlisted")}</p>}
       {registration.status === "registered" && (
         <section aria-live="polite" data-testid="join">
-          {data.joinUrl ? (
-            <p>
-              {t("public.joinLink")}:{" "}
-              <a href={data.joinUrl} data-testid="join-link">
-                {data.joinUrl}
-              </a>
-            </p>
+          {data.joinLinks.length > 0 ? (
+            data.joinLinks.map((link) => (
+              <p key={link.joinUrl}>
+                {link.sessionTitle ? `${t("public.joinLink")} (${link.sessionTitle})` : t("public.joinLink")}:{" "}
+                <a href={link.joinUrl} data-testid="join-link">
+                  {link.joinUrl}
+                </a>
+              </p>
+            ))
           ) : (
             <p className="muted">{t("public.joinPending")}</p>
           )}

@@ -7,6 +7,7 @@ import type { AttendancePage, AttendanceRecord } from "../../../providers/contra
 import type { ContactService } from "../../contacts/contacts.service.ts";
 import { createPeopleMatcher, type WebinarRef } from "./people.ts";
 import type { ProviderCaller } from "./provider-call.ts";
+import { fetchRecording } from "./recording-fetch.ts";
 
 type Trx = Transaction<Database>;
 
@@ -113,6 +114,8 @@ export function createMetricsPollHandler(deps: {
       cursor = outcome.value.nextCursor;
     } while (cursor !== null);
     const now = new Date();
+    // Before the freshness moves on, so a fresh poll includes the recording it asked for.
+    await fetchRecording(db, call, { ...webinar, provider_webinar_id: providerKey }, now);
     await db.updateTable("webinars").set({ last_metrics_at: now }).where("id", "=", webinarId).execute();
     await db
       .updateTable("webinar_configurations")
@@ -285,6 +288,8 @@ interface WebinarForPoll {
   desired: string;
   starts_at: Date;
   ends_at: Date;
+  recording_url: string | null;
+  recording_fetched_at: Date | null;
 }
 
 export async function loadWebinar(db: Db | Trx, webinarId: string): Promise<WebinarForPoll | undefined> {
@@ -301,6 +306,8 @@ export async function loadWebinar(db: Db | Trx, webinarId: string): Promise<Webi
       "w.provider_webinar_id",
       "w.state",
       "w.desired",
+      "w.recording_url",
+      "w.recording_fetched_at",
       "e.starts_at as event_starts_at",
       "e.ends_at as event_ends_at",
       "s.starts_at as session_starts_at",
