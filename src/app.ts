@@ -52,6 +52,8 @@ import { createRegistrantSettingsService } from "./modules/registrations/registr
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
+import { segmentRoutes } from "./modules/segments/segments.routes.ts";
+import { createSegmentService } from "./modules/segments/segments.service.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
@@ -212,6 +214,7 @@ export function createServices({
   const webinars = createWebinarService({ db, queue });
   const reconciliations = createReconciliationService({ db, queue });
   const dashboard = createDashboardService({ db, events });
+  const segments = createSegmentService({ db });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
   const retention = createRetentionService({ db, audit });
   // Provider changes (webhooks and reconciliation) are applied with the same planner as every
@@ -256,6 +259,7 @@ export function createServices({
   });
   return {
     webhookReceiver,
+    segments,
     publicPages,
     audit,
     passwords,
@@ -407,6 +411,7 @@ export async function buildApp(
   providerRoutes(app, { providers: runtime.providers });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
+  segmentRoutes(app, services);
   privacyRoutes(app, services);
   retentionRoutes(app, services);
   emailRoutes(app, services);

@@ -180,6 +180,13 @@ export interface RegistrationsTable {
   answers: ColumnType<Record<string, string | string[] | boolean>, string | undefined, string>;
   /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
   attended_minutes: ColumnType<number, never, never>;
+  /** Campaign tracking (migration 0170): the UTM parameters and referrer it arrived with; null when unknown. */
+  utm_source: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_medium: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_campaign: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_term: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_content: ColumnType<string | null, string | null | undefined, string | null>;
+  referrer: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

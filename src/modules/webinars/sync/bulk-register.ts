@@ -13,6 +13,7 @@ import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
 import { providerAnswers } from "./answers.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 /** Exponential back-off with jitter, capped at five minutes (jitter included). */
@@ -88,6 +89,7 @@ export function createBulkRegistrar(deps: {
         "c.job_title",
         "r.answers",
         "e.registration_questions",
+        ...CAMPAIGN_COLUMNS,
       ])
       .where("r.id", "in", ids)
       .execute();
@@ -100,6 +102,7 @@ export function createBulkRegistrar(deps: {
         company: r.company,
         jobTitle: r.job_title,
         answers: providerAnswers(r.registration_questions, r.answers),
+        campaign: campaignOf(r),
       } satisfies RegistrantSpec,
     }));
   }

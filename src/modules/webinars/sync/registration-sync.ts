@@ -19,6 +19,7 @@ import {
 } from "../../../providers/contract.ts";
 import { providerAnswers } from "./answers.ts";
 import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 
 export { backoffSeconds };
@@ -88,6 +89,7 @@ export function createRegistrationSyncHandler(deps: {
         "c.job_title",
         "r.answers",
         "e.registration_questions",
+        ...CAMPAIGN_COLUMNS,
       ])
       .where("s.registration_id", "=", registrationId)
       .where("s.webinar_id", "=", webinarId)
@@ -192,6 +194,7 @@ export function createRegistrationSyncHandler(deps: {
       company: row.company,
       jobTitle: row.job_title,
       answers: providerAnswers(row.registration_questions, row.answers),
+      campaign: campaignOf(row),
     };
     const attempt = claimed.attempts + 1;
     let writeBegun = false;
