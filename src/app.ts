@@ -70,7 +70,14 @@ import {
 import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
+import { createWebhookDelivery } from "./modules/webhooks-out/delivery.ts";
+import { createWebhookEmitter } from "./modules/webhooks-out/emit.ts";
+import { webhookEndpointRoutes } from "./modules/webhooks-out/endpoints.routes.ts";
+import { createEndpointService } from "./modules/webhooks-out/endpoints.service.ts";
+import { sweepWebhookHistory } from "./modules/webhooks-out/history.ts";
+import { createSecretStore } from "./modules/webhooks-out/secrets.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
+import { createGuardedFetch } from "./lib/outbound-guard.ts";
 
 export interface AppDeps {
   config: Config;
@@ -134,6 +141,29 @@ export function createServices({
     signInLimits: createSignInLimiter({ db }),
   });
   const audit = createAuditService({ db });
+  // Outgoing webhooks: the modules that change facts emit in their transactions.
+  const emitWebhookEvent = createWebhookEmitter({ queue });
+  const webhookSecrets = createSecretStore({ envelope });
+  const webhookEndpoints = createEndpointService({
+    db,
+    queue,
+    secrets: webhookSecrets,
+    allowPrivateHosts: config.allowPrivateHosts,
+  });
+  const webhookDelivery = createWebhookDelivery({
+    db,
+    queue,
+    secrets: webhookSecrets,
+    audit,
+    // Tenant-chosen URLs: checked at connect time, no redirect followed.
+    fetch: createGuardedFetch(config.allowPrivateHosts),
+    logger,
+    tuning: {
+      timeoutMs: config.webhooks.timeoutMs,
+      retryBaseSeconds: config.webhooks.retryBaseSeconds,
+      disableAfterSeconds: config.webhooks.disableAfterSeconds,
+    },
+  });
   const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const contacts = createContactService({ db });
@@ -187,13 +217,14 @@ export function createServices({
     isSuppressed,
     notices,
     registrantSettings,
+    emitWebhookEvent,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
   const configurations = createConfigurationService({ db, envelope, gate, queue });
   const webinars = createWebinarService({ db, queue });
   const dashboard = createDashboardService({ db, events });
-  const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
+  const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations, emitWebhookEvent });
   const retention = createRetentionService({ db, audit });
   const syncWorker = createSyncWorker({
     database,
@@ -204,6 +235,7 @@ export function createServices({
     gate,
     envelope,
     logger,
+    emitWebhookEvent,
     options: {
       concurrency: config.workerConcurrency,
       pollPlan: { fastSeconds: config.metricsPollSeconds },
@@ -250,6 +282,10 @@ export function createServices({
     providers,
     privacy,
     retention,
+    emitWebhookEvent,
+    webhookEndpoints,
+    webhookDelivery,
+    sweepWebhookHistory: () => sweepWebhookHistory(db, config.webhooks.retentionDays),
   };
 }
 
@@ -376,6 +412,7 @@ export async function buildApp(
   privacyRoutes(app, services);
   retentionRoutes(app, services);
   emailRoutes(app, services);
+  webhookEndpointRoutes(app, services);
   publicRoutes(app, {
     ...services,
     limiter: createRateLimiter(config.publicRateLimit),

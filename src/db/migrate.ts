@@ -18,6 +18,7 @@ import * as m0121 from "./migrations/0121_member_invitations.ts";
 import * as m0130 from "./migrations/0130_double_opt_in.ts";
 import * as m0131 from "./migrations/0131_calendar_sequence.ts";
 import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
+import * as m0160 from "./migrations/0160_webhooks_out.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   "0130_double_opt_in": m0130,
   "0131_calendar_sequence": m0131,
   "0132_registrant_emails_sender": m0132,
+  "0160_webhooks_out": m0160,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -73,6 +73,8 @@ export interface WebinarsTable {
   synced_version: Defaulted<number>;
   attempts: Defaulted<number>;
   last_error: string | null;
+  /** When webinar.ended was written for it (migration 0160). */
+  ended_notified_at: Timestamp | null;
   last_metrics_at: Timestamp | null;
   /** Held by the webinar job working on it (migration 0090). */
   lease_until: Timestamp | null;

@@ -33,6 +33,8 @@ export interface JobPayloads {
   "registration.remind": Record<string, never>;
   /** An event was rescheduled or cancelled: tell its registrants (registrations/event-notices.ts). */
   "registration.event_changed": { eventId: string };
+  /** One outgoing webhook message to one endpoint (src/modules/webhooks-out/delivery.ts). */
+  "webhook.deliver": { deliveryId: string };
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -47,6 +49,7 @@ export const JOB_NAMES: JobName[] = [
   "registration.expire",
   "registration.remind",
   "registration.event_changed",
+  "webhook.deliver",
 ];
 
 type Executor = Db | Transaction<Database>;

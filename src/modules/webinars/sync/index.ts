@@ -8,6 +8,7 @@ import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
 import { webinarOfRegistration } from "../registration-webinars.ts";
 import { createPersonEraseHandler } from "./erase-handler.ts";
@@ -22,6 +23,7 @@ import { createPeopleMatcher } from "./people.ts";
 import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provider-call.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
 import { createSubscriptionKeeper } from "./subscriptions.ts";
+import { NO_WEBHOOKS } from "./webhook-events.ts";
 import { createWebinarSyncHandler } from "./webinar-sync.ts";
 
 export interface SyncOptions {
@@ -50,7 +52,10 @@ export function createSyncWorker(deps: {
   envelope: Envelope;
   logger?: Logger | undefined;
   options?: SyncOptions;
+  /** Outgoing webhooks (src/modules/webhooks-out); engine-only tests leave it out. */
+  emitWebhookEvent?: EmitWebhookEvent;
 }) {
+  const emitWebhookEvent = deps.emitWebhookEvent ?? NO_WEBHOOKS;
   const { database, queue, providers, configurations, contacts, gate, envelope, logger } = deps;
   const { db } = database;
   const options = deps.options ?? {};
@@ -132,9 +137,25 @@ export function createSyncWorker(deps: {
   }
 
   const handlers = {
-    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned, lease }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers, lease }),
-    "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
+    "webinar.sync": createWebinarSyncHandler({
+      db,
+      queue,
+      call,
+      maxAttempts,
+      onProvisioned,
+      lease,
+      emitWebhookEvent,
+    }),
+    "registration.sync": createRegistrationSyncHandler({
+      db,
+      queue,
+      call,
+      maxAttempts,
+      providers,
+      lease,
+      emitWebhookEvent,
+    }),
+    "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan, emitWebhookEvent }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
     "webhook.subscription": subscriptions.handle,
   };
