@@ -12,6 +12,7 @@ import { installWebApp } from "./http/web-app.ts";
 import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
+import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
 import { memberRoutes } from "./modules/access/members.routes.ts";
@@ -52,6 +53,12 @@ import { createRegistrantSettingsService } from "./modules/registrations/registr
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
+import { createWebhookDelivery } from "./modules/webhooks-out/delivery.ts";
+import { createWebhookEmitter } from "./modules/webhooks-out/emit.ts";
+import { webhookEndpointRoutes } from "./modules/webhooks-out/endpoints.routes.ts";
+import { createEndpointService } from "./modules/webhooks-out/endpoints.service.ts";
+import { sweepWebhookHistory } from "./modules/webhooks-out/history.ts";
+import { createSecretStore } from "./modules/webhooks-out/secrets.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
@@ -70,14 +77,7 @@ import {
 import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
 import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
-import { createWebhookDelivery } from "./modules/webhooks-out/delivery.ts";
-import { createWebhookEmitter } from "./modules/webhooks-out/emit.ts";
-import { webhookEndpointRoutes } from "./modules/webhooks-out/endpoints.routes.ts";
-import { createEndpointService } from "./modules/webhooks-out/endpoints.service.ts";
-import { sweepWebhookHistory } from "./modules/webhooks-out/history.ts";
-import { createSecretStore } from "./modules/webhooks-out/secrets.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
-import { createGuardedFetch } from "./lib/outbound-guard.ts";
 
 export interface AppDeps {
   config: Config;

@@ -37,7 +37,9 @@ forEachBackend("outgoing webhook endpoints", (ctx) => {
     assert.deepEqual(res.body.eventTypes, ["registration.created", "attendance.updated"]);
     assert.equal(res.body.enabled, true);
     const secretPart = res.body.secret.slice(6);
-    const one = await ctx.request("GET", `/api/v1/webhook-endpoints/${res.body.id}`, { token: org.tokens.admin });
+    const one = await ctx.request("GET", `/api/v1/webhook-endpoints/${res.body.id}`, {
+      token: org.tokens.admin,
+    });
     assert.equal(one.status, 200);
     assert.equal(one.body.secret, undefined);
     const list = await ctx.request("GET", "/api/v1/webhook-endpoints", { token: org.tokens.admin });
@@ -103,7 +105,9 @@ forEachBackend("outgoing webhook endpoints", (ctx) => {
     });
     assert.equal(patched.status, 422);
     assert.equal(patched.body.error.field, "url");
-    const after = await ctx.request("GET", `/api/v1/webhook-endpoints/${ok.body.id}`, { token: org.tokens.admin });
+    const after = await ctx.request("GET", `/api/v1/webhook-endpoints/${ok.body.id}`, {
+      token: org.tokens.admin,
+    });
     assert.equal(after.body.url, "http://127.0.0.1:9/x");
   });
 
@@ -112,7 +116,11 @@ forEachBackend("outgoing webhook endpoints", (ctx) => {
     const id = made.body.id;
     const patched = await ctx.request("PATCH", `/api/v1/webhook-endpoints/${id}`, {
       token: org.tokens.admin,
-      body: { url: "http://127.0.0.1:9/b", eventTypes: ["webinar.ended", "erasure.completed"], enabled: false },
+      body: {
+        url: "http://127.0.0.1:9/b",
+        eventTypes: ["webinar.ended", "erasure.completed"],
+        enabled: false,
+      },
     });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(patched.body.url, "http://127.0.0.1:9/b");
@@ -161,7 +169,10 @@ forEachBackend("outgoing webhook endpoints", (ctx) => {
   test("only admins manage endpoints; another organization's endpoint is not found", async () => {
     const made = await create({ url: "http://127.0.0.1:9/c", eventTypes: ["registration.created"] });
     for (const token of [org.tokens.marketer, org.tokens.viewer]) {
-      assert.equal((await create({ url: "http://127.0.0.1:9/d", eventTypes: ["webinar.ended"] }, token)).status, 403);
+      assert.equal(
+        (await create({ url: "http://127.0.0.1:9/d", eventTypes: ["webinar.ended"] }, token)).status,
+        403,
+      );
       assert.equal((await ctx.request("GET", "/api/v1/webhook-endpoints", { token })).status, 403);
     }
     const other = await ctx.createOrg("other");

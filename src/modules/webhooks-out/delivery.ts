@@ -82,7 +82,12 @@ export function createWebhookDelivery(deps: {
       const reason = signal.aborted
         ? `timed out after ${tuning.timeoutMs} ms`
         : ((error as { code?: string }).code ?? (error as Error).message ?? "request failed");
-      return { status: null, excerpt: null, error: String(reason).slice(0, 300), ms: performance.now() - started };
+      return {
+        status: null,
+        excerpt: null,
+        error: String(reason).slice(0, 300),
+        ms: performance.now() - started,
+      };
     }
   }
 
@@ -102,7 +107,15 @@ export function createWebhookDelivery(deps: {
       .where("e.enabled", "=", true)
       .where("d.next_attempt_at", "<=", sql<Date>`now()`)
       .where((eb) => eb.or([eb("d.lease_until", "is", null), eb("d.lease_until", "<", sql<Date>`now()`)]))
-      .returning(["d.id", "d.message_id", "d.endpoint_id", "d.organization_id", "d.attempts", "d.give_up_at", "e.url"])
+      .returning([
+        "d.id",
+        "d.message_id",
+        "d.endpoint_id",
+        "d.organization_id",
+        "d.attempts",
+        "d.give_up_at",
+        "e.url",
+      ])
       .executeTakeFirst();
     if (!claimed) return stepBack(data.deliveryId);
 
@@ -183,7 +196,9 @@ export function createWebhookDelivery(deps: {
           state: exhausted ? "failed" : "pending",
           next_attempt_at: next,
           last_status: result.status,
-          last_error: exhausted ? `retries exhausted after ${claimed.attempts} attempts: ${lastError}` : lastError,
+          last_error: exhausted
+            ? `retries exhausted after ${claimed.attempts} attempts: ${lastError}`
+            : lastError,
           lease_until: null,
           lease_token: null,
           updated_at: new Date(),

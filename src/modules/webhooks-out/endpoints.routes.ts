@@ -76,7 +76,12 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
   r.get(
     "/api/v1/webhook-endpoints/:id",
     {
-      schema: { tags, summary: "One endpoint", params: idParams, response: { 200: endpointDto, ...errorResponses } },
+      schema: {
+        tags,
+        summary: "One endpoint",
+        params: idParams,
+        response: { 200: endpointDto, ...errorResponses },
+      },
       preValidation: requireRole("admin"),
     },
     async (request) => toEndpointDto(await service.get(callerOf(request).organizationId, request.params.id)),
@@ -97,7 +102,12 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
     },
     async (request) =>
       toEndpointDto(
-        await service.update(callerOf(request).organizationId, request.params.id, request.body, request.audit),
+        await service.update(
+          callerOf(request).organizationId,
+          request.params.id,
+          request.body,
+          request.audit,
+        ),
       ),
   );
 
@@ -135,7 +145,11 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
       preValidation: requireRole("admin"),
     },
     async (request) => {
-      const out = await service.rotateSecret(callerOf(request).organizationId, request.params.id, request.audit);
+      const out = await service.rotateSecret(
+        callerOf(request).organizationId,
+        request.params.id,
+        request.audit,
+      );
       return { secret: out.secret, previousSecretExpiresAt: isoDate(out.previousSecretExpiresAt) };
     },
   );
@@ -156,8 +170,15 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
     async (request, reply) => {
       const body = request.body;
       const input =
-        "messageId" in body ? { messageId: body.messageId } : { since: new Date(body.since), until: new Date(body.until) };
-      const out = await service.replay(callerOf(request).organizationId, request.params.id, input, request.audit);
+        "messageId" in body
+          ? { messageId: body.messageId }
+          : { since: new Date(body.since), until: new Date(body.until) };
+      const out = await service.replay(
+        callerOf(request).organizationId,
+        request.params.id,
+        input,
+        request.audit,
+      );
       return reply.code(202).send(out);
     },
   );

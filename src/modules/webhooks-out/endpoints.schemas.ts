@@ -1,10 +1,13 @@
 import { z } from "zod";
-import { isoDate, optionalLine } from "../../http/schemas.ts";
 import type { WebhookEndpointRow } from "../../db/schema-webhooks-out.ts";
+import { isoDate, optionalLine } from "../../http/schemas.ts";
 import { WEBHOOK_EVENT_TYPES } from "./event-types.ts";
 
 export const eventType = z.enum(WEBHOOK_EVENT_TYPES);
-const eventTypes = z.array(eventType).min(1).max(WEBHOOK_EVENT_TYPES.length * 2);
+const eventTypes = z
+  .array(eventType)
+  .min(1)
+  .max(WEBHOOK_EVENT_TYPES.length * 2);
 /** The outbound guard checks the destination in the service (it needs DNS). */
 const url = z
   .string()

@@ -183,7 +183,7 @@ export function createEndpointService(deps: {
     /**
      * Sends messages again, with their original ids: one message (whatever became of it), or
      * every message of a time range of a type the endpoint subscribes to that it has not
-     * received — failed, still pending, or written while it was disabled.
+     * received since it exists — failed, still pending, or written while it was disabled.
      */
     async replay(organizationId: string, id: string, input: ReplayInput, audit?: AuditWrite) {
       return db.transaction().execute(async (trx) => {
@@ -208,6 +208,8 @@ export function createEndpointService(deps: {
             .select("m.id")
             .where("m.organization_id", "=", organizationId)
             .where("m.created_at", ">=", input.since)
+            // What it missed: messages from before the endpoint existed were never its own.
+            .where("m.created_at", ">=", endpoint.created_at)
             .where("m.created_at", "<", input.until)
             .where("m.event_type", "in", endpoint.event_types)
             .where((eb) =>
@@ -318,4 +320,3 @@ export function createEndpointService(deps: {
 }
 
 export type EndpointService = ReturnType<typeof createEndpointService>;
-

@@ -83,4 +83,3 @@ export async function deleteWebhookMessagesOf(
     .executeTakeFirst();
   return Number(gone.numDeletedRows);
 }
-

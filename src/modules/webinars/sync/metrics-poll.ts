@@ -8,7 +8,12 @@ import type { ContactService } from "../../contacts/contacts.service.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { createPeopleMatcher, type WebinarRef } from "./people.ts";
 import type { ProviderCaller } from "./provider-call.ts";
-import { type ChangedAttendance, emitAttendanceUpdated, markEndedOnce, NO_WEBHOOKS } from "./webhook-events.ts";
+import {
+  type ChangedAttendance,
+  emitAttendanceUpdated,
+  markEndedOnce,
+  NO_WEBHOOKS,
+} from "./webhook-events.ts";
 
 type Trx = Transaction<Database>;
 
@@ -94,7 +99,11 @@ export function createMetricsPollHandler(deps: {
   async function ingest(trx: Trx, webinar: WebinarForPoll, records: AttendanceRecord[]) {
     if (records.length === 0) return;
     const registrationIds = await people.matchOrAdd(trx, webinar, records);
-    const changed = await writeAttendance(trx, webinar, planAttendanceWrites(records, registrationIds, new Date()));
+    const changed = await writeAttendance(
+      trx,
+      webinar,
+      planAttendanceWrites(records, registrationIds, new Date()),
+    );
     await emitAttendanceUpdated(trx, emit, webinar, changed);
   }
 

@@ -17,8 +17,8 @@ import {
   type RegistrantSpec,
   type WebinarProvider,
 } from "../../../providers/contract.ts";
-import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
+import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
 import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
 import { emitSyncOutcome } from "./webhook-events.ts";
 

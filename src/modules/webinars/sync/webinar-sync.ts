@@ -11,8 +11,8 @@ import {
 } from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
-import type { ProviderCaller } from "./provider-call.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
+import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
 import { emitProvisioned } from "./webhook-events.ts";
 
