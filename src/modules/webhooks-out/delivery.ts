@@ -295,5 +295,5 @@ async function readExcerpt(res: Response): Promise<string | null> {
   }
   await reader.cancel().catch(() => undefined);
   const bytes = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES);
-  return new TextDecoder("utf-8", { fatal: false }).decode(bytes).replace(/\u0000/g, "");
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes).split("\u0000").join("");
 }
