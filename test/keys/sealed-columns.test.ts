@@ -74,13 +74,14 @@ async function openEverything(ctx: TestContext, envelope: Envelope) {
 
 /**
  * Key management covers every sealed column, not only webinar credentials: erasure
- * addresses and webhook clientStates are rewrapped, counted before a retire, and checked at
+ * addresses, webhook clientStates and outgoing webhook secrets are rewrapped, counted before a retire, and checked at
  * start-up, through the one registry (src/keys/sealed-columns.ts).
  */
 forEachBackend("sealed columns under key management", (ctx) => {
   let orgId: string;
   let configId: string;
   let erasureRowId: string;
+  let webhookSecret: string;
   const restartedRuntime = () =>
     createRuntime({
       config: loadConfig({ AUDITORIUM_DATA_DIR: ctx.dataDir, ...testEnv }),
@@ -136,13 +137,21 @@ forEachBackend("sealed columns under key management", (ctx) => {
       .insertInto("webhook_subscriptions")
       .values({ ...sub, client_state: JSON.stringify(clientState), updated_at: new Date() })
       .execute();
+    // An outgoing webhook endpoint's signing secret (webhooks-out).
+    const endpoint = await ctx.request("POST", "/api/v1/webhook-endpoints", {
+      token: org.tokens.admin,
+      body: { url: "http://127.0.0.1:9/hooks", eventTypes: ["webinar.ended"] },
+    });
+    webhookSecret = endpoint.body.secret;
   });
 
-  const everyValue = [
-    `provider_erasures:${ERASED_EMAIL}`,
-    ...Object.values(ON24_ACCOUNT).map((v) => `webinar_secrets:${v}`),
-    `webhook_subscriptions:${CLIENT_STATE}`,
-  ].sort();
+  const everyValue = () =>
+    [
+      `provider_erasures:${ERASED_EMAIL}`,
+      ...Object.values(ON24_ACCOUNT).map((v) => `webinar_secrets:${v}`),
+      `webhook_subscriptions:${CLIENT_STATE}`,
+      `webhook_endpoint_secrets:${webhookSecret}`,
+    ].sort();
 
   test("every sealed column is in the registry: the sealed_record columns, and every column holding a sealed record", async () => {
     const { rows } = await sql<{ table: string; column: string }>`
@@ -165,11 +174,11 @@ forEachBackend("sealed columns under key management", (ctx) => {
   test("keys list counts every sealed column; retire is refused while any of them still uses the version", async () => {
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[1, 5]],
+      [[1, 6]],
     );
     await runKeysCommand({ action: "rotate" }, ctx.runtime, () => {});
     // The webinar credentials come first in the registry: a batch of three moves only them.
-    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 2 });
+    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 3 });
     await assert.rejects(
       runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {}),
       (e: unknown) => isKeyError(e) && e.code === "version_in_use",
@@ -184,13 +193,13 @@ forEachBackend("sealed columns under key management", (ctx) => {
       assert.deepEqual(Object.keys(await versionsIn(ctx, c)), ["2"], `${nameOf(c)} is all on version 2`);
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[2, 5]],
+      [[2, 6]],
     );
 
     await runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {});
     const restarted = await restartedRuntime();
     try {
-      assert.deepEqual(await openEverything(ctx, restarted.envelope), everyValue);
+      assert.deepEqual(await openEverything(ctx, restarted.envelope), everyValue());
     } finally {
       await restarted.close();
     }

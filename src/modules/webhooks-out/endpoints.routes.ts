@@ -223,12 +223,12 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
   );
 
   r.get(
-    "/api/v1/webhook-endpoints/:id/messages/:messageId/attempts",
+    "/api/v1/webhook-endpoints/:id/messages/:webhookMessageId/attempts",
     {
       schema: {
         tags,
         summary: "Every attempt to send one message to this endpoint, oldest first",
-        params: z.strictObject({ id: uuid, messageId: uuid }),
+        params: z.strictObject({ id: uuid, webhookMessageId: uuid }),
         response: {
           200: z.object({
             messageId: z.string(),
@@ -246,7 +246,7 @@ export function webhookEndpointRoutes(app: FastifyInstance, deps: { webhookEndpo
       const { message, attempts } = await service.attempts(
         callerOf(request).organizationId,
         request.params.id,
-        request.params.messageId,
+        request.params.webhookMessageId,
       );
       return {
         messageId: message.id,
