@@ -125,7 +125,9 @@ export function createWebhookDelivery(deps: {
       .where("id", "=", claimed.message_id)
       .executeTakeFirst();
     if (!message) return;
-    const body = JSON.stringify(message.payload);
+    // Top-level keys in the documented order (jsonb keeps its own); the same on every attempt.
+    const { type, timestamp, data: facts } = message.payload as Record<string, unknown>;
+    const body = JSON.stringify({ type, timestamp, data: facts });
     const signing = await secrets.signing(db, claimed.endpoint_id);
     const webhookId = webhookIdOf(claimed.message_id);
     const attemptedAt = new Date();
