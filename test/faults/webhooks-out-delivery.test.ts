@@ -23,8 +23,8 @@ function mulberry32(seed: number) {
 
 /**
  * Outgoing webhooks under faults, with real worker processes on server PostgreSQL: the
- * receiver fails 30 % of requests (500s, timeouts, dropped connections, a third each), and a
- * worker is killed with SIGKILL twice while deliveries are in flight. Every event must reach
+ * receiver fails 30 % of requests (500s, timeouts, dropped connections, a third each), and
+ * of three worker processes two are killed with SIGKILL while deliveries are in flight. Every event must reach
  * the receiver, under the same webhook-id whenever it comes again, and none may be missing.
  */
 forEachBackend(
@@ -44,7 +44,9 @@ forEachBackend(
     });
     before(async () => {
       org = await ctx.createOrg("webhooks-out faults");
-      receiver = await startReceiver(() => (random() < 0.3 ? (faults[Math.floor(random() * 3)] ?? "drop") : "ok"));
+      receiver = await startReceiver(() =>
+        random() < 0.3 ? (faults[Math.floor(random() * 3)] ?? "drop") : "ok",
+      );
     });
     after(async () => {
       await Promise.all(workers.map(stopWorker));
@@ -72,7 +74,8 @@ forEachBackend(
       // The workers start while the events are written (a process takes seconds to start);
       // delivery begins as soon as one is up, so the kills below land inside it.
       const started = Date.now();
-      workers.push(startWorker(workerEnv()), startWorker(workerEnv()));
+      // Three processes, two of which are killed (no replacements: each start costs seconds of CPU).
+      workers.push(startWorker(workerEnv()), startWorker(workerEnv()), startWorker(workerEnv()));
       await createRegistrations(ctx, org, event.body.id, EVENTS, "hook");
       const messages = await ctx.database.db
         .selectFrom("webhook_messages")
@@ -88,7 +91,6 @@ forEachBackend(
         // Mid-delivery: requests of both workers are in flight at the receiver all the time.
         alive()[0]?.kill("SIGKILL");
         kills.push({ at: (Date.now() - started) / 1000, received: receiver.received.length });
-        workers.push(startWorker(workerEnv()));
       }
       await waitUntil(
         "every event accepted",
@@ -127,12 +129,21 @@ forEachBackend(
         ["requests at the receiver", got.length],
         ["attempts logged", Number(attempts.n)],
         ["retries (requests − events)", got.length - EVENTS],
-        ["answered 500 / timed out / dropped", `${byKind("error500")} / ${byKind("timeout")} / ${byKind("drop")}`],
+        [
+          "answered 500 / timed out / dropped",
+          `${byKind("error500")} / ${byKind("timeout")} / ${byKind("drop")}`,
+        ],
         ["accepted (200)", receiver.accepted().length],
         ["duplicates by id at the receiver (accepted twice)", duplicates],
         ["missing", missing],
-        ["SIGKILLs (s after start, requests so far)", kills.map((k) => `${k.at.toFixed(1)} s/${k.received}`).join(", ")],
-        ["first request after (workers starting)", `${(((got[0]?.at ?? started) - started) / 1000).toFixed(1)} s`],
+        [
+          "SIGKILLs (s after start, requests so far)",
+          kills.map((k) => `${k.at.toFixed(1)} s/${k.received}`).join(", "),
+        ],
+        [
+          "first request after (workers starting)",
+          `${(((got[0]?.at ?? started) - started) / 1000).toFixed(1)} s`,
+        ],
         ["all delivered after", `${seconds.toFixed(1)} s`],
       ];
       process.stdout.write(
@@ -153,7 +164,11 @@ forEachBackend(
       const bodyOf = new Map<string, string>();
       for (const r of got) {
         assert.ok(expected.has(r.id), `an unknown webhook-id ${r.id}`);
-        wh.verify(r.body, { "webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature });
+        wh.verify(r.body, {
+          "webhook-id": r.id,
+          "webhook-timestamp": r.timestamp,
+          "webhook-signature": r.signature,
+        });
         const seen = bodyOf.get(r.id);
         if (seen !== undefined) assert.equal(r.body, seen, "a redelivery is the same message");
         bodyOf.set(r.id, r.body);
