@@ -200,7 +200,8 @@ forEachBackend("webhooks", (ctx) => {
     assert.equal(row.state, "cancelled");
     const cancelled = await outgoing("registration.cancelled", row.id);
     assert.equal(cancelled.length, 1);
-    assert.equal((cancelled[0]?.payload as { data: { cancelledBy: string } }).data.cancelledBy, "provider");
+    const payload = cancelled[0]?.payload as { data: { cancelledBy: string } } | undefined;
+    assert.equal(payload?.data.cancelledBy, "provider");
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(statusCalls(), callsAfter, "we sent a cancel back to Zoom");
   });
