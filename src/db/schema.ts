@@ -4,6 +4,7 @@ import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
 import type { RegistrantTables } from "./schema-registrants.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
+import type { WebhooksOutTables } from "./schema-webhooks-out.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
@@ -252,6 +253,7 @@ export interface Database
     AuditTables,
     PrivacyTables,
     WebhookTables,
+    WebhooksOutTables,
     EmailTables,
     RegistrantTables {
   organizations: OrganizationsTable;

@@ -37,6 +37,7 @@ const ADMIN_ONLY = [
   /^delete \/api\/v1\/contacts\/\{id\}$/,
   /^get \/api\/v1\/contacts\/\{id\}\/export$/,
   /^get \/api\/v1\/erasures/,
+  /^(get|post|patch|delete) \/api\/v1\/webhook-endpoints/,
   /^(get|put|post) \/api\/v1\/privacy\/retention/,
   /^get \/api\/v1\/email\//,
 ];

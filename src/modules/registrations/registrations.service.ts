@@ -14,6 +14,7 @@ import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
 import { checkAnswers } from "../events/registration-questions.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
 import { createPlaces } from "./places.ts";
@@ -107,11 +108,21 @@ export function createRegistrationService(deps: {
   isSuppressed: IsSuppressed;
   notices: RegistrantNotices;
   registrantSettings: Pick<RegistrantSettingsService, "effective">;
+  /** Outgoing webhooks: registration.created, .confirmed, .cancelled (src/modules/webhooks-out). */
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
   const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
-  const places = createPlaces({ events, registrationsChanged, notices });
+  const { emitWebhookEvent } = deps;
+  const places = createPlaces({ events, registrationsChanged, notices, emitWebhookEvent });
   const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
-  const doubleOptIn = createDoubleOptIn({ db, events, places, notices, registrationsChanged });
+  const doubleOptIn = createDoubleOptIn({
+    db,
+    events,
+    places,
+    notices,
+    registrationsChanged,
+    emitWebhookEvent,
+  });
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -243,6 +254,14 @@ export function createRegistrationService(deps: {
         .execute();
     }
     if (status === "registered") await registrationsChanged(trx, [reg.id]);
+    await emitWebhookEvent(trx, organizationId, "registration.created", {
+      registrationId: reg.id,
+      eventId,
+      contactId: contact.id,
+      status,
+      source: input.source,
+      sessionIds: [...sessionIds].sort(),
+    });
     return {
       kind: "created",
       registration: toRegistrationDto(reg, contact, sessionIds.sort()),
@@ -279,6 +298,13 @@ export function createRegistrationService(deps: {
       .where("id", "=", reg.id)
       .execute();
     await registrationsChanged(trx, [reg.id]);
+    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
+      registrationId: reg.id,
+      eventId: reg.event_id,
+      contactId: reg.contact_id,
+      status: "cancelled",
+      previousStatus: reg.status,
+    });
     if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
     if (reg.status === "registered") await fillFromWaitlist(trx, event);
   }
