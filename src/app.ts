@@ -348,6 +348,9 @@ export async function buildApp(
     requestIdHeader: "x-request-id",
     // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
     frameworkErrors: frameworkErrorHandler,
+    // Registering the API's docs plugins took over Fastify's default 10 s on a machine at load
+    // average 30 (a start-up failure, seen in the test suite); a slow start is not a failed one.
+    pluginTimeout: 60_000,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
