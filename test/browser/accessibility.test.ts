@@ -93,6 +93,7 @@ describe("every page: axe-core and the keyboard", () => {
     ["api-tokens", () => "/api-tokens", "API tokens"],
     ["audit-log", () => "/audit", "Audit log"],
     ["privacy", () => "/privacy", "Privacy"],
+    ["webhooks", () => "/webhooks", "Outgoing webhooks"],
   ];
   for (const [name, path, heading] of adminPages) {
     test(`${name}: no serious or critical axe violation; every control reachable by keyboard`, async () => {

@@ -16,6 +16,7 @@ import { PublicOptInPage } from "./pages/public-opt-in.tsx";
 import { PublicRegistrationPage } from "./pages/public-registration.tsx";
 import { RegistrationsPage } from "./pages/registrations.tsx";
 import { SignInPage } from "./pages/signin.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
 import { WebinarSettingsPage } from "./pages/webinar-settings.tsx";
 import { SessionProvider, useSession } from "./session.tsx";
 
@@ -50,6 +51,7 @@ function AdminApp() {
           <Route path="/api-tokens" element={<ApiTokensPage />} />
           <Route path="/audit" element={<AuditLogPage />} />
           <Route path="/privacy" element={<PrivacyPage />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>
