@@ -68,7 +68,6 @@ describe("every page: axe-core and the keyboard", () => {
       firstName: "Ada",
       lastName: "Access",
       email: "ada.access@example.com",
-      consent: true,
     });
     ids.eventId = event.id;
     ids.slug = event.slug;
@@ -82,11 +81,11 @@ describe("every page: axe-core and the keyboard", () => {
 
   const adminPages: [string, () => string, string][] = [
     ["events", () => "/events", "Events"],
-    ["event-new", () => "/events/new", "New event"],
+    ["event-new", () => "/events/new", "Create an event"],
     ["event-detail", () => `/events/${ids.eventId}`, "Accessible day"],
     ["event-edit", () => `/events/${ids.eventId}/edit`, "Edit event"],
-    ["registrations", () => `/events/${ids.eventId}/registrations`, "Registrations"],
-    ["dashboard", () => `/events/${ids.eventId}/dashboard`, "Dashboard"],
+    ["registrations", () => `/events/${ids.eventId}/registrations`, "Accessible day"],
+    ["dashboard", () => `/events/${ids.eventId}/dashboard`, "Accessible day"],
     ["webinar-settings", () => "/settings/webinars", "Webinar settings"],
     ["outbox", () => "/outbox", "Outbox"],
     ["members", () => "/members", "Members"],
