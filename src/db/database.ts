@@ -71,8 +71,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 /**
  * PGlite's own start parameters (its `defaultStartParams`, which passing ours replaces) and a
  * smaller shared_buffers. PostgreSQL's 128 MB is touched as it starts and held for the life of
- * the process (WebAssembly memory never shrinks): 32 MB is ample for one embedded owner whose
- * files sit in the OS's cache anyway, and idles about 120 MiB lower (docs/performance.md).
+ * the process (WebAssembly memory never shrinks): 16 MB is ample for one embedded owner whose
+ * files sit in the OS's cache anyway, and idles about 130 MiB lower (docs/performance.md).
  */
 const EMBEDDED_START_PARAMS = [
   "--single",
@@ -81,7 +81,7 @@ const EMBEDDED_START_PARAMS = [
   "-j",
   ...["search_path=public", "exit_on_error=false", "log_checkpoints=false"],
   ...["max_worker_processes=0", "max_parallel_workers=0", "max_parallel_workers_per_gather=0"],
-  ...["io_method=sync", "max_parallel_maintenance_workers=0", "shared_buffers=32MB"],
+  ...["io_method=sync", "max_parallel_maintenance_workers=0", "shared_buffers=16MB"],
 ].flatMap((p) => (p.startsWith("-") ? [p] : ["-c", p]));
 
 /**

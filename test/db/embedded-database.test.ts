@@ -12,7 +12,7 @@ import { openDatabase } from "../../src/db/database.ts";
  * so initdb's memory leaves with it) and opened again with what was written; the server runs
  * with the smaller shared_buffers.
  */
-test("a fresh data folder is created, keeps what was written, and reopens with 32 MB of shared buffers", async () => {
+test("a fresh data folder is created, keeps what was written, and reopens with 16 MB of shared buffers", async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "auditorium-embedded-"));
   try {
     const first = await openDatabase({ dataDir });
@@ -25,7 +25,7 @@ test("a fresh data folder is created, keeps what was written, and reopens with 3
     const { rows } = await sql<{ v: string }>`SELECT v FROM kept`.execute(second.db);
     assert.deepEqual(rows, [{ v: "written on the first start" }]);
     const buffers = await sql<{ shared_buffers: string }>`SHOW shared_buffers`.execute(second.db);
-    assert.equal(buffers.rows[0]?.shared_buffers, "32MB");
+    assert.equal(buffers.rows[0]?.shared_buffers, "16MB");
     const path_ = await sql<{ search_path: string }>`SHOW search_path`.execute(second.db);
     assert.equal(path_.rows[0]?.search_path, "public", "PGlite's own start parameters are kept");
     await second.close();
