@@ -185,8 +185,8 @@ async function main() {
  * nothing is left to apply, grows PGlite's WebAssembly heap (catalogs, the migrations' own
  * statements and modules), which is never given back: in the server's own process a first
  * start idled ~50 MiB above a second, and a second ~40 MiB above one that migrated in a child
- * (docs/performance.md). The price is one more short-lived process at start (1–2 s on a quiet
- * machine). False when there is no script to run again (then the server migrates in process).
+ * (docs/performance.md). The price is one more short-lived process at start (Node, tsx and
+ * PGlite start twice). False when there is no script to run again (then the server migrates in process).
  */
 async function migrateInChild(dataDir: string): Promise<boolean> {
   const script = process.argv[1];
