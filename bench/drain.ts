@@ -72,6 +72,13 @@ export interface DrainMeasurement {
   quotaAnswers: number;
   requests: number;
   busiestSecond: number;
+  /** The median of the per-second request counts at the simulator: the steady rate, without ramp and tail. */
+  medianSecond: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 function startWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
@@ -220,6 +227,7 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
       quotaAnswers: quota.refused - quotaBefore,
       requests: sim.state.requestReport().total - requestsBefore,
       busiestSecond: Math.max(0, ...perSecond.values()),
+      medianSecond: median([...perSecond.values()]),
     };
   } finally {
     await Promise.all(workers.map(stopWorker));
@@ -239,7 +247,11 @@ export function drainRows(m: DrainMeasurement): BenchResult["rows"] {
     ],
     ["achieved registrations/s", round(m.perSecond), `${round(m.seconds)} s from first worker ready`],
     ["worker start to ready (s)", round(m.workerStartSeconds, 2)],
-    ["ratio achieved ÷ R", round(m.perSecond / s.rate, 3), "goal ≥ 0.95"],
+    [
+      "ratio achieved ÷ R",
+      round(m.perSecond / s.rate, 3),
+      "goal ≥ 0.97 with 0 quota answers (quiet machine)",
+    ],
     [
       "synced / failed / not synced",
       `${m.synced} / ${m.failed} / ${m.lost}`,
@@ -251,6 +263,11 @@ export function drainRows(m: DrainMeasurement): BenchResult["rows"] {
     ["quota answers (403)", m.quotaAnswers],
     ["requests to ON24", m.requests, `${round(m.requests / Math.max(1, m.synced), 3)} per registration`],
     ["busiest second (requests)", round(m.busiestSecond), "sampled ≈1 s at the simulator"],
+    [
+      "median second ÷ R",
+      round(m.medianSecond / s.rate, 3),
+      "steady rate at the simulator (the limiter's room), without ramp and tail",
+    ],
   ];
 }
 
@@ -271,8 +288,9 @@ export function drainJson(m: DrainMeasurement) {
     quotaAnswers: m.quotaAnswers,
     requests: m.requests,
     busiestSecond: round(m.busiestSecond),
-    goal: 0.95,
-    met: m.perSecond / m.settings.rate >= 0.95 && m.duplicates === 0,
+    medianSecondRatio: round(m.medianSecond / m.settings.rate, 3),
+    goal: 0.97,
+    met: m.perSecond / m.settings.rate >= 0.97 && m.duplicates === 0 && m.quotaAnswers === 0,
   };
 }
 

@@ -25,6 +25,7 @@ forEachBackend("request pacing", (ctx) => {
     ({ configId } = await webinarSetup(ctx, org));
     const real = createProviderRateLimiter({ db: ctx.database.db });
     limiter = {
+      ...real,
       async acquire(id, perSecond, maxWaitMs) {
         const slot = await real.acquire(id, perSecond, maxWaitMs);
         if (slot) slots.push(slot);

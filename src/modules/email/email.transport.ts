@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { EmailAttachment } from "../../db/schema-email.ts";
 
 /** One message as the SMTP server receives it. */
@@ -53,12 +53,21 @@ export function createSmtpTransport(options: { url: string; maxConnections?: num
   };
   for (const [key, value] of Object.entries(defaults))
     if (!url.searchParams.has(key)) url.searchParams.set(key, value);
-  const transporter = nodemailer.createTransport(url.toString());
+  // nodemailer is loaded with the first message, not at start: a server that sends no mail
+  // keeps it out of its memory (docs/performance.md).
+  let transporter: Transporter | undefined;
+  const open = async () => {
+    if (!transporter) {
+      const { default: nodemailer } = await import("nodemailer");
+      transporter ??= nodemailer.createTransport(url.toString());
+    }
+    return transporter;
+  };
   return {
     account: smtpAccountKey(options.url),
     async send(mail) {
       try {
-        const info = await transporter.sendMail({
+        const info = await (await open()).sendMail({
           messageId: mail.messageId,
           from: mail.from,
           to: mail.to,
@@ -78,7 +87,7 @@ export function createSmtpTransport(options: { url: string; maxConnections?: num
       }
     },
     close() {
-      transporter.close();
+      transporter?.close();
     },
   };
 }

@@ -173,6 +173,8 @@ export function createProviderCaller(deps: {
     switch (error.kind) {
       case "quota": {
         const retryAfterMs = error.details.retryAfterMs;
+        // Our pacing let one request too many into the provider's window: widen its room.
+        limiter.quotaAnswered();
         const left = await pause(configurationId, retryAfterMs ? retryAfterMs / 1000 : undefined);
         return { kind: "deferred", afterSeconds: left, reason: error.message };
       }
