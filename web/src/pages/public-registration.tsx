@@ -9,6 +9,11 @@ import { ErrorNote, Loading } from "../components/status.tsx";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
 
+/** How often a "busy" answer (503 + Retry-After, nothing written) is retried before giving up. */
+const BUSY_RETRIES = 8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const TEXT_FIELDS = ["firstName", "lastName", "email", "company", "jobTitle"] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 const AUTOCOMPLETE: Record<TextField, string> = {
@@ -49,6 +54,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
   const [failure, setFailure] = useState<unknown>();
   // The answer is the same for every address; what follows arrives by email.
   const [submitted, setSubmitted] = useState(false);
+  // Seconds until the next try while the server answers "busy"; undefined when not waiting.
+  const [busyRetryIn, setBusyRetryIn] = useState<number>();
   const asked = TEXT_FIELDS.filter((f) => event.fields[f] !== undefined);
   const open = event.registrationState ? event.registrationState === "open" : event.registrationOpen;
 
@@ -71,9 +78,28 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       for (const f of asked) if (values[f]) body[f] = values[f];
       if (event.consentText) body.consent = consent;
       if (questions.length > 0) body.answers = answers;
-      await api.publicRegister(event.slug, body);
+      // A 503 with Retry-After wrote nothing (the server refused it before reading it), so
+      // sending the same form again is safe: wait as told, saying so, and try again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await api.publicRegister(event.slug, body);
+          break;
+        } catch (err) {
+          if (
+            !(err instanceof ApiError && err.status === 503 && err.retryAfterSeconds) ||
+            attempt >= BUSY_RETRIES
+          )
+            throw err;
+          // A little spread, so the visitors refused together do not all return together.
+          const seconds = Math.min(30, err.retryAfterSeconds) * (1 + Math.random() / 2);
+          setBusyRetryIn(Math.ceil(seconds));
+          await sleep(seconds * 1000);
+        }
+      }
+      setBusyRetryIn(undefined);
       setSubmitted(true);
     } catch (err) {
+      setBusyRetryIn(undefined);
       if (err instanceof ApiError && err.field) {
         setErrors({ [err.field]: err.message });
         focusFirstError();
@@ -163,7 +189,12 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
             </div>
           )}
           {failure !== undefined && <ErrorNote error={failure} />}
-          <button type="submit" className="primary">
+          {busyRetryIn !== undefined && (
+            <p role="status" className="busy-retrying">
+              {t("public.busyRetrying", { seconds: busyRetryIn })}
+            </p>
+          )}
+          <button type="submit" className="primary" disabled={busyRetryIn !== undefined}>
             {t("public.register")}
           </button>
         </form>
