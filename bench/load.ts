@@ -150,7 +150,8 @@ export async function startProcess(
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "inherit"],
+    // Its log (stdout) and errors to the bench's stderr: the table on stdout stays clean.
+    stdio: ["ignore", 2, 2],
   });
   const deadline = Date.now() + 90_000;
   for (;;) {
