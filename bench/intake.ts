@@ -164,7 +164,7 @@ export async function run(options: Options): Promise<BenchResult> {
       ])
       .then((r) => Number(r.rows[0]?.n));
     const answered2xx = Object.values(app)
-      .flatMap((a) => a.api.steps)
+      .flatMap((a) => [a.api.warmup, ...a.api.steps])
       .reduce((sum, s) => sum + s.ok, 0);
 
     const rateOf = (r: { best?: { rate: number } }) => r.best?.rate ?? 0;
@@ -197,9 +197,9 @@ export async function run(options: Options): Promise<BenchResult> {
       ["ratio API (1 process) ÷ minimal service", round(apiRate / minimalRate, 3), "goal ≥ 0.8"],
       ["ratio minimal service ÷ raw INSERT", round(minimalRate / rawRate, 3), "what Node allows"],
       [
-        "API rows stored vs 2xx answered",
+        "API rows stored ≥ 201s counted",
         `${stored} / ${answered2xx}`,
-        "equal: nothing answered 201 was lost",
+        "a request in flight when a measurement stops is stored, not counted; exact: test/api/intake-admission.test.ts",
       ],
       [
         "load average at the end",

@@ -72,6 +72,8 @@ export async function sustainableRate(
   target: LoadTarget,
   options: { connections: number; seconds: number; p99Ms: number },
 ) {
+  // A fresh process compiles its hot paths in the first seconds: warm it up uncounted.
+  const warmup = await autocannon(target, { ...options, seconds: Math.min(3, options.seconds) });
   const steps: LoadResult[] = [];
   const full = await autocannon(target, options);
   steps.push(full);
@@ -84,7 +86,7 @@ export async function sustainableRate(
     log(`${label}: offered ${step.offered}/s → ${step.rate.toFixed(0)}/s, p99 ${step.p99} ms`);
     if (step.p99 <= options.p99Ms && step.non2xx === 0) best = step;
   }
-  return { best, full, steps };
+  return { best, full, steps, warmup };
 }
 
 /** raw INSERT + commit at `clients` connections, by pgbench (when installed): transactions a second. */
