@@ -58,7 +58,9 @@ async function main() {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  if (command === "serve" && values.processes !== undefined) assertClusterable(config.databaseUrl);
+  // Checked before the database is opened: a bad count or the embedded database stops here.
+  const processes = command === "serve" ? parseProcesses(values.processes) : undefined;
+  if (processes !== undefined) assertClusterable(config.databaseUrl);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -149,7 +151,6 @@ async function main() {
       return;
     }
     case "serve": {
-      const processes = parseProcesses(values.processes);
       const inCluster = isClusterProcess();
       if (processes !== undefined && !inCluster) {
         // The first-start set-up once, here, before N processes could race to do it.
