@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
+import { installAdmission } from "./http/admission.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
 import { docsPolicy, installSecurityHeaders } from "./http/security-headers.ts";
@@ -380,6 +381,8 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true, transformStaticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  // Before authentication: a refused registration costs no query (src/http/admission.ts).
+  installAdmission(app, config.intake);
   app.decorateRequest("caller", null);
   app.addHook("onRequest", async (request) => {
     const cookieToken = request.cookies[SESSION_COOKIE];

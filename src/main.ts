@@ -2,7 +2,13 @@ import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { buildApp, createServices, type Services } from "./app.ts";
 import { runKeysCommand } from "./cli/keys.ts";
-import { ConfigError, loadConfig } from "./config/env.ts";
+import {
+  assertClusterable,
+  isClusterProcess,
+  parseProcesses,
+  runClusterPrimary,
+} from "./cli/serve-cluster.ts";
+import { type Config, ConfigError, loadConfig } from "./config/env.ts";
 import type { Db } from "./db/database.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
@@ -18,6 +24,8 @@ const USAGE = `auditorium <command>
   serve [--no-worker] [--demo]  run the API; on the embedded database (or unless --no-worker)
                                 also the sync worker. --demo also starts the ON24 simulator and
                                 walks a webinar through its whole life.
+  serve --processes N           N HTTP processes sharing the port (server PostgreSQL only), API
+                                only: run \`worker\` beside them for the jobs
   worker                        run only the sync worker (server PostgreSQL; several may run)
   migrate                       apply database migrations and exit
   sign-in-link --email E        print a new one-time sign-in link for an existing user
@@ -34,6 +42,7 @@ async function main() {
       email: { type: "string" },
       help: { type: "boolean", short: "h" },
       "no-worker": { type: "boolean" },
+      processes: { type: "string" },
       demo: { type: "boolean" },
       version: { type: "string" },
       "batch-size": { type: "string" },
@@ -50,6 +59,9 @@ async function main() {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Checked before the database is opened: a bad count or the embedded database stops here.
+  const processes = command === "serve" ? parseProcesses(values.processes) : undefined;
+  if (processes !== undefined) assertClusterable(config.databaseUrl);
   // The embedded server migrates in a child process that exits (see migrateInChild).
   const migratedInChild =
     command === "serve" && !config.databaseUrl && (await migrateInChild(config.dataDir));
@@ -143,27 +155,26 @@ async function main() {
       return;
     }
     case "serve": {
+      const inCluster = isClusterProcess();
+      if (processes !== undefined && !inCluster) {
+        // The first-start set-up once, here, before N processes could race to do it.
+        const runtime = await createRuntime({ config, database, logger });
+        const services = createServices({ config, database, logger, runtime });
+        const link = await services.signIn.bootstrap(config.ownerEmail);
+        await runtime.close();
+        await database.close();
+        const what = `${processes} HTTP process${processes === 1 ? "" : "es"}, API only; run \`auditorium worker\` for the jobs`;
+        runClusterPrimary(processes, logger, serveBanner(config, what, link));
+        return;
+      }
       const runtime = await createRuntime({ config, database, logger });
       const { app, services } = await buildApp({ config, database, logger, runtime });
       const link = await services.signIn.bootstrap(config.ownerEmail);
-      const withWorker = database.kind === "pglite" || !values["no-worker"];
+      const withWorker = database.kind === "pglite" || (!values["no-worker"] && !inCluster);
       if (withWorker) await startBackgroundWork({ runtime, services, logger, db: database.db });
       await app.listen({ port: config.port, host: config.host });
-      const where = config.databaseUrl ? "server PostgreSQL" : `embedded database in ${config.dataDir}`;
-      process.stdout.write(
-        `\nAuditorium is running at ${config.publicUrl} (${where}${withWorker ? ", with the sync worker" : ", API only"}).\nAPI docs: ${config.publicUrl}/docs\n`,
-      );
-      process.stdout.write(
-        config.email.smtpUrl
-          ? `Email is sent through ${new URL(config.email.smtpUrl).host} as ${config.email.from}.\n`
-          : "Email: no SMTP server configured (AUDITORIUM_SMTP_URL), so messages are kept, not sent; see them in the admin app's Outbox.\n",
-      );
-      if (link) {
-        // Printed to the terminal only, never logged: it signs in as the owner, once, within 24 hours.
-        process.stdout.write(
-          `\nFirst start: sign in as ${config.ownerEmail} with this one-time link (valid 24 h):\n  ${link}\n\n`,
-        );
-      }
+      if (!inCluster)
+        process.stdout.write(serveBanner(config, withWorker ? "with the sync worker" : "API only", link));
       onStop(async () => {
         await app.close();
         await runtime.close();
@@ -198,6 +209,19 @@ async function migrateInChild(dataDir: string): Promise<boolean> {
   });
   if (code !== 0) throw new Error(`migrating the embedded database in ${dataDir} failed (exit ${code})`);
   return true;
+}
+
+/** What `serve` prints once it listens (the sign-in link to the terminal only, never to the log). */
+function serveBanner(config: Config, what: string, link: string | null) {
+  const where = config.databaseUrl ? "server PostgreSQL" : `embedded database in ${config.dataDir}`;
+  let text = `\nAuditorium is running at ${config.publicUrl} (${where}, ${what}).\nAPI docs: ${config.publicUrl}/docs\n`;
+  text += config.email.smtpUrl
+    ? `Email is sent through ${new URL(config.email.smtpUrl).host} as ${config.email.from}.\n`
+    : "Email: no SMTP server configured (AUDITORIUM_SMTP_URL), so messages are kept, not sent; see them in the admin app's Outbox.\n";
+  // It signs in as the owner, once, within 24 hours.
+  if (link)
+    text += `\nFirst start: sign in as ${config.ownerEmail} with this one-time link (valid 24 h):\n  ${link}\n\n`;
+  return text;
 }
 
 /** Everything a worker runs: every job kind (src/workers.ts). */

@@ -84,6 +84,9 @@ export const envSchema = z.object({
       return NOTHING_ALLOWED;
     }),
   AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  AUDITORIUM_INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
+  AUDITORIUM_INTAKE_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  AUDITORIUM_INTAKE_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
   AUDITORIUM_SMTP_URL: z
     .string()
@@ -240,6 +243,8 @@ export interface Config {
   allowPrivateHosts: OutboundAllowList;
   /** Password hashes (19 MiB of argon2 memory each) one process runs at once. */
   passwordHashConcurrency: number;
+  /** Admission control of the registration routes (src/http/admission.ts). */
+  intake: { maxInFlight: number; maxLagMs: number; retryAfterSeconds: number };
   /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
   metricsToken: string | undefined;
   /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
@@ -338,6 +343,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     reconcileMinutes: env.AUDITORIUM_RECONCILE_MINUTES,
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
+    intake: {
+      maxInFlight: env.AUDITORIUM_INTAKE_MAX_IN_FLIGHT,
+      maxLagMs: env.AUDITORIUM_INTAKE_MAX_LAG_MS,
+      retryAfterSeconds: env.AUDITORIUM_INTAKE_RETRY_AFTER_SECONDS,
+    },
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
     webhooks: {
       timeoutMs: env.AUDITORIUM_WEBHOOK_TIMEOUT_SECONDS * 1000,

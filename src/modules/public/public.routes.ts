@@ -186,6 +186,8 @@ export function publicRoutes(
         body: publicRegistrationBody,
         response: { 202: submitted, ...errorResponses },
       },
+      // Past this process's capacity: 503 with Retry-After at once (src/http/admission.ts).
+      config: { admission: true },
       onRequest,
     },
     async (request, reply) => {
@@ -221,19 +223,23 @@ export function publicRoutes(
       // address's owner matters, and neither the answer nor its timing may (docs/email.md,
       // "Public form"): a new person's registration and confirmation take longer than an
       // erased address's nothing, so the answer waits for the floor.
+      // The wait for the floor holds no resource: the admission place is handed back as soon
+      // as the work is done, so the floor does not count against the process's capacity.
       await submitFloor.run(() =>
-        registrations.submitPublic(
-          event.organization_id,
-          event.id,
-          {
-            firstName: body.firstName,
-            lastName: body.lastName,
-            email: body.email,
-            company: body.company,
-            jobTitle: body.jobTitle,
-          },
-          { sessionIds: body.sessionIds, consentText: event.consent_text, answers, campaign },
-        ),
+        registrations
+          .submitPublic(
+            event.organization_id,
+            event.id,
+            {
+              firstName: body.firstName,
+              lastName: body.lastName,
+              email: body.email,
+              company: body.company,
+              jobTitle: body.jobTitle,
+            },
+            { sessionIds: body.sessionIds, consentText: event.consent_text, answers, campaign },
+          )
+          .finally(() => app.admission.release(request)),
       );
       return reply.code(202).send(SUBMITTED);
     },

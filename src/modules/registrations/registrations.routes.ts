@@ -101,6 +101,8 @@ export function registrationRoutes(
         body: createRegistrationBody,
         response: { 201: registrationResponse, ...errorResponses },
       },
+      // Past this process's capacity: 503 with Retry-After at once (src/http/admission.ts).
+      config: { admission: true },
       preValidation: requireRole("marketer"),
     },
     async (request, reply) => {

@@ -27,6 +27,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** A 503's or 429's `Retry-After`, in seconds: the server refused the work and wrote nothing. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -61,7 +63,14 @@ export async function call<T>(method: string, path: string, body?: unknown, quer
   const parsed = text && (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
   if (!res.ok) {
     const e = (parsed as { error?: { code: string; message: string; field?: string } })?.error;
-    throw new ApiError(res.status, e?.code ?? "http_error", e?.message ?? res.statusText, e?.field);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    throw new ApiError(
+      res.status,
+      e?.code ?? "http_error",
+      e?.message ?? res.statusText,
+      e?.field,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
   }
   return parsed as T;
 }

@@ -287,6 +287,8 @@ export const en = {
   "dash.liveMinutes": "Live minutes",
   "dash.onDemandMinutes": "On-demand minutes",
   "dash.tableAlt": "The same numbers as a table",
+  "public.busyRetrying":
+    "Many people are registering right now and we are busy. Retrying in {seconds} s — keep this page open.",
   "public.checkEmailTitle": "Check your email",
   "public.checkEmail":
     "We have sent what comes next to the address you gave: your registration page with your join link, or a link to confirm your registration. If nothing arrives, check the address and your spam folder.",

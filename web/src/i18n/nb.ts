@@ -290,6 +290,8 @@ export const nb: Record<MessageKey, string> = {
   "dash.liveMinutes": "Minutter direkte",
   "dash.onDemandMinutes": "Minutter i opptak",
   "dash.tableAlt": "De samme tallene som tabell",
+  "public.busyRetrying":
+    "Mange melder seg på akkurat nå, og vi er opptatt. Prøver igjen om {seconds} s — la siden være åpen.",
   "public.checkEmailTitle": "Sjekk e-posten din",
   "public.checkEmail":
     "Vi har sendt det som kommer videre til adressen du oppga: påmeldingssiden din med deltakerlenken, eller en lenke for å bekrefte påmeldingen. Kommer det ingenting, sjekk adressen og søppelposten.",

@@ -10,6 +10,11 @@ import { type MessageKey, useI18n } from "../i18n/index.tsx";
 import { campaignFromPage } from "../lib/campaign.ts";
 import { useLoad } from "../lib/use-load.ts";
 
+/** How often a "busy" answer (503 + Retry-After, nothing written) is retried before giving up. */
+const BUSY_RETRIES = 8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const TEXT_FIELDS = ["firstName", "lastName", "email", "company", "jobTitle"] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 const AUTOCOMPLETE: Record<TextField, string> = {
@@ -52,6 +57,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
   const [submitted, setSubmitted] = useState(false);
   // Where the visitor came from, as the page opened (lib/campaign.ts).
   const [campaign] = useState(() => campaignFromPage(window.location.search, document.referrer));
+  // Seconds until the next try while the server answers "busy"; undefined when not waiting.
+  const [busyRetryIn, setBusyRetryIn] = useState<number>();
   const asked = TEXT_FIELDS.filter((f) => event.fields[f] !== undefined);
   const open = event.registrationState ? event.registrationState === "open" : event.registrationOpen;
 
@@ -75,9 +82,28 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       if (event.consentText) body.consent = consent;
       if (questions.length > 0) body.answers = answers;
       if (campaign) body.campaign = campaign;
-      await api.publicRegister(event.slug, body);
+      // A 503 with Retry-After wrote nothing (the server refused it before reading it), so
+      // sending the same form again is safe: wait as told, saying so, and try again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await api.publicRegister(event.slug, body);
+          break;
+        } catch (err) {
+          if (
+            !(err instanceof ApiError && err.status === 503 && err.retryAfterSeconds) ||
+            attempt >= BUSY_RETRIES
+          )
+            throw err;
+          // A little spread, so the visitors refused together do not all return together.
+          const seconds = Math.min(30, err.retryAfterSeconds) * (1 + Math.random() / 2);
+          setBusyRetryIn(Math.ceil(seconds));
+          await sleep(seconds * 1000);
+        }
+      }
+      setBusyRetryIn(undefined);
       setSubmitted(true);
     } catch (err) {
+      setBusyRetryIn(undefined);
       if (err instanceof ApiError && err.field) {
         setErrors({ [err.field]: err.message });
         focusFirstError();
@@ -167,7 +193,12 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
             </div>
           )}
           {failure !== undefined && <ErrorNote error={failure} />}
-          <button type="submit" className="primary">
+          {busyRetryIn !== undefined && (
+            <p role="status" className="busy-retrying">
+              {t("public.busyRetrying", { seconds: busyRetryIn })}
+            </p>
+          )}
+          <button type="submit" className="primary" disabled={busyRetryIn !== undefined}>
             {t("public.register")}
           </button>
         </form>
