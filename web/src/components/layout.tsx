@@ -25,6 +25,7 @@ export function Layout() {
         <strong className="brand">{t("app.name")}</strong>
         <nav aria-label={t("nav.main")}>
           <NavLink to="/events">{t("nav.events")}</NavLink>
+          <NavLink to="/check-in">{t("nav.checkIn")}</NavLink>
           {can("admin") && <NavLink to="/settings/webinars">{t("nav.webinarSettings")}</NavLink>}
           {can("admin") && <NavLink to="/outbox">{t("nav.outbox")}</NavLink>}
           {can("admin") && <NavLink to="/members">{t("nav.members")}</NavLink>}
