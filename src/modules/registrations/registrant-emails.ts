@@ -128,7 +128,8 @@ export function createRegistrantEmails(deps: {
                 contentType: "text/calendar; method=PUBLISH",
                 content: calendarOf(row, joinUrl, row.status),
               },
-              await checkInQr(row.id),
+              // A webinar has no door: only on-site and hybrid events carry the check-in code.
+              ...(row.format !== "webinar" ? [await checkInQr(row.id)] : []),
             ]
           : [],
       registrationId,
