@@ -2,6 +2,7 @@ import { NavLink, Outlet, useNavigate } from "react-router";
 import { api } from "../api/client.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
+import { FirstRunChecklist } from "./first-run.tsx";
 import { LanguageSwitcher } from "./language.tsx";
 import { PasswordPanel } from "./password-panel.tsx";
 
@@ -62,6 +63,7 @@ export function Layout() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <FirstRunChecklist />
         {!me.user.hasPassword && <PasswordPanel />}
         <Outlet />
       </main>

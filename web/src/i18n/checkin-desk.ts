@@ -1,5 +1,5 @@
 /**
- * Strings of the check-in desk and the confirmation page's QR code, in both languages; `en.ts`
+ * Strings of the check-in desk, the confirmation page's QR code and the first-run checklist, in both languages; `en.ts`
  * and `nb.ts` spread them in, so their key checks cover these too.
  */
 export const deskEn = {
@@ -39,6 +39,19 @@ export const deskEn = {
   "desk.walkInSubmit": "Register and check in",
   "desk.walkInDone": "{name} is registered and checked in.",
   "public.checkInQr": "Your check-in code",
+  "firstRun.title": "Getting started",
+  "firstRun.left": "{left} of {total} steps left. This list goes away once all are done.",
+  "firstRun.done": "Done: {step}",
+  "firstRun.password": "Set a password for your next sign-in",
+  "firstRun.password.hint": "(the form below)",
+  "firstRun.terms": "Accept the webinar integration terms",
+  "firstRun.terms.go": "Open webinar settings",
+  "firstRun.provider": "Connect a webinar provider account",
+  "firstRun.provider.go": "Connect an account",
+  "firstRun.connectDemo": "Connect the demo simulator's ON24 account {clientId}",
+  "firstRun.demoName": "ON24 (demo simulator)",
+  "firstRun.event": "Create your first event",
+  "firstRun.event.go": "New event",
   "public.checkInQrHint": "Show this QR code at the door. If it cannot be scanned, the code is: {code}",
 };
 
@@ -79,5 +92,18 @@ export const deskNb: Record<keyof typeof deskEn, string> = {
   "desk.walkInSubmit": "Meld på og sjekk inn",
   "desk.walkInDone": "{name} er påmeldt og sjekket inn.",
   "public.checkInQr": "Din innsjekkingskode",
+  "firstRun.title": "Kom i gang",
+  "firstRun.left": "{left} av {total} steg gjenstår. Listen forsvinner når alle er gjort.",
+  "firstRun.done": "Gjort: {step}",
+  "firstRun.password": "Velg et passord til neste innlogging",
+  "firstRun.password.hint": "(skjemaet nedenfor)",
+  "firstRun.terms": "Godta vilkårene for webinarintegrasjonen",
+  "firstRun.terms.go": "Åpne webinarinnstillinger",
+  "firstRun.provider": "Koble til en konto hos en webinarleverandør",
+  "firstRun.provider.go": "Koble til en konto",
+  "firstRun.connectDemo": "Koble til demosimulatorens ON24-konto {clientId}",
+  "firstRun.demoName": "ON24 (demosimulator)",
+  "firstRun.event": "Opprett ditt første arrangement",
+  "firstRun.event.go": "Nytt arrangement",
   "public.checkInQrHint": "Vis denne QR-koden ved døren. Hvis den ikke kan skannes, er koden: {code}",
 };
