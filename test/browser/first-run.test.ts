@@ -52,7 +52,7 @@ describe("first-run checklist in Chromium", () => {
     await owner.getByRole("button", { name: "Save password" }).click();
     await until("the password step done", () => done("password"));
 
-    await step("terms").getByRole("link", { name: "Open webinar settings" }).click();
+    await step("terms").getByRole("link", { name: "Read and accept the terms" }).click();
     await owner.getByRole("button", { name: /Accept terms version/ }).click();
     await owner.getByText(/Accepted version/).waitFor();
     await owner.getByRole("link", { name: "Events", exact: true }).click();
@@ -70,7 +70,7 @@ describe("first-run checklist in Chromium", () => {
     );
     assert.match(await text(owner.getByTestId("first-run")), /1 of 4 steps left/);
 
-    await step("event").getByRole("link", { name: "New event" }).click();
+    await step("event").getByRole("link", { name: "Create the first event" }).click();
     await owner.getByLabel("Title", { exact: true }).fill("First event");
     await owner.getByLabel("Starts (in the event's time zone)").fill("2031-03-01T09:00");
     await owner.getByLabel("Ends (in the event's time zone)").fill("2031-03-01T11:00");

@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { requireRole } from "../../http/auth.ts";
 import { errorResponses } from "../../http/schemas.ts";
-import { notFound } from "../../lib/errors.ts";
 
 /**
  * The ON24 simulator's built-in NA account (simulators/on24/main.ts seeds it). Not a secret:
@@ -16,7 +15,11 @@ export const ON24_DEMO_ACCOUNT = {
   accessTokenSecret: "demo-secret-na",
 };
 
-/** `GET /api/v1/demo/webinar-account`: 404 unless the demo simulator runs (`config.demo`). */
+/**
+ * `GET /api/v1/demo/webinar-account`: `{ account: null }` unless the demo simulator runs
+ * (`config.demo`). 200 either way, not 404: the web app asks on every page of an unfinished
+ * first run, and an expected answer should not read as an error in the browser console.
+ */
 export function demoAccountRoutes(app: FastifyInstance, deps: { demo: boolean }) {
   app.withTypeProvider<ZodTypeProvider>().get(
     "/api/v1/demo/webinar-account",
@@ -24,16 +27,20 @@ export function demoAccountRoutes(app: FastifyInstance, deps: { demo: boolean })
       schema: {
         tags: ["webinar-configurations"],
         summary:
-          "The demo ON24 simulator's account, to connect in one click (only with `npm start -- --demo`; 404 otherwise)",
+          "The demo ON24 simulator's account, to connect in one click (only with `npm start -- --demo`; null otherwise)",
         response: {
           200: z.object({
-            provider: z.literal("on24"),
-            settings: z.object({ region: z.literal("NA") }),
-            credentials: z.object({
-              clientId: z.string(),
-              accessTokenKey: z.string(),
-              accessTokenSecret: z.string(),
-            }),
+            account: z
+              .object({
+                provider: z.literal("on24"),
+                settings: z.object({ region: z.literal("NA") }),
+                credentials: z.object({
+                  clientId: z.string(),
+                  accessTokenKey: z.string(),
+                  accessTokenSecret: z.string(),
+                }),
+              })
+              .nullable(),
           }),
           ...errorResponses,
         },
@@ -41,11 +48,13 @@ export function demoAccountRoutes(app: FastifyInstance, deps: { demo: boolean })
       preHandler: requireRole("admin"),
     },
     async () => {
-      if (!deps.demo) throw notFound("Demo account");
+      if (!deps.demo) return { account: null };
       return {
-        provider: "on24" as const,
-        settings: { region: "NA" as const },
-        credentials: ON24_DEMO_ACCOUNT,
+        account: {
+          provider: "on24" as const,
+          settings: { region: "NA" as const },
+          credentials: ON24_DEMO_ACCOUNT,
+        },
       };
     },
   );

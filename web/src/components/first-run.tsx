@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { Link, useLocation } from "react-router";
-import { ApiError, api, call } from "../api/client.ts";
+import { api, call } from "../api/client.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useLoad } from "../lib/use-load.ts";
 import { useSession } from "../session.tsx";
@@ -18,17 +18,14 @@ async function firstRunState() {
     api.terms(),
     api.configurations(),
     api.events({ limit: 1 }),
-    // 404 unless `npm start -- --demo` runs the simulator: then there is nothing to offer.
-    call<DemoAccount>("GET", "/api/v1/demo/webinar-account").catch((e: unknown) => {
-      if (e instanceof ApiError && e.status === 404) return null;
-      throw e;
-    }),
+    // Null unless `npm start -- --demo` runs the simulator: then there is nothing to offer.
+    call<{ account: DemoAccount | null }>("GET", "/api/v1/demo/webinar-account"),
   ]);
   return {
     terms: terms.accepted !== null,
     provider: configurations.data.length > 0,
     event: events.data.length > 0,
-    demo,
+    demo: demo.account,
   };
 }
 
