@@ -12,6 +12,7 @@ import { installWebApp } from "./http/web-app.ts";
 import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
 import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
+import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
 import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
 import { memberRoutes } from "./modules/access/members.routes.ts";
@@ -52,6 +53,14 @@ import { createRegistrantSettingsService } from "./modules/registrations/registr
 import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
+import { segmentRoutes } from "./modules/segments/segments.routes.ts";
+import { createSegmentService } from "./modules/segments/segments.service.ts";
+import { createWebhookDelivery } from "./modules/webhooks-out/delivery.ts";
+import { createWebhookEmitter } from "./modules/webhooks-out/emit.ts";
+import { webhookEndpointRoutes } from "./modules/webhooks-out/endpoints.routes.ts";
+import { createEndpointService } from "./modules/webhooks-out/endpoints.service.ts";
+import { sweepWebhookHistory } from "./modules/webhooks-out/history.ts";
+import { createSecretStore } from "./modules/webhooks-out/secrets.ts";
 import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
@@ -141,6 +150,29 @@ export function createServices({
     signInLimits: createSignInLimiter({ db }),
   });
   const audit = createAuditService({ db });
+  // Outgoing webhooks: the modules that change facts emit in their transactions.
+  const emitWebhookEvent = createWebhookEmitter({ queue });
+  const webhookSecrets = createSecretStore({ envelope });
+  const webhookEndpoints = createEndpointService({
+    db,
+    queue,
+    secrets: webhookSecrets,
+    allowPrivateHosts: config.allowPrivateHosts,
+  });
+  const webhookDelivery = createWebhookDelivery({
+    db,
+    queue,
+    secrets: webhookSecrets,
+    audit,
+    // Tenant-chosen URLs: checked at connect time, no redirect followed.
+    fetch: createGuardedFetch(config.allowPrivateHosts),
+    logger,
+    tuning: {
+      timeoutMs: config.webhooks.timeoutMs,
+      retryBaseSeconds: config.webhooks.retryBaseSeconds,
+      disableAfterSeconds: config.webhooks.disableAfterSeconds,
+    },
+  });
   const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl });
   const tokens = createTokenService({ db });
   const contacts = createContactService({ db });
@@ -195,6 +227,7 @@ export function createServices({
     isSuppressed,
     notices,
     registrantSettings,
+    emitWebhookEvent,
   });
   const checkIns = createCheckInService({ db, events });
   const imports = createImportService({ db, registrations, events, logger });
@@ -213,12 +246,20 @@ export function createServices({
   const webinars = createWebinarService({ db, queue });
   const reconciliations = createReconciliationService({ db, queue });
   const dashboard = createDashboardService({ db, events });
-  const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations });
+  const segments = createSegmentService({ db });
+  const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations, emitWebhookEvent });
   const retention = createRetentionService({ db, audit });
   // Provider changes (webhooks and reconciliation) are applied with the same planner as every
   // other change, and matched to people by one matcher.
   const people = createPeopleMatcher({ contacts });
-  const applyProviderEvents = createWebhookApplier({ queue, people, planner, registrations, events });
+  const applyProviderEvents = createWebhookApplier({
+    queue,
+    people,
+    planner,
+    registrations,
+    events,
+    emitWebhookEvent,
+  });
   const syncWorker = createSyncWorker({
     database,
     people,
@@ -230,6 +271,7 @@ export function createServices({
     gate,
     envelope,
     logger,
+    emitWebhookEvent,
     options: {
       concurrency: config.workerConcurrency,
       pollPlan: {
@@ -257,6 +299,7 @@ export function createServices({
   });
   return {
     webhookReceiver,
+    segments,
     publicPages,
     audit,
     passwords,
@@ -283,6 +326,10 @@ export function createServices({
     providers,
     privacy,
     retention,
+    emitWebhookEvent,
+    webhookEndpoints,
+    webhookDelivery,
+    sweepWebhookHistory: () => sweepWebhookHistory(db, config.webhooks.retentionDays),
   };
 }
 
@@ -302,6 +349,9 @@ export async function buildApp(
     requestIdHeader: "x-request-id",
     // Errors Fastify raises before routing (bad percent-escapes, over-long parameters) get our body too.
     frameworkErrors: frameworkErrorHandler,
+    // Registering the API's docs plugins took over Fastify's default 10 s on a machine at load
+    // average 30 (a start-up failure, seen in the test suite); a slow start is not a failed one.
+    pluginTimeout: 60_000,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -409,9 +459,11 @@ export async function buildApp(
   demoAccountRoutes(app, { demo: config.demo });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
+  segmentRoutes(app, services);
   privacyRoutes(app, services);
   retentionRoutes(app, services);
   emailRoutes(app, services);
+  webhookEndpointRoutes(app, services);
   publicRoutes(app, {
     ...services,
     limiter: createRateLimiter(config.publicRateLimit),

@@ -19,7 +19,13 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
   const { runtime, services, logger, db } = deps;
   const { queue } = runtime;
   const keyRewrap = createKeyRewrapJob({ queue, secretRecords: runtime.secretRecords, logger, db });
-  const retentionSweep = createRetentionSweepJob({ queue, retention: services.retention, logger, db });
+  const retentionSweep = createRetentionSweepJob({
+    queue,
+    retention: services.retention,
+    logger,
+    db,
+    sweepWebhookHistory: services.sweepWebhookHistory,
+  });
   const unconfirmedSweep = createUnconfirmedSweepJob({
     queue,
     registrations: services.registrations,
@@ -43,6 +49,7 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
     "registration.remind": reminderSweep.worker,
     "registration.event_changed": eventNoticesWorker({ eventNotices: services.eventNotices, logger }),
     "webinar.reconcile_sweep": reconcileSweep.worker,
+    "webhook.deliver": services.webhookDelivery.worker,
   } satisfies JobWorkers;
   return {
     workers,

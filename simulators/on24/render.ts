@@ -46,6 +46,13 @@ export const REG_FIELDS = [
   "emailformat",
 ] as const;
 
+/**
+ * Campaign (UTM) codes: ON24's registrant records carry them (`utmsource` … `utmcontent` in
+ * the registrant list examples), so a registration may set them; the "Registrant Created"
+ * answer of a write does not echo them (its example has none).
+ */
+export const UTM_FIELDS = ["utmsource", "utmmedium", "utmcampaign", "utmterm", "utmcontent"] as const;
+
 const ARCHIVE_MINUTES = 525_600; // one year, as in every ON24 example
 const LOBBY_MS = 15 * MINUTE; // examples: liveStart is 15 minutes before goodAfter
 const ARCHIVE_GAP_MS = 30 * MINUTE; // examples: archiveStart is 30 minutes after liveEnd
@@ -141,6 +148,15 @@ function regFields(r: SimRegistrant): Record<string, string> {
   return out;
 }
 
+function utmFields(r: SimRegistrant): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of UTM_FIELDS) {
+    const v = r.fields[k];
+    if (v !== undefined && v !== "") out[k] = v;
+  }
+  return out;
+}
+
 /** Body of REST Registration (POST) and event-level PATCH. */
 export function renderRegistrantWrite(r: SimRegistrant) {
   return {
@@ -162,6 +178,7 @@ export function renderRegistrantRecord(r: SimRegistrant, kind: "event" | "client
     ...(kind !== "event" ? { clientid: r.clientId } : {}),
     eventid: r.eventId,
     ...regFields(r),
+    ...utmFields(r),
     ...(kind !== "byEmail"
       ? { createtimestamp: isoPacific(r.createdAt), lastactivity: isoPacific(r.lastActivity) }
       : {}),

@@ -62,6 +62,10 @@ export const envSchema = z.object({
   AUDITORIUM_GRAPH_URL: z.string().url().optional(),
   AUDITORIUM_MS_LOGIN_URL: z.string().url().optional(),
   AUDITORIUM_PROVIDER_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
+  AUDITORIUM_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(10),
+  AUDITORIUM_WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0.01).max(3600).default(5),
+  AUDITORIUM_WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.0001).max(720).default(24),
+  AUDITORIUM_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   /** Set by `npm start -- --demo` (src/demo.ts): the ON24 simulator runs beside the app. */
@@ -251,6 +255,14 @@ export interface Config {
     /** First wait after a 4xx answer or an outage; doubles per try (up to 15 min). */
     retrySeconds: number;
   };
+  /** Outgoing webhooks (src/modules/webhooks-out; docs/webhooks-out.md). */
+  webhooks: {
+    timeoutMs: number;
+    retryBaseSeconds: number;
+    disableAfterSeconds: number;
+    /** Messages and their attempts are deleted this many days after they were written. */
+    retentionDays: number;
+  };
   /** Leases on sync work: lapse after `seconds` without renewal, renewed every `heartbeatSeconds`. */
   lease: { seconds: number; heartbeatSeconds: number };
 }
@@ -332,6 +344,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
+    webhooks: {
+      timeoutMs: env.AUDITORIUM_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retryBaseSeconds: env.AUDITORIUM_WEBHOOK_RETRY_BASE_SECONDS,
+      disableAfterSeconds: env.AUDITORIUM_WEBHOOK_DISABLE_AFTER_HOURS * 3600,
+      retentionDays: env.AUDITORIUM_WEBHOOK_RETENTION_DAYS,
+    },
     email: {
       smtpUrl: env.AUDITORIUM_SMTP_URL ?? null,
       from: mailFrom(env, publicUrl),

@@ -21,6 +21,8 @@ import * as m0132 from "./migrations/0132_registrant_emails_sender.ts";
 import * as m0150 from "./migrations/0150_attendance_tail.ts";
 import * as m0151 from "./migrations/0151_provider_erasure_targets.ts";
 import * as m0155 from "./migrations/0155_webinar_recordings.ts";
+import * as m0160 from "./migrations/0160_webhooks_out.ts";
+import * as m0170 from "./migrations/0170_campaign_and_segments.ts";
 import * as m0180 from "./migrations/0180_webinar_reconciliations.ts";
 import * as m0185 from "./migrations/0185_registration_questions.ts";
 import * as m0190 from "./migrations/0190_organizer_consent.ts";
@@ -51,6 +53,8 @@ const migrations: Record<string, Migration> = {
   "0180_webinar_reconciliations": m0180,
   "0150_attendance_tail": m0150,
   "0151_provider_erasure_targets": m0151,
+  "0170_campaign_and_segments": m0170,
+  "0160_webhooks_out": m0160,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists

@@ -73,6 +73,8 @@ export interface WebinarsTable {
   synced_version: Defaulted<number>;
   attempts: Defaulted<number>;
   last_error: string | null;
+  /** When webinar.ended was written for it (migration 0160). */
+  ended_notified_at: Timestamp | null;
   last_metrics_at: Timestamp | null;
   /** Attendance totals at the last poll, counts and sums only (migration 0150, poll-schedule.ts). */
   attendance_totals: ColumnType<string | null, string | null | undefined, string | null>;

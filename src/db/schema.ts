@@ -4,6 +4,7 @@ import type { EmailTables } from "./schema-email.ts";
 import type { PrivacyTables } from "./schema-privacy.ts";
 import type { RegistrantTables } from "./schema-registrants.ts";
 import type { WebhookTables } from "./schema-webhooks.ts";
+import type { WebhooksOutTables } from "./schema-webhooks-out.ts";
 import type { WebinarTables } from "./schema-webinars.ts";
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
@@ -180,6 +181,13 @@ export interface RegistrationsTable {
   answers: ColumnType<Record<string, string | string[] | boolean>, string | undefined, string>;
   /** Live + on-demand minutes over the registration's attendance; kept by a trigger (migration 0060). */
   attended_minutes: ColumnType<number, never, never>;
+  /** Campaign tracking (migration 0170): the UTM parameters and referrer it arrived with; null when unknown. */
+  utm_source: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_medium: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_campaign: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_term: ColumnType<string | null, string | null | undefined, string | null>;
+  utm_content: ColumnType<string | null, string | null | undefined, string | null>;
+  referrer: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -245,6 +253,7 @@ export interface Database
     AuditTables,
     PrivacyTables,
     WebhookTables,
+    WebhooksOutTables,
     EmailTables,
     RegistrantTables {
   organizations: OrganizationsTable;

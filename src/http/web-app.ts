@@ -22,6 +22,7 @@ const ADMIN_SECTIONS = [
   "audit",
   "privacy",
   "check-in",
+  "webhooks",
 ];
 /** Public pages, one token or slug each: registration (e), confirmation (r), opt-in (c). */
 const PUBLIC_PAGES = ["e", "r", "c"];

@@ -37,6 +37,8 @@ export interface JobPayloads {
   "webinar.reconcile": { runId: string; attempt?: number };
   /** Queues the reconciliation runs that are due; carries nothing. */
   "webinar.reconcile_sweep": Record<string, never>;
+  /** One outgoing webhook message to one endpoint (src/modules/webhooks-out/delivery.ts). */
+  "webhook.deliver": { deliveryId: string };
 }
 export type JobName = keyof JobPayloads;
 export const JOB_NAMES: JobName[] = [
@@ -53,6 +55,7 @@ export const JOB_NAMES: JobName[] = [
   "registration.event_changed",
   "webinar.reconcile",
   "webinar.reconcile_sweep",
+  "webhook.deliver",
 ];
 
 type Executor = Db | Transaction<Database>;

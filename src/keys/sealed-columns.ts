@@ -85,6 +85,20 @@ export const consentVerifierContext = (row: {
   field: `organizer.codeVerifier:${row.id}`,
 });
 
+/**
+ * An outgoing webhook endpoint's signing secret (src/modules/webhooks-out): bound to the
+ * organization, the endpoint and the secret's row, so a record cannot move to another endpoint.
+ */
+export const webhookEndpointSecretContext = (row: {
+  id: string;
+  organization_id: string;
+  endpoint_id: string;
+}): SecretContext => ({
+  organizationId: row.organization_id,
+  configurationId: row.endpoint_id,
+  field: `webhook_endpoint.secret:${row.id}`,
+});
+
 const sealedColumn = <C extends string>(spec: SealedColumn<C>): SealedColumn => spec as SealedColumn;
 
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
@@ -122,5 +136,12 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     key: ["id"],
     contextColumns: ["id", "organization_id", "configuration_id"],
     context: consentVerifierContext,
+  }),
+  sealedColumn({
+    table: "webhook_endpoint_secrets",
+    column: "record",
+    key: ["id"],
+    contextColumns: ["id", "organization_id", "endpoint_id"],
+    context: webhookEndpointSecretContext,
   }),
 ];

@@ -172,3 +172,28 @@ export function createGuardedFetch(allow: OutboundAllowList): typeof fetch {
     });
   return guarded as typeof fetch;
 }
+
+/**
+ * The same rule, asked ahead of time (when a tenant saves a URL): null when the URL may be
+ * used, else why not. Only a first line — the connection is checked again when it is made,
+ * since the name may resolve elsewhere by then.
+ */
+export async function refusalOf(rawUrl: string, allow: OutboundAllowList): Promise<string | null> {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http(s) URL";
+  if (url.username || url.password) return "must not carry a user name or password";
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (allow.hosts.has(host)) return null;
+  if (net.isIP(host) !== 0)
+    return isBlockedAddress(host, allow) ? "must not point to a private or reserved address" : null;
+  const addresses = await dns.promises.lookup(host, { all: true }).catch(() => null);
+  if (!addresses || addresses.length === 0) return "must name a host that resolves";
+  return addresses.some((a) => isBlockedAddress(a.address, allow))
+    ? "must not point to a private or reserved address"
+    : null;
+}

@@ -128,6 +128,17 @@ export interface RegistrantSpec {
   jobTitle: string | null;
   /** Answers to the event's registration questions; providers without questions ignore them. */
   answers?: RegistrantAnswer[] | undefined;
+  /** The campaign the registration came from (UTM parameters), for providers with fields for it. */
+  campaign?: RegistrantCampaign | undefined;
+}
+
+/** UTM parameters of a registration; null where not known. The referrer is never sent (no provider has a field). */
+export interface RegistrantCampaign {
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
 }
 
 export interface ProviderRegistrant {

@@ -133,6 +133,66 @@ forEachBackend("webinar dashboard", (ctx) => {
     assert.equal(d.timeZone, "Europe/Oslo");
   });
 
+  test("by channel: registrations and attendance per utm source and medium, direct when none", async () => {
+    const { db } = ctx.database;
+    // Campaigns on some of the registrations (as the public page would have stored them).
+    const regs = await db
+      .selectFrom("registrations")
+      .select("id")
+      .where("event_id", "=", eventId)
+      .where("source", "=", "api")
+      .orderBy("id")
+      .execute();
+    const ids = regs.map((r) => r.id);
+    await db
+      .updateTable("registrations")
+      .set({ utm_source: "newsletter", utm_medium: "email" })
+      .where("id", "in", ids.slice(0, 10))
+      .execute();
+    await db
+      .updateTable("registrations")
+      .set({ utm_source: "linkedin" })
+      .where("id", "in", ids.slice(10, 15))
+      .execute();
+    const expected = await sql<{
+      source: string;
+      medium: string | null;
+      registered: number;
+      attended: number;
+    }>`
+      select coalesce(utm_source, 'direct') as source, utm_medium as medium, count(*)::int as registered,
+        (count(*) filter (where attended_minutes > 0))::int as attended
+      from registrations where event_id = ${eventId} and status = 'registered'
+      group by 1, 2 order by registered desc, 1, 2 nulls first`.execute(db);
+    const res = await dashboard(eventId);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      res.body.byChannel.map((c: Record<string, unknown>) => [
+        c.source,
+        c.medium,
+        c.registered,
+        c.attended,
+        c.noShow,
+      ]),
+      expected.rows.map((r) => [r.source, r.medium, r.registered, r.attended, r.registered - r.attended]),
+    );
+    assert.deepEqual(res.body.byChannel.map((c: { source: string }) => c.source).sort(), [
+      "direct",
+      "linkedin",
+      "newsletter",
+    ]);
+    assert.equal(
+      sum(res.body.byChannel.map((c: { registered: number }) => c.registered)),
+      res.body.funnel.registered,
+    );
+    assert.equal(
+      sum(res.body.byChannel.map((c: { attended: number }) => c.attended)),
+      res.body.funnel.registered - res.body.funnel.noShow,
+    );
+    const live = sum(res.body.byChannel.map((c: { liveMinutes: number }) => c.liveMinutes));
+    assert.equal(live, res.body.liveVsOnDemand.liveMinutes);
+  });
+
   test("top attendees: the ten most engaged, then by minutes, with the simulator's numbers", async () => {
     const d = (await dashboard(eventId)).body;
     const expected = attendees

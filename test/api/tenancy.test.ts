@@ -39,6 +39,14 @@ forEachBackend("tenancy", (ctx) => {
     const token = a.tokens.owner;
     const post = (url: string, body: unknown) => ctx.request("POST", url, { token, body });
     ids.organization = a.id;
+    // First, so the registration below writes a webhook message for it.
+    ids.webhookendpoint = await created(
+      await post("/api/v1/webhook-endpoints", {
+        url: "http://127.0.0.1:9/hooks",
+        eventTypes: ["registration.created"],
+      }),
+      "webhook endpoint",
+    );
     ids.event = await created(
       await post("/api/v1/events", {
         title: secretTitle,
@@ -96,6 +104,13 @@ forEachBackend("tenancy", (ctx) => {
       }),
       "invitation",
     );
+    ids.webhookmessage = (
+      await ctx.database.db
+        .selectFrom("webhook_messages")
+        .select("id")
+        .where("registration_id", "=", ids.registration)
+        .executeTakeFirstOrThrow()
+    ).id;
     ids.message = (
       await ctx.database.db
         .selectFrom("email_messages")

@@ -116,7 +116,7 @@ describe("access pages in Chromium", () => {
     await owner.getByLabel("Name").fill("CRM sync");
     await owner.getByLabel("Role", { exact: true }).selectOption("marketer");
     await owner.getByRole("button", { name: "Create token" }).click();
-    const token = await text(owner.getByTestId("new-token-value"));
+    const token = await text(owner.getByTestId("secret-once-value"));
     assert.match(token, /\S{20,}/);
     await owner.getByRole("button", { name: "Copy" }).click();
     await owner.getByRole("button", { name: "Copied" }).waitFor();

@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/env.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/lib/logger.ts";
+import { createJobWorkers } from "../../src/workers.ts";
 import { RecordedNotices } from "../helpers/notices.ts";
 import { startSimulator } from "../webinars/fixtures.ts";
 
@@ -67,12 +68,12 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   // What registrants are told by email; the visitor's page link is read from here.
   const notices = new RecordedNotices();
   const boot = () => buildApp({ config, database, logger: createLogger("warn"), alsoNotify: notices });
-  let { app, services } = await boot();
+  let { app, services, runtime } = await boot();
   const signInLink = await services.signIn.bootstrap(config.ownerEmail);
   if (!signInLink) throw new Error("a fresh database must give a first-start sign-in link");
   const listen = async () => {
-    await services.syncWorker.start();
-    await services.emailSender?.start();
+    // Every job kind, as \`npm start\` runs them (src/workers.ts).
+    await createJobWorkers({ runtime, services, logger: createLogger("warn"), db: database.db }).start();
     await app.listen({ port, host: "127.0.0.1" });
   };
   await listen();
@@ -101,7 +102,7 @@ export async function startStack(options: { env?: Record<string, string> } = {})
      */
     async restart() {
       await app.close();
-      ({ app, services } = await boot());
+      ({ app, services, runtime } = await boot());
       await listen();
     },
     async stop() {

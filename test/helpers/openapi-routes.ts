@@ -114,6 +114,16 @@ export const BODY_OVERRIDES: BodyOverrides = {
   "post /api/v1/events/{id}/registrations": (ids) => ({ contactId: ids.contact }),
   // A nullable boolean: the generic body builder would send a string.
   "patch /api/v1/events/{id}/registrant-settings": () => ({ doubleOptIn: true }),
+  // A URL the outbound guard takes in tests (loopback is allowed there); nothing listens.
+  "post /api/v1/webhook-endpoints": () => ({
+    url: "http://127.0.0.1:9/hooks",
+    eventTypes: ["registration.created"],
+  }),
+  "patch /api/v1/webhook-endpoints/{id}": () => ({ description: "renamed" }),
+  "post /api/v1/webhook-endpoints/{id}/replay": () => ({
+    since: new Date(Date.now() - 3600_000).toISOString(),
+    until: new Date().toISOString(),
+  }),
 };
 
 /** CSV uploads; the OpenAPI document names no request body for them (only `consumes`). */

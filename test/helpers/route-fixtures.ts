@@ -18,6 +18,14 @@ export async function routeFixtures(ctx: TestContext, org: TestOrg): Promise<Rec
   const token = org.tokens.owner;
   const post = (url: string, body: unknown) => ctx.request("POST", url, { token, body });
   const ids: Record<string, string> = { organization: org.id };
+  // First, so the registration below writes a message for it.
+  ids.webhookendpoint = await createdId(
+    await post("/api/v1/webhook-endpoints", {
+      url: "http://127.0.0.1:9/hooks",
+      eventTypes: ["registration.created"],
+    }),
+    "webhook endpoint",
+  );
   ids.event = await createdId(
     await post("/api/v1/events", {
       title: "Roles event",
@@ -48,6 +56,13 @@ export async function routeFixtures(ctx: TestContext, org: TestOrg): Promise<Rec
     await post(`/api/v1/events/${ids.event}/registrations`, { contactId: ids.contact }),
     "registration",
   );
+  ids.webhookmessage = (
+    await ctx.database.db
+      .selectFrom("webhook_messages")
+      .select("id")
+      .where("registration_id", "=", ids.registration)
+      .executeTakeFirstOrThrow()
+  ).id;
   ids.checkin = await createdId(
     await post(`/api/v1/events/${ids.event}/check-ins`, { registrationId: ids.registration }),
     "check-in",

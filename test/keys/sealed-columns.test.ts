@@ -78,13 +78,14 @@ async function openEverything(ctx: TestContext, envelope: Envelope) {
 
 /**
  * Key management covers every sealed column, not only webinar credentials: erasure
- * addresses and webhook clientStates are rewrapped, counted before a retire, and checked at
+ * addresses, webhook clientStates and outgoing webhook secrets are rewrapped, counted before a retire, and checked at
  * start-up, through the one registry (src/keys/sealed-columns.ts).
  */
 forEachBackend("sealed columns under key management", (ctx) => {
   let orgId: string;
   let configId: string;
   let erasureRowId: string;
+  let webhookSecret: string;
   const restartedRuntime = () =>
     createRuntime({
       config: loadConfig({ AUDITORIUM_DATA_DIR: ctx.dataDir, ...testEnv }),
@@ -173,15 +174,23 @@ forEachBackend("sealed columns under key management", (ctx) => {
         expires_at: new Date(Date.now() + 600_000),
       })
       .execute();
+    // An outgoing webhook endpoint's signing secret (webhooks-out).
+    const endpoint = await ctx.request("POST", "/api/v1/webhook-endpoints", {
+      token: org.tokens.admin,
+      body: { url: "http://127.0.0.1:9/hooks", eventTypes: ["webinar.ended"] },
+    });
+    webhookSecret = endpoint.body.secret;
   });
 
-  const everyValue = [
-    `provider_erasures:${ERASED_EMAIL}`,
-    ...Object.values(ON24_ACCOUNT).map((v) => `webinar_secrets:${v}`),
-    `webhook_subscriptions:${CLIENT_STATE}`,
-    `organizer_grants:${REFRESH_TOKEN}`,
-    `organizer_consent_requests:${CODE_VERIFIER}`,
-  ].sort();
+  const everyValue = () =>
+    [
+      `provider_erasures:${ERASED_EMAIL}`,
+      ...Object.values(ON24_ACCOUNT).map((v) => `webinar_secrets:${v}`),
+      `webhook_subscriptions:${CLIENT_STATE}`,
+      `organizer_grants:${REFRESH_TOKEN}`,
+      `organizer_consent_requests:${CODE_VERIFIER}`,
+      `webhook_endpoint_secrets:${webhookSecret}`,
+    ].sort();
 
   test("every sealed column is in the registry: the sealed_record columns, and every column holding a sealed record", async () => {
     const { rows } = await sql<{ table: string; column: string }>`
@@ -204,11 +213,11 @@ forEachBackend("sealed columns under key management", (ctx) => {
   test("keys list counts every sealed column; retire is refused while any of them still uses the version", async () => {
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[1, 7]],
+      [[1, 8]],
     );
     await runKeysCommand({ action: "rotate" }, ctx.runtime, () => {});
     // The webinar credentials come first in the registry: a batch of three moves only them.
-    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 4 });
+    assert.deepEqual(await ctx.runtime.secretRecords.rewrapBatch(3), { moved: 3, remaining: 5 });
     await assert.rejects(
       runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {}),
       (e: unknown) => isKeyError(e) && e.code === "version_in_use",
@@ -223,13 +232,13 @@ forEachBackend("sealed columns under key management", (ctx) => {
       assert.deepEqual(Object.keys(await versionsIn(ctx, c)), ["2"], `${nameOf(c)} is all on version 2`);
     assert.deepEqual(
       (await ctx.runtime.secretRecords.usage()).map((u) => [u.keyVersion, u.records]),
-      [[2, 7]],
+      [[2, 8]],
     );
 
     await runKeysCommand({ action: "retire", version: "1" }, ctx.runtime, () => {});
     const restarted = await restartedRuntime();
     try {
-      assert.deepEqual(await openEverything(ctx, restarted.envelope), everyValue);
+      assert.deepEqual(await openEverything(ctx, restarted.envelope), everyValue());
     } finally {
       await restarted.close();
     }

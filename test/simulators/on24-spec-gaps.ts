@@ -24,7 +24,7 @@ export const NOT_SIMULATED = {
   update: ["dialInNumber", "bridgeDialInNumber", "dialInPasscode"],
   registrant: [
     ...["browser", "ipaddress", "os", "engagementprediction", "campaigncode", "sourcecampaigncode"],
-    ...["sourceeventid", "utmsource", "utmmedium", "utmcampaign", "utmterm", "utmcontent"],
+    "sourceeventid",
   ],
   attendee: [
     ...["twitterwidget", "calltoactions", "testwidgets", "testwidgetresult", "certificationwidgetresult"],
@@ -50,6 +50,7 @@ export const OMITTED_WHEN_EMPTY = {
       "fax",
     ],
     ...["jobfunction", "companyindustry", "companysize", "partnerref", "username", "exteventusercd", "other"],
+    ...["utmsource", "utmmedium", "utmcampaign", "utmterm", "utmcontent"],
     ...[
       "notes",
       "emailformat",

@@ -44,6 +44,8 @@ test("no plaintext credential in the database files, the keyring, the logs or an
       AUDITORIUM_DATA_DIR: dataDir,
       AUDITORIUM_ON24_NA_URL: "http://127.0.0.1:9/v2",
       AUDITORIUM_LOG_LEVEL: "trace",
+      // The outgoing webhook endpoint below points at loopback.
+      AUDITORIUM_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8",
     });
     const built = await buildApp({ config, database: ctx.database, logger: createLogger("trace", sink) });
     ctx.app = built.app;
@@ -73,6 +75,17 @@ test("no plaintext credential in the database files, the keyring, the logs or an
       ctx.request("GET", `/api/v1/webinar-configurations/${configId}/issues`, { token: org.tokens.admin }),
     );
     await record(ctx.request("GET", "/openapi.json"));
+    // An outgoing webhook signing secret: in the answer that creates it, and nowhere else.
+    const endpoint = await ctx.request("POST", "/api/v1/webhook-endpoints", {
+      token: org.tokens.admin,
+      body: { url: "http://127.0.0.1:9/hooks", eventTypes: ["registration.created"] },
+    });
+    assert.equal(endpoint.status, 201, endpoint.text);
+    const WEBHOOK_SECRET = (endpoint.body.secret as string).slice("whsec_".length);
+    await record(
+      ctx.request("GET", `/api/v1/webhook-endpoints/${endpoint.body.id}`, { token: org.tokens.admin }),
+    );
+    await record(ctx.request("GET", "/api/v1/webhook-endpoints", { token: org.tokens.admin }));
     const stored = await ctx.database.db.selectFrom("webinar_secrets").select(["field", "record"]).execute();
     assert.equal(stored.length, 3);
     await ctx.app.close();
@@ -83,7 +96,7 @@ test("no plaintext credential in the database files, the keyring, the logs or an
       if (!(await stat(file)).isFile()) continue;
       const bytes = await readFile(file);
       scanned += bytes.length;
-      for (const plain of [SECRET, KEY]) {
+      for (const plain of [SECRET, KEY, WEBHOOK_SECRET]) {
         assert.equal(
           bytes.indexOf(Buffer.from(plain)),
           -1,
@@ -94,7 +107,7 @@ test("no plaintext credential in the database files, the keyring, the logs or an
     }
     assert.ok(scanned > 1_000_000, "the database files were written to disk and scanned");
     for (const text of [...responses, ctx.logs.join("")]) {
-      assert.ok(!text.includes(SECRET) && !text.includes(KEY));
+      assert.ok(!text.includes(SECRET) && !text.includes(KEY) && !text.includes(WEBHOOK_SECRET));
     }
     assert.ok(ctx.logs.length > 0);
   } finally {

@@ -108,7 +108,23 @@ forEachBackend("webhooks", (ctx) => {
     await ctx.services.syncWorker.start();
     org = await ctx.createOrg("hooks-org");
     hook = await setup(ctx, org);
+    // Outgoing webhooks: what the provider reports is passed on (messages written; not delivered here).
+    const endpoint = await ctx.request("POST", "/api/v1/webhook-endpoints", {
+      token: org.tokens.admin,
+      body: {
+        url: "http://127.0.0.1:9/hooks",
+        eventTypes: ["registration.synced", "registration.cancelled"],
+      },
+    });
+    assert.equal(endpoint.status, 201, endpoint.text);
   });
+  const outgoing = (type: string, registrationId: string) =>
+    ctx.database.db
+      .selectFrom("webhook_messages")
+      .select("payload")
+      .where("event_type", "=", type)
+      .where("registration_id", "=", registrationId)
+      .execute();
 
   test("Zoom's url_validation handshake is answered", async () => {
     const res = await fetch(`${zoom.url}/_sim/webhook`, {
@@ -141,6 +157,17 @@ forEachBackend("webhooks", (ctx) => {
     assert.equal(row.state, "synced");
     assert.equal(row.provider_registrant_id, direct.body.registrant_id);
     assert.equal(row.join_url, direct.body.join_url);
+    const registration = await ctx.database.db
+      .selectFrom("registrations as r")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .select("r.id")
+      .where("c.email_normalized", "=", "direct@example.com")
+      .executeTakeFirstOrThrow();
+    const synced = await waitUntil("registration.synced written", async () => {
+      const m = await outgoing("registration.synced", registration.id);
+      return m.length > 0 && m;
+    });
+    assert.equal(synced.length, 1, "one registration.synced, however often Zoom delivers");
     // Exactly one registration for that person, however often Zoom delivers.
     const count = await ctx.database.db
       .selectFrom("registrations as r")
@@ -171,6 +198,10 @@ forEachBackend("webhooks", (ctx) => {
       10_000,
     );
     assert.equal(row.state, "cancelled");
+    const cancelled = await outgoing("registration.cancelled", row.id);
+    assert.equal(cancelled.length, 1);
+    const payload = cancelled[0]?.payload as { data: { cancelledBy: string } } | undefined;
+    assert.equal(payload?.data.cancelledBy, "provider");
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(statusCalls(), callsAfter, "we sent a cancel back to Zoom");
   });

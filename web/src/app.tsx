@@ -17,6 +17,7 @@ import { PublicOptInPage } from "./pages/public-opt-in.tsx";
 import { PublicRegistrationPage } from "./pages/public-registration.tsx";
 import { RegistrationsPage } from "./pages/registrations.tsx";
 import { SignInPage } from "./pages/signin.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
 import { WebinarSettingsPage } from "./pages/webinar-settings.tsx";
 import { SessionProvider, useSession } from "./session.tsx";
 
@@ -53,6 +54,7 @@ function AdminApp() {
           <Route path="/privacy" element={<PrivacyPage />} />
           <Route path="/check-in" element={<CheckInDeskPage />} />
           <Route path="/check-in/:eventId" element={<CheckInDeskPage />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -2,7 +2,7 @@
 import { type Form, field } from "../forms.ts";
 import { jsonList, type RouteCtx, type RouteDef, yesNo } from "../http.ts";
 import { API_DIALECT, MSG, On24Error } from "../messages.ts";
-import { REG_FIELDS, renderRegistrantRecord, renderRegistrantWrite } from "../render.ts";
+import { REG_FIELDS, renderRegistrantRecord, renderRegistrantWrite, UTM_FIELDS } from "../render.ts";
 import { parseQueryDate } from "../time.ts";
 import type { SimEvent, SimRegistrant } from "../types.ts";
 import { recordConfirmation } from "./emails.ts";
@@ -51,7 +51,7 @@ function validateFields(
 
 function pickFields(form: Form): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of REG_FIELDS) {
+  for (const k of [...REG_FIELDS, ...UTM_FIELDS]) {
     const v = field(form, k);
     if (v !== undefined) out[k] = v;
   }

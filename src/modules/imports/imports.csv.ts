@@ -4,6 +4,7 @@ import { stringify } from "csv-stringify/sync";
 import { uuid } from "../../http/schemas.ts";
 import { AppError, badRequest } from "../../lib/errors.ts";
 import { type PersonInput, personInput } from "../contacts/contacts.schemas.ts";
+import { CAMPAIGN_COLUMNS, RESULT_COLUMNS } from "../registrations/results.ts";
 
 /** Columns an import understands, keyed by the header name with case, spaces, `_` and `-` removed. */
 const COLUMNS = {
@@ -17,7 +18,11 @@ const COLUMNS = {
 type ColumnKey = (typeof COLUMNS)[keyof typeof COLUMNS];
 
 /** Columns of our own export that an import accepts and ignores, so an export can be re-imported. */
-const EXPORT_ONLY = new Set(["id", "status", "source", "createdat"]);
+const EXPORT_ONLY = new Set(
+  ["id", "status", "source", "created_at", ...RESULT_COLUMNS, ...CAMPAIGN_COLUMNS].map((c) =>
+    c.replaceAll("_", ""),
+  ),
+);
 const REQUIRED: { key: ColumnKey; name: string }[] = [
   { key: "email", name: "email" },
   { key: "firstName", name: "first_name" },

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { sql } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { ImportRow } from "../../db/schema.ts";
 import type { Caller } from "../../http/auth.ts";
@@ -8,6 +9,14 @@ import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { EventService } from "../events/events.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import {
+  attendedSql,
+  CAMPAIGN_COLUMNS,
+  RESULT_COLUMNS,
+  type ResultRow,
+  resultCells,
+  resultsLateral,
+} from "../registrations/results.ts";
 import { csvLines, guardCell, inspect } from "./imports.csv.ts";
 import { createImportRunner } from "./imports.runner.ts";
 import type { ImportDto } from "./imports.schemas.ts";
@@ -27,6 +36,9 @@ export const EXPORT_COLUMNS = [
   "job_title",
   "sessions",
   "created_at",
+  // Results and campaign (issue 16): an import accepts and ignores them.
+  ...RESULT_COLUMNS,
+  ...CAMPAIGN_COLUMNS,
 ];
 
 export function toImportDto(row: ImportRow): ImportDto {
@@ -163,27 +175,35 @@ export function createImportService(deps: {
         yield csvLines([[...EXPORT_COLUMNS, ...questions.header]]);
         let after: string | undefined;
         for (;;) {
-          const chunk = await db
-            .selectFrom("registrations as r")
-            .innerJoin("contacts as c", "c.id", "r.contact_id")
-            .select([
-              "r.id",
-              "r.status",
-              "r.source",
-              "r.created_at",
-              "r.answers",
-              "c.first_name",
-              "c.last_name",
-              "c.email",
-              "c.company",
-              "c.job_title",
-            ])
-            .where("r.organization_id", "=", organizationId)
-            .where("r.event_id", "=", eventId)
-            .$if(after !== undefined, (q) => q.where("r.id", ">", after as string))
-            .orderBy("r.id")
-            .limit(EXPORT_CHUNK)
-            .execute();
+          const chunk = (
+            await sql<
+              ResultRow & {
+                id: string;
+                status: string;
+                source: string;
+                created_at: Date;
+                first_name: string;
+                last_name: string;
+                email: string;
+                company: string | null;
+                job_title: string | null;
+                utm_source: string | null;
+                utm_medium: string | null;
+                utm_campaign: string | null;
+                utm_term: string | null;
+                utm_content: string | null;
+                referrer: string | null;
+                answers: Record<string, string | string[] | boolean>;
+              }
+            >`select r.id, r.status, r.source, r.created_at, c.first_name, c.last_name, c.email,
+                c.company, c.job_title, r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term,
+                r.utm_content, r.referrer, r.answers, res.*, ${attendedSql("r")} as attended
+              from registrations r join contacts c on c.id = r.contact_id
+                cross join ${resultsLateral("r")}
+              where r.organization_id = ${organizationId} and r.event_id = ${eventId}
+                and ${after === undefined ? sql`true` : sql`r.id > ${after}`}
+              order by r.id limit ${EXPORT_CHUNK}`.execute(db)
+          ).rows;
           if (chunk.length === 0) return;
           const sessions = new Map<string, string[]>();
           const links = await db
@@ -209,7 +229,11 @@ export function createImportService(deps: {
               guardCell(r.company),
               guardCell(r.job_title),
               (sessions.get(r.id) ?? []).join(";"),
-              r.created_at.toISOString(),
+              new Date(r.created_at).toISOString(),
+              ...resultCells(r),
+              ...[r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer].map(
+                guardCell,
+              ),
               ...questions.cells(r.answers),
             ]),
           );

@@ -7,6 +7,8 @@ import { erasureEmailContext } from "../../keys/sealed-columns.ts";
 import { notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
+import { deleteWebhookMessagesOf } from "../webhooks-out/history.ts";
 import { hashEmail } from "./suppression.ts";
 
 /**
@@ -20,6 +22,8 @@ export interface ErasureDeps {
   queue: JobQueue;
   envelope: Envelope;
   registrations: Pick<RegistrationService, "refillEvent">;
+  /** Outgoing webhooks: erasure.completed (the person's earlier messages are deleted). */
+  emitWebhookEvent: EmitWebhookEvent;
 }
 
 /** The envelope context of a provider erasure's sealed address (one rule, in the sealed-column registry). */
@@ -59,7 +63,7 @@ export async function eraseIn(
   emailNormalized: string,
   options: EraseOptions,
 ): Promise<string> {
-  const { queue, envelope, registrations } = deps;
+  const { queue, envelope, registrations, emitWebhookEvent } = deps;
   const people = await trx
     .selectFrom("contacts")
     .select(["id", "email", "first_name", "last_name"])
@@ -210,6 +214,9 @@ export async function eraseIn(
     await sql`DELETE FROM pgboss.job WHERE name = 'email.send' AND state IN ('created', 'retry')
       AND data->>'messageId' IN (${sql.join(messages.map((m) => m.id))})`.execute(trx);
 
+  // Outgoing webhook messages about the person (their ids and facts), sent or not.
+  await deleteWebhookMessagesOf(trx, organizationId, { registrationIds: regIds, contactIds });
+
   // Registrations cascade to sessions, check-ins, registration syncs and attendance.
   if (regIds.length) await trx.deleteFrom("registrations").where("id", "in", regIds).execute();
   await trx.deleteFrom("contacts").where("id", "in", contactIds).execute();
@@ -217,6 +224,15 @@ export async function eraseIn(
   // A freed place goes to the waitlist, as with a cancellation.
   const freed = new Set(regs.filter((r) => r.status === "registered").map((r) => r.event_id));
   for (const eventId of [...freed].sort()) await registrations.refillEvent(organizationId, eventId, trx);
+
+  // Counts and the erasure's id only: nothing that names the person. Written after the
+  // refill, so promotions it caused come first.
+  await emitWebhookEvent(trx, organizationId, "erasure.completed", {
+    erasureId,
+    contactsErased: contactIds.length,
+    registrationsErased: regIds.length,
+    providerErasures: providerErasureIds.length,
+  });
 
   const startAfterSeconds = (lease?.left ?? 0) > 0 ? (lease?.left ?? 0) + 2 : 0;
   for (const providerErasureId of providerErasureIds)

@@ -1,6 +1,8 @@
 import type { Db } from "../../db/database.ts";
 import { answerText } from "../../lib/answer-text.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
+import { toCampaignDto } from "../registrations/campaign.ts";
+import { resultsOf } from "../registrations/results.ts";
 
 /** The access export ("right of access") of one person (see privacy.service.ts). */
 
@@ -37,6 +39,8 @@ export async function exportContact(
     .execute();
   const regIds = regs.map((r) => r.id);
   const none = regIds.length === 0;
+  // The same results as the registrations CSV and API (registrations/results.ts).
+  const results = await resultsOf(db, organizationId, regIds);
   const sessions = none
     ? []
     : await db
@@ -98,6 +102,8 @@ export async function exportContact(
       event: { id: r.event_id, title: r.event_title, startsAt: r.event_starts_at.toISOString() },
       status: r.status,
       source: r.source,
+      campaign: toCampaignDto(r),
+      results: results.get(r.id) ?? null,
       consent: { text: r.consent_text, at: iso(r.consent_at) },
       // The answers to the event's questions, in the words the person saw.
       answers: r.registration_questions

@@ -8,6 +8,7 @@ import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { AuditWrite } from "../audit/audit.service.ts";
 import type { ContactService } from "../contacts/contacts.service.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import { type EraseOptions, eraseIn } from "./privacy-erasure.ts";
 import { exportContact, iso } from "./privacy-export.ts";
 import { isSuppressed } from "./suppression.ts";
@@ -30,6 +31,8 @@ export function createPrivacyService(deps: {
   envelope: Envelope;
   contacts: ContactService;
   registrations: Pick<RegistrationService, "refillEvent">;
+  /** Outgoing webhooks: erasure.completed. */
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
   const { db, contacts } = deps;
 

@@ -14,6 +14,8 @@ export function createRetentionSweepJob(deps: {
   retention: RetentionService;
   logger: Logger;
   db: Parameters<JobQueue["send"]>[0];
+  /** Outgoing webhooks' messages and attempts past their period (webhooks-out/history.ts). */
+  sweepWebhookHistory?: () => Promise<{ messages: number; attempts: number }>;
 }) {
   const { queue, retention, logger, db } = deps;
   return recurringJob(queue, db, "retention.sweep", async () => {
@@ -30,6 +32,10 @@ export function createRetentionSweepJob(deps: {
         },
         "retention sweep deleted expired data",
       );
+    // Outgoing webhooks keep their history for an operator-wide period (docs/webhooks-out.md).
+    const webhooks = (await deps.sweepWebhookHistory?.()) ?? { messages: 0, attempts: 0 };
+    if (webhooks.messages + webhooks.attempts > 0)
+      logger.info(webhooks, "retention sweep deleted expired webhook messages and attempts");
     return INTERVAL_SECONDS;
   });
 }

@@ -9,6 +9,7 @@ import type { RateLimiter } from "../../lib/rate-limit.ts";
 import { instantToLocal } from "../../lib/time.ts";
 import type { EventService } from "../events/events.service.ts";
 import { answersInput, checkAnswers, QUESTION_TYPES } from "../events/registration-questions.ts";
+import { campaignInput, parseCampaign } from "../registrations/campaign.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import type { Reminders } from "../registrations/reminders.ts";
 import type { PublicService } from "./public.service.ts";
@@ -32,6 +33,8 @@ const publicRegistrationBody = z.strictObject({
   sessionIds: z.array(uuid).max(100).default([]),
   consent: z.boolean().optional(),
   answers: answersInput.optional(),
+  /** UTM parameters from the page's address and `document.referrer` (issue 15 point 8). */
+  campaign: campaignInput,
 });
 
 const requirement = z.enum(["required", "optional"]);
@@ -210,6 +213,7 @@ export function publicRoutes(
       }
       // Checked here too, before the state: a bad answer is the form's mistake, named at once.
       const answers = checkAnswers(event.registration_questions, body.answers);
+      const campaign = parseCampaign(body.campaign);
       const state = registrationState(event);
       if (state !== "open")
         throw new AppError(409, `registration_${state}`, `Registration is ${state.replace(/_/g, " ")}`);
@@ -228,7 +232,7 @@ export function publicRoutes(
             company: body.company,
             jobTitle: body.jobTitle,
           },
-          { sessionIds: body.sessionIds, consentText: event.consent_text, answers },
+          { sessionIds: body.sessionIds, consentText: event.consent_text, answers, campaign },
         ),
       );
       return reply.code(202).send(SUBMITTED);

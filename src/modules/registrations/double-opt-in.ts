@@ -4,6 +4,7 @@ import type { Database } from "../../db/schema.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EventService } from "../events/events.service.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import type { Places } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 
@@ -23,8 +24,9 @@ export function createDoubleOptIn(deps: {
   places: Pick<Places, "statusForNewcomer">;
   notices: Pick<RegistrantNotices, "registered">;
   registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
-  const { db, events, places, notices, registrationsChanged } = deps;
+  const { db, events, places, notices, registrationsChanged, emitWebhookEvent } = deps;
   const unknownLink = () =>
     new AppError(404, "confirmation_unknown", "This confirmation link is unknown, used or expired");
 
@@ -33,7 +35,7 @@ export function createDoubleOptIn(deps: {
       return db.transaction().execute(async (trx) => {
         const reg = await trx
           .selectFrom("registrations")
-          .select(["id", "organization_id", "event_id", "status", "confirmation_expires_at"])
+          .select(["id", "organization_id", "event_id", "contact_id", "status", "confirmation_expires_at"])
           .where("confirm_token_hash", "=", hashToken(token))
           .forUpdate()
           .executeTakeFirst();
@@ -55,6 +57,13 @@ export function createDoubleOptIn(deps: {
           .where("id", "=", reg.id)
           .execute();
         if (status === "registered") await registrationsChanged(trx, [reg.id]);
+        await emitWebhookEvent(trx, reg.organization_id, "registration.confirmed", {
+          registrationId: reg.id,
+          eventId: reg.event_id,
+          contactId: reg.contact_id,
+          status,
+          previousStatus: "pending_confirmation",
+        });
         await notices.registered(trx, { registrationId: reg.id, pageToken });
         return { status };
       });

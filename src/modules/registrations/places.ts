@@ -3,6 +3,7 @@ import type { Database, EventRow } from "../../db/schema.ts";
 import { conflict } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EventService } from "../events/events.service.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 
 type Trx = Transaction<Database>;
@@ -18,8 +19,9 @@ export function createPlaces(deps: {
   events: Pick<EventService, "lock">;
   registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
   notices: Pick<RegistrantNotices, "promoted">;
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
-  const { events, registrationsChanged, notices } = deps;
+  const { events, registrationsChanged, notices, emitWebhookEvent } = deps;
 
   /** Registered places, and whether anyone waits for one: one statement. Call with the event locked. */
   async function placesOf(trx: Trx, eventId: string) {
@@ -47,7 +49,7 @@ export function createPlaces(deps: {
   async function promote(trx: Trx, eventId: string, free: number): Promise<string[]> {
     const promoted = await trx
       .selectFrom("registrations")
-      .select(["id", "cancel_token_hash"])
+      .select(["id", "cancel_token_hash", "organization_id", "contact_id"])
       .where("event_id", "=", eventId)
       .where("status", "=", "waitlisted")
       .orderBy("created_at")
@@ -62,6 +64,19 @@ export function createPlaces(deps: {
       .where("id", "in", ids)
       .execute();
     await registrationsChanged(trx, ids);
+    // A promotion confirms the place (docs/webhooks-out.md, registration.confirmed).
+    await emitWebhookEvent(
+      trx,
+      (promoted[0] as (typeof promoted)[number]).organization_id,
+      "registration.confirmed",
+      promoted.map((p) => ({
+        registrationId: p.id,
+        eventId,
+        contactId: p.contact_id,
+        status: "registered",
+        previousStatus: "waitlisted",
+      })),
+    );
     // Public registrants hear of their place by email, with a fresh page link (their token
     // is stored hashed, so the message cannot repeat the old one; the old link stops working).
     for (const p of promoted.filter((r) => r.cancel_token_hash !== null)) {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Database } from "../../db/schema.ts";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
+import { parseCampaign } from "./campaign.ts";
 import {
   createRegistrationBody,
   idempotencyHeaders,
@@ -37,11 +38,16 @@ export function registrationRoutes(
   const { registrations } = deps;
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-  /** Adds each registration's webinar sync state and attendance. */
-  async function withWebinar<T extends { id: string }>(dtos: T[]) {
-    const rows = await deps.webinars.syncStates(dtos.map((d) => d.id));
+  /** Adds each registration's webinar sync state and attendance, and its results over all webinars. */
+  async function withWebinar<T extends { id: string }>(organizationId: string, dtos: T[]) {
+    const ids = dtos.map((d) => d.id);
+    const [rows, results] = await Promise.all([
+      deps.webinars.syncStates(ids),
+      registrations.results(organizationId, ids),
+    ]);
     return dtos.map((d) => ({
       ...d,
+      results: results.get(d.id),
       webinar: rows
         .filter((w) => w.registration_id === d.id)
         .map((w) => ({
@@ -77,12 +83,9 @@ export function registrationRoutes(
       preValidation: requireRole("viewer"),
     },
     async (request) => {
-      const result = await registrations.list(
-        callerOf(request).organizationId,
-        request.params.id,
-        request.query,
-      );
-      return { ...result, data: await withWebinar(result.data) };
+      const organizationId = callerOf(request).organizationId;
+      const result = await registrations.list(organizationId, request.params.id, request.query);
+      return { ...result, data: await withWebinar(organizationId, result.data) };
     },
   );
 
@@ -103,7 +106,11 @@ export function registrationRoutes(
     async (request, reply) => {
       const organizationId = callerOf(request).organizationId;
       const eventId = request.params.id;
-      const input = { ...request.body, source: "api" as const };
+      const input = {
+        ...request.body,
+        campaign: parseCampaign(request.body.campaign),
+        source: "api" as const,
+      };
       const key = request.headers["idempotency-key"];
       if (key === undefined) {
         const { registration } = await registrations.register(organizationId, eventId, input);
@@ -129,8 +136,12 @@ export function registrationRoutes(
       },
       preValidation: requireRole("viewer"),
     },
-    async (request) =>
-      (await withWebinar([await registrations.load(callerOf(request).organizationId, request.params.id)]))[0],
+    async (request) => {
+      const organizationId = callerOf(request).organizationId;
+      return (
+        await withWebinar(organizationId, [await registrations.load(organizationId, request.params.id)])
+      )[0];
+    },
   );
 
   r.post(
@@ -144,9 +155,11 @@ export function registrationRoutes(
       },
       preValidation: requireRole("marketer"),
     },
-    async (request) =>
-      (
-        await withWebinar([await registrations.cancel(callerOf(request).organizationId, request.params.id)])
-      )[0],
+    async (request) => {
+      const organizationId = callerOf(request).organizationId;
+      return (
+        await withWebinar(organizationId, [await registrations.cancel(organizationId, request.params.id)])
+      )[0];
+    },
   );
 }

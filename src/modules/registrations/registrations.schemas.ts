@@ -2,7 +2,9 @@ import { z } from "zod";
 import { optionalLine, paginationQuery, text, uuid } from "../../http/schemas.ts";
 import { contactResponse, personInput } from "../contacts/contacts.schemas.ts";
 import { answersInput } from "../events/registration-questions.ts";
+import { campaignInput, campaignResponse } from "./campaign.ts";
 import { REGISTRATION_SORTS } from "./registrations.list.ts";
+import { resultsResponse } from "./results.ts";
 
 export const registrationStatus = z.enum(["pending_confirmation", "registered", "waitlisted", "cancelled"]);
 export const registrationSource = z.enum(["api", "public", "import", "provider"]);
@@ -14,6 +16,8 @@ export const createRegistrationBody = z
     sessionIds: z.array(uuid).max(100).default([]),
     consentText: text(5_000).optional(),
     answers: answersInput.optional(),
+    /** Where the person came from (optional): UTM parameters and referrer. */
+    campaign: campaignInput,
   })
   .refine((b) => (b.contactId === undefined) !== (b.contact === undefined), {
     message: "give exactly one of contactId or contact",
@@ -53,6 +57,10 @@ export const registrationResponse = z.object({
   consentAt: z.string().nullable(),
   /** Answers to the event's registration questions, by question id. */
   answers: z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean()])),
+  /** UTM parameters and referrer it arrived with; null when none is known. */
+  campaign: campaignResponse,
+  /** Attendance summed over its webinars, and whether the person attended (on line or on site). */
+  results: resultsResponse.optional(),
   cancelledAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

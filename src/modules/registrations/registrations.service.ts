@@ -14,12 +14,15 @@ import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
 import { checkAnswers } from "../events/registration-questions.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
+import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
+import { resultsOf } from "./results.ts";
 
 type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -35,6 +38,8 @@ export interface RegisterInput {
    * Imports carry none and skip the check: an organiser's list cannot answer for its people.
    */
   answers?: Record<string, unknown> | undefined;
+  /** UTM parameters and referrer (checked by `parseCampaign`); none when absent. */
+  campaign?: Campaign | undefined;
   /** Public registrations get a secret with which the registrant can cancel. */
   withCancelToken?: boolean;
   /** Double opt-in: the registration waits this many hours for its person's click. */
@@ -59,6 +64,7 @@ export interface PublicInput {
   sessionIds: string[];
   consentText: string | null;
   answers?: Record<string, unknown> | undefined;
+  campaign?: Campaign | undefined;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -77,6 +83,7 @@ export function toRegistrationDto(
     sessionIds,
     consentAt: iso(r.consent_at),
     answers: r.answers,
+    campaign: toCampaignDto(r),
     cancelledAt: iso(r.cancelled_at),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -101,11 +108,21 @@ export function createRegistrationService(deps: {
   isSuppressed: IsSuppressed;
   notices: RegistrantNotices;
   registrantSettings: Pick<RegistrantSettingsService, "effective">;
+  /** Outgoing webhooks: registration.created, .confirmed, .cancelled (src/modules/webhooks-out). */
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
   const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
-  const places = createPlaces({ events, registrationsChanged, notices });
+  const { emitWebhookEvent } = deps;
+  const places = createPlaces({ events, registrationsChanged, notices, emitWebhookEvent });
   const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
-  const doubleOptIn = createDoubleOptIn({ db, events, places, notices, registrationsChanged });
+  const doubleOptIn = createDoubleOptIn({
+    db,
+    events,
+    places,
+    notices,
+    registrationsChanged,
+    emitWebhookEvent,
+  });
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -219,6 +236,7 @@ export function createRegistrationService(deps: {
         cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
         confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
         confirmation_expires_at: expiresAt,
+        ...(input.campaign ?? NO_CAMPAIGN),
         updated_at: now,
       })
       .returningAll()
@@ -236,6 +254,14 @@ export function createRegistrationService(deps: {
         .execute();
     }
     if (status === "registered") await registrationsChanged(trx, [reg.id]);
+    await emitWebhookEvent(trx, organizationId, "registration.created", {
+      registrationId: reg.id,
+      eventId,
+      contactId: contact.id,
+      status,
+      source: input.source,
+      sessionIds: [...sessionIds].sort(),
+    });
     return {
       kind: "created",
       registration: toRegistrationDto(reg, contact, sessionIds.sort()),
@@ -272,6 +298,13 @@ export function createRegistrationService(deps: {
       .where("id", "=", reg.id)
       .execute();
     await registrationsChanged(trx, [reg.id]);
+    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
+      registrationId: reg.id,
+      eventId: reg.event_id,
+      contactId: reg.contact_id,
+      status: "cancelled",
+      previousStatus: reg.status,
+    });
     if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
     if (reg.status === "registered") await fillFromWaitlist(trx, event);
   }
@@ -280,6 +313,8 @@ export function createRegistrationService(deps: {
     load,
     registerIn,
     fillFromWaitlist,
+    /** Each registration's attendance results (results.ts), keyed by id. */
+    results: (organizationId: string, ids: string[]) => resultsOf(db, organizationId, ids),
 
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
@@ -323,6 +358,7 @@ export function createRegistrationService(deps: {
             source: "public",
             consentText: input.consentText,
             answers: input.answers,
+            campaign: input.campaign,
             withCancelToken: true,
             ...(settings.doubleOptIn && { confirmWithinHours: settings.confirmationExpiryHours }),
           },

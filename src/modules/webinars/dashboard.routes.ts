@@ -37,6 +37,18 @@ const dashboardResponse = z.object({
       engagementScore: z.number().nullable(),
     }),
   ),
+  /** Registrations and attendance per campaign channel (utm_source, utm_medium); "direct" when none. */
+  byChannel: z.array(
+    z.object({
+      source: z.string(),
+      medium: z.string().nullable(),
+      registered: count,
+      attended: count,
+      noShow: count,
+      liveMinutes: count,
+      onDemandMinutes: count,
+    }),
+  ),
   interactions: z.object({ questionsAsked: count, pollsAnswered: count, resourcesDownloaded: count }),
   freshness: z.object({
     registrations: z.string(),
@@ -56,7 +68,7 @@ export function dashboardRoutes(app: FastifyInstance, services: { dashboard: Das
       schema: {
         tags: ["webinars"],
         summary:
-          "Webinar dashboard of an event (or one session): registrations over time, funnel, minutes histogram, live vs on demand, top attendees, interactions, freshness",
+          "Webinar dashboard of an event (or one session): registrations over time, funnel, minutes histogram, live vs on demand, top attendees, registrations and attendance by channel, interactions, freshness",
         params: idParams,
         querystring: z.strictObject({ sessionId: uuid.optional() }),
         response: { 200: dashboardResponse, ...errorResponses },

@@ -7,6 +7,8 @@ import { registrationInSession } from "./registration-webinars.ts";
 /** Upper bounds of the minutes histogram's buckets; the last bucket is open (90 and more). */
 export const MINUTE_BUCKETS = [0, 5, 15, 30, 45, 60, 90] as const;
 const TOP_ATTENDEES = 10;
+/** The channel of registrations that came without a campaign (no utm_source). */
+export const DIRECT = "direct";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -53,7 +55,7 @@ export function createDashboardService(deps: { db: Db; events: Pick<EventService
 
       // One row per registration in scope with its attendance summed over the webinars in scope.
       const perRegistration = sql`
-        select r.id, r.contact_id, r.created_at,
+        select r.id, r.contact_id, r.created_at, r.utm_source, r.utm_medium,
           coalesce(sum(a.live_minutes), 0)::int as live,
           coalesce(sum(a.on_demand_minutes), 0)::int as on_demand,
           max(a.engagement_score) as score,
@@ -70,7 +72,7 @@ export function createDashboardService(deps: { db: Db; events: Pick<EventService
         group by r.id`;
 
       const thresholds = sql.raw(`array[${MINUTE_BUCKETS.slice(1).join(",")}]`);
-      const [totals, histogram, top, perDay] = await Promise.all([
+      const [totals, histogram, top, perDay, channels] = await Promise.all([
         sql<{
           registered: number;
           attended_live: number;
@@ -111,6 +113,21 @@ export function createDashboardService(deps: { db: Db; events: Pick<EventService
         sql<{ day: string; n: number }>`with per as (${perRegistration})
           select to_char(created_at at time zone ${event.time_zone}, 'YYYY-MM-DD') as day, count(*)::int as n
           from per group by 1 order by 1`.execute(db),
+        // A channel is the campaign's source and medium; none at all is "direct" (issue 15 point 8).
+        sql<{
+          source: string;
+          medium: string | null;
+          registered: number;
+          attended: number;
+          live_minutes: number;
+          on_demand_minutes: number;
+        }>`with per as (${perRegistration})
+          select coalesce(utm_source, ${DIRECT}) as source, utm_medium as medium,
+            count(*)::int as registered,
+            count(*) filter (where live + on_demand > 0)::int as attended,
+            coalesce(sum(live), 0)::int as live_minutes,
+            coalesce(sum(on_demand), 0)::int as on_demand_minutes
+          from per group by 1, 2 order by registered desc, 1, 2 nulls first`.execute(db),
       ]);
       const t = totals.rows[0];
       if (!t) throw new Error("aggregate query returned no row");
@@ -168,6 +185,15 @@ export function createDashboardService(deps: { db: Db; events: Pick<EventService
           email: r.email,
           minutes: r.minutes,
           engagementScore: r.score,
+        })),
+        byChannel: channels.rows.map((c) => ({
+          source: c.source,
+          medium: c.medium,
+          registered: c.registered,
+          attended: c.attended,
+          noShow: c.registered - c.attended,
+          liveMinutes: c.live_minutes,
+          onDemandMinutes: c.on_demand_minutes,
         })),
         interactions: {
           questionsAsked: t.questions,

@@ -343,6 +343,12 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
           company: values.company,
           jobTitle: values.jobtitle,
           ...Object.fromEntries(Object.keys(answers).map((key) => [formName(key), values[key]])),
+          // ON24's registrant records carry UTM codes under these names (docs/providers/on24.md).
+          utmsource: person.campaign?.utmSource,
+          utmmedium: person.campaign?.utmMedium,
+          utmcampaign: person.campaign?.utmCampaign,
+          utmterm: person.campaign?.utmTerm,
+          utmcontent: person.campaign?.utmContent,
         }),
         schema: on24RegistrantWrite,
       });

@@ -268,6 +268,15 @@ export interface Dashboard {
     minutes: number;
     engagementScore: number | null;
   }[];
+  byChannel: {
+    source: string;
+    medium: string | null;
+    registered: number;
+    attended: number;
+    noShow: number;
+    liveMinutes: number;
+    onDemandMinutes: number;
+  }[];
   interactions: { questionsAsked: number; pollsAnswered: number; resourcesDownloaded: number };
   freshness: { registrations: string; attendance: string | null; computedAt: string };
 }

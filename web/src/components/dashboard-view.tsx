@@ -1,5 +1,6 @@
 import type { Dashboard } from "../api/types.ts";
 import { useI18n } from "../i18n/index.tsx";
+import { ChannelView } from "./channel-view.tsx";
 import { Figure, LabelledBars, OverTimeChart } from "./charts.tsx";
 
 /** The dashboard's numbers: each chart has values on its bars and a sentence for screen readers. */
@@ -94,6 +95,7 @@ export function DashboardView({ data }: { data: Dashboard }) {
           <LabelledBars data={split} category="kind" value="minutes" valueLabel={t("dash.minutes")} />
         </Figure>
       </div>
+      <ChannelView channels={data.byChannel ?? []} />
       <section aria-labelledby="top-title">
         <h3 id="top-title">{t("dash.top")}</h3>
         <table data-testid="top-attendees">

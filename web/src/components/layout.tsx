@@ -33,6 +33,7 @@ export function Layout() {
           {can("admin") && <NavLink to="/api-tokens">{t("nav.apiTokens")}</NavLink>}
           {can("admin") && <NavLink to="/audit">{t("nav.audit")}</NavLink>}
           {can("admin") && <NavLink to="/privacy">{t("nav.privacy")}</NavLink>}
+          {can("admin") && <NavLink to="/webhooks">{t("nav.webhooks")}</NavLink>}
         </nav>
         <div className="row">
           <label className="inline">

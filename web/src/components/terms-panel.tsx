@@ -20,9 +20,10 @@ export function TermsPanel({ terms, onChange }: { terms: Terms; onChange(): void
     <section aria-labelledby="terms-title" className="panel">
       <h2 id="terms-title">{t("terms.title")}</h2>
       <p className="muted">{t("terms.version", { version: terms.version })}</p>
-      <div className="terms-text" data-testid="terms-text">
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so a keyboard can scroll it (WCAG 2.1.1; axe scrollable-region-focusable) */}
+      <section className="terms-text" data-testid="terms-text" tabIndex={0} aria-labelledby="terms-title">
         {terms.text}
-      </div>
+      </section>
       {terms.accepted && terms.current ? (
         <Badge tone="ok">
           {t("terms.accepted", {

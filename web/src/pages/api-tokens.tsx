@@ -3,6 +3,7 @@ import { type ApiToken, adminApi } from "../api/admin.ts";
 import type { Role } from "../api/types.ts";
 import { ConfirmDialog } from "../components/confirm.tsx";
 import { Field } from "../components/field.tsx";
+import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge, ErrorNote, Loading } from "../components/status.tsx";
 import { useI18n } from "../i18n/index.tsx";
 import { upTo } from "../lib/roles.ts";
@@ -18,7 +19,6 @@ export function ApiTokensPage() {
   const { me } = useSession();
   const tokens = useLoad(() => adminApi.apiTokens(), [me?.organizationId]);
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
-  const [copied, setCopied] = useState(false);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState("");
@@ -32,7 +32,6 @@ export function ApiTokensPage() {
     try {
       const made = await adminApi.createApiToken({ name, role });
       setCreated({ name: made.name, token: made.token });
-      setCopied(false);
       setName("");
       tokens.reload();
     } catch (err) {
@@ -54,26 +53,11 @@ export function ApiTokensPage() {
       <h1 id="tokens-title">{t("tokens.title")}</h1>
       {error ? <ErrorNote error={error} /> : null}
       {created && (
-        <div className="panel" role="status" data-testid="new-token">
-          <p>{t("tokens.shownOnce", { name: created.name })}</p>
-          <div className="row">
-            <code data-testid="new-token-value">{created.token}</code>
-            <button
-              type="button"
-              onClick={() =>
-                void navigator.clipboard.writeText(created.token).then(
-                  () => setCopied(true),
-                  () => setCopied(false),
-                )
-              }
-            >
-              {copied ? t("tokens.copied") : t("tokens.copy")}
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              {t("common.close")}
-            </button>
-          </div>
-        </div>
+        <SecretOnce
+          label={t("tokens.shownOnce", { name: created.name })}
+          value={created.token}
+          onClose={() => setCreated(null)}
+        />
       )}
       <form className="panel" onSubmit={(e) => void create(e)} aria-labelledby="token-new-title">
         <h2 id="token-new-title">{t("tokens.create")}</h2>

@@ -7,6 +7,7 @@ import { PublicFrame } from "../components/public-frame.tsx";
 import { answerField, QuestionInputs, unanswered } from "../components/question-inputs.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
 import { type MessageKey, useI18n } from "../i18n/index.tsx";
+import { campaignFromPage } from "../lib/campaign.ts";
 import { useLoad } from "../lib/use-load.ts";
 
 const TEXT_FIELDS = ["firstName", "lastName", "email", "company", "jobTitle"] as const;
@@ -49,6 +50,8 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
   const [failure, setFailure] = useState<unknown>();
   // The answer is the same for every address; what follows arrives by email.
   const [submitted, setSubmitted] = useState(false);
+  // Where the visitor came from, as the page opened (lib/campaign.ts).
+  const [campaign] = useState(() => campaignFromPage(window.location.search, document.referrer));
   const asked = TEXT_FIELDS.filter((f) => event.fields[f] !== undefined);
   const open = event.registrationState ? event.registrationState === "open" : event.registrationOpen;
 
@@ -71,6 +74,7 @@ function RegistrationForm({ event }: { event: PublicEvent }) {
       for (const f of asked) if (values[f]) body[f] = values[f];
       if (event.consentText) body.consent = consent;
       if (questions.length > 0) body.answers = answers;
+      if (campaign) body.campaign = campaign;
       await api.publicRegister(event.slug, body);
       setSubmitted(true);
     } catch (err) {

@@ -12,8 +12,11 @@ import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
 import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { providerAnswers } from "./answers.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
+import { emitSyncOutcome, NO_WEBHOOKS } from "./webhook-events.ts";
 
 /** Exponential back-off with jitter, capped at five minutes (jitter included). */
 export const backoffSeconds = (attempts: number) => jitteredBackoff(attempts, 300);
@@ -45,6 +48,8 @@ export function createBulkRegistrar(deps: {
   queue: JobQueue;
   call: ProviderCaller;
   lease?: LeaseTiming;
+  /** Outgoing webhooks: registration.synced for each registration the batch stored. */
+  emitWebhookEvent?: EmitWebhookEvent;
 }) {
   const { db, queue, call } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
@@ -88,6 +93,7 @@ export function createBulkRegistrar(deps: {
         "c.job_title",
         "r.answers",
         "e.registration_questions",
+        ...CAMPAIGN_COLUMNS,
       ])
       .where("r.id", "in", ids)
       .execute();
@@ -100,6 +106,7 @@ export function createBulkRegistrar(deps: {
         company: r.company,
         jobTitle: r.job_title,
         answers: providerAnswers(r.registration_questions, r.answers),
+        campaign: campaignOf(r),
       } satisfies RegistrantSpec,
     }));
   }
@@ -170,6 +177,13 @@ export function createBulkRegistrar(deps: {
           AND s.lease_token = ${token}::uuid
         RETURNING s.registration_id, s.desired`.execute(trx);
       const done = stored.rows.filter((r) => r.desired === "registered");
+      await emitSyncOutcome(
+        trx,
+        deps.emitWebhookEvent ?? NO_WEBHOOKS,
+        "registration.synced",
+        webinarId,
+        done.map((r) => r.registration_id),
+      );
       await queue.finishQueued(
         trx,
         "registration.sync",

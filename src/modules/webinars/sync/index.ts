@@ -8,6 +8,7 @@ import type { Envelope } from "../../../keys/index.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import type { ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import type { ConfigurationService } from "../configurations.service.ts";
 import { webinarOfRegistration } from "../registration-webinars.ts";
 import type { WebhookApplier } from "../webhooks/apply.ts";
@@ -24,6 +25,7 @@ import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provide
 import { createReconciler, type ReconcilePlan } from "./reconcile.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
 import { createSubscriptionKeeper } from "./subscriptions.ts";
+import { NO_WEBHOOKS } from "./webhook-events.ts";
 import { createWebinarSyncHandler } from "./webinar-sync.ts";
 
 export interface SyncOptions {
@@ -61,7 +63,10 @@ export function createSyncWorker(deps: {
   applyProviderEvents?: WebhookApplier;
   logger?: Logger | undefined;
   options?: SyncOptions;
+  /** Outgoing webhooks (src/modules/webhooks-out); engine-only tests leave it out. */
+  emitWebhookEvent?: EmitWebhookEvent;
 }) {
+  const emitWebhookEvent = deps.emitWebhookEvent ?? NO_WEBHOOKS;
   const { database, queue, providers, configurations, contacts, gate, envelope, logger } = deps;
   const { db } = database;
   const options = deps.options ?? {};
@@ -158,9 +163,25 @@ export function createSyncWorker(deps: {
   });
 
   const handlers = {
-    "webinar.sync": createWebinarSyncHandler({ db, queue, call, maxAttempts, onProvisioned, lease }),
-    "registration.sync": createRegistrationSyncHandler({ db, queue, call, maxAttempts, providers, lease }),
-    "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan }),
+    "webinar.sync": createWebinarSyncHandler({
+      db,
+      queue,
+      call,
+      maxAttempts,
+      onProvisioned,
+      lease,
+      emitWebhookEvent,
+    }),
+    "registration.sync": createRegistrationSyncHandler({
+      db,
+      queue,
+      call,
+      maxAttempts,
+      providers,
+      lease,
+      emitWebhookEvent,
+    }),
+    "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan, emitWebhookEvent }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
     "webhook.subscription": subscriptions.handle,
     "webinar.reconcile": reconciler.handle,

@@ -5,6 +5,7 @@ import type { JobQueue } from "../../../jobs/queue.ts";
 import { uuidv7 } from "../../../lib/ids.ts";
 import type { AttendancePage, AttendanceRecord } from "../../../providers/contract.ts";
 import type { ContactService } from "../../contacts/contacts.service.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { createPeopleMatcher, type WebinarRef } from "./people.ts";
 import {
   attendanceTotals,
@@ -15,6 +16,12 @@ import {
 } from "./poll-schedule.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { fetchRecording } from "./recording-fetch.ts";
+import {
+  type ChangedAttendance,
+  emitAttendanceUpdated,
+  markEndedOnce,
+  NO_WEBHOOKS,
+} from "./webhook-events.ts";
 
 type Trx = Transaction<Database>;
 
@@ -43,9 +50,12 @@ export function createMetricsPollHandler(deps: {
   plan?: Partial<PollPlan>;
   /** The time the schedule is decided by (tests control it). */
   now?: () => Date;
+  /** Outgoing webhooks: attendance.updated per changed registration, webinar.ended once. */
+  emitWebhookEvent?: EmitWebhookEvent;
 }) {
   const { db, queue, call } = deps;
   const clock = deps.now ?? (() => new Date());
+  const emit = deps.emitWebhookEvent ?? NO_WEBHOOKS;
   const plan = { ...DEFAULT_POLL_PLAN, ...deps.plan };
   const people = createPeopleMatcher({ contacts: deps.contacts });
 
@@ -64,7 +74,12 @@ export function createMetricsPollHandler(deps: {
   async function ingest(trx: Trx, webinar: WebinarForPoll, records: AttendanceRecord[]) {
     if (records.length === 0) return;
     const registrationIds = await people.matchOrAdd(trx, webinar, records);
-    await writeAttendance(trx, webinar, planAttendanceWrites(records, registrationIds, new Date()));
+    const changed = await writeAttendance(
+      trx,
+      webinar,
+      planAttendanceWrites(records, registrationIds, new Date()),
+    );
+    await emitAttendanceUpdated(trx, emit, webinar, changed);
   }
 
   return async function handle({ webinarId, early }: { webinarId: string; early?: boolean }) {
@@ -102,18 +117,21 @@ export function createMetricsPollHandler(deps: {
       });
       next = tail;
     }
-    await db
-      .updateTable("webinars")
-      .set({
-        last_metrics_at: now,
-        // An early poll (a webhook) leaves the regular chain's comparison alone.
-        ...(!early && {
-          attendance_totals: totals,
-          tail_poll_seconds: tail === null ? null : Math.round(tail),
-        }),
-      })
-      .where("id", "=", webinarId)
-      .execute();
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("webinars")
+        .set({
+          last_metrics_at: now,
+          // An early poll (a webhook) leaves the regular chain's comparison alone.
+          ...(!early && {
+            attendance_totals: totals,
+            tail_poll_seconds: tail === null ? null : Math.round(tail),
+          }),
+        })
+        .where("id", "=", webinarId)
+        .execute();
+      await markEndedOnce(trx, emit, webinarId, webinar.ends_at);
+    });
     await db
       .updateTable("webinar_configurations")
       .set({ last_metrics_at: now })
@@ -217,7 +235,12 @@ export function planAttendanceWrites(
  * attendance trigger (registrations.attended_minutes) is a row trigger and still fires once
  * per row written, at the end of the statement.
  */
-async function writeAttendance(trx: Trx, webinar: WebinarForPoll, w: AttendanceWrites) {
+async function writeAttendance(
+  trx: Trx,
+  webinar: WebinarForPoll,
+  w: AttendanceWrites,
+): Promise<ChangedAttendance[]> {
+  let changed: ChangedAttendance[] = [];
   if (w.syncs.length > 0)
     await sql`
       INSERT INTO registration_syncs (registration_id, webinar_id, organization_id, configuration_id,
@@ -229,7 +252,14 @@ async function writeAttendance(trx: Trx, webinar: WebinarForPoll, w: AttendanceW
       ON CONFLICT (registration_id, webinar_id) DO NOTHING`.execute(trx);
   if (w.attendance.length > 0) {
     const column = <T>(pick: (r: AttendanceRecord) => T) => w.attendance.map((a) => pick(a.record));
-    await sql`
+    const ids = w.attendance.map((a) => a.registrationId);
+    // The rows as they were, read in the same statement (a CTE sees the state before the
+    // upsert), so only a real change of the numbers becomes an attendance.updated message.
+    const result = await sql<ChangedAttendance>`
+      WITH before AS (
+        SELECT registration_id, live_minutes, on_demand_minutes, engagement_score, questions_asked, polls_answered
+        FROM attendance WHERE webinar_id = ${webinar.id}::uuid AND registration_id = ANY(${ids}::uuid[])
+      ), written AS (
       INSERT INTO attendance (registration_id, webinar_id, organization_id, live_minutes, on_demand_minutes,
         engagement_score, questions_asked, polls_answered, resources_downloaded,
         first_activity_at, last_activity_at, updated_at)
@@ -256,7 +286,19 @@ async function writeAttendance(trx: Trx, webinar: WebinarForPoll, w: AttendanceW
         resources_downloaded = excluded.resources_downloaded,
         first_activity_at = excluded.first_activity_at,
         last_activity_at = excluded.last_activity_at,
-        updated_at = excluded.updated_at`.execute(trx);
+        updated_at = excluded.updated_at
+      RETURNING registration_id, live_minutes, on_demand_minutes, engagement_score, questions_asked,
+        polls_answered, first_activity_at, last_activity_at)
+      SELECT w.registration_id AS "registrationId", w.live_minutes AS "liveMinutes",
+        w.on_demand_minutes AS "onDemandMinutes", w.engagement_score AS "engagementScore",
+        w.questions_asked AS "questionsAsked", w.polls_answered AS "pollsAnswered",
+        w.first_activity_at AS "firstActivityAt", w.last_activity_at AS "lastActivityAt"
+      FROM written w LEFT JOIN before b ON b.registration_id = w.registration_id
+      WHERE b.registration_id IS NULL
+        OR (b.live_minutes, b.on_demand_minutes, b.engagement_score, b.questions_asked, b.polls_answered)
+          IS DISTINCT FROM (w.live_minutes, w.on_demand_minutes, w.engagement_score, w.questions_asked, w.polls_answered)
+      ORDER BY w.registration_id`.execute(trx);
+    changed = result.rows;
   }
   // The poll is the source of truth for viewing minutes: "set", as recordWebinarCheckIn(…, "set").
   if (w.checkIns.length > 0)
@@ -272,6 +314,7 @@ async function writeAttendance(trx: Trx, webinar: WebinarForPoll, w: AttendanceW
         AS t(id, registration_id, viewing_minutes, checked_in_at)
       ON CONFLICT (registration_id, webinar_id) WHERE webinar_id IS NOT NULL
       DO UPDATE SET viewing_minutes = excluded.viewing_minutes`.execute(trx);
+  return changed;
 }
 
 interface WebinarForPoll {

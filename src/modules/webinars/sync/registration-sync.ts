@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from "kysely";
+import { type ExpressionBuilder, sql, type Transaction } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
 import {
@@ -17,9 +17,12 @@ import {
   type RegistrantSpec,
   type WebinarProvider,
 } from "../../../providers/contract.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { providerAnswers } from "./answers.ts";
 import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
+import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
 import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
+import { emitSyncOutcome } from "./webhook-events.ts";
 
 export { backoffSeconds };
 
@@ -50,10 +53,12 @@ export function createRegistrationSyncHandler(deps: {
   /** The adapters, for batch registration of backlogs (providers with `bulkRegister`). */
   providers?: Record<ProviderKind, WebinarProvider>;
   lease?: LeaseTiming;
+  /** Outgoing webhooks: registration.synced and registration.sync_failed. */
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
-  const { db, queue, call } = deps;
+  const { db, queue, call, emitWebhookEvent } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
-  const registerBatch = createBulkRegistrar({ db, queue, call, lease });
+  const registerBatch = createBulkRegistrar({ db, queue, call, lease, emitWebhookEvent });
 
   return async function handle({
     registrationId,
@@ -88,6 +93,7 @@ export function createRegistrationSyncHandler(deps: {
         "c.job_title",
         "r.answers",
         "e.registration_questions",
+        ...CAMPAIGN_COLUMNS,
       ])
       .where("s.registration_id", "=", registrationId)
       .where("s.webinar_id", "=", webinarId)
@@ -163,19 +169,28 @@ export function createRegistrationSyncHandler(deps: {
     }
 
     /** Fenced: only while this job holds the lease. */
-    const mine = () =>
-      db
+    const mine = (executor: Db | Transaction<Database> = db) =>
+      executor
         .updateTable("registration_syncs")
         .where("registration_id", "=", registrationId)
         .where("webinar_id", "=", webinarId)
         .where("lease_token", "=", token);
-    /** Stores the outcome and releases the lease; false when this job lost the lease. */
-    const release = async (set: Record<string, unknown>) => {
-      const res = await mine()
-        .set({ ...set, lease_until: null, lease_token: null, updated_at: new Date() })
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows) > 0;
-    };
+    /**
+     * Stores the outcome and releases the lease; false when this job lost the lease. A final
+     * outcome (synced, failed) tells the webhook subscribers in the same transaction.
+     */
+    const release = async (
+      set: Record<string, unknown>,
+      tell?: "registration.synced" | "registration.sync_failed",
+    ) =>
+      db.transaction().execute(async (trx) => {
+        const res = await mine(trx)
+          .set({ ...set, lease_until: null, lease_token: null, updated_at: new Date() })
+          .executeTakeFirst();
+        const stored = Number(res.numUpdatedRows) > 0;
+        if (stored && tell) await emitSyncOutcome(trx, emitWebhookEvent, tell, webinarId, [registrationId]);
+        return stored;
+      });
     const again = (startAfterSeconds: number) =>
       queue.send(db, "registration.sync", { registrationId, webinarId }, { startAfterSeconds });
     const stopHeartbeat = startHeartbeat(lease, () =>
@@ -192,6 +207,7 @@ export function createRegistrationSyncHandler(deps: {
       company: row.company,
       jobTitle: row.job_title,
       answers: providerAnswers(row.registration_questions, row.answers),
+      campaign: campaignOf(row),
     };
     const attempt = claimed.attempts + 1;
     let writeBegun = false;
@@ -243,15 +259,18 @@ export function createRegistrationSyncHandler(deps: {
     switch (outcome.kind) {
       case "ok": {
         const registrant = outcome.value;
-        await release({
-          state: row.desired === "registered" ? "synced" : "cancelled",
-          last_error: null,
-          synced_at: new Date(),
-          ...(registrant && {
-            provider_registrant_id: registrant.providerRegistrantId,
-            join_url: registrant.joinUrl ?? row.webinar_join_url,
-          }),
-        });
+        await release(
+          {
+            state: row.desired === "registered" ? "synced" : "cancelled",
+            last_error: null,
+            synced_at: new Date(),
+            ...(registrant && {
+              provider_registrant_id: registrant.providerRegistrantId,
+              join_url: registrant.joinUrl ?? row.webinar_join_url,
+            }),
+          },
+          row.desired === "registered" ? "registration.synced" : undefined,
+        );
         return;
       }
       case "held":
@@ -264,13 +283,16 @@ export function createRegistrationSyncHandler(deps: {
         return;
       case "retry":
         if (attempt >= deps.maxAttempts) {
-          await release({ state: "failed", last_error: `${outcome.reason} (after ${attempt} attempts)` });
+          await release(
+            { state: "failed", last_error: `${outcome.reason} (after ${attempt} attempts)` },
+            "registration.sync_failed",
+          );
           return;
         }
         if (await release({ last_error: outcome.reason })) await again(backoffSeconds(attempt));
         return;
       case "failed":
-        await release({ state: "failed", last_error: outcome.reason });
+        await release({ state: "failed", last_error: outcome.reason }, "registration.sync_failed");
         return;
     }
   };

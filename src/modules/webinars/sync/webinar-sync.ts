@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Db } from "../../../db/database.ts";
+import type { Database } from "../../../db/schema.ts";
 import {
   DEFAULT_LEASE,
   LeaseLost,
@@ -10,9 +11,13 @@ import {
 } from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { questionSpecs } from "./answers.ts";
 import type { ProviderCaller } from "./provider-call.ts";
 import { backoffSeconds } from "./registration-sync.ts";
+import { emitProvisioned } from "./webhook-events.ts";
+
+type Trx = Transaction<Database>;
 
 /** How soon a job that found the webinar leased looks again (seconds, plus up to as much jitter). */
 const RECHECK_SECONDS = 2;
@@ -35,6 +40,8 @@ export function createWebinarSyncHandler(deps: {
   call: ProviderCaller;
   maxAttempts: number;
   onProvisioned: (webinarId: string) => Promise<void>;
+  /** Outgoing webhooks: webinar.provisioned. */
+  emitWebhookEvent: EmitWebhookEvent;
   lease?: LeaseTiming;
 }) {
   const { db, queue, call } = deps;
@@ -95,17 +102,26 @@ export function createWebinarSyncHandler(deps: {
   }
 
   /** Writes the row while this job holds the lease (fenced by its token); false when it lost it. */
-  type Update = (set: Record<string, unknown>) => Promise<boolean>;
+  /** `alsoIn`: more writes that commit with this one, only when it was still this job's. */
+  type Update = (set: Record<string, unknown>, alsoIn?: (trx: Trx) => Promise<void>) => Promise<boolean>;
   const fenced =
     (webinarId: string, token: string): Update =>
-    async (set) => {
-      const res = await db
-        .updateTable("webinars")
-        .set({ ...set, updated_at: new Date() })
-        .where("id", "=", webinarId)
-        .where("lease_token", "=", token)
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows) > 0;
+    async (set, alsoIn) => {
+      const write = async (executor: Db | Trx) => {
+        const res = await executor
+          .updateTable("webinars")
+          .set({ ...set, updated_at: new Date() })
+          .where("id", "=", webinarId)
+          .where("lease_token", "=", token)
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      };
+      if (!alsoIn) return write(db);
+      return db.transaction().execute(async (trx) => {
+        const mine = await write(trx);
+        if (mine) await alsoIn(trx);
+        return mine;
+      });
     };
 
   /** The lease, when no other job holds it (or its holder's lease lapsed: it died). */
@@ -201,15 +217,18 @@ export function createWebinarSyncHandler(deps: {
     switch (outcome.kind) {
       case "ok":
         if (action === "create" && outcome.value) {
-          const stored = await update({
-            provider_webinar_id: outcome.value.providerWebinarId,
-            join_url: outcome.value.joinUrl,
-            state: "provisioned",
-            synced_version: version,
-            attempts: 0,
-            creating_since: null,
-            last_error: null,
-          });
+          const stored = await update(
+            {
+              provider_webinar_id: outcome.value.providerWebinarId,
+              join_url: outcome.value.joinUrl,
+              state: "provisioned",
+              synced_version: version,
+              attempts: 0,
+              creating_since: null,
+              last_error: null,
+            },
+            (trx) => emitProvisioned(trx, deps.emitWebhookEvent, webinarId),
+          );
           // A job that lost the lease stored nothing: the new holder adopts the webinar.
           if (!stored) return;
           await deps.onProvisioned(webinarId);

@@ -4,9 +4,11 @@ import type { JobQueue } from "../../../jobs/queue.ts";
 import type { WebhookEvent } from "../../../providers/contract.ts";
 import type { EventService } from "../../events/events.service.ts";
 import type { RegistrationService } from "../../registrations/registrations.service.ts";
+import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { recordWebinarCheckIn } from "../sync/metrics-poll.ts";
 import type { PeopleMatcher, WebinarRef } from "../sync/people.ts";
 import type { SyncPlanner } from "../sync/planner.ts";
+import { emitSyncOutcome } from "../sync/webhook-events.ts";
 
 type Trx = Transaction<Database>;
 
@@ -31,8 +33,10 @@ export function createWebhookApplier(deps: {
   planner: Pick<SyncPlanner, "registrationsChanged">;
   registrations: Pick<RegistrationService, "fillFromWaitlist">;
   events: Pick<EventService, "lock">;
+  /** Outgoing webhooks: registration.synced (the provider reports the registrant), .cancelled. */
+  emitWebhookEvent: EmitWebhookEvent;
 }) {
-  const { queue, people, planner, registrations, events } = deps;
+  const { queue, people, planner, registrations, events, emitWebhookEvent } = deps;
 
   async function webinarOf(trx: Trx, configurationId: string, providerWebinarId: string) {
     return trx
@@ -75,6 +79,12 @@ export function createWebhookApplier(deps: {
       .executeTakeFirstOrThrow();
     // Our cancellation is on its way to the provider; a late "created" does not undo it.
     if (reg.status !== "registered") return;
+    const before = await trx
+      .selectFrom("registration_syncs")
+      .select("state")
+      .where("registration_id", "=", registrationId)
+      .where("webinar_id", "=", webinar.id)
+      .executeTakeFirst();
     const now = new Date();
     const values = {
       state: "synced" as const,
@@ -100,6 +110,9 @@ export function createWebhookApplier(deps: {
           .where("registration_syncs.desired", "=", "registered"),
       )
       .execute();
+    // A repeated report of a registrant we have synced is no news.
+    if (before?.state !== "synced")
+      await emitSyncOutcome(trx, emitWebhookEvent, "registration.synced", webinar.id, [registrationId]);
   }
 
   async function cancelled(
@@ -111,7 +124,7 @@ export function createWebhookApplier(deps: {
     if (!registrationId) return;
     const reg = await trx
       .selectFrom("registrations")
-      .select(["id", "status", "organization_id", "event_id"])
+      .select(["id", "status", "organization_id", "event_id", "contact_id"])
       .where("id", "=", registrationId)
       .forUpdate()
       .executeTakeFirstOrThrow();
@@ -131,6 +144,14 @@ export function createWebhookApplier(deps: {
       .where("id", "=", reg.id)
       .execute();
     await planner.registrationsChanged(trx, [reg.id]);
+    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
+      registrationId: reg.id,
+      eventId: reg.event_id,
+      contactId: reg.contact_id,
+      status: "cancelled",
+      previousStatus: reg.status,
+      cancelledBy: "provider",
+    });
     if (reg.status === "registered") await registrations.fillFromWaitlist(trx, event);
     // If a registration of this row is in flight, its job finishes "synced"; this job then
     // sees desired "cancelled" and cancels (a no-op at a provider that already has).

@@ -1,0 +1,312 @@
+import { Readable } from "node:stream";
+import { type Expression, type SqlBool, sql } from "kysely";
+import type { Db } from "../../db/database.ts";
+import { decodeCursor, encodeCursor } from "../../lib/pagination.ts";
+import { csvLines, guardCell } from "../imports/imports.csv.ts";
+import { type Campaign, toCampaignDto } from "../registrations/campaign.ts";
+import {
+  attendedSql,
+  CAMPAIGN_COLUMNS,
+  RESULT_COLUMNS,
+  type ResultRow,
+  resultCells,
+  resultsLateral,
+  toResultsDto,
+} from "../registrations/results.ts";
+import { type SegmentFilters, segmentWhere } from "./segments.filters.ts";
+
+/** Rows per query while streaming a segment's CSV: bounded memory for any segment. */
+const CSV_CHUNK = 1_000;
+
+type RegistrationSegmentRow = ResultRow &
+  Campaign & {
+    id: string;
+    event_id: string;
+    event_title: string;
+    event_starts_at: Date;
+    contact_id: string;
+    email: string;
+    first_name: string;
+    last_name: string;
+    company: string | null;
+    job_title: string | null;
+    status: string;
+    source: string;
+    created_at: Date;
+  };
+
+interface ContactSegmentRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  company: string | null;
+  job_title: string | null;
+  registrations: number;
+  attended: number;
+  live_minutes: number;
+  on_demand_minutes: number;
+  engagement_score: number | null;
+  questions_asked: number;
+  polls_answered: number;
+  first_join: Date | null;
+  last_leave: Date | null;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+const and = (where: Expression<SqlBool>[]) => sql.join(where, sql` and `);
+
+export const REGISTRATION_SEGMENT_COLUMNS = [
+  "registration_id",
+  "event_id",
+  "event_title",
+  "event_starts_at",
+  "contact_id",
+  "email",
+  "first_name",
+  "last_name",
+  "company",
+  "job_title",
+  "status",
+  "source",
+  "created_at",
+  ...RESULT_COLUMNS,
+  ...CAMPAIGN_COLUMNS,
+];
+export const CONTACT_SEGMENT_COLUMNS = [
+  "contact_id",
+  "email",
+  "first_name",
+  "last_name",
+  "company",
+  "job_title",
+  "registrations",
+  "attended_registrations",
+  "live_minutes",
+  "on_demand_minutes",
+  "engagement_score",
+  "questions_asked",
+  "polls_answered",
+  "first_join",
+  "last_leave",
+];
+
+/**
+ * Segments: registrations and contacts of one organization by their results, across events
+ * (docs/webhooks-out.md, "Segments"). Both page by id with an opaque cursor, so paging while
+ * rows are added neither skips nor repeats one; the CSV streams the same pages.
+ */
+export function createSegmentService(deps: { db: Db }) {
+  const { db } = deps;
+
+  /** Registrations matching the filters, after `afterId`, in id order. */
+  async function registrationRows(
+    organizationId: string,
+    f: SegmentFilters,
+    afterId: string | undefined,
+    n: number,
+  ) {
+    const where = segmentWhere(organizationId, f);
+    if (afterId !== undefined) where.push(sql<SqlBool>`r.id > ${afterId}`);
+    const rows = await sql<RegistrationSegmentRow>`
+      select r.id, r.event_id, e.title as event_title, e.starts_at as event_starts_at, r.contact_id,
+        c.email, c.first_name, c.last_name, c.company, c.job_title, r.status, r.source, r.created_at,
+        r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer,
+        res.*, ${attendedSql("r")} as attended
+      from registrations r
+        join events e on e.id = r.event_id
+        join contacts c on c.id = r.contact_id
+        cross join ${resultsLateral("r")}
+      where ${and(where)}
+      order by r.id limit ${n}`.execute(db);
+    return rows.rows;
+  }
+
+  /**
+   * Contacts with at least one matching registration, after `afterId`, in id order: first the
+   * page's contact ids (an ordered read of the organization's registrations by contact,
+   * index registrations_org_contact), then their sums over their matching registrations only.
+   */
+  async function contactRows(
+    organizationId: string,
+    f: SegmentFilters,
+    afterId: string | undefined,
+    n: number,
+  ) {
+    const where = segmentWhere(organizationId, f);
+    const page = [...where];
+    if (afterId !== undefined) page.push(sql<SqlBool>`r.contact_id > ${afterId}`);
+    const rows = await sql<ContactSegmentRow>`
+      with page as (
+        select distinct r.contact_id from registrations r join events e on e.id = r.event_id
+        where ${and(page)} order by r.contact_id limit ${n}),
+      matched as (
+        select r.contact_id, res.*, ${attendedSql("r")} as attended
+        from registrations r join events e on e.id = r.event_id
+          cross join ${resultsLateral("r")}
+        where ${and(where)} and r.contact_id in (select contact_id from page))
+      select c.id, c.email, c.first_name, c.last_name, c.company, c.job_title,
+        count(*)::int as registrations,
+        (count(*) filter (where m.attended))::int as attended,
+        sum(m.live_minutes)::int as live_minutes,
+        sum(m.on_demand_minutes)::int as on_demand_minutes,
+        max(m.engagement_score) as engagement_score,
+        sum(m.questions_asked)::int as questions_asked,
+        sum(m.polls_answered)::int as polls_answered,
+        min(m.first_join) as first_join,
+        max(m.last_leave) as last_leave
+      from matched m join contacts c on c.id = m.contact_id
+      group by c.id order by c.id`.execute(db);
+    return rows.rows;
+  }
+
+  async function total(organizationId: string, f: SegmentFilters, count: "r.id" | "distinct r.contact_id") {
+    const row = await sql<{ n: number }>`
+      select count(${sql.raw(count)})::int as n from registrations r join events e on e.id = r.event_id
+      where ${and(segmentWhere(organizationId, f))}`.execute(db);
+    return row.rows[0]?.n ?? 0;
+  }
+
+  function page<T extends { id: string }>(rows: T[], limit: number) {
+    const more = rows.length > limit;
+    const data = more ? rows.slice(0, limit) : rows;
+    const last = data.at(-1);
+    return { data, nextCursor: more && last ? encodeCursor(last.id) : null };
+  }
+
+  /** Streams every row of a segment as CSV, page by page. */
+  function csv<T extends { id: string }>(
+    header: string[],
+    fetch: (afterId: string | undefined, n: number) => Promise<T[]>,
+    cells: (row: T) => (string | number | null)[],
+  ) {
+    async function* lines() {
+      yield csvLines([header]);
+      let after: string | undefined;
+      for (;;) {
+        const chunk = await fetch(after, CSV_CHUNK);
+        if (chunk.length === 0) return;
+        yield csvLines(chunk.map(cells));
+        if (chunk.length < CSV_CHUNK) return;
+        after = chunk.at(-1)?.id;
+      }
+    }
+    return Readable.from(lines(), { objectMode: false });
+  }
+
+  return {
+    async registrations(organizationId: string, f: SegmentFilters) {
+      const after = decodeCursor(f.cursor);
+      const [rows, n] = await Promise.all([
+        registrationRows(organizationId, f, after, f.limit + 1),
+        total(organizationId, f, "r.id"),
+      ]);
+      const { data, nextCursor } = page(rows, f.limit);
+      return { data: data.map(toRegistrationSegmentDto), nextCursor, total: n };
+    },
+
+    async contacts(organizationId: string, f: SegmentFilters) {
+      const after = decodeCursor(f.cursor);
+      const [rows, n] = await Promise.all([
+        contactRows(organizationId, f, after, f.limit + 1),
+        total(organizationId, f, "distinct r.contact_id"),
+      ]);
+      const { data, nextCursor } = page(rows, f.limit);
+      return { data: data.map(toContactSegmentDto), nextCursor, total: n };
+    },
+
+    registrationsCsv(organizationId: string, f: SegmentFilters) {
+      return csv(
+        REGISTRATION_SEGMENT_COLUMNS,
+        (after, n) => registrationRows(organizationId, f, after, n),
+        (r) => [
+          r.id,
+          r.event_id,
+          guardCell(r.event_title),
+          iso(r.event_starts_at),
+          r.contact_id,
+          guardCell(r.email),
+          guardCell(r.first_name),
+          guardCell(r.last_name),
+          guardCell(r.company),
+          guardCell(r.job_title),
+          r.status,
+          r.source,
+          iso(r.created_at),
+          ...resultCells(r),
+          ...[r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer].map(
+            guardCell,
+          ),
+        ],
+      );
+    },
+
+    contactsCsv(organizationId: string, f: SegmentFilters) {
+      return csv(
+        CONTACT_SEGMENT_COLUMNS,
+        (after, n) => contactRows(organizationId, f, after, n),
+        (c) => [
+          c.id,
+          guardCell(c.email),
+          guardCell(c.first_name),
+          guardCell(c.last_name),
+          guardCell(c.company),
+          guardCell(c.job_title),
+          c.registrations,
+          c.attended,
+          c.live_minutes,
+          c.on_demand_minutes,
+          c.engagement_score === null ? "" : Number(c.engagement_score),
+          c.questions_asked,
+          c.polls_answered,
+          iso(c.first_join) ?? "",
+          iso(c.last_leave) ?? "",
+        ],
+      );
+    },
+  };
+}
+
+function toRegistrationSegmentDto(r: RegistrationSegmentRow) {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    eventTitle: r.event_title,
+    eventStartsAt: iso(r.event_starts_at) as string,
+    status: r.status,
+    source: r.source,
+    createdAt: iso(r.created_at) as string,
+    contact: {
+      id: r.contact_id,
+      email: r.email,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      company: r.company,
+      jobTitle: r.job_title,
+    },
+    campaign: toCampaignDto(r),
+    results: toResultsDto(r),
+  };
+}
+
+function toContactSegmentDto(c: ContactSegmentRow) {
+  return {
+    id: c.id,
+    email: c.email,
+    firstName: c.first_name,
+    lastName: c.last_name,
+    company: c.company,
+    jobTitle: c.job_title,
+    registrations: c.registrations,
+    attendedRegistrations: c.attended,
+    liveMinutes: c.live_minutes,
+    onDemandMinutes: c.on_demand_minutes,
+    engagementScore: c.engagement_score === null ? null : Number(c.engagement_score),
+    questionsAsked: c.questions_asked,
+    pollsAnswered: c.polls_answered,
+    firstJoinAt: iso(c.first_join),
+    lastLeaveAt: iso(c.last_leave),
+  };
+}
+
+export type SegmentService = ReturnType<typeof createSegmentService>;
