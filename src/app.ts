@@ -66,6 +66,7 @@ import { webinarConfigurationRoutes } from "./modules/webinars/configurations.ro
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
 import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
+import { demoAccountRoutes } from "./modules/webinars/demo-account.routes.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
 import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.routes.ts";
 import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
@@ -458,6 +459,7 @@ export async function buildApp(
   webinarRoutes(app, services);
   reconciliationRoutes(app, services);
   providerRoutes(app, { providers: runtime.providers });
+  demoAccountRoutes(app, { demo: config.demo });
   webhookRoutes(app, services);
   dashboardRoutes(app, services);
   segmentRoutes(app, services);

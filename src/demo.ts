@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Services } from "./app.ts";
+import { ON24_DEMO_ACCOUNT } from "./modules/webinars/demo-account.routes.ts";
 
 /**
  * `npm start -- --demo`: the whole life of a webinar in one command. Starts the ON24
@@ -11,7 +12,7 @@ import type { Services } from "./app.ts";
  * session, registers a few hundred people, waits for them to reach the provider, runs the
  * webinar in the simulator and shows the attendance arriving.
  */
-const DEMO_ACCOUNT = { clientId: "10001", accessTokenKey: "DEMOKEYNA", accessTokenSecret: "demo-secret-na" };
+const DEMO_ACCOUNT = ON24_DEMO_ACCOUNT;
 const PEOPLE = 300;
 
 export async function prepareDemo() {
@@ -36,6 +37,7 @@ export async function prepareDemo() {
   process.env.AUDITORIUM_ON24_NA_URL = `${url}/v2`;
   process.env.AUDITORIUM_ON24_EU_URL = `${url}/eu/v2`;
   process.env.AUDITORIUM_METRICS_POLL_SECONDS ??= "3";
+  process.env.AUDITORIUM_DEMO = "1";
   await fetch(`${url}/_sim/knobs`, {
     method: "PATCH",
     headers: { "content-type": "application/json" },

@@ -68,6 +68,8 @@ export const envSchema = z.object({
   AUDITORIUM_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AUDITORIUM_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(25),
   AUDITORIUM_METRICS_POLL_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
+  /** Set by `npm start -- --demo` (src/demo.ts): the ON24 simulator runs beside the app. */
+  AUDITORIUM_DEMO: z.enum(["0", "1"]).default("0"),
   AUDITORIUM_ATTENDANCE_TAIL_DAYS: z.coerce.number().int().min(7).max(730).default(90),
   AUDITORIUM_ATTENDANCE_TAIL_HOURS: z.coerce.number().min(1).max(168).default(24),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
@@ -228,6 +230,8 @@ export interface Config {
   providerTimeoutMs: number;
   workerConcurrency: number;
   metricsPollSeconds: number;
+  /** The demo simulator runs: the first-run checklist offers its account. */
+  demo: boolean;
   /** Attendance keeps being polled, slowly, up to this many days after a webinar (issue 15). */
   attendanceTailDays: number;
   /** The slow schedule's interval after the numbers changed; it doubles while they do not. */
@@ -336,6 +340,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     providerTimeoutMs: env.AUDITORIUM_PROVIDER_TIMEOUT_SECONDS * 1000,
     workerConcurrency: env.AUDITORIUM_WORKER_CONCURRENCY,
     metricsPollSeconds: env.AUDITORIUM_METRICS_POLL_SECONDS,
+    demo: env.AUDITORIUM_DEMO === "1",
     attendanceTailDays: env.AUDITORIUM_ATTENDANCE_TAIL_DAYS,
     attendanceTailSeconds: env.AUDITORIUM_ATTENDANCE_TAIL_HOURS * 3600,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,

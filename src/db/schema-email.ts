@@ -14,8 +14,11 @@ export type EmailLanguage = "en" | "nb";
 export interface EmailAttachment {
   filename: string;
   contentType: string;
-  /** UTF-8 text (an .ics); binary attachments are not needed by any message. */
+  /** UTF-8 text (an .ics), or base64 when `encoding` says so (the check-in QR code's PNG). */
   content: string;
+  encoding?: "base64";
+  /** Content-ID, so the HTML body can show the image inline (`cid:…`). */
+  cid?: string;
 }
 
 export interface EmailMessagesTable {

@@ -21,6 +21,7 @@ const ADMIN_SECTIONS = [
   "api-tokens",
   "audit",
   "privacy",
+  "check-in",
   "webhooks",
 ];
 /** Public pages, one token or slug each: registration (e), confirmation (r), opt-in (c). */

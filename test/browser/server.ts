@@ -114,8 +114,11 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   };
 }
 
-/** Debian's Chromium; a missing browser is a failure with the fix in the message, never a skip. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium; a missing browser is a failure with the fix in the message, never a skip.
+ * `extraArgs`: e.g. the fake camera of the check-in desk test.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
   return chromium.launch({
@@ -129,6 +132,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

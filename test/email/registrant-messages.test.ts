@@ -160,7 +160,10 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     const confirmed = withSubject(await mailTo(at("nils"), 2), "Du er påmeldt: Fagdag");
     assert.equal(confirmed.parsed.text?.match(/Bli med på webinaret/g)?.length, 1, "the join line once");
     linkIn(confirmed, /http:\/\/localhost:3000\/api\/v1\/public\/registrations\/[A-Za-z0-9_-]{43}\/join/);
-    const cal = icsProps(confirmed.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    const cal = icsProps(
+      confirmed.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    );
     assert.deepEqual(cal("SEQUENCE"), ["0"]);
     assert.deepEqual(cal("DTSTART;TZID=Europe/Oslo"), ["20300910T090000"]);
   });
@@ -191,14 +194,24 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     assert.equal(boWaiting.parsed.attachments.length, 0, "no calendar entry without a place");
     const oldBoPage = linkIn(boWaiting, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
     const annePage = linkIn(anneMail, /http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]{43}/);
-    const anneUid = icsProps(anneMail.parsed.attachments[0]?.content.toString("utf8") ?? "")("UID");
+    const anneUid = icsProps(
+      anneMail.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    )("UID");
+    // On site: the confirmation carries the check-in QR code (inline PNG), the waitlisted notice none.
+    const qr = anneMail.parsed.attachments.find((a) => a.contentType === "image/png");
+    assert.equal(qr?.cid, "check-in-code", "the on-site confirmation carries the check-in QR code");
+    assert.ok(qr?.content.subarray(1, 4).toString("latin1") === "PNG");
 
     const token = annePage.split("/r/")[1] as string;
     const cancelled = await ctx.request("POST", `/api/v1/public/registrations/${token}/cancel`);
     assert.equal(cancelled.status, 200, cancelled.text);
 
     const notice = withSubject(await mailTo(at("anne"), 2), "Your registration is cancelled: Small room");
-    const cal = icsProps(notice.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    const cal = icsProps(
+      notice.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    );
     assert.deepEqual(cal("UID"), anneUid, "the same calendar entry");
     assert.deepEqual(cal("STATUS"), ["CANCELLED"]);
 
@@ -216,9 +229,14 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
       404,
       "the waitlist message's link is replaced",
     );
-    assert.deepEqual(icsProps(promoted.parsed.attachments[0]?.content.toString("utf8") ?? "")("STATUS"), [
-      "CONFIRMED",
-    ]);
+    assert.deepEqual(
+      icsProps(
+        promoted.parsed.attachments
+          .find((a) => a.contentType === "text/calendar")
+          ?.content.toString("utf8") ?? "",
+      )("STATUS"),
+      ["CONFIRMED"],
+    );
   });
 
   test("reschedule and event cancellation: notices with the updated .ics (same UID, SEQUENCE up), once", async () => {
@@ -226,7 +244,10 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     await submit(slug, { firstName: "Mona", lastName: "Mover", email: at("mona") });
     const [confirmed] = await mailTo(at("mona"));
     assert.ok(confirmed);
-    const before = icsProps(confirmed.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    const before = icsProps(
+      confirmed.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    );
     assert.deepEqual(before("SEQUENCE"), ["0"]);
 
     const moved = await ctx.request("PATCH", `/api/v1/events/${id}`, {
@@ -241,7 +262,10 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     assert.equal(await ctx.services.eventNotices.run(id), 0, "a second run sends nothing");
     const notice = withSubject(await mailTo(at("mona"), 2), "New time: Moving day");
     assert.match(notice.parsed.text ?? "", /Thursday, 12 September 2030 at 13:00 \(Europe\/Oslo\)/);
-    const after = icsProps(notice.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    const after = icsProps(
+      notice.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    );
     assert.deepEqual(after("UID"), before("UID"));
     assert.deepEqual(after("SEQUENCE"), ["1"]);
     assert.deepEqual(after("DTSTART;TZID=Europe/Oslo"), ["20300912T130000"]);
@@ -252,7 +276,10 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     );
     assert.equal(await ctx.services.eventNotices.run(id), 1);
     const cancelled = withSubject(await mailTo(at("mona"), 3), "Cancelled: Moving day");
-    const last = icsProps(cancelled.parsed.attachments[0]?.content.toString("utf8") ?? "");
+    const last = icsProps(
+      cancelled.parsed.attachments.find((a) => a.contentType === "text/calendar")?.content.toString("utf8") ??
+        "",
+    );
     assert.deepEqual(last("SEQUENCE"), ["2"]);
     assert.deepEqual(last("STATUS"), ["CANCELLED"]);
     assert.deepEqual(last("UID"), before("UID"));

@@ -4,6 +4,7 @@ import { Loading } from "./components/status.tsx";
 import { useI18n } from "./i18n/index.tsx";
 import { ApiTokensPage } from "./pages/api-tokens.tsx";
 import { AuditLogPage } from "./pages/audit-log.tsx";
+import { CheckInDeskPage } from "./pages/checkin-desk.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { EventDetailPage } from "./pages/event-detail.tsx";
 import { EventFormPage } from "./pages/event-form.tsx";
@@ -51,6 +52,8 @@ function AdminApp() {
           <Route path="/api-tokens" element={<ApiTokensPage />} />
           <Route path="/audit" element={<AuditLogPage />} />
           <Route path="/privacy" element={<PrivacyPage />} />
+          <Route path="/check-in" element={<CheckInDeskPage />} />
+          <Route path="/check-in/:eventId" element={<CheckInDeskPage />} />
           <Route path="/webhooks" element={<WebhooksPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>

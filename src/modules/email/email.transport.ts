@@ -79,6 +79,8 @@ export function createSmtpTransport(options: { url: string; maxConnections?: num
             filename: a.filename,
             contentType: a.contentType,
             content: a.content,
+            ...(a.encoding ? { encoding: a.encoding } : {}),
+            ...(a.cid ? { cid: a.cid } : {}),
           })),
         });
         return { kind: "sent", serverMessageId: serverMessageId(String(info.response ?? "")) };

@@ -36,6 +36,8 @@ const confirmation = z.object({
   ),
   calendarUrl: z.string(),
   cancelUrl: z.string(),
+  /** What the QR code shows at the door (the registration id, which the check-in API takes); null unless registered. */
+  checkInCode: z.string().nullable(),
 });
 
 /**
@@ -107,6 +109,7 @@ export function publicRegistrationRoutes(
         })),
         calendarUrl: `${base(request.params.token)}/calendar.ics`,
         cancelUrl: `${base(request.params.token)}/cancel`,
+        checkInCode: reg.status === "registered" ? reg.id : null,
       };
     },
   );

@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+import QRCode from "qrcode";
 import type { Database } from "../../db/schema.ts";
 import { registrationCalendar } from "../../lib/calendar/calendar.ts";
 import type { EmailService } from "../email/email.service.ts";
@@ -127,6 +128,8 @@ export function createRegistrantEmails(deps: {
                 contentType: "text/calendar; method=PUBLISH",
                 content: calendarOf(row, joinUrl, row.status),
               },
+              // A webinar has no door: only on-site and hybrid events carry the check-in code.
+              ...(row.format !== "webinar" ? [await checkInQr(row.id)] : []),
             ]
           : [],
       registrationId,
@@ -192,5 +195,21 @@ export function createRegistrantEmails(deps: {
         registrationId,
       });
     },
+  };
+}
+
+/**
+ * The check-in code as a PNG QR code (what the desk scans): the registration id, which the
+ * check-in API takes as is, so the desk needs no extra lookup table. A waitlisted person gets
+ * none: the door does not admit them.
+ */
+export async function checkInQr(registrationId: string) {
+  const png = await QRCode.toBuffer(registrationId, { errorCorrectionLevel: "M", margin: 2, scale: 6 });
+  return {
+    filename: "check-in-code.png",
+    contentType: "image/png",
+    content: png.toString("base64"),
+    encoding: "base64" as const,
+    cid: "check-in-code",
   };
 }

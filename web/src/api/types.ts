@@ -299,13 +299,23 @@ export interface PublicEvent {
 }
 
 export interface PublicConfirmation {
-  event: { title: string; slug: string; startsAt: string; endsAt: string; timeZone: string; status: string };
+  event: {
+    title: string;
+    slug: string;
+    startsAt: string;
+    endsAt: string;
+    timeZone: string;
+    format: "onsite" | "webinar" | "hybrid";
+    status: string;
+  };
   registration: { status: RegistrationStatus; createdAt: string; firstName: string };
   joinUrl: string | null;
   /** One per webinar the registrant may attend (the event's own, or each webinar session's). */
   joinLinks: { sessionId: string | null; sessionTitle: string | null; joinUrl: string }[];
   calendarUrl: string;
   cancelUrl: string;
+  /** Shown as a QR code for the check-in desk; null unless registered. */
+  checkInCode: string | null;
 }
 
 export type EmailState = "queued" | "deferred" | "sent" | "failed" | "kept";

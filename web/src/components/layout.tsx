@@ -2,6 +2,7 @@ import { NavLink, Outlet, useNavigate } from "react-router";
 import { api } from "../api/client.ts";
 import { useI18n } from "../i18n/index.tsx";
 import { useSession } from "../session.tsx";
+import { FirstRunChecklist } from "./first-run.tsx";
 import { LanguageSwitcher } from "./language.tsx";
 import { PasswordPanel } from "./password-panel.tsx";
 
@@ -25,6 +26,7 @@ export function Layout() {
         <strong className="brand">{t("app.name")}</strong>
         <nav aria-label={t("nav.main")}>
           <NavLink to="/events">{t("nav.events")}</NavLink>
+          <NavLink to="/check-in">{t("nav.checkIn")}</NavLink>
           {can("admin") && <NavLink to="/settings/webinars">{t("nav.webinarSettings")}</NavLink>}
           {can("admin") && <NavLink to="/outbox">{t("nav.outbox")}</NavLink>}
           {can("admin") && <NavLink to="/members">{t("nav.members")}</NavLink>}
@@ -62,6 +64,7 @@ export function Layout() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <FirstRunChecklist />
         {!me.user.hasPassword && <PasswordPanel />}
         <Outlet />
       </main>

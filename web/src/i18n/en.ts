@@ -1,4 +1,5 @@
 import { accessEn } from "./access-pages.ts";
+import { deskEn } from "./checkin-desk.ts";
 
 /** English strings. `nb.ts` must have exactly these keys (checked by the type and a test). */
 export const en = {
@@ -344,6 +345,7 @@ export const en = {
   "emailState.failed": "Failed",
   "emailState.kept": "Kept (not sent)",
   ...accessEn,
+  ...deskEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,4 +1,5 @@
 import { accessNb } from "./access-pages.ts";
+import { deskNb } from "./checkin-desk.ts";
 import type { MessageKey } from "./en.ts";
 
 /** Norsk bokmål. Same keys as `en.ts`: the type refuses a missing or extra key. */
@@ -348,4 +349,5 @@ export const nb: Record<MessageKey, string> = {
   "emailState.failed": "Feilet",
   "emailState.kept": "Beholdt (ikke sendt)",
   ...accessNb,
+  ...deskNb,
 };

@@ -1,3 +1,4 @@
+import QRCode from "qrcode";
 import { useEffect, useState } from "react";
 import { useParams } from "react-router";
 import { api } from "../api/client.ts";
@@ -50,6 +51,7 @@ export function PublicConfirmationPage() {
         })}
       </p>
       {registration.status === "waitlisted" && <p role="status">{t("public.waitlisted")}</p>}
+      {data.checkInCode && event.format !== "webinar" && <CheckInQr code={data.checkInCode} />}
       {registration.status === "registered" && (
         <section aria-live="polite" data-testid="join">
           {data.joinLinks.length > 0 ? (
@@ -88,5 +90,23 @@ export function PublicConfirmationPage() {
         onClose={() => setAsking(false)}
       />
     </PublicFrame>
+  );
+}
+
+/** The QR code the check-in desk scans (the registration id), with the code as text for typing. */
+function CheckInQr({ code }: { code: string }) {
+  const { t } = useI18n();
+  const [image, setImage] = useState("");
+  useEffect(() => {
+    QRCode.toDataURL(code, { errorCorrectionLevel: "M", margin: 2, scale: 6 }).then(setImage, () =>
+      setImage(""),
+    );
+  }, [code]);
+  return (
+    <section aria-labelledby="qr-title" data-testid="check-in-qr">
+      <h3 id="qr-title">{t("public.checkInQr")}</h3>
+      {image && <img src={image} alt={t("public.checkInQr")} />}
+      <p className="muted">{t("public.checkInQrHint", { code })}</p>
+    </section>
   );
 }

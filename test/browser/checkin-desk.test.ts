@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, afterEach, before, describe, test } from "node:test";
+import jsQRModule from "jsqr";
+import type { Browser, Page } from "playwright-core";
+import QRCode from "qrcode";
+import { eventually, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
+import { writeQrClip } from "./fake-camera.ts";
+import { accessibilityProblems, ConsoleWatch, shot, text } from "./page-helpers.ts";
+import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
+
+/**
+ * The check-in desk in Chromium, through the public API only: the QR code on the confirmation
+ * page and in the confirmation email (real SMTP), search and check in/out, a walk-in, the QR
+ * scanned from a fake camera (a Y4M clip of the generated code), and a viewer who sees no
+ * action. axe-core on the desk and the confirmation page.
+ */
+let stack: Awaited<ReturnType<typeof startStack>>;
+let smtp: TestSmtp;
+let browser: Browser;
+let owner: Page;
+let eventId = "";
+let slug = "";
+const consoleWatch = new ConsoleWatch();
+consoleWatch.expected401.add("/api/v1/me");
+// jsqr is CommonJS: under Node its default import is the module object, whose `default` is the function.
+const jsQR = jsQRModule.default;
+const QR_OPTIONS = { errorCorrectionLevel: "M", margin: 2, scale: 6 } as const;
+const clips = mkdtempSync(path.join(os.tmpdir(), "auditorium-camera-"));
+
+describe("check-in desk in Chromium", () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ensureWebBuilt();
+    smtp = await startTestSmtp();
+    stack = await startStack({
+      env: { AUDITORIUM_SMTP_URL: smtp.url, AUDITORIUM_MAIL_FROM: "Auditorium <team@auditorium.test>" },
+    });
+    browser = await launchChromium();
+    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
+    context.setDefaultTimeout(15_000);
+    owner = await context.newPage();
+    await consoleWatch.watch(owner, "owner");
+    await owner.goto(stack.signInLink);
+    await owner.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    const created = await owner.request.post(`${stack.baseUrl}/api/v1/events`, {
+      data: {
+        title: "Oslo summit",
+        startsAt: "2031-05-06T09:00",
+        endsAt: "2031-05-06T17:00",
+        timeZone: "Europe/Oslo",
+        format: "onsite",
+      },
+    });
+    assert.equal(created.status(), 201, await created.text());
+    ({ id: eventId, slug } = await created.json());
+    const published = await owner.request.post(`${stack.baseUrl}/api/v1/events/${eventId}/publish`);
+    assert.equal(published.status(), 200, await published.text());
+  });
+  afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await smtp?.stop();
+    rmSync(clips, { recursive: true, force: true });
+  });
+
+  /** Registers on the public API as a visitor would; answers the page token and registration id. */
+  async function registerVisitor(firstName: string, lastName: string, email: string) {
+    const res = await owner.request.post(`${stack.baseUrl}/api/v1/public/events/${slug}/registrations`, {
+      data: { firstName, lastName, email },
+    });
+    assert.equal(res.status(), 202, await res.text());
+    const { pageToken, registrationId } = stack.notices.last("registered");
+    assert.ok(pageToken);
+    return { pageToken, registrationId };
+  }
+
+  test("the confirmation page and the confirmation email carry the QR code of the check-in code", async () => {
+    const { pageToken, registrationId } = await registerVisitor("Kari", "Nordmann", "kari@example.com");
+    const visitor = await browser.newContext({ locale: "en-GB" });
+    const p = await visitor.newPage();
+    await consoleWatch.watch(p, "visitor");
+    await p.goto(`${stack.baseUrl}/r/${encodeURIComponent(pageToken)}`);
+    const qr = p.getByTestId("check-in-qr");
+    await qr.getByRole("img", { name: "Your check-in code" }).waitFor();
+    assert.match(await text(qr), new RegExp(registrationId));
+    // The image as the browser drew it, read back from a canvas and decoded: it is this registration.
+    // As text: this runs in the page, where the DOM types of this Node project do not apply.
+    const pixels = (await p.evaluate(`(() => {
+      const img = document.querySelector('[data-testid="check-in-qr"] img');
+      const canvas = document.createElement("canvas");
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const context = canvas.getContext("2d");
+      context.drawImage(img, 0, 0);
+      const data = context.getImageData(0, 0, canvas.width, canvas.height);
+      return { width: data.width, height: data.height, rgba: Array.from(data.data) };
+    })()`)) as { width: number; height: number; rgba: number[] };
+    assert.ok(pixels);
+    assert.equal(
+      jsQR(Uint8ClampedArray.from(pixels.rgba), pixels.width, pixels.height)?.data,
+      registrationId,
+    );
+    assert.deepEqual(await accessibilityProblems(p, "confirmation-qr"), []);
+    await shot(p, "confirmation-qr");
+    await visitor.close();
+
+    const mail = await eventually(async () => smtp.to("kari@example.com")[0]);
+    const image = mail.parsed.attachments.find((a) => a.contentType === "image/png");
+    assert.ok(image, "the confirmation email carries a PNG");
+    assert.equal(image.cid, "check-in-code");
+    assert.ok(
+      image.content.equals(await QRCode.toBuffer(registrationId, QR_OPTIONS)),
+      "the PNG is this registration's code",
+    );
+  });
+
+  test("desk: search by name or email, check in and out, register a walk-in; the counts follow", async () => {
+    await registerVisitor("Ola", "Hansen", "ola@example.com");
+    // Without the demo simulator there is no demo account to offer (the first-run checklist's).
+    const demo = await owner.request.get(`${stack.baseUrl}/api/v1/demo/webinar-account`);
+    assert.deepEqual(await demo.json(), { account: null });
+    await owner.getByRole("link", { name: "Check-in" }).click();
+    await owner.getByRole("heading", { name: "Check-in desk", level: 1 }).waitFor();
+    await owner.getByLabel("Event").selectOption({ label: "Oslo summit" });
+    const counts = owner.getByTestId("desk-counts");
+    await counts.getByText("0 checked in of 2 registered").waitFor();
+
+    await owner.getByLabel("Name or email").fill("ola@example");
+    await owner.getByRole("button", { name: "Search", exact: true }).click();
+    await owner.getByTestId("desk-row").filter({ hasText: "Ola Hansen" }).waitFor();
+    assert.equal(await owner.getByTestId("desk-row").count(), 1);
+    await owner.getByRole("button", { name: "Check in Ola Hansen" }).click();
+    await owner.getByTestId("desk-notice").getByText("Ola Hansen is checked in.").waitFor();
+    await counts.getByText("1 checked in of 2 registered").waitFor();
+    await owner.getByRole("button", { name: "Check out Ola Hansen" }).click();
+    await owner.getByTestId("desk-notice").getByText("Ola Hansen is checked out.").waitFor();
+    await counts.getByText("0 checked in of 2 registered").waitFor();
+
+    // By name, and the typed code (the fallback when the camera cannot read it).
+    await owner.getByLabel("Name or email").fill("Kari");
+    await owner.getByRole("button", { name: "Search", exact: true }).click();
+    await owner.getByTestId("desk-row").filter({ hasText: "kari@example.com" }).waitFor();
+    const kari = (
+      await (await owner.request.get(`${stack.baseUrl}/api/v1/events/${eventId}/registrations?q=kari`)).json()
+    ).data[0];
+    await owner.getByLabel("Check-in code").fill(kari.id);
+    await owner.getByRole("button", { name: "Check in by code" }).click();
+    await owner.getByTestId("desk-notice").getByText("Kari Nordmann is checked in.").waitFor();
+    await owner.getByLabel("Check-in code").fill("not-a-code");
+    await owner.getByRole("button", { name: "Check in by code" }).click();
+    await owner.getByRole("alert").getByText("No registration has this code.").waitFor();
+
+    await owner.getByLabel("First name").fill("Walk");
+    await owner.getByLabel("Last name").fill("In");
+    await owner.getByLabel("Email", { exact: true }).fill("walk.in@example.com");
+    await owner.getByRole("button", { name: "Register and check in" }).click();
+    await owner.getByTestId("desk-notice").getByText("Walk In is registered and checked in.").waitFor();
+    await counts.getByText("2 checked in of 3 registered").waitFor();
+    const checkIns = await (
+      await owner.request.get(`${stack.baseUrl}/api/v1/events/${eventId}/check-ins`)
+    ).json();
+    assert.deepEqual(
+      checkIns.data.map((c: { contact: { firstName: string } }) => c.contact.firstName).sort(),
+      ["Kari", "Walk"],
+    );
+    assert.deepEqual(await accessibilityProblems(owner, "checkin-desk"), []);
+    await shot(owner, "checkin-desk");
+  });
+
+  test("QR check-in from the camera: a fake camera shows the attendee's code, the desk checks them in", async () => {
+    const { registrationId } = await registerVisitor("Per", "Kamera", "per@example.com");
+    const clip = path.join(clips, "qr.y4m");
+    writeQrClip(clip, registrationId);
+    const started = Date.now();
+    const camera = await launchChromium([
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      `--use-file-for-fake-video-capture=${clip}`,
+    ]);
+    try {
+      const context = await camera.newContext({
+        locale: "en-GB",
+        storageState: await owner.context().storageState(),
+        permissions: ["camera"],
+      });
+      context.setDefaultTimeout(15_000);
+      const desk = await context.newPage();
+      await consoleWatch.watch(desk, "camera desk");
+      await desk.goto(`${stack.baseUrl}/check-in/${eventId}`);
+      await desk.getByRole("button", { name: "Start the camera" }).click();
+      await desk
+        .getByTestId("desk-notice")
+        .getByText("Per Kamera is checked in.")
+        .waitFor({ timeout: 30_000 });
+      console.log(`# QR read from the fake camera and checked in after ${Date.now() - started} ms`);
+      const checkIns = await (
+        await owner.request.get(`${stack.baseUrl}/api/v1/events/${eventId}/check-ins`)
+      ).json();
+      const per = checkIns.data.filter(
+        (c: { registrationId: string }) => c.registrationId === registrationId,
+      );
+      assert.equal(per.length, 1, "one check-in, however many frames showed the code");
+      await desk.getByRole("button", { name: "Stop the camera" }).click();
+    } finally {
+      await camera.close();
+    }
+  });
+
+  test("a viewer sees the counts and the list, but no action", async () => {
+    const invited = await owner.request.post(`${stack.baseUrl}/api/v1/members`, {
+      data: { email: "vera@example.com", name: "Vera Viewer", role: "viewer", language: "en" },
+    });
+    assert.equal(invited.status(), 202, await invited.text());
+    const mail = await eventually(async () => smtp.to("vera@example.com")[0]);
+    const link = /(http:\S+\/auth\/invitation\?token=[\w-]+)/.exec(mail.parsed.text ?? "")?.[1];
+    assert.ok(link);
+    const context = await browser.newContext({ locale: "en-GB" });
+    const v = await context.newPage();
+    await consoleWatch.watch(v, "viewer");
+    await v.goto(link);
+    await v.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    await v.goto(`${stack.baseUrl}/check-in/${eventId}`);
+    await v
+      .getByTestId("desk-counts")
+      .getByText(/checked in of 4 registered/)
+      .waitFor();
+    await v.getByLabel("Name or email").fill("example.com");
+    await v.getByRole("button", { name: "Search", exact: true }).click();
+    await v.getByTestId("desk-row").first().waitFor();
+    assert.equal(await v.getByTestId("desk-row").getByRole("button").count(), 0);
+    for (const name of ["Start the camera", "Check in by code", "Register and check in"])
+      assert.equal(await v.getByRole("button", { name }).count(), 0, `${name} is hidden`);
+    assert.deepEqual(await accessibilityProblems(v, "checkin-desk-viewer"), []);
+    await context.close();
+  });
+});
