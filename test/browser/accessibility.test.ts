@@ -93,6 +93,7 @@ describe("every page: axe-core and the keyboard", () => {
     ["audit-log", () => "/audit", "Audit log"],
     ["privacy", () => "/privacy", "Privacy"],
     ["webhooks", () => "/webhooks", "Outgoing webhooks"],
+    ["checkin-desk", () => `/check-in/${ids.eventId}`, "Check-in desk"],
   ];
   for (const [name, path, heading] of adminPages) {
     test(`${name}: no serious or critical axe violation; every control reachable by keyboard`, async () => {

@@ -64,7 +64,7 @@ export function PrivacyPage() {
     <section aria-labelledby="privacy-title">
       <h1 id="privacy-title">{t("privacy.title")}</h1>
       {error ? <ErrorNote error={error} /> : null}
-      <form className="row filters" onSubmit={(e) => void search(e)} aria-label={t("privacy.found")}>
+      <form className="row filters" onSubmit={(e) => void search(e)} aria-label={t("common.search")}>
         <Field label={t("privacy.find")}>
           {(props) => (
             <input {...props} type="search" required value={q} onChange={(e) => setQ(e.target.value)} />
