@@ -39,6 +39,7 @@ const ADMIN_ONLY = [
   /^get \/api\/v1\/erasures/,
   /^(get|post|patch|delete) \/api\/v1\/webhook-endpoints/,
   /^(get|put|post) \/api\/v1\/privacy\/retention/,
+  /^get \/api\/v1\/demo\/webinar-account$/,
   /^get \/api\/v1\/email\//,
 ];
 
