@@ -228,7 +228,7 @@ describe("access pages in Chromium", () => {
     });
 
     await owner.getByLabel("Registrations (days)").fill("30");
-    await owner.getByRole("button", { name: "Save" }).click();
+    await owner.getByRole("button", { name: "Save", exact: true }).click();
     await owner
       .getByTestId("retention-counts")
       .getByText(/^Would delete: \d+ registrations/)
