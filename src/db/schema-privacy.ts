@@ -62,6 +62,8 @@ export interface ProviderErasuresTable {
   lease_until: Timestamp | null;
   /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
   lease_token: string | null;
+  /** The holder process\'s liveness key (migration 0195, src/jobs/liveness.ts). */
+  lease_holder: number | null;
   last_attempt_at: Timestamp | null;
   alerted_at: Timestamp | null;
   completed_at: Timestamp | null;

@@ -84,6 +84,8 @@ export interface WebinarsTable {
   lease_until: Timestamp | null;
   /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
   lease_token: string | null;
+  /** The holder process\'s liveness key (migration 0195, src/jobs/liveness.ts). */
+  lease_holder: number | null;
   /** A create may have been sent since then; null once the provider's id is stored (migration 0090). */
   creating_since: Timestamp | null;
   /** The provider's recording or on-demand link after the end (migration 0155). */
@@ -109,6 +111,8 @@ export interface RegistrationSyncsTable {
   lease_until: Timestamp | null;
   /** The holder's fencing token (migration 0091, src/jobs/lease.ts). */
   lease_token: string | null;
+  /** The holder process\'s liveness key (migration 0195, src/jobs/liveness.ts). */
+  lease_holder: number | null;
   last_error: string | null;
   last_attempt_at: Timestamp | null;
   synced_at: Timestamp | null;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { sql } from "kysely";
 import type { LeaseTiming } from "../../src/jobs/lease.ts";
+import { LIVENESS_LOCK_CLASS } from "../../src/jobs/liveness.ts";
 import { createSyncWorker } from "../../src/modules/webinars/sync/index.ts";
 import { ProviderError, type ProviderKind, type WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, testEnv } from "../helpers/harness.ts";
@@ -231,3 +232,77 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
     }
   });
 });
+
+forEachBackend(
+  "leases of a dead process",
+  (ctx) => {
+    test("work held by a process whose liveness lock is gone is picked up long before its lease lapses", async () => {
+      const org = await ctx.createOrg("liveness");
+      const { eventId } = await webinarSetup(ctx, org);
+      const webinarId = (
+        await ctx.database.db
+          .selectFrom("webinars")
+          .select("id")
+          .where("event_id", "=", eventId)
+          .executeTakeFirstOrThrow()
+      ).id;
+      await worker(ctx, {}).handlers["webinar.sync"]({ webinarId });
+      const [registrationId] = await registerMany(ctx, org, eventId, 1, "liveness-");
+      const job = { registrationId: registrationId as string, webinarId };
+      const syncRow = () =>
+        ctx.database.db
+          .selectFrom("registration_syncs")
+          .select(["state", "provider_registrant_id", "lease_token", "lease_holder"])
+          .where("registration_id", "=", job.registrationId)
+          .executeTakeFirstOrThrow();
+      // Leases far longer than the test: only the holder's death can free the row in time.
+      const long: LeaseTiming = { seconds: 300, heartbeatSeconds: 3600 };
+      const stalled = stall({ providerRegistrantId: "999000999", email: "dead@example.com", joinUrl: null });
+      const doomed = worker(ctx, { register: stalled.call }, long);
+      doomed.startSweeper();
+      await waitUntil("the liveness lock held", async () => {
+        const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND classid = ${LIVENESS_LOCK_CLASS}::oid`.execute(ctx.database.db);
+        return (r.rows[0]?.n ?? 0) > 0;
+      });
+      const lateResult = doomed.handlers["registration.sync"](job);
+      await stalled.inside;
+      const held = await syncRow();
+      assert.ok(held.lease_holder !== null, "the claim names its process");
+      await sql`DELETE FROM pgboss.job WHERE name = 'registration.sync'
+        AND data->>'registrationId' = ${job.registrationId}`.execute(ctx.database.db);
+
+      const live = worker(ctx, {}, { seconds: 300, heartbeatSeconds: 0.5 });
+      // While the holder lives, sweeps leave its row alone.
+      for (let i = 0; i < 3; i++) assert.equal(await live.sweepLeases(), 0);
+      assert.equal((await syncRow()).lease_token, held.lease_token, "a live holder's lease was taken");
+
+      // The process dies: its liveness connection closes, and its call never returns.
+      await doomed.stop();
+      const diedAt = Date.now();
+      await live.start();
+      try {
+        const synced = await waitUntil(
+          "the dead process's registration synced by a live worker",
+          async () => {
+            const r = await syncRow();
+            return r.state === "synced" ? r : null;
+          },
+          60_000,
+        );
+        const seconds = (Date.now() - diedAt) / 1000;
+        process.stdout.write(
+          `lease 300 s: a dead holder's work synced ${seconds.toFixed(1)} s after it died\n`,
+        );
+        assert.notEqual(synced.provider_registrant_id, "999000999");
+        stalled.release();
+        await lateResult;
+        assert.equal((await syncRow()).provider_registrant_id, synced.provider_registrant_id);
+      } finally {
+        stalled.release();
+        await live.stop();
+      }
+    });
+  },
+  { only: "postgres" },
+);

@@ -72,7 +72,8 @@ export function createBulkRegistrar(deps: {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       UPDATE registration_syncs s
-      SET lease_until = ${leaseUntil(lease)}, lease_token = ${token}::uuid
+      SET lease_until = ${leaseUntil(lease)}, lease_token = ${token}::uuid,
+        lease_holder = ${lease.holder?.() ?? null}::integer
       FROM picked
       WHERE s.webinar_id = ${lead.webinarId} AND s.registration_id = picked.registration_id
       RETURNING s.registration_id`.execute(db);

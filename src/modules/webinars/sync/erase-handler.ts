@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import {
+  claimedBy,
   DEFAULT_LEASE,
   type LeaseTiming,
   leaseUntil,
@@ -84,7 +85,7 @@ export function createPersonEraseHandler(deps: {
     const token = newLeaseToken();
     const claimed = await db
       .updateTable("provider_erasures")
-      .set({ lease_until: leaseUntil(lease), lease_token: token })
+      .set(claimedBy(lease, token))
       .where("id", "=", row.id)
       .where("state", "=", "pending")
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))

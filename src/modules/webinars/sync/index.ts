@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { DatabaseHandle } from "../../../db/database.ts";
 import type { createCallGate } from "../../../jobs/call-gate.ts";
 import { createLeaseSweeper, DEFAULT_LEASE, type LeaseTiming } from "../../../jobs/lease.ts";
+import { createLiveness } from "../../../jobs/liveness.ts";
 import { type JobQueue, type JobWorkers, startWorkers } from "../../../jobs/queue.ts";
 import { createProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
 import type { Envelope } from "../../../keys/index.ts";
@@ -72,7 +73,17 @@ export function createSyncWorker(deps: {
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
   const maxAttempts = options.tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts;
-  const lease = options.lease ?? DEFAULT_LEASE;
+  // A worker process names itself in its leases (server PostgreSQL only: src/jobs/liveness.ts),
+  // so its death hands its rows on within two sweeps rather than a whole lease.
+  const liveness = database.connectionString
+    ? createLiveness(database.connectionString, (error) =>
+        logger?.warn({ err: error }, "liveness lock not held; trying again"),
+      )
+    : null;
+  const lease: LeaseTiming = {
+    ...(options.lease ?? DEFAULT_LEASE),
+    holder: () => liveness?.holder() ?? null,
+  };
   const sweeper = createLeaseSweeper({ db, queue, timing: lease });
   const call = createProviderCaller({
     db,
@@ -208,6 +219,7 @@ export function createSyncWorker(deps: {
     workers,
     /** Hands work whose lease lapsed (its holder died) to live workers; runs beside the workers. */
     startSweeper() {
+      liveness?.start();
       sweeper.start((error) => logger?.warn({ err: error }, "lease sweep failed; trying again"));
     },
     /** Starts only the sync workers and the sweeper: for tests that need no other job kind. */
@@ -218,6 +230,7 @@ export function createSyncWorker(deps: {
     /** Stops the lease sweeper (the queue's workers stop with the queue). */
     async stop() {
       await sweeper.stop();
+      await liveness?.stop();
     },
     /** One sweep now (tests). */
     sweepLeases: () => sweeper.sweep(),

@@ -2,6 +2,7 @@ import { type ExpressionBuilder, sql, type Transaction } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
 import {
+  claimedBy,
   DEFAULT_LEASE,
   LeaseLost,
   type LeaseTiming,
@@ -134,7 +135,7 @@ export function createRegistrationSyncHandler(deps: {
     const token = newLeaseToken();
     const claimed = await db
       .updateTable("registration_syncs")
-      .set({ lease_until: leaseUntil(lease), lease_token: token })
+      .set(claimedBy(lease, token))
       .where("registration_id", "=", registrationId)
       .where("webinar_id", "=", webinarId)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))

@@ -2,6 +2,7 @@ import { sql, type Transaction } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
 import {
+  claimedBy,
   DEFAULT_LEASE,
   LeaseLost,
   type LeaseTiming,
@@ -128,7 +129,7 @@ export function createWebinarSyncHandler(deps: {
   async function claim(webinarId: string, token: string): Promise<boolean> {
     const claimed = await db
       .updateTable("webinars")
-      .set({ lease_until: leaseUntil(lease), lease_token: token })
+      .set(claimedBy(lease, token))
       .where("id", "=", webinarId)
       .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", sql<Date>`now()`)]))
       .returning("id")
