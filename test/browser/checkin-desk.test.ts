@@ -9,7 +9,15 @@ import QRCode from "qrcode";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { eventually, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
 import { writeQrClip } from "./fake-camera.ts";
-import { accessibilityProblems, apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import {
+  accessibilityProblems,
+  apiGet,
+  ConsoleWatch,
+  shot,
+  signedInPage,
+  text,
+  until,
+} from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -40,12 +48,7 @@ describe("check-in desk in Chromium", () => {
       env: { AUDITORIUM_SMTP_URL: smtp.url, AUDITORIUM_MAIL_FROM: "Auditorium <team@auditorium.test>" },
     });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    context.setDefaultTimeout(15_000);
-    owner = await context.newPage();
-    await consoleWatch.watch(owner, "owner");
-    await owner.goto(stack.signInLink);
-    await owner.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    owner = await signedInPage(stack, browser, consoleWatch);
     const created = await owner.request.post(`${stack.baseUrl}/api/v1/events`, {
       data: {
         title: "Oslo summit",
