@@ -252,3 +252,75 @@ forEachBackend("check-ins", (ctx) => {
     assert.deepEqual(seen, [...ids].reverse());
   });
 });
+
+forEachBackend("check-in counts", (ctx) => {
+  test("count the door's check-ins and the registered exactly: not session check-ins, not repeats, not cancellations; another organization's event is 404", async () => {
+    const org = await ctx.createOrg("counts");
+    const other = await ctx.createOrg("counts-other");
+    const ev = await makeEvent(ctx, org);
+    const sessionId = await makeSession(ctx, org, ev, "Room A");
+    const counts = async () => {
+      const res = await ctx.request("GET", `/api/v1/events/${ev}/check-ins/counts`, {
+        token: org.tokens.viewer,
+      });
+      assert.equal(res.status, 200, res.text);
+      return res.body;
+    };
+    assert.deepEqual(await counts(), { checkedIn: 0, registered: 0 });
+    const regs = [];
+    for (let i = 0; i < 4; i++) regs.push(await register(ctx, org, ev));
+    const post = (body: Record<string, unknown>) =>
+      ctx.request("POST", `/api/v1/events/${ev}/check-ins`, { token: org.tokens.marketer, body });
+    for (const reg of regs.slice(0, 3)) assert.equal((await post({ registrationId: reg.id })).status, 201);
+    // A repeat scan and a session check-in are no new people at the door.
+    assert.equal((await post({ registrationId: regs[0]?.id })).status, 200);
+    assert.equal((await post({ registrationId: regs[3]?.id, sessionId })).status, 201);
+    assert.deepEqual(await counts(), { checkedIn: 3, registered: 4 });
+
+    const cancelled = await ctx.request("POST", `/api/v1/registrations/${regs[3]?.id}/cancel`, {
+      token: org.tokens.marketer,
+    });
+    assert.ok(cancelled.status < 300, cancelled.text);
+    assert.deepEqual(await counts(), { checkedIn: 3, registered: 3 });
+
+    const foreign = await ctx.request("GET", `/api/v1/events/${ev}/check-ins/counts`, {
+      token: other.tokens.viewer,
+    });
+    assert.equal(foreign.status, 404, foreign.text);
+  });
+});
+
+forEachBackend("check-ins of given registrations", (ctx) => {
+  test("registrationIds lists only their check-ins, however old; a bad id is a 400 naming the field", async () => {
+    const org = await ctx.createOrg("by-registration");
+    const ev = await makeEvent(ctx, org);
+    const regs = [];
+    for (let i = 0; i < 4; i++) regs.push(await register(ctx, org, ev));
+    for (const reg of regs) {
+      const res = await ctx.request("POST", `/api/v1/events/${ev}/check-ins`, {
+        token: org.tokens.marketer,
+        body: { registrationId: reg.id },
+      });
+      assert.equal(res.status, 201, res.text);
+    }
+    // The oldest and one other on a page of two: unfiltered, that page would hold the two newest.
+    const wanted = [regs[0]?.id, regs[2]?.id].join(",");
+    const res = await ctx.request("GET", `/api/v1/events/${ev}/check-ins?limit=2&registrationIds=${wanted}`, {
+      token: org.tokens.viewer,
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      res.body.data.map((c: { registrationId: string }) => c.registrationId),
+      [regs[2]?.id, regs[0]?.id],
+    );
+    const bad = await ctx.request(
+      "GET",
+      `/api/v1/events/${ev}/check-ins?registrationIds=${regs[0]?.id},nope`,
+      {
+        token: org.tokens.viewer,
+      },
+    );
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.body.error.field, /^registrationIds/);
+  });
+});

@@ -3,7 +3,15 @@ import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
-import { accessibilityProblems, apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import {
+  accessibilityProblems,
+  apiGet,
+  ConsoleWatch,
+  shot,
+  signedInPage,
+  text,
+  until,
+} from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -23,13 +31,7 @@ describe("access pages in Chromium", () => {
     ensureWebBuilt();
     stack = await startStack();
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.baseUrl });
-    context.setDefaultTimeout(15_000);
-    owner = await context.newPage();
-    await consoleWatch.watch(owner, "owner");
-    await owner.goto(stack.signInLink);
-    await owner.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    owner = await signedInPage(stack, browser, consoleWatch, { clipboard: true });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {

@@ -6,9 +6,18 @@ import { after, afterEach, before, describe, test } from "node:test";
 import jsQRModule from "jsqr";
 import type { Browser, Page } from "playwright-core";
 import QRCode from "qrcode";
+import { uuidv7 } from "../../src/lib/ids.ts";
 import { eventually, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
 import { writeQrClip } from "./fake-camera.ts";
-import { accessibilityProblems, ConsoleWatch, shot, text } from "./page-helpers.ts";
+import {
+  accessibilityProblems,
+  apiGet,
+  ConsoleWatch,
+  shot,
+  signedInPage,
+  text,
+  until,
+} from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -39,12 +48,7 @@ describe("check-in desk in Chromium", () => {
       env: { AUDITORIUM_SMTP_URL: smtp.url, AUDITORIUM_MAIL_FROM: "Auditorium <team@auditorium.test>" },
     });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    context.setDefaultTimeout(15_000);
-    owner = await context.newPage();
-    await consoleWatch.watch(owner, "owner");
-    await owner.goto(stack.signInLink);
-    await owner.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    owner = await signedInPage(stack, browser, consoleWatch);
     const created = await owner.request.post(`${stack.baseUrl}/api/v1/events`, {
       data: {
         title: "Oslo summit",
@@ -236,5 +240,76 @@ describe("check-in desk in Chromium", () => {
       assert.equal(await v.getByRole("button", { name }).count(), 0, `${name} is hidden`);
     assert.deepEqual(await accessibilityProblems(v, "checkin-desk-viewer"), []);
     await context.close();
+  });
+
+  test("more than a page of check-ins: the desk counts all 520 and sees that the earliest is in", async () => {
+    const created = await owner.request.post(`${stack.baseUrl}/api/v1/events`, {
+      data: {
+        title: "Big hall",
+        startsAt: "2031-06-06T09:00",
+        endsAt: "2031-06-06T17:00",
+        timeZone: "Europe/Oslo",
+        format: "onsite",
+      },
+    });
+    assert.equal(created.status(), 201, await created.text());
+    const big = (await created.json()).id as string;
+    // 521 people through the CSV import (the bulk API); the first is the earliest to come.
+    const rows = ["email,first_name,last_name", "early@example.com,Early,Bird"];
+    for (let i = 1; i <= 519; i++) rows.push(`guest${i}@example.com,Guest,Number${i}`);
+    rows.push("late@example.com,Late,Comer");
+    const upload = await owner.request.post(
+      `${stack.baseUrl}/api/v1/events/${big}/imports?fileName=big.csv`,
+      {
+        headers: { "content-type": "text/csv" },
+        data: rows.join("\n"),
+      },
+    );
+    assert.equal(upload.status(), 202, await upload.text());
+    const importId = (await upload.json()).id as string;
+    await until("the import done", async () => {
+      const state = await apiGet(owner, `/api/v1/imports/${importId}`);
+      return state.status === "completed" && state.succeededRows === 521;
+    });
+    // 520 check-ins straight into the database, oldest first (Early Bird's), a millisecond apart
+    // so the ids keep that order: 520 scans through the API would only slow the test.
+    const registrations = await stack.db
+      .selectFrom("registrations as r")
+      .innerJoin("contacts as c", "c.id", "r.contact_id")
+      .select(["r.id", "r.organization_id", "c.email"])
+      .where("r.event_id", "=", big)
+      .execute();
+    const early = registrations.find((r) => r.email === "early@example.com");
+    assert.ok(early);
+    const comers = [early, ...registrations.filter((r) => !/^(early|late)@/.test(r.email))];
+    assert.equal(comers.length, 520);
+    const start = Date.now() - 3600_000;
+    await stack.db
+      .insertInto("check_ins")
+      .values(
+        comers.map((r, i) => ({
+          id: uuidv7(start + i),
+          organization_id: r.organization_id,
+          event_id: big,
+          session_id: null,
+          registration_id: r.id,
+          kind: "onsite" as const,
+          checked_in_at: new Date(start + i),
+        })),
+      )
+      .execute();
+
+    await owner.goto(`${stack.baseUrl}/check-in/${big}`);
+    const counts = owner.getByTestId("desk-counts");
+    await counts.getByText("520 checked in of 521 registered").waitFor();
+    // Early Bird's check-in is the oldest, outside the newest 500: still shown as in.
+    await owner.getByLabel("Name or email").fill("early@example");
+    await owner.getByRole("button", { name: "Search", exact: true }).click();
+    await owner.getByRole("button", { name: "Check out Early Bird" }).waitFor();
+    await owner.getByLabel("Name or email").fill("late@example");
+    await owner.getByRole("button", { name: "Search", exact: true }).click();
+    await owner.getByRole("button", { name: "Check in Late Comer" }).click();
+    await counts.getByText("521 checked in of 521 registered").waitFor();
+    await shot(owner, "checkin-desk-520");
   });
 });

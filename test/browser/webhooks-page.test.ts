@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
-import { accessibilityProblems, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import { accessibilityProblems, ConsoleWatch, shot, signedInPage, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -42,12 +42,7 @@ describe("outgoing webhooks page in Chromium", () => {
     // The receiver runs on loopback, which only the operator may allow.
     stack = await startStack({ env: { AUDITORIUM_ALLOW_PRIVATE_HOSTS: "127.0.0.1" } });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    await consoleWatch.watch(page, "admin");
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    page = await signedInPage(stack, browser, consoleWatch, { who: "admin" });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {

@@ -3,7 +3,12 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, idParams, page } from "../../http/schemas.ts";
-import { checkInResponse, createCheckInBody, listCheckInsQuery } from "./checkins.schemas.ts";
+import {
+  checkInCountsResponse,
+  checkInResponse,
+  createCheckInBody,
+  listCheckInsQuery,
+} from "./checkins.schemas.ts";
 import type { CheckInService } from "./checkins.service.ts";
 
 export function checkInRoutes(app: FastifyInstance, deps: { checkIns: CheckInService }) {
@@ -47,6 +52,21 @@ export function checkInRoutes(app: FastifyInstance, deps: { checkIns: CheckInSer
       preHandler: requireRole("viewer"),
     },
     async (request) => checkIns.list(callerOf(request).organizationId, request.params.id, request.query),
+  );
+
+  r.get(
+    "/api/v1/events/:id/check-ins/counts",
+    {
+      schema: {
+        tags,
+        summary:
+          "The door's live counts: registrations checked in to the event on site, and registrations with status registered",
+        params: idParams,
+        response: { 200: checkInCountsResponse, ...errorResponses },
+      },
+      preHandler: requireRole("viewer"),
+    },
+    async (request) => checkIns.counts(callerOf(request).organizationId, request.params.id),
   );
 
   r.delete(

@@ -11,9 +11,21 @@ export const createCheckInBody = z.strictObject({
     .optional(),
 });
 
+/** The most ids one list call takes: a desk's page of search results, with room to spare. */
+const MAX_REGISTRATION_IDS = 50;
+
 export const listCheckInsQuery = z.strictObject({
   ...paginationQuery,
   sessionId: uuid.optional(),
+  registrationIds: z
+    .string()
+    .max(MAX_REGISTRATION_IDS * 37)
+    .transform((s) => s.split(","))
+    .pipe(z.array(uuid).min(1).max(MAX_REGISTRATION_IDS))
+    .optional()
+    .describe(
+      `Comma-separated registration ids (up to ${MAX_REGISTRATION_IDS}): only their check-ins, whatever their age`,
+    ),
 });
 
 export const checkInResponse = z.object({
@@ -29,3 +41,8 @@ export const checkInResponse = z.object({
 
 export type CreateCheckInInput = z.infer<typeof createCheckInBody>;
 export type CheckInDto = z.infer<typeof checkInResponse>;
+
+export const checkInCountsResponse = z.object({
+  checkedIn: z.number().int().describe("Registrations checked in at the door (the event itself, on site)"),
+  registered: z.number().int().describe("Registrations with status registered"),
+});

@@ -150,7 +150,12 @@ export function createCheckInService(deps: { db: Db; events: Pick<EventService, 
     async list(
       organizationId: string,
       eventId: string,
-      query: { limit: number; cursor?: string | undefined; sessionId?: string | undefined },
+      query: {
+        limit: number;
+        cursor?: string | undefined;
+        sessionId?: string | undefined;
+        registrationIds?: string[] | undefined;
+      },
     ) {
       await eventOf(db, organizationId, eventId);
       const after = decodeCursor(query.cursor);
@@ -158,11 +163,42 @@ export function createCheckInService(deps: { db: Db; events: Pick<EventService, 
         .where("ci.event_id", "=", eventId)
         .$if(after !== undefined, (q) => q.where("ci.id", "<", after as string))
         .$if(query.sessionId !== undefined, (q) => q.where("ci.session_id", "=", query.sessionId as string))
+        .$if(query.registrationIds !== undefined, (q) =>
+          q.where("ci.registration_id", "in", query.registrationIds as string[]),
+        )
         .orderBy("ci.id", "desc")
         .limit(query.limit + 1)
         .execute();
       const result = toPage(rows, query.limit);
       return { data: result.data.map(toDto), nextCursor: result.nextCursor };
+    },
+
+    /**
+     * The door's live numbers, counted by the database so they hold however many people came
+     * (the desk once counted a 500-row page of the list). `checkedIn`: registrations with an
+     * on-site check-in to the event itself (session check-ins are other rooms' counts);
+     * `registered`: registrations that may come in (not cancelled, not waitlisted).
+     */
+    async counts(organizationId: string, eventId: string) {
+      await eventOf(db, organizationId, eventId);
+      const [checkedIn, registered] = await Promise.all([
+        db
+          .selectFrom("check_ins")
+          .select((eb) => eb.fn.count<string>("registration_id").distinct().as("n"))
+          .where("organization_id", "=", organizationId)
+          .where("event_id", "=", eventId)
+          .where("kind", "=", "onsite")
+          .where("session_id", "is", null)
+          .executeTakeFirstOrThrow(),
+        db
+          .selectFrom("registrations")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .where("organization_id", "=", organizationId)
+          .where("event_id", "=", eventId)
+          .where("status", "=", "registered")
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { checkedIn: Number(checkedIn.n), registered: Number(registered.n) };
     },
 
     /** Undoes a mistaken scan. */

@@ -16,9 +16,15 @@ const id = encodeURIComponent;
 
 /** The check-in desk's calls: all public REST API (docs/checkins-and-imports.md). */
 export const checkInApi = {
-  /** Newest first; the desk reads one page of up to 500 (the API's largest). */
-  checkIns: (eventId: string) =>
-    call<Page<CheckIn>>("GET", `${v1}/events/${id(eventId)}/check-ins`, undefined, { limit: 500 }),
+  /**
+   * The check-ins of the given registrations (the people the desk shows), whatever their age:
+   * a page of the newest would miss those who came early once more than a page came.
+   */
+  checkInsOf: (eventId: string, registrationIds: string[]) =>
+    call<Page<CheckIn>>("GET", `${v1}/events/${id(eventId)}/check-ins`, undefined, {
+      registrationIds: registrationIds.join(","),
+      limit: 500,
+    }),
   checkIn: (eventId: string, registrationId: string) =>
     call<CheckIn>("POST", `${v1}/events/${id(eventId)}/check-ins`, { registrationId }),
   checkOut: (checkInId: string) => call("DELETE", `${v1}/check-ins/${id(checkInId)}`),
@@ -35,13 +41,9 @@ export const checkInApi = {
         limit: 20,
       },
     ),
-  registeredCount: async (eventId: string) =>
-    (
-      await call<{ total?: number }>("GET", `${v1}/events/${id(eventId)}/registrations`, undefined, {
-        status: "registered",
-        limit: 1,
-      })
-    ).total ?? 0,
+  /** The door's counts, counted by the server: exact however many came. */
+  counts: (eventId: string) =>
+    call<{ checkedIn: number; registered: number }>("GET", `${v1}/events/${id(eventId)}/check-ins/counts`),
   walkIn: (eventId: string, contact: { firstName: string; lastName: string; email: string }) =>
     call<Registration>("POST", `${v1}/events/${id(eventId)}/registrations`, { contact }),
 };

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { type ApiToken, adminApi } from "../api/admin.ts";
 import type { Role } from "../api/types.ts";
+import { ActionTable } from "../components/action-table.tsx";
 import { ConfirmDialog } from "../components/confirm.tsx";
 import { Field } from "../components/field.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
@@ -93,41 +94,30 @@ export function ApiTokensPage() {
       ) : tokens.data.data.length === 0 ? (
         <p>{t("tokens.empty")}</p>
       ) : (
-        <table>
-          <caption className="sr-only">{t("tokens.title")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("tokens.name")}</th>
-              <th scope="col">{t("tokens.role")}</th>
-              <th scope="col">{t("tokens.prefix")}</th>
-              <th scope="col">{t("tokens.created")}</th>
-              <th scope="col">{t("tokens.lastUsed")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.data.map((tok) => (
-              <tr key={tok.id} data-testid="token-row">
-                <td>{tok.name}</td>
-                <td>{t(`role.${tok.role}`)}</td>
-                <td>
-                  <code>{tok.prefix}…</code>
-                </td>
-                <td>{dateTime(tok.createdAt)}</td>
-                <td>{tok.lastUsedAt ? dateTime(tok.lastUsedAt) : t("tokens.neverUsed")}</td>
-                <td>
-                  {tok.revokedAt ? (
-                    <Badge tone="neutral">{t("tokens.revokedAt", { at: dateTime(tok.revokedAt) })}</Badge>
-                  ) : (
-                    <button type="button" className="danger" onClick={() => setRevoking(tok)}>
-                      {t("tokens.revoke", { name: tok.name })}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ActionTable
+          caption={t("tokens.title")}
+          rowTestId="token-row"
+          rows={tokens.data.data}
+          columns={[
+            { header: t("tokens.name"), cell: (tok) => tok.name },
+            { header: t("tokens.role"), cell: (tok) => t(`role.${tok.role}`) },
+            { header: t("tokens.prefix"), cell: (tok) => <code>{tok.prefix}…</code> },
+            { header: t("tokens.created"), cell: (tok) => dateTime(tok.createdAt) },
+            {
+              header: t("tokens.lastUsed"),
+              cell: (tok) => (tok.lastUsedAt ? dateTime(tok.lastUsedAt) : t("tokens.neverUsed")),
+            },
+          ]}
+          actions={(tok) =>
+            tok.revokedAt ? (
+              <Badge tone="neutral">{t("tokens.revokedAt", { at: dateTime(tok.revokedAt) })}</Badge>
+            ) : (
+              <button type="button" className="danger" onClick={() => setRevoking(tok)}>
+                {t("tokens.revoke", { name: tok.name })}
+              </button>
+            )
+          }
+        />
       )}
       <ConfirmDialog
         open={revoking !== null}

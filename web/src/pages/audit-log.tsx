@@ -153,7 +153,14 @@ function AuditRow(props: {
           {e.targetId ? ` ${e.targetId}` : ""}
         </td>
         <td>
-          <button type="button" aria-expanded={props.open} onClick={props.onToggle}>
+          {/* Named by its entry (the visible word first): a row of "Details" alone tells a
+              keyboard or screen reader user nothing about which one they are on. */}
+          <button
+            type="button"
+            aria-expanded={props.open}
+            aria-label={t("audit.detailsOf", { action: e.action, when: props.when })}
+            onClick={props.onToggle}
+          >
             {t("audit.details")}
           </button>
         </td>

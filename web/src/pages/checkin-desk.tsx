@@ -50,27 +50,31 @@ export function CheckInDeskPage() {
 
 function Desk({ eventId, mayAct }: { eventId: string; mayAct: boolean }) {
   const { t, dateTime } = useI18n();
-  const checkIns = useLoad(() => checkInApi.checkIns(eventId), [eventId]);
-  const registered = useLoad(() => checkInApi.registeredCount(eventId), [eventId]);
+  const counts = useLoad(() => checkInApi.counts(eventId), [eventId]);
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<Registration[] | null>(null);
+  const shownIds = (found ?? []).map((r) => r.id);
+  const checkIns = useLoad(
+    async () => (shownIds.length > 0 ? checkInApi.checkInsOf(eventId, shownIds) : { data: [] }),
+    [eventId, shownIds.join(",")],
+  );
   const [code, setCode] = useState("");
   const [scanning, setScanning] = useState(false);
   const [notice, setNotice] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [walkIn, setWalkIn] = useState({ firstName: "", lastName: "", email: "" });
   const { reload: reloadCheckIns } = checkIns;
-  const { reload: reloadRegistered } = registered;
+  const { reload: reloadCounts } = counts;
 
   useEffect(() => {
     const timer = setInterval(() => {
       reloadCheckIns();
-      reloadRegistered();
+      reloadCounts();
     }, COUNTS_POLL_MS);
     return () => clearInterval(timer);
-  }, [reloadCheckIns, reloadRegistered]);
+  }, [reloadCheckIns, reloadCounts]);
 
-  // The event's own check-in (not a session's), per registration: that is what the door counts.
+  // The event's own check-in (not a session's) of each person shown: who is in already.
   const atDoor = new Map<string, CheckIn>();
   for (const c of checkIns.data?.data ?? [])
     if (c.kind === "onsite" && c.sessionId === null) atDoor.set(c.registrationId, c);
@@ -83,7 +87,7 @@ function Desk({ eventId, mayAct }: { eventId: string; mayAct: boolean }) {
     try {
       setNotice(await action());
       checkIns.reload();
-      registered.reload();
+      counts.reload();
     } catch (e) {
       setError(e);
     }
@@ -143,9 +147,12 @@ function Desk({ eventId, mayAct }: { eventId: string; mayAct: boolean }) {
       <section aria-labelledby="desk-counts" className="card">
         <h2 id="desk-counts">{t("desk.counts")}</h2>
         <p aria-live="polite" data-testid="desk-counts">
-          {t("desk.countsLine", { in: atDoor.size, registered: registered.data ?? 0 })}
+          {counts.data
+            ? t("desk.countsLine", { in: counts.data.checkedIn, registered: counts.data.registered })
+            : null}
         </p>
       </section>
+      {counts.error && <ErrorNote error={counts.error} onRetry={counts.reload} />}
       {error ? <ErrorNote error={error} /> : null}
       {notice && (
         <p role="status" className="note" data-testid="desk-notice">
@@ -250,7 +257,7 @@ function Desk({ eventId, mayAct }: { eventId: string; mayAct: boolean }) {
           </section>
         </>
       )}
-      {!checkIns.data && !checkIns.error && <Loading />}
+      {!counts.data && !counts.error && <Loading />}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { adminApi, type Member } from "../api/admin.ts";
 import type { Role } from "../api/types.ts";
+import { ActionTable } from "../components/action-table.tsx";
 import { ConfirmDialog } from "../components/confirm.tsx";
 import { Field } from "../components/field.tsx";
 import { ErrorNote, Loading } from "../components/status.tsx";
@@ -50,56 +51,47 @@ export function MembersPage() {
       {!members.data ? (
         <Loading />
       ) : (
-        <table>
-          <caption className="sr-only">{t("members.title")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("members.col.name")}</th>
-              <th scope="col">{t("members.col.email")}</th>
-              <th scope="col">{t("members.col.role")}</th>
-              <th scope="col">{t("members.col.since")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.data.data.map((m) => (
-              <tr key={m.id} data-testid="member-row">
-                <td>{m.name}</td>
-                <td>{m.email}</td>
-                <td>
-                  {mayManage(m) ? (
-                    <select
-                      aria-label={t("members.roleOf", { name: m.name })}
-                      value={m.role}
-                      onChange={(e) =>
-                        void act(
-                          () => adminApi.changeRole(m.id, e.target.value as Role),
-                          t("members.roleChanged", { name: m.name }),
-                        )
-                      }
-                    >
-                      {mayGrant.map((r) => (
-                        <option key={r} value={r}>
-                          {t(`role.${r}`)}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    t(`role.${m.role}`)
-                  )}
-                </td>
-                <td>{dateTime(m.createdAt)}</td>
-                <td>
-                  {mayManage(m) && (
-                    <button type="button" className="danger" onClick={() => setRemoving(m)}>
-                      {t("members.remove", { name: m.name })}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ActionTable
+          caption={t("members.title")}
+          rowTestId="member-row"
+          rows={members.data.data}
+          columns={[
+            { header: t("members.col.name"), cell: (m) => m.name },
+            { header: t("members.col.email"), cell: (m) => m.email },
+            {
+              header: t("members.col.role"),
+              cell: (m) =>
+                mayManage(m) ? (
+                  <select
+                    aria-label={t("members.roleOf", { name: m.name })}
+                    value={m.role}
+                    onChange={(e) =>
+                      void act(
+                        () => adminApi.changeRole(m.id, e.target.value as Role),
+                        t("members.roleChanged", { name: m.name }),
+                      )
+                    }
+                  >
+                    {mayGrant.map((r) => (
+                      <option key={r} value={r}>
+                        {t(`role.${r}`)}
+                      </option>
+                    ))}
+                  </select>
+                ) : (
+                  t(`role.${m.role}`)
+                ),
+            },
+            { header: t("members.col.since"), cell: (m) => dateTime(m.createdAt) },
+          ]}
+          actions={(m) =>
+            mayManage(m) && (
+              <button type="button" className="danger" onClick={() => setRemoving(m)}>
+                {t("members.remove", { name: m.name })}
+              </button>
+            )
+          }
+        />
       )}
       <ConfirmDialog
         open={removing !== null}
@@ -123,41 +115,31 @@ export function MembersPage() {
       {invitations.error && <ErrorNote error={invitations.error} onRetry={invitations.reload} />}
       {invitations.data && invitations.data.data.length === 0 && <p>{t("members.noPending")}</p>}
       {invitations.data && invitations.data.data.length > 0 && (
-        <table>
-          <caption className="sr-only">{t("members.pending")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("members.col.email")}</th>
-              <th scope="col">{t("members.col.role")}</th>
-              <th scope="col">{t("members.col.expires")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {invitations.data.data.map((i) => (
-              <tr key={i.id} data-testid="invitation-row">
-                <td>{i.email}</td>
-                <td>{t(`role.${i.role}`)}</td>
-                <td>{dateTime(i.expiresAt)}</td>
-                <td>
-                  {mayGrant.includes(i.role) && (
-                    <button
-                      type="button"
-                      onClick={() =>
-                        void act(
-                          () => adminApi.withdrawInvitation(i.id),
-                          t("members.withdrawn", { email: i.email }),
-                        )
-                      }
-                    >
-                      {t("members.withdraw", { email: i.email })}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ActionTable
+          caption={t("members.pending")}
+          rowTestId="invitation-row"
+          rows={invitations.data.data}
+          columns={[
+            { header: t("members.col.email"), cell: (i) => i.email },
+            { header: t("members.col.role"), cell: (i) => t(`role.${i.role}`) },
+            { header: t("members.col.expires"), cell: (i) => dateTime(i.expiresAt) },
+          ]}
+          actions={(i) =>
+            mayGrant.includes(i.role) && (
+              <button
+                type="button"
+                onClick={() =>
+                  void act(
+                    () => adminApi.withdrawInvitation(i.id),
+                    t("members.withdrawn", { email: i.email }),
+                  )
+                }
+              >
+                {t("members.withdraw", { email: i.email })}
+              </button>
+            )
+          }
+        />
       )}
     </section>
   );

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { type Contact, type Erasure, type ProviderReach, privacyApi } from "../api/privacy.ts";
+import { ActionTable } from "../components/action-table.tsx";
 import { ConfirmDialog } from "../components/confirm.tsx";
 import { Field } from "../components/field.tsx";
 import { RetentionPanel } from "../components/retention-panel.tsx";
@@ -10,6 +11,9 @@ import { useLoad } from "../lib/use-load.ts";
 import { useSession } from "../session.tsx";
 
 const TONE = { pending: "warn", done: "ok", failed: "bad" } as const;
+
+/** How a person is named on the page: their name, or their email when they gave none. */
+const who = (c: Contact) => `${c.firstName} ${c.lastName}`.trim() || c.email;
 
 /**
  * Privacy: find a person and export what is held about them (JSON or CSV), erase them (the
@@ -74,38 +78,28 @@ export function PrivacyPage() {
       </form>
       {found && found.length === 0 && <p>{t("privacy.noneFound")}</p>}
       {found && found.length > 0 && (
-        <table>
-          <caption className="sr-only">{t("privacy.found")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("members.col.name")}</th>
-              <th scope="col">{t("members.col.email")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {found.map((c) => {
-              const who = `${c.firstName} ${c.lastName}`.trim() || c.email;
-              return (
-                <tr key={c.id} data-testid="person-row">
-                  <td>{who}</td>
-                  <td>{c.email}</td>
-                  <td className="row">
-                    <a href={privacyApi.exportUrl(c.id, "json")} download>
-                      {t("privacy.exportJson", { name: who })}
-                    </a>
-                    <a href={privacyApi.exportUrl(c.id, "csv")} download>
-                      {t("privacy.exportCsv", { name: who })}
-                    </a>
-                    <button type="button" className="danger" onClick={() => void askErase(c)}>
-                      {t("privacy.erase", { name: who })}
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ActionTable
+          caption={t("privacy.found")}
+          rowTestId="person-row"
+          rows={found}
+          columns={[
+            { header: t("members.col.name"), cell: who },
+            { header: t("members.col.email"), cell: (c) => c.email },
+          ]}
+          actions={(c) => (
+            <>
+              <a href={privacyApi.exportUrl(c.id, "json")} download>
+                {t("privacy.exportJson", { name: who(c) })}
+              </a>
+              <a href={privacyApi.exportUrl(c.id, "csv")} download>
+                {t("privacy.exportCsv", { name: who(c) })}
+              </a>
+              <button type="button" className="danger" onClick={() => void askErase(c)}>
+                {t("privacy.erase", { name: who(c) })}
+              </button>
+            </>
+          )}
+        />
       )}
       <ConfirmDialog
         open={erasing !== null}
