@@ -43,7 +43,7 @@ import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
-import { isSuppressed } from "./modules/privacy/suppression.ts";
+import { isSuppressed, suppressedAmong } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { createPublicService } from "./modules/public/public.service.ts";
 import { createEventNotices } from "./modules/registrations/event-notices.ts";
@@ -226,6 +226,7 @@ export function createServices({
     events,
     registrationsChanged: planner.registrationsChanged,
     isSuppressed,
+    suppressedAmong,
     notices,
     registrantSettings,
     emitWebhookEvent,
