@@ -67,6 +67,20 @@ export function topSelfTime(
     .map(([fn, hits]) => ({ fn, percent: Number(((hits / total) * 100).toFixed(1)) }));
 }
 
+/** Milliseconds the thread was not idle from `skipMs` on: divided by the answers, CPU per registration. */
+export function busyMs(profile: CpuProfile, skipMs: number) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  let at = 0;
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const step = (profile.timeDeltas[i] ?? 0) / 1000;
+    at += step;
+    if (at < skipMs) continue;
+    if (byId.get(profile.samples[i] as number)?.callFrame.functionName !== "(idle)") busy += step;
+  }
+  return busy;
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const option = (name: string, fallback: string) => {
