@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
-import { claimKeys, releaseKeys, requestHash, storeResponse } from "../../lib/idempotency.ts";
+import { claimKeys, idempotent, releaseKeys, requestHash, storeResponse } from "../../lib/idempotency.ts";
 import type { ManyInput, ManyOutcome } from "./registrations.many.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 import type { RegisterInput } from "./registrations.service.ts";
@@ -65,15 +65,39 @@ export function createIntakeBatcher(deps: {
     eventId: string,
     inputs: ManyInput[],
   ) => Promise<ManyOutcome[]>;
-  /** One request by itself: the path every registration took before group commit. */
-  alone: (request: IntakeRequest) => Promise<IntakeAnswer>;
+  /** One registration in the caller's transaction: the path every request took before group commit. */
+  registerIn: (
+    trx: Transaction<Database>,
+    organizationId: string,
+    eventId: string,
+    input: RegisterInput,
+  ) => Promise<{ registration: RegistrationDto }>;
   maxBatch?: number;
   maxInFlight?: number;
 }) {
-  const { db, registerMany, alone } = deps;
+  const { db, registerMany, registerIn } = deps;
   const maxBatch = deps.maxBatch ?? 100;
   const maxInFlight = deps.maxInFlight ?? 2;
   const queues = new Map<string, { waiting: Pending[]; inFlight: number; scheduled: boolean }>();
+
+  /**
+   * One request by itself, in its own transaction. With an Idempotency-Key, at most once per
+   * key (lib/idempotency.ts): a repeat replays the stored answer, another body is refused.
+   */
+  async function alone({
+    organizationId,
+    eventId,
+    input,
+    idempotency,
+  }: IntakeRequest): Promise<IntakeAnswer> {
+    const work = async (trx: Transaction<Database>) => ({
+      statusCode: 201,
+      body: (await registerIn(trx, organizationId, eventId, input)).registration,
+    });
+    if (idempotency)
+      return idempotent(db, { organizationId, scope: registrationScope(eventId), ...idempotency }, work);
+    return { ...(await db.transaction().execute(work)), replayed: false };
+  }
 
   const runAlone = (p: Pending) => alone(p.request).then(p.resolve, p.reject);
 

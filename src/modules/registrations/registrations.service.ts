@@ -8,7 +8,6 @@ import type {
   RegistrationStatus,
 } from "../../db/schema.ts";
 import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
-import { idempotent } from "../../lib/idempotency.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
@@ -17,7 +16,7 @@ import { checkAnswers } from "../events/registration-questions.ts";
 import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
-import { createIntakeBatcher, type IntakeRequest, registrationScope } from "./intake-batch.ts";
+import { createIntakeBatcher } from "./intake-batch.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
@@ -286,28 +285,10 @@ export function createRegistrationService(deps: {
     return { registration: outcome.registration, cancelToken: outcome.cancelToken };
   }
 
-  /**
-   * Registers at most once per Idempotency-Key (lib/idempotency.ts): a repeat replays the
-   * stored answer, the same key with another body is refused.
-   */
-  function registerOnce(
-    organizationId: string,
-    eventId: string,
-    input: RegisterInput,
-    idempotency: { key: string; body: unknown },
-  ) {
-    return idempotent(
-      db,
-      { organizationId, scope: registrationScope(eventId), ...idempotency },
-      async (trx) => ({
-        statusCode: 201,
-        body: (await registerIn(trx, organizationId, eventId, input)).registration,
-      }),
-    );
-  }
-
+  // The API's registrations: group commit, or one by one (intake-batch.ts).
   const intake = createIntakeBatcher({
     db,
+    registerIn,
     registerMany: createRegisterMany({
       contacts,
       places,
@@ -315,13 +296,6 @@ export function createRegistrationService(deps: {
       registrationsChanged,
       emitWebhookEvent,
     }),
-    async alone({ organizationId, eventId, input, idempotency }: IntakeRequest) {
-      if (idempotency) return registerOnce(organizationId, eventId, input, idempotency);
-      const { registration } = await db
-        .transaction()
-        .execute((trx) => registerIn(trx, organizationId, eventId, input));
-      return { statusCode: 201, body: registration, replayed: false };
-    },
   });
 
   async function cancelIn(trx: Trx, reg: RegistrationRow) {
@@ -355,8 +329,6 @@ export function createRegistrationService(deps: {
     async register(organizationId: string, eventId: string, input: RegisterInput) {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
     },
-
-    registerOnce,
 
     /** The API's registrations, through group commit (intake-batch.ts). */
     intake: intake.submit,
