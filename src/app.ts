@@ -21,6 +21,7 @@ import { createMemberService } from "./modules/access/members.service.ts";
 import { createPasswordHasher } from "./modules/access/passwords.ts";
 import { createSignInService } from "./modules/access/sign-in.service.ts";
 import { createSignInLimiter } from "./modules/access/sign-in-limits.ts";
+import { createTokenCache } from "./modules/access/token-cache.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
 import { auditRoutes } from "./modules/audit/audit.routes.ts";
 import { createAuditService } from "./modules/audit/audit.service.ts";
@@ -43,7 +44,7 @@ import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
 import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
-import { isSuppressed } from "./modules/privacy/suppression.ts";
+import { isSuppressed, suppressedAmong } from "./modules/privacy/suppression.ts";
 import { publicRoutes } from "./modules/public/public.routes.ts";
 import { createPublicService } from "./modules/public/public.service.ts";
 import { createEventNotices } from "./modules/registrations/event-notices.ts";
@@ -143,12 +144,15 @@ export function createServices({
         },
       })
     : null;
+  // Verified API tokens for a moment (every API request presented one to the database).
+  const tokenCache = createTokenCache();
   const signIn = createSignInService({
     db,
     config,
     mail: email,
     passwords,
     signInLimits: createSignInLimiter({ db }),
+    tokenCache,
   });
   const audit = createAuditService({ db });
   // Outgoing webhooks: the modules that change facts emit in their transactions.
@@ -174,8 +178,8 @@ export function createServices({
       disableAfterSeconds: config.webhooks.disableAfterSeconds,
     },
   });
-  const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl });
-  const tokens = createTokenService({ db });
+  const members = createMemberService({ db, mail: email, audit, publicUrl: config.publicUrl, tokenCache });
+  const tokens = createTokenService({ db, tokenCache });
   const contacts = createContactService({ db });
   const registrantSettings = createRegistrantSettingsService({ db, queue });
   const webinarHooks = createWebinarEventHooks({ planner });
@@ -226,6 +230,7 @@ export function createServices({
     events,
     registrationsChanged: planner.registrationsChanged,
     isSuppressed,
+    suppressedAmong,
     notices,
     registrantSettings,
     emitWebhookEvent,

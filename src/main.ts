@@ -1,3 +1,4 @@
+import "./lib/production-mode.ts";
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { buildApp, createServices, type Services } from "./app.ts";

@@ -53,10 +53,29 @@ export function transitions(zone: string, fromMs: number, toMs: number) {
   return found;
 }
 
+/**
+ * Built VTIMEZONEs by zone and years. Finding a year's transitions asks Intl for the offset of
+ * every day (≈ 400 `formatToParts` calls): profiled, that was the largest single cost of a
+ * public registration (its confirmation carries the .ics), and the answer for a zone and a
+ * span of years does not change while the process runs.
+ */
+const built = new Map<string, string[]>();
+
 /** The VTIMEZONE lines for `zone`, covering the years from `start` to `end`. */
 export function vtimezone(zone: string, start: Date, end: Date): string[] {
   const first = Date.UTC(wallClock(start.getTime(), zone).year, 0, 1);
   const last = Date.UTC(wallClock(end.getTime(), zone).year + 1, 0, 1);
+  const key = `${zone} ${first} ${last}`;
+  let lines = built.get(key);
+  if (!lines) {
+    lines = buildVtimezone(zone, first, last);
+    if (built.size >= 1000) built.clear();
+    built.set(key, lines);
+  }
+  return [...lines];
+}
+
+function buildVtimezone(zone: string, first: number, last: number): string[] {
   const changes = transitions(zone, first, last);
   const initial = offsetAt(first, zone);
   const offsets = [initial, ...changes.map((c) => c.to)];

@@ -9,6 +9,7 @@ import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { AuditService, AuditWrite } from "../audit/audit.service.ts";
 import type { EmailService } from "../email/email.service.ts";
 import { invitationEmail } from "./access.emails.ts";
+import type { TokenCache } from "./token-cache.ts";
 
 /**
  * Organizations and who belongs to them. Least privilege: an admin manages marketers and
@@ -23,8 +24,10 @@ export function createMemberService(deps: {
   mail: Pick<EmailService, "enqueue" | "branding">;
   audit: Pick<AuditService, "record">;
   publicUrl: string;
+  /** Remembered API tokens, forgotten when a role changes or a member leaves (token-cache.ts). */
+  tokenCache?: TokenCache;
 }) {
-  const { db, mail, audit, publicUrl } = deps;
+  const { db, mail, audit, publicUrl, tokenCache } = deps;
 
   function assertMayManage(caller: Caller, role: Role) {
     const needed: Role = role === "owner" || role === "admin" ? "owner" : "admin";
@@ -287,6 +290,7 @@ export function createMemberService(deps: {
           .execute();
         await audit?.(trx);
       });
+      tokenCache?.forgetAll();
     },
 
     /** Ends the person's sessions here and revokes their tokens, so re-adding revives neither. */
@@ -315,6 +319,7 @@ export function createMemberService(deps: {
           .execute();
         await audit?.(trx);
       });
+      tokenCache?.forgetAll();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { EmailService } from "../email/email.service.ts";
 import { accountLinkEmail } from "./access.emails.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { SignInLimiter } from "./sign-in-limits.ts";
+import type { TokenCache } from "./token-cache.ts";
 
 type LinkPurpose = "sign_in" | "password_reset";
 
@@ -25,8 +26,10 @@ export function createSignInService(deps: {
   mail: Pick<EmailService, "enqueue" | "branding">;
   passwords: Pick<PasswordHasher, "hash" | "verify">;
   signInLimits: SignInLimiter;
+  /** Verified API tokens for a moment (token-cache.ts); none: every request asks the database. */
+  tokenCache?: TokenCache;
 }) {
-  const { db, config, mail, passwords, signInLimits } = deps;
+  const { db, config, mail, passwords, signInLimits, tokenCache } = deps;
 
   async function insertLink(executor: Db | Transaction<Database>, userId: string, purpose: LinkPurpose) {
     const token = newSecretToken();
@@ -210,6 +213,9 @@ export function createSignInService(deps: {
 
     /** An API token acts with its own role, capped by its creator's current role. */
     async authenticateToken(token: string): Promise<Caller | null> {
+      const tokenHash = hashToken(token);
+      const cached = tokenCache?.get(tokenHash);
+      if (cached) return cached;
       const row = await db
         .selectFrom("api_tokens as t")
         .innerJoin("memberships as m", (j) =>
@@ -223,7 +229,7 @@ export function createSignInService(deps: {
           "t.last_used_at",
           "m.role as creator_role",
         ])
-        .where("t.token_hash", "=", hashToken(token))
+        .where("t.token_hash", "=", tokenHash)
         .where("t.revoked_at", "is", null)
         .executeTakeFirst();
       if (!row) return null;
@@ -235,13 +241,15 @@ export function createSignInService(deps: {
           .where("id", "=", row.id)
           .execute();
       }
-      return {
+      const caller: Caller = {
         userId: row.created_by,
         organizationId: row.organization_id,
         role: lower(row.role, row.creator_role),
         via: "token",
         tokenId: row.id,
       };
+      tokenCache?.set(tokenHash, caller);
+      return caller;
     },
 
     async signOut(sessionHash: string) {

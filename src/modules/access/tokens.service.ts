@@ -4,12 +4,13 @@ import { type Caller, roleAtLeast } from "../../http/auth.ts";
 import { forbidden, notFound } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { AuditWrite } from "../audit/audit.service.ts";
+import type { TokenCache } from "./token-cache.ts";
 
 const TOKEN_PREFIX = "aud_";
 
 /** API tokens for programs: shown once at creation, stored as a hash, revocable. */
-export function createTokenService(deps: { db: Db }) {
-  const { db } = deps;
+export function createTokenService(deps: { db: Db; tokenCache?: TokenCache }) {
+  const { db, tokenCache } = deps;
   const columns = ["id", "name", "role", "token_prefix", "created_at", "last_used_at", "revoked_at"] as const;
 
   return {
@@ -61,6 +62,7 @@ export function createTokenService(deps: { db: Db }) {
         if (!row) throw notFound("API token");
         await audit?.(trx);
       });
+      tokenCache?.forgetAll();
     },
   };
 }

@@ -87,44 +87,74 @@ export function createContactService(deps: { db: Db }) {
     person: PersonInput,
     options: { keepExisting?: boolean } = {},
   ): Promise<{ contact: ContactRow; created: boolean }> {
-    const email = normalizeEmail(person.email);
-    const conditions = [sql`organization_id = ${organizationId}`];
-    if (rule === "email" || rule === "email_name") conditions.push(sql`email_normalized = ${email}`);
+    const [resolved] = await resolveMany(trx, organizationId, rule, [person]);
+    if (!resolved) throw new Error("contact neither found nor created");
+    if (resolved.created || options.keepExisting) return resolved;
+    return { contact: await fillIn(trx, resolved.contact, person), created: false };
+  }
+
+  /**
+   * `resolve` for many people in one statement (group commit), without changing any contact
+   * found: `fillIn` does that for the ones the caller goes on with. The people must be
+   * distinct under the rule (two of them matching each other would both be created).
+   */
+  async function resolveMany(
+    trx: Executor,
+    organizationId: string,
+    rule: ContactMatching,
+    people: PersonInput[],
+  ): Promise<{ contact: ContactRow; created: boolean }[]> {
+    if (people.length === 0) return [];
+    const ids = people.map(() => uuidv7());
+    const conditions = [sql`c.organization_id = ${organizationId}`];
+    if (rule === "email" || rule === "email_name")
+      conditions.push(sql`c.email_normalized = i.email_normalized`);
     if (rule === "name" || rule === "email_name")
       conditions.push(
-        sql`lower(first_name) = lower(${person.firstName})`,
-        sql`lower(last_name) = lower(${person.lastName})`,
+        sql`lower(c.first_name) = lower(i.first_name)`,
+        sql`lower(c.last_name) = lower(i.last_name)`,
       );
-    // The casts: parameters in an INSERT … SELECT list are not typed by the target columns.
-    const { rows } = await sql<ContactRow & { created: boolean }>`
-      with found as (
-        select * from contacts where ${sql.join(conditions, sql` and `)} order by id limit 1
+    const column = (pick: (p: PersonInput) => string | null | undefined) =>
+      people.map((p) => pick(p) ?? null);
+    const { rows } = await sql<ContactRow & { ord: number; created: boolean }>`
+      with i as (
+        select * from unnest(${ids}::uuid[], ${column((p) => p.firstName)}::text[], ${column((p) => p.lastName)}::text[],
+          ${column((p) => p.email)}::text[], ${column((p) => normalizeEmail(p.email))}::text[],
+          ${column((p) => p.company)}::text[], ${column((p) => p.jobTitle)}::text[])
+          with ordinality as i(id, first_name, last_name, email, email_normalized, company, job_title, ord)
+      ), found as (
+        select distinct on (i.ord) i.ord, c.* from i join contacts c on ${sql.join(conditions, sql` and `)}
+        order by i.ord, c.id
       ), inserted as (
         insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company, job_title, updated_at)
-        select ${uuidv7()}::uuid, ${organizationId}::uuid, ${person.firstName}::text, ${person.lastName}::text,
-          ${person.email}::text, ${email}::text, ${person.company ?? null}::text, ${person.jobTitle ?? null}::text,
-          ${new Date()}::timestamptz
-        where not exists (select 1 from found)
+        select i.id, ${organizationId}::uuid, i.first_name, i.last_name, i.email, i.email_normalized, i.company,
+          i.job_title, ${new Date()}::timestamptz
+        from i where not exists (select 1 from found where found.ord = i.ord)
+        order by i.ord
         returning *
       )
-      select *, true as created from inserted
+      select i.ord, inserted.*, true as created from inserted join i on i.id = inserted.id
       union all
-      select *, false as created from found`.execute(trx);
-    const row = rows[0];
-    if (!row) throw new Error("contact neither found nor created");
-    const { created, ...found } = row;
-    if (created || options.keepExisting) return { contact: found, created };
-    // Newer details fill in what the contact lacked or had changed; identity fields stay.
+      select found.*, false as created from found`.execute(trx);
+    const byOrd = new Map(rows.map(({ ord, created, ...contact }) => [Number(ord), { contact, created }]));
+    return people.map((_p, index) => {
+      const resolved = byOrd.get(index + 1);
+      if (!resolved) throw new Error("contact neither found nor created");
+      return resolved;
+    });
+  }
+
+  /** Newer details fill in what a found contact lacked or had changed; identity fields stay. */
+  async function fillIn(trx: Executor, found: ContactRow, person: PersonInput): Promise<ContactRow> {
     const company = person.company ?? found.company;
     const jobTitle = person.jobTitle ?? found.job_title;
-    if (company === found.company && jobTitle === found.job_title) return { contact: found, created };
-    const updated = await trx
+    if (company === found.company && jobTitle === found.job_title) return found;
+    return trx
       .updateTable("contacts")
       .set({ company, job_title: jobTitle, updated_at: new Date() })
       .where("id", "=", found.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { contact: updated, created };
   }
 
   return {
@@ -146,6 +176,8 @@ export function createContactService(deps: { db: Db }) {
     },
 
     resolve,
+    resolveMany,
+    fillIn,
 
     async list(
       organizationId: string,

@@ -18,25 +18,48 @@ export async function isSuppressed(
   organizationId: string,
   email: string,
 ): Promise<boolean> {
+  return (await suppressedAmong(executor, organizationId, [email])).size > 0;
+}
+
+/**
+ * `isSuppressed` for many addresses at once (group commit asks once per batch): the given
+ * addresses, as given, that must not be taken in. Two statements whatever their number.
+ */
+export async function suppressedAmong(
+  executor: Kysely<Database>,
+  organizationId: string,
+  emails: string[],
+): Promise<Set<string>> {
+  if (emails.length === 0) return new Set();
   const settings = await executor
     .selectFrom("privacy_settings")
     .select("hash_salt")
     .where("organization_id", "=", organizationId)
     .executeTakeFirst();
-  if (!settings) return false;
-  const hash = hashEmail(settings.hash_salt, email);
-  const blocked = await executor
+  if (!settings) return new Set();
+  // Spellings of one address share a hash.
+  const hashes = new Map<string, string[]>();
+  for (const email of emails) {
+    const hash = hashEmail(settings.hash_salt, email);
+    hashes.set(hash, [...(hashes.get(hash) ?? []), email]);
+  }
+  const hashList = [...hashes.keys()];
+  const rows = await executor
     .selectFrom("erasures")
-    .select("id")
+    .select("email_hash as hash")
     .where("organization_id", "=", organizationId)
-    .where("email_hash", "=", hash)
-    .executeTakeFirst();
-  if (blocked) return true;
-  const pending = await executor
-    .selectFrom("provider_erasures")
-    .select("id")
-    .where("organization_id", "=", organizationId)
-    .where("pending_hash", "=", hash)
-    .executeTakeFirst();
-  return pending !== undefined;
+    .where("email_hash", "in", hashList)
+    .unionAll(
+      executor
+        .selectFrom("provider_erasures")
+        .select("pending_hash as hash")
+        .where("organization_id", "=", organizationId)
+        .where("pending_hash", "in", hashList),
+    )
+    .execute();
+  const suppressed = new Set<string>();
+  for (const row of rows) {
+    for (const email of (row.hash !== null && hashes.get(row.hash)) || []) suppressed.add(email);
+  }
+  return suppressed;
 }

@@ -159,24 +159,29 @@ export function createPlaces(deps: {
   }
 
   /**
-   * Whether someone new gets a place or a waitlist spot. Anyone already waiting gets a free
-   * place before a newcomer can take it; under the exclusive lock nobody else changes the
-   * count, so promoted places add to it. Call with the event locked (`waiting` as
-   * `lockForRegistration` gave it; null for a capped event).
+   * How many newcomers get a place (the rest are waitlisted); Infinity without a capacity.
+   * Anyone already waiting gets a free place before a newcomer can take it; under the
+   * exclusive lock nobody else changes the count, so promoted places add to it. Call with the
+   * event locked (`waiting` as `lockForRegistration` gave it; null for a capped event).
    */
-  async function statusForNewcomer(trx: Trx, event: EventRow, waiting: boolean | null) {
+  async function freePlaces(trx: Trx, event: EventRow, waiting: boolean | null): Promise<number> {
     if (event.capacity === null) {
       if (waiting !== false) await promote(trx, event.id, Number.MAX_SAFE_INTEGER);
-      return "registered" as const;
+      return Number.POSITIVE_INFINITY;
     }
     const places = await placesOf(trx, event.id);
     let taken = places.registered;
     if (places.waiting && taken < event.capacity)
       taken += (await promote(trx, event.id, event.capacity - taken)).length;
-    return taken >= event.capacity ? ("waitlisted" as const) : ("registered" as const);
+    return Math.max(0, event.capacity - taken);
   }
 
-  return { placesOf, promote, fillFromWaitlist, lockForRegistration, statusForNewcomer };
+  /** Whether someone new gets a place or a waitlist spot (`freePlaces` for one). */
+  async function statusForNewcomer(trx: Trx, event: EventRow, waiting: boolean | null) {
+    return (await freePlaces(trx, event, waiting)) > 0 ? ("registered" as const) : ("waitlisted" as const);
+  }
+
+  return { placesOf, promote, fillFromWaitlist, lockForRegistration, freePlaces, statusForNewcomer };
 }
 
 export type Places = ReturnType<typeof createPlaces>;

@@ -114,13 +114,12 @@ export function registrationRoutes(
         source: "api" as const,
       };
       const key = request.headers["idempotency-key"];
-      if (key === undefined) {
-        const { registration } = await registrations.register(organizationId, eventId, input);
-        return reply.code(201).send(registration);
-      }
-      const result = await registrations.registerOnce(organizationId, eventId, input, {
-        key,
-        body: request.body,
+      // Group commit: registrations arriving together share a transaction (intake-batch.ts).
+      const result = await registrations.intake({
+        organizationId,
+        eventId,
+        input,
+        idempotency: key === undefined ? undefined : { key, body: request.body },
       });
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.code(result.statusCode as 201).send(result.body as never);

@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type {
   ContactRow,
@@ -7,8 +7,7 @@ import type {
   RegistrationSource,
   RegistrationStatus,
 } from "../../db/schema.ts";
-import { AppError, conflict, notFound, unprocessable } from "../../lib/errors.ts";
-import { idempotent } from "../../lib/idempotency.ts";
+import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
 import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
@@ -17,10 +16,13 @@ import { checkAnswers } from "../events/registration-questions.ts";
 import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
+import { createIntakeBatcher } from "./intake-batch.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
+import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
+import { createRegisterMany } from "./registrations.many.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 import { resultsOf } from "./results.ts";
 
@@ -99,6 +101,8 @@ export function toRegistrationDto(
 export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
 /** Whether an address must not be taken in (privacy's erasures), asked inside the writing transaction. */
 export type IsSuppressed = (trx: Trx, organizationId: string, email: string) => Promise<boolean>;
+/** The same for many addresses at once: those of them that must not be taken in. */
+export type SuppressedAmong = (trx: Trx, organizationId: string, emails: string[]) => Promise<Set<string>>;
 
 export function createRegistrationService(deps: {
   db: Db;
@@ -106,6 +110,7 @@ export function createRegistrationService(deps: {
   events: EventService;
   registrationsChanged: RegistrationsChanged;
   isSuppressed: IsSuppressed;
+  suppressedAmong: SuppressedAmong;
   notices: RegistrantNotices;
   registrantSettings: Pick<RegistrantSettingsService, "effective">;
   /** Outgoing webhooks: registration.created, .confirmed, .cancelled (src/modules/webhooks-out). */
@@ -159,8 +164,7 @@ export function createRegistrationService(deps: {
       .where("event_id", "=", eventId)
       .where("id", "in", unique)
       .execute();
-    if (found.length !== unique.length)
-      throw unprocessable("unknown_session", "A session does not belong to this event", "sessionIds");
+    if (found.length !== unique.length) throw unknownSession();
     return unique;
   }
 
@@ -176,7 +180,7 @@ export function createRegistrationService(deps: {
     publicForm: boolean,
   ): Promise<Outcome> {
     const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
-    if (event.status === "cancelled") throw conflict("event_cancelled", "The event is cancelled");
+    if (event.status === "cancelled") throw eventCancelled();
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
     const answers =
       input.source === "import" ? {} : checkAnswers(event.registration_questions, input.answers);
@@ -237,6 +241,8 @@ export function createRegistrationService(deps: {
         confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
         confirmation_expires_at: expiresAt,
         ...(input.campaign ?? NO_CAMPAIGN),
+        // The insert's own clock, under the event lock: waitlist order is the order places were decided.
+        created_at: sql<Date>`clock_timestamp()`,
         updated_at: now,
       })
       .returningAll()
@@ -273,20 +279,24 @@ export function createRegistrationService(deps: {
   /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
   async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
     const outcome = await registerCore(trx, organizationId, eventId, input, false);
-    if (outcome.kind === "erased")
-      throw unprocessable(
-        "person_erased",
-        "This person asked to be erased; they cannot be registered again",
-        "contact.email",
-      );
+    if (outcome.kind === "erased") throw personErased();
     if (outcome.kind === "already_registered")
-      throw conflict(
-        "already_registered",
-        `This person is already ${outcome.status} for the event`,
-        input.contactId !== undefined ? "contactId" : "contact.email",
-      );
+      throw alreadyRegistered(outcome.status, input.contactId !== undefined ? "contactId" : "contact.email");
     return { registration: outcome.registration, cancelToken: outcome.cancelToken };
   }
+
+  // The API's registrations: group commit, or one by one (intake-batch.ts).
+  const intake = createIntakeBatcher({
+    db,
+    registerIn,
+    registerMany: createRegisterMany({
+      contacts,
+      places,
+      suppressedAmong: deps.suppressedAmong,
+      registrationsChanged,
+      emitWebhookEvent,
+    }),
+  });
 
   async function cancelIn(trx: Trx, reg: RegistrationRow) {
     if (reg.status === "cancelled") return;
@@ -320,25 +330,8 @@ export function createRegistrationService(deps: {
       return db.transaction().execute((trx) => registerIn(trx, organizationId, eventId, input));
     },
 
-    /**
-     * Registers at most once per Idempotency-Key (lib/idempotency.ts): a repeat replays the
-     * stored answer, the same key with another body is refused.
-     */
-    registerOnce(
-      organizationId: string,
-      eventId: string,
-      input: RegisterInput,
-      idempotency: { key: string; body: unknown },
-    ) {
-      return idempotent(
-        db,
-        { organizationId, scope: `POST /events/${eventId}/registrations`, ...idempotency },
-        async (trx) => ({
-          statusCode: 201,
-          body: (await registerIn(trx, organizationId, eventId, input)).registration,
-        }),
-      );
-    },
+    /** The API's registrations, through group commit (intake-batch.ts). */
+    intake: intake.submit,
 
     /**
      * The public form. Every address takes this one path and the caller learns nothing of

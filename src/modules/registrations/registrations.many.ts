@@ -1,0 +1,207 @@
+import { sql, type Transaction } from "kysely";
+import type { ContactMatching, Database, RegistrationStatus } from "../../db/schema.ts";
+import { normalizeEmail } from "../../lib/email-address.ts";
+import { uuidv7 } from "../../lib/ids.ts";
+import type { PersonInput } from "../contacts/contacts.schemas.ts";
+import type { ContactService } from "../contacts/contacts.service.ts";
+import { checkAnswers } from "../events/registration-questions.ts";
+import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
+import { NO_CAMPAIGN } from "./campaign.ts";
+import type { Places } from "./places.ts";
+import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
+import type { RegistrationDto } from "./registrations.schemas.ts";
+import { type RegisterInput, toRegistrationDto } from "./registrations.service.ts";
+
+type Trx = Transaction<Database>;
+
+/** A registration by a person's details, as the API takes it (no contactId, no double opt-in, no secrets). */
+export type ManyInput = RegisterInput & { contact: PersonInput };
+
+/** How one of many ended: made, refused (its own 4xx), or left to run by itself after the batch. */
+export type ManyOutcome =
+  | { kind: "created"; registration: RegistrationDto }
+  | { kind: "failed"; error: unknown }
+  | { kind: "alone" };
+
+/** Whom the rule would take for the same contact: two such in one batch cannot both be new. */
+export function matchKey(rule: ContactMatching, person: PersonInput) {
+  const email = normalizeEmail(person.email);
+  const name = `${person.firstName.trim().toLowerCase()}\u0000${person.lastName.trim().toLowerCase()}`;
+  return rule === "email" ? email : rule === "name" ? name : `${email}\u0000${name}`;
+}
+
+/**
+ * Registers many people for one event in the caller's transaction with a fixed number of
+ * statements, whatever their number (group commit, intake-batch.ts): the event lock, the
+ * sessions, the erasures, the contacts, the duplicates, the places, and one multi-row insert
+ * each for registrations, their sessions, the webinar sync jobs and the webhooks. It decides
+ * every refusal (unknown session, bad answers, erased, already registered) before it writes
+ * anything, so a refused registration leaves no trace and never fails its neighbours. People
+ * whom the rule takes for the same contact as an earlier one in the batch come back `alone`:
+ * after the batch they are registered (or told they already are) one by one.
+ *
+ * The same decisions as `registerCore` (registrations.service.ts) for one person; places go
+ * to the batch in its order, then the waitlist. `created_at` is the insert's own clock,
+ * taken under the event lock, so waitlist order follows the order places were decided.
+ */
+export function createRegisterMany(deps: {
+  contacts: Pick<ContactService, "resolveMany" | "fillIn" | "matchingRule">;
+  places: Pick<Places, "lockForRegistration" | "freePlaces">;
+  suppressedAmong: (trx: Trx, organizationId: string, emails: string[]) => Promise<Set<string>>;
+  registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
+  emitWebhookEvent: EmitWebhookEvent;
+}) {
+  const { contacts, places, suppressedAmong, registrationsChanged, emitWebhookEvent } = deps;
+
+  return async function registerMany(
+    trx: Trx,
+    organizationId: string,
+    eventId: string,
+    inputs: ManyInput[],
+  ): Promise<ManyOutcome[]> {
+    const outcomes: ManyOutcome[] = inputs.map(() => ({ kind: "alone" }));
+    const {
+      event,
+      rule: glancedRule,
+      waiting,
+    } = await places.lockForRegistration(trx, organizationId, eventId);
+    if (event.status === "cancelled") return inputs.map(() => ({ kind: "failed", error: eventCancelled() }));
+    const rule = glancedRule ?? (await contacts.matchingRule(organizationId, trx));
+
+    // Refusals first, in memory and by reads only.
+    const asked = [...new Set(inputs.flatMap((i) => i.sessionIds))];
+    const sessions = new Set(
+      asked.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom("event_sessions")
+              .select("id")
+              .where("event_id", "=", eventId)
+              .where("id", "in", asked)
+              .execute()
+          ).map((s) => s.id),
+    );
+    const suppressed = await suppressedAmong(
+      trx,
+      organizationId,
+      inputs.map((i) => i.contact.email),
+    );
+    const seen = new Set<string>();
+    const checkedAnswers = new Map<ManyInput, Record<string, unknown>>();
+    /** Why this one cannot be registered, "alone" when it must wait for the batch, else undefined. */
+    const refusalOf = (input: ManyInput): { error: unknown } | "alone" | undefined => {
+      const key = matchKey(rule, input.contact);
+      if (seen.has(key)) return "alone";
+      seen.add(key);
+      if (input.sessionIds.some((id) => !sessions.has(id))) return { error: unknownSession() };
+      try {
+        checkedAnswers.set(
+          input,
+          input.source === "import" ? {} : checkAnswers(event.registration_questions, input.answers),
+        );
+      } catch (error) {
+        return { error };
+      }
+      if (suppressed.has(input.contact.email)) return { error: personErased() };
+      return undefined;
+    };
+    const going: { index: number; input: ManyInput; answers: Record<string, unknown> }[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const refusal = refusalOf(input);
+      if (refusal === "alone") continue;
+      if (refusal) outcomes[index] = { kind: "failed", error: refusal.error };
+      else going.push({ index, input, answers: checkedAnswers.get(input) ?? {} });
+    }
+
+    const resolved = await contacts.resolveMany(
+      trx,
+      organizationId,
+      rule,
+      going.map((g) => g.input.contact),
+    );
+    const knownIds = resolved.filter((r) => !r.created).map((r) => r.contact.id);
+    const active = new Map(
+      knownIds.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom("registrations")
+              .select(["contact_id", "status"])
+              .where("event_id", "=", eventId)
+              .where("contact_id", "in", knownIds)
+              .where("status", "<>", "cancelled")
+              .execute()
+          ).map((r) => [r.contact_id, r.status]),
+    );
+    const admitted: ((typeof going)[number] & (typeof resolved)[number])[] = [];
+    for (const [n, g] of going.entries()) {
+      const { contact, created } = resolved[n] as (typeof resolved)[number];
+      const status = active.get(contact.id);
+      if (status) outcomes[g.index] = { kind: "failed", error: alreadyRegistered(status, "contact.email") };
+      else admitted.push({ ...g, contact, created });
+    }
+    if (admitted.length === 0) return outcomes;
+
+    // Writes: only for the admitted (new contacts were written with the lookup).
+    for (const a of admitted)
+      if (!a.created) a.contact = await contacts.fillIn(trx, a.contact, a.input.contact);
+    const free = await places.freePlaces(trx, event, waiting);
+    // Sorted ids in batch order: the waitlist's tie-break (created_at, id) keeps that order.
+    const ids = admitted.map(() => uuidv7()).sort();
+    const now = new Date();
+    const rows = await trx
+      .insertInto("registrations")
+      .values(
+        admitted.map((a, n) => ({
+          id: ids[n] as string,
+          organization_id: organizationId,
+          event_id: eventId,
+          contact_id: a.contact.id,
+          status: (n < free ? "registered" : "waitlisted") as RegistrationStatus,
+          source: a.input.source,
+          consent_text: a.input.consentText ?? null,
+          consent_at: a.input.consentText ? now : null,
+          answers: JSON.stringify(a.answers),
+          ...(a.input.campaign ?? NO_CAMPAIGN),
+          created_at: sql<Date>`clock_timestamp()`,
+          updated_at: now,
+        })),
+      )
+      .returningAll()
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const sessionRows = admitted.flatMap((a, n) =>
+      [...new Set(a.input.sessionIds)].map((session_id) => ({
+        registration_id: ids[n] as string,
+        session_id,
+        organization_id: organizationId,
+      })),
+    );
+    if (sessionRows.length > 0) await trx.insertInto("registration_sessions").values(sessionRows).execute();
+    const placed = rows.filter((r) => r.status === "registered").map((r) => r.id);
+    if (placed.length > 0) await registrationsChanged(trx, placed);
+    await emitWebhookEvent(
+      trx,
+      organizationId,
+      "registration.created",
+      admitted.map((a, n) => ({
+        registrationId: ids[n] as string,
+        eventId,
+        contactId: a.contact.id,
+        status: byId.get(ids[n] as string)?.status,
+        source: a.input.source,
+        sessionIds: [...new Set(a.input.sessionIds)].sort(),
+      })),
+    );
+    admitted.forEach((a, n) => {
+      const row = byId.get(ids[n] as string);
+      if (!row) throw new Error("a registration was not stored");
+      outcomes[a.index] = {
+        kind: "created",
+        registration: toRegistrationDto(row, a.contact, [...new Set(a.input.sessionIds)].sort()),
+      };
+    });
+    return outcomes;
+  };
+}
