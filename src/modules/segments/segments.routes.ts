@@ -9,6 +9,15 @@ import { resultsResponse } from "../registrations/results.ts";
 import { parseFilters, type SegmentFilters, segmentQuery } from "./segments.filters.ts";
 import type { SegmentService } from "./segments.service.ts";
 
+/** The contact's own fields, in both segments' rows. */
+const contactFields = {
+  email: z.string(),
+  firstName: z.string(),
+  lastName: z.string(),
+  company: z.string().nullable(),
+  jobTitle: z.string().nullable(),
+};
+
 const registrationSegmentRow = z.object({
   id: z.string(),
   eventId: z.string(),
@@ -17,25 +26,14 @@ const registrationSegmentRow = z.object({
   status: z.string(),
   source: z.string(),
   createdAt: z.string(),
-  contact: z.object({
-    id: z.string(),
-    email: z.string(),
-    firstName: z.string(),
-    lastName: z.string(),
-    company: z.string().nullable(),
-    jobTitle: z.string().nullable(),
-  }),
+  contact: z.object({ id: z.string(), ...contactFields }),
   campaign: campaignResponse,
   results: resultsResponse,
 });
 
 const contactSegmentRow = z.object({
   id: z.string(),
-  email: z.string(),
-  firstName: z.string(),
-  lastName: z.string(),
-  company: z.string().nullable(),
-  jobTitle: z.string().nullable(),
+  ...contactFields,
   /** Of the contact's registrations, those matching the filters; the sums below are over them. */
   registrations: z.number().int(),
   attendedRegistrations: z.number().int(),
