@@ -1,79 +1,55 @@
 import cookie from "@fastify/cookie";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config/env.ts";
 import type { DatabaseHandle } from "./db/database.ts";
 import { installAdmission } from "./http/admission.ts";
 import { frameworkErrorHandler, installErrorHandling } from "./http/errors.ts";
 import { installMetrics } from "./http/metrics.ts";
-import { docsPolicy, installSecurityHeaders } from "./http/security-headers.ts";
+import { installSecurityHeaders } from "./http/security-headers.ts";
 import { installWebApp } from "./http/web-app.ts";
 import { createSharedRateLimiter } from "./jobs/rate-limiter.ts";
-import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createGuardedFetch } from "./lib/outbound-guard.ts";
 import { createRateLimiter } from "./lib/rate-limit.ts";
-import { accessRoutes, SESSION_COOKIE } from "./modules/access/access.routes.ts";
-import { memberRoutes } from "./modules/access/members.routes.ts";
 import { createMemberService } from "./modules/access/members.service.ts";
 import { createPasswordHasher } from "./modules/access/passwords.ts";
 import { createSignInService } from "./modules/access/sign-in.service.ts";
 import { createSignInLimiter } from "./modules/access/sign-in-limits.ts";
 import { createTokenCache } from "./modules/access/token-cache.ts";
 import { createTokenService } from "./modules/access/tokens.service.ts";
-import { auditRoutes } from "./modules/audit/audit.routes.ts";
 import { createAuditService } from "./modules/audit/audit.service.ts";
 import { installAuditTrail } from "./modules/audit/audit.trail.ts";
-import { checkInRoutes } from "./modules/checkins/checkins.routes.ts";
 import { createCheckInService } from "./modules/checkins/checkins.service.ts";
-import { contactRoutes } from "./modules/contacts/contacts.routes.ts";
 import { createContactService } from "./modules/contacts/contacts.service.ts";
 import { createEmailRepo } from "./modules/email/email.repo.ts";
-import { emailRoutes } from "./modules/email/email.routes.ts";
 import { createEmailSender } from "./modules/email/email.sender.ts";
 import { createEmailService } from "./modules/email/email.service.ts";
 import { createEventSessionService } from "./modules/events/event-sessions.service.ts";
-import { eventRoutes } from "./modules/events/events.routes.ts";
 import { createEventService } from "./modules/events/events.service.ts";
 import { webinarTypesFromRegistry } from "./modules/events/webinar-types.ts";
-import { importRoutes } from "./modules/imports/imports.routes.ts";
 import { createImportService } from "./modules/imports/imports.service.ts";
-import { privacyRoutes } from "./modules/privacy/privacy.routes.ts";
 import { createPrivacyService } from "./modules/privacy/privacy.service.ts";
-import { retentionRoutes } from "./modules/privacy/retention.routes.ts";
 import { createRetentionService } from "./modules/privacy/retention.service.ts";
 import { isSuppressed, suppressedAmong } from "./modules/privacy/suppression.ts";
-import { publicRoutes } from "./modules/public/public.routes.ts";
 import { createPublicService } from "./modules/public/public.service.ts";
 import { createEventNotices } from "./modules/registrations/event-notices.ts";
 import { createRegistrantEmails } from "./modules/registrations/registrant-emails.ts";
 import { bothNotices, type RegistrantNotices } from "./modules/registrations/registrant-notices.ts";
-import { registrantSettingsRoutes } from "./modules/registrations/registrant-settings.routes.ts";
 import { createRegistrantSettingsService } from "./modules/registrations/registrant-settings.service.ts";
-import { registrationRoutes } from "./modules/registrations/registrations.routes.ts";
 import { createRegistrationService } from "./modules/registrations/registrations.service.ts";
 import { createReminders } from "./modules/registrations/reminders.ts";
-import { segmentRoutes } from "./modules/segments/segments.routes.ts";
 import { createSegmentService } from "./modules/segments/segments.service.ts";
 import { createWebhookDelivery } from "./modules/webhooks-out/delivery.ts";
 import { createWebhookEmitter } from "./modules/webhooks-out/emit.ts";
-import { webhookEndpointRoutes } from "./modules/webhooks-out/endpoints.routes.ts";
 import { createEndpointService } from "./modules/webhooks-out/endpoints.service.ts";
 import { sweepWebhookHistory } from "./modules/webhooks-out/history.ts";
 import { createSecretStore } from "./modules/webhooks-out/secrets.ts";
-import { webinarConfigurationRoutes } from "./modules/webinars/configurations.routes.ts";
 import { createConfigurationService } from "./modules/webinars/configurations.service.ts";
-import { dashboardRoutes } from "./modules/webinars/dashboard.routes.ts";
 import { createDashboardService } from "./modules/webinars/dashboard.service.ts";
-import { demoAccountRoutes } from "./modules/webinars/demo-account.routes.ts";
 import { createWebinarEventHooks } from "./modules/webinars/event-hooks.ts";
-import { organizerConsentRoutes } from "./modules/webinars/organizer-consent.routes.ts";
 import { createOrganizerConsentService } from "./modules/webinars/organizer-consent.service.ts";
 import { createOrganizerTokens } from "./modules/webinars/organizer-tokens.ts";
-import { providerRoutes } from "./modules/webinars/providers.routes.ts";
-import { reconciliationRoutes } from "./modules/webinars/reconciliations.routes.ts";
 import { createReconciliationService } from "./modules/webinars/reconciliations.service.ts";
 import { joinLinkOf, joinLinksOf, recordingLinkOf } from "./modules/webinars/registration-webinars.ts";
 import { createSyncWorker } from "./modules/webinars/sync/index.ts";
@@ -85,9 +61,8 @@ import {
   WEBHOOK_RATE,
   WEBHOOK_REJECT_RATE,
 } from "./modules/webinars/webhooks/receiver.ts";
-import { webhookRoutes } from "./modules/webinars/webhooks.routes.ts";
-import { webinarRoutes } from "./modules/webinars/webinars.routes.ts";
 import { createWebinarService } from "./modules/webinars/webinars.service.ts";
+import { installAuthentication, registerApiDocs, registerHealthRoutes, registerRoutes } from "./routes.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 
 export interface AppDeps {
@@ -365,90 +340,19 @@ export async function buildApp(
 
   await installSecurityHeaders(app);
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Auditorium API",
-        version: "1",
-        description:
-          "Event management with webinar integration. Authenticate with the session cookie or `Authorization: Bearer aud_…`.",
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: "http", scheme: "bearer" },
-          session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE },
-        },
-      },
-      security: [{ bearer: [] }, { session: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true, transformStaticCSP: docsPolicy });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await registerApiDocs(app);
 
   // Before authentication: a refused registration costs no query (src/http/admission.ts).
   installAdmission(app, config.intake);
   app.decorateRequest("caller", null);
-  app.addHook("onRequest", async (request) => {
-    const cookieToken = request.cookies[SESSION_COOKIE];
-    const header = request.headers.authorization;
-    // Webhooks authenticate by their signature; Zoom's legacy deliveries also carry an
-    // Authorization header that is not ours to check.
-    // /metrics checks its own operator token.
-    if (header !== undefined && !request.url.startsWith("/webhooks/") && request.url !== "/metrics") {
-      const match = /^Bearer (\S{1,200})$/.exec(header);
-      const caller = match?.[1] ? await services.signIn.authenticateToken(match[1]) : null;
-      if (!caller) throw new AppError(401, "token_invalid", "The bearer token is unknown or revoked");
-      request.caller = caller;
-    } else if (cookieToken) {
-      request.caller = await services.signIn.authenticateSession(cookieToken);
-      if (request.caller && request.method !== "GET" && request.method !== "HEAD")
-        assertSameOrigin(request.headers, config.publicUrl);
-    }
-    // Anonymous calls to the private API stop here, before validation can describe the input.
-    if (
-      !request.caller &&
-      /^\/api\/v1\/(?!public\/|auth\/(?:link|login|invitation|sign-in-link|password-reset|microsoft-organizer\/callback)(?:\?|$))/.test(
-        request.url,
-      )
-    )
-      throw new AppError(401, "unauthenticated", "Sign in or present an API token");
-  });
+  installAuthentication(app, { signIn: services.signIn, publicUrl: config.publicUrl });
 
   installMetrics(app, { token: config.metricsToken });
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await database.db.selectFrom("organizations").select("id").limit(1).execute();
-      return { status: "ready", database: database.kind };
-    } catch {
-      return reply.code(503).send({ status: "unavailable", database: database.kind });
-    }
-  });
+  registerHealthRoutes(app, database);
 
   // Before the routes: the trail learns each route's declared audit action as it is added.
   installAuditTrail(app, services);
-  auditRoutes(app, services);
-  accessRoutes(app, {
-    ...services,
-    secureCookies: config.secureCookies,
-    limiter: createRateLimiter(config.publicRateLimit),
-  });
-  memberRoutes(app, services);
-  eventRoutes(app, {
-    ...services,
-    eventSessions: services.eventSessions,
-    refill: services.registrations.refillEvent,
-  });
-  contactRoutes(app, services);
-  registrationRoutes(app, services);
-  registrantSettingsRoutes(app, services);
-  checkInRoutes(app, services);
-  // Raw CSV bodies (imports). The app's small limit applies unless a route raises it, as the
-  // import route does; kept as bytes so the route can refuse non-UTF-8 files.
-  app.addContentTypeParser("text/csv", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-  importRoutes(app, services);
+  registerRoutes(app, { services, config, providers: runtime.providers });
   // Imports left pending or half-done by a stop or crash continue once the app is ready;
   // closing finishes the batch in flight so the database is not closed under it.
   app.addHook("onReady", async () => {
@@ -458,24 +362,6 @@ export async function buildApp(
     await services.imports.stop();
     await services.syncWorker.stop();
     await ownRuntime?.close();
-  });
-  webinarConfigurationRoutes(app, services);
-  organizerConsentRoutes(app, { ...services, secureCookies: config.secureCookies });
-  webinarRoutes(app, services);
-  reconciliationRoutes(app, services);
-  providerRoutes(app, { providers: runtime.providers });
-  demoAccountRoutes(app, { demo: config.demo });
-  webhookRoutes(app, services);
-  dashboardRoutes(app, services);
-  segmentRoutes(app, services);
-  privacyRoutes(app, services);
-  retentionRoutes(app, services);
-  emailRoutes(app, services);
-  webhookEndpointRoutes(app, services);
-  publicRoutes(app, {
-    ...services,
-    limiter: createRateLimiter(config.publicRateLimit),
-    publicUrl: config.publicUrl,
   });
   await installWebApp(app, config);
 
@@ -491,17 +377,4 @@ function trustProxyOption(
 ): false | string[] | ((address: string, hop: number) => boolean) {
   if (typeof trust === "number") return (_address, hop) => hop < trust;
   return trust;
-}
-
-/**
- * Cookie sessions are SameSite=Strict; as a second line against cross-site requests, a
- * browser-sent Origin must be our own.
- */
-function assertSameOrigin(headers: Record<string, string | string[] | undefined>, publicUrl: string) {
-  const origin = headers.origin;
-  if (typeof origin !== "string") return;
-  const host = headers.host;
-  const allowed = new Set([new URL(publicUrl).origin, `http://${host}`, `https://${host}`]);
-  if (!allowed.has(origin))
-    throw new AppError(403, "cross_origin", "Cross-origin requests with a session are refused");
 }

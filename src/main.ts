@@ -11,8 +11,8 @@ import {
 } from "./cli/serve-cluster.ts";
 import { type Config, ConfigError, loadConfig } from "./config/env.ts";
 import type { Db } from "./db/database.ts";
-import { openDatabase } from "./db/database.ts";
-import { migrateToLatest } from "./db/migrate.ts";
+import { embeddedDatabaseExists, openDatabase } from "./db/database.ts";
+import { migrateToLatest, pendingMigrations } from "./db/migrate.ts";
 import { normalizeEmail } from "./lib/email-address.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLogger } from "./lib/logger.ts";
@@ -63,15 +63,8 @@ async function main() {
   // Checked before the database is opened: a bad count or the embedded database stops here.
   const processes = command === "serve" ? parseProcesses(values.processes) : undefined;
   if (processes !== undefined) assertClusterable(config.databaseUrl);
-  // The embedded server migrates in a child process that exits (see migrateInChild).
-  const migratedInChild =
-    command === "serve" && !config.databaseUrl && (await migrateInChild(config.dataDir));
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.dbPoolSize,
-  });
-  const applied = migratedInChild ? [] : await migrateToLatest(database.db);
+  const { database, upToDate } = await openUpToDate(config, command === "serve" && !config.databaseUrl);
+  const applied = upToDate ? [] : await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, "database migrated");
 
   switch (command) {
@@ -192,13 +185,34 @@ async function main() {
 }
 
 /**
+ * Opens the database. The embedded server (`embeddedServe`) brings it up to date in a child
+ * process (migrateInChild) only when a migration is pending: a folder without a cluster has
+ * all of them pending; otherwise the open database is asked (pendingMigrations, one small
+ * read), and is closed and opened again around the child only when something is pending. A
+ * start with nothing to apply opens the database once and starts no second process.
+ * `upToDate`: nothing is left to migrate in this process.
+ */
+async function openUpToDate(config: Config, embeddedServe: boolean) {
+  const open = () =>
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  if (!embeddedServe) return { database: await open(), upToDate: false };
+  if (embeddedDatabaseExists(config.dataDir)) {
+    const database = await open();
+    if ((await pendingMigrations(database.db)).length === 0) return { database, upToDate: true };
+    await database.close();
+  }
+  const upToDate = await migrateInChild(config.dataDir);
+  return { database: await open(), upToDate };
+}
+
+/**
  * The embedded server creates (first start) and migrates its database in a child process
  * (`migrate`) that exits, then opens the result. Creating the schema, and even finding that
  * nothing is left to apply, grows PGlite's WebAssembly heap (catalogs, the migrations' own
  * statements and modules), which is never given back: in the server's own process a first
  * start idled ~50 MiB above a second, and a second ~40 MiB above one that migrated in a child
- * (docs/performance.md). The price is one more short-lived process at start (Node, tsx and
- * PGlite start twice). False when there is no script to run again (then the server migrates in process).
+ * (docs/performance.md). The price, paid only when a migration is pending (openUpToDate), is
+ * one more short-lived process at start (Node, tsx and PGlite start twice). False when there is no script to run again (then the server migrates in process).
  */
 async function migrateInChild(dataDir: string): Promise<boolean> {
   const script = process.argv[1];

@@ -47,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   }
   let dir: string | undefined;
   if (options.dataDir) {
-    dir = path.join(options.dataDir, "pgdata");
+    dir = clusterDir(options.dataDir);
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   }
   if (dir) await initdbInChild(dir);
@@ -83,6 +83,13 @@ const EMBEDDED_START_PARAMS = [
   ...["max_worker_processes=0", "max_parallel_workers=0", "max_parallel_workers_per_gather=0"],
   ...["io_method=sync", "max_parallel_maintenance_workers=0", "shared_buffers=16MB"],
 ].flatMap((p) => (p.startsWith("-") ? [p] : ["-c", p]));
+
+/** The embedded cluster's folder under the data folder. */
+const clusterDir = (dataDir: string) => path.join(dataDir, "pgdata");
+
+/** Whether the data folder already holds an embedded cluster (a start that is not the first). */
+export const embeddedDatabaseExists = (dataDir: string) =>
+  existsSync(path.join(clusterDir(dataDir), "PG_VERSION"));
 
 /**
  * Creates the embedded cluster in a child process that exits. PGlite's initdb copies the whole

@@ -1,5 +1,5 @@
-import type { Kysely } from "kysely";
-import { type Migration, Migrator } from "kysely/migration";
+import { type Kysely, sql } from "kysely";
+import { DEFAULT_MIGRATION_TABLE as MIGRATION_TABLE, type Migration, Migrator } from "kysely/migration";
 import * as m0001 from "./migrations/0001_spine.ts";
 import * as m0010 from "./migrations/0010_webinars.ts";
 import * as m0020 from "./migrations/0020_audit.ts";
@@ -58,6 +58,21 @@ const migrations: Record<string, Migration> = {
   "0170_campaign_and_segments": m0170,
   "0160_webhooks_out": m0160,
 };
+
+/**
+ * The listed migrations the database has not run, read from Kysely's own table (all of them
+ * when it has none yet). One small read and no Migrator: the embedded server asks this before
+ * deciding to migrate in a child process (main.ts), so an up-to-date start pays for neither.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const table = await sql<{ present: boolean }>`
+    select to_regclass(${MIGRATION_TABLE}) is not null as present`.execute(db);
+  if (!table.rows[0]?.present) return Object.keys(migrations);
+  const done = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  const ran = new Set(done.rows.map((r) => r.name));
+  return Object.keys(migrations).filter((name) => !ran.has(name));
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -25,79 +25,66 @@ export interface SealedColumn<C extends string = string> {
   context(row: Readonly<Record<C, string>>): SecretContext;
 }
 
+/**
+ * The one context builder: a record is bound to its organization, the account it belongs to
+ * (a provider configuration or a webhook endpoint: `scope`), and a field naming what it is and,
+ * where a table holds several, which row it is in; so a record cannot be moved elsewhere.
+ */
+const contextOf =
+  <R extends { organization_id: string }>(scope: keyof R & string, field: (row: R) => string) =>
+  (row: R): SecretContext => ({
+    organizationId: row.organization_id,
+    configurationId: row[scope] as string,
+    field: field(row),
+  });
+
+type ConfigurationRow = { organization_id: string; configuration_id: string };
+
 /** Webinar configuration credentials: one record per credential field. */
-export const credentialContext = (row: {
-  organization_id: string;
-  configuration_id: string;
-  field: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: row.field,
-});
+export const credentialContext = contextOf<ConfigurationRow & { field: string }>(
+  "configuration_id",
+  (row) => row.field,
+);
 
 /**
  * A provider erasure's address (until the provider confirms): bound to the organization,
  * the provider account and the erasure row, so a record cannot be moved to another row.
  */
-export const erasureEmailContext = (row: {
-  id: string;
-  organization_id: string;
-  configuration_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: `erasure:${row.id}`,
-});
+export const erasureEmailContext = contextOf<ConfigurationRow & { id: string }>(
+  "configuration_id",
+  (row) => `erasure:${row.id}`,
+);
 
 /** A webhook subscription's clientState, the secret the provider echoes in its notifications. */
-export const clientStateContext = (row: {
-  webinar_id: string;
-  organization_id: string;
-  configuration_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: `webhook.clientState:${row.webinar_id}`,
-});
+export const clientStateContext = contextOf<ConfigurationRow & { webinar_id: string }>(
+  "configuration_id",
+  (row) => `webhook.clientState:${row.webinar_id}`,
+);
 
 /**
  * A Teams configuration's organizer refresh token (delegated consent): bound to the
  * organization and the configuration, so it cannot be moved to another account.
  */
-export const organizerRefreshTokenContext = (row: {
-  organization_id: string;
-  configuration_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: "organizer.refreshToken",
-});
+export const organizerRefreshTokenContext = contextOf<ConfigurationRow>(
+  "configuration_id",
+  () => "organizer.refreshToken",
+);
 
 /** A started consent's PKCE code verifier, bound to its request row (wiped when used). */
-export const consentVerifierContext = (row: {
-  id: string;
-  organization_id: string;
-  configuration_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.configuration_id,
-  field: `organizer.codeVerifier:${row.id}`,
-});
+export const consentVerifierContext = contextOf<ConfigurationRow & { id: string }>(
+  "configuration_id",
+  (row) => `organizer.codeVerifier:${row.id}`,
+);
 
 /**
  * An outgoing webhook endpoint's signing secret (src/modules/webhooks-out): bound to the
  * organization, the endpoint and the secret's row, so a record cannot move to another endpoint.
  */
-export const webhookEndpointSecretContext = (row: {
+export const webhookEndpointSecretContext = contextOf<{
   id: string;
   organization_id: string;
   endpoint_id: string;
-}): SecretContext => ({
-  organizationId: row.organization_id,
-  configurationId: row.endpoint_id,
-  field: `webhook_endpoint.secret:${row.id}`,
-});
+}>("endpoint_id", (row) => `webhook_endpoint.secret:${row.id}`);
 
 const sealedColumn = <C extends string>(spec: SealedColumn<C>): SealedColumn => spec as SealedColumn;
 

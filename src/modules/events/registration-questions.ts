@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { line } from "../../http/schemas.ts";
 import { unprocessable } from "../../lib/errors.ts";
+import { ON24_ANSWER_FIELDS } from "../../providers/on24/answers.ts";
 
 /**
  * An event's own registration questions (docs/registration-questions.md): their definitions,
@@ -19,29 +20,6 @@ const questionId = z
     "must be 1-40 letters, digits, _ or -, starting with a letter or digit",
   );
 
-/**
- * The ON24 registration fields a question may fill: the ten custom fields and the standard
- * fields of AddRegistrantForm we do not fill from the contact (specs/on24/openapi.json).
- */
-export const ON24_QUESTION_FIELDS = [
-  ...Array.from({ length: 10 }, (_, i) => `std${i + 1}`),
-  "addressStreet1",
-  "addressStreet2",
-  "city",
-  "state",
-  "zip",
-  "country",
-  "workPhone",
-  "homePhone",
-  "fax",
-  "jobFunction",
-  "companyIndustry",
-  "companySize",
-  "partnerRef",
-  "other",
-  "notes",
-] as const;
-
 export const DEFAULT_TEXT_MAX_LENGTH = 500;
 export const MAX_QUESTIONS = 50;
 const MAX_OPTIONS = 50;
@@ -56,8 +34,11 @@ const questionInput = z.strictObject({
   options: z.array(optionInput).max(MAX_OPTIONS).optional(),
   /** Text questions only: the longest answer taken, in characters (default 500). */
   maxLength: z.number().int().min(1).max(2_000).nullable().optional(),
-  /** Which ON24 registration field carries the answer; absent: the field whose caption is the label. */
-  on24Field: z.enum(ON24_QUESTION_FIELDS).nullable().optional(),
+  /**
+   * Which ON24 registration field carries the answer (one of the fields the ON24 adapter sends,
+   * on24/answers.ts); absent: the field whose caption is the label.
+   */
+  on24Field: z.enum(ON24_ANSWER_FIELDS).nullable().optional(),
 });
 
 /** The stored and answered form: ids filled in, every key present. */

@@ -26,9 +26,6 @@ export interface ErasureDeps {
   emitWebhookEvent: EmitWebhookEvent;
 }
 
-/** The envelope context of a provider erasure's sealed address (one rule, in the sealed-column registry). */
-export const erasureSealContext = erasureEmailContext;
-
 export interface EraseOptions {
   /** The user who asked (null from the CLI). */
   requestedBy: string | null;
@@ -159,7 +156,7 @@ export async function eraseIn(
   for (const config of reached) {
     const row = { id: uuidv7(), organization_id: organizationId, configuration_id: config.id };
     const plaintext = Buffer.from(email, "utf8");
-    const sealed = JSON.stringify(await envelope.seal(plaintext, erasureSealContext(row)));
+    const sealed = JSON.stringify(await envelope.seal(plaintext, erasureEmailContext(row)));
     plaintext.fill(0);
     await trx
       .insertInto("provider_erasures")

@@ -13,7 +13,7 @@ import { type EraseOptions, eraseIn } from "./privacy-erasure.ts";
 import { exportContact, iso } from "./privacy-export.ts";
 import { isSuppressed } from "./suppression.ts";
 
-export { type EraseOptions, erasureSealContext } from "./privacy-erasure.ts";
+export type { EraseOptions } from "./privacy-erasure.ts";
 export { FIELDS_SENT_TO_PROVIDERS } from "./privacy-export.ts";
 
 /**

@@ -167,11 +167,22 @@ export function createSegmentService(deps: { db: Db }) {
     return row.rows[0]?.n ?? 0;
   }
 
-  function page<T extends { id: string }>(rows: T[], limit: number) {
-    const more = rows.length > limit;
-    const data = more ? rows.slice(0, limit) : rows;
+  /**
+   * One JSON page of a segment: the rows after the cursor (one more than the limit, to tell
+   * whether a next page exists) and the segment's total, read side by side.
+   */
+  async function jsonPage<T extends { id: string }, Dto>(
+    f: SegmentFilters,
+    fetch: (afterId: string | undefined, n: number) => Promise<T[]>,
+    count: () => Promise<number>,
+    toDto: (row: T) => Dto,
+  ) {
+    const after = decodeCursor(f.cursor);
+    const [rows, n] = await Promise.all([fetch(after, f.limit + 1), count()]);
+    const more = rows.length > f.limit;
+    const data = more ? rows.slice(0, f.limit) : rows;
     const last = data.at(-1);
-    return { data, nextCursor: more && last ? encodeCursor(last.id) : null };
+    return { data: data.map(toDto), nextCursor: more && last ? encodeCursor(last.id) : null, total: n };
   }
 
   /** Streams every row of a segment as CSV, page by page. */
@@ -195,25 +206,21 @@ export function createSegmentService(deps: { db: Db }) {
   }
 
   return {
-    async registrations(organizationId: string, f: SegmentFilters) {
-      const after = decodeCursor(f.cursor);
-      const [rows, n] = await Promise.all([
-        registrationRows(organizationId, f, after, f.limit + 1),
-        total(organizationId, f, "r.id"),
-      ]);
-      const { data, nextCursor } = page(rows, f.limit);
-      return { data: data.map(toRegistrationSegmentDto), nextCursor, total: n };
-    },
+    registrations: (organizationId: string, f: SegmentFilters) =>
+      jsonPage(
+        f,
+        (after, n) => registrationRows(organizationId, f, after, n),
+        () => total(organizationId, f, "r.id"),
+        toRegistrationSegmentDto,
+      ),
 
-    async contacts(organizationId: string, f: SegmentFilters) {
-      const after = decodeCursor(f.cursor);
-      const [rows, n] = await Promise.all([
-        contactRows(organizationId, f, after, f.limit + 1),
-        total(organizationId, f, "distinct r.contact_id"),
-      ]);
-      const { data, nextCursor } = page(rows, f.limit);
-      return { data: data.map(toContactSegmentDto), nextCursor, total: n };
-    },
+    contacts: (organizationId: string, f: SegmentFilters) =>
+      jsonPage(
+        f,
+        (after, n) => contactRows(organizationId, f, after, n),
+        () => total(organizationId, f, "distinct r.contact_id"),
+        toContactSegmentDto,
+      ),
 
     registrationsCsv(organizationId: string, f: SegmentFilters) {
       return csv(

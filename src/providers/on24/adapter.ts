@@ -13,7 +13,6 @@
 
 import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "../cache.ts";
 import type {
-  AttendancePage,
   CredentialCheck,
   ProviderAccount,
   ProviderRegistrant,
@@ -37,31 +36,27 @@ import {
   form,
   invalid,
   isKind,
+  ON24_PAGE_SIZE,
+  on24EventPath,
   on24IsoLiveStart,
   on24Language,
   on24LiveDuration,
   on24WccLiveStart,
   requireNumericId,
   requireTimeZone,
-  toAttendance,
   toRegistrant,
   truncateTitle,
 } from "./mapping.ts";
-import { on24Recording } from "./recording.ts";
-import { listOn24Registrants } from "./registrant-list.ts";
+import { createOn24Reads } from "./reads.ts";
 import {
   ON24_WEBINAR_TYPES,
   type On24RegistrantRecord,
   type On24RegistrationField,
-  on24AttendeeList,
   on24ClientRegistrantsProbe,
   on24CreatedEvent,
   on24DeletedEvent,
   on24EventList,
-  on24EventMetadata,
-  on24EventRegistrants,
   on24Forgotten,
-  on24RegistrantByEmail,
   on24RegistrantWrite,
   on24RegistrationFields,
   on24UpdatedEvent,
@@ -94,7 +89,6 @@ export interface On24ProviderOptions {
 /** ON24 limits (AddEventForm / UpdateEventForm in openapi.json). */
 const MAX_TITLE_CREATE = 250; // "Limited to less than 251 characters"
 const MAX_TITLE_UPDATE = 255; // "Limited to 255 characters"
-const PAGE_SIZE = 100; // "limit of 100 per page"
 const LIST_TIMEOUT_MS = 120_000;
 const DEFAULT_EVENT_TYPE = "fav"; // "Live Video and Audio"
 const DAY_MS = 24 * 3600_000;
@@ -128,23 +122,13 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     const ref = accountRef(account);
     return eventKey(ref.region, ref.clientId, eventId);
   };
-  const eventPath = (eventId: string) => `/event/${requireNumericId(eventId, "event id")}`;
-
-  async function audienceUrl(account: ProviderAccount, eventId: string): Promise<string | null> {
-    const key = keyOf(account, eventId);
-    const cached = audienceUrls.get(key);
-    if (cached !== undefined) return cached;
-    const ev = await client.call(account, {
-      op: "get event",
-      method: "GET",
-      path: eventPath(eventId),
-      schema: on24EventMetadata,
-    });
-    if (ev.isactive === false) throw new ProviderError("not_found", "ON24 event is no longer active");
-    const url = ev.audienceurl ?? null;
-    audienceUrls.set(key, url);
-    return url;
-  }
+  const { audienceUrl, paths: readPaths } = createOn24Reads({
+    client,
+    listTimeoutMs,
+    keyOf,
+    audienceUrls,
+    names,
+  });
 
   /** The event's registration page fields; null when ON24 will not tell (non-Elite accounts get 403). */
   async function registrationFields(
@@ -159,7 +143,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       const res = await client.call(account, {
         op: "get registration fields",
         method: "GET",
-        path: `${eventPath(eventId)}/regfield`,
+        path: `${on24EventPath(eventId)}/regfield`,
         schema: on24RegistrationFields,
       });
       fields = res.registrationfields;
@@ -169,31 +153,6 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     }
     regFields.set(key, fields);
     return fields;
-  }
-
-  /** Registrants of the event by eventuserid, to name attendees (the attendee record has no names). */
-  async function registrantsById(
-    account: ProviderAccount,
-    eventId: string,
-  ): Promise<Map<string, On24RegistrantRecord>> {
-    const key = keyOf(account, eventId);
-    const cached = names.get(key);
-    if (cached) return cached;
-    let byId = new Map<string, On24RegistrantRecord>();
-    try {
-      const res = await client.call(account, {
-        op: "list registrants",
-        method: "GET",
-        path: `${eventPath(eventId)}/registrant`,
-        schema: on24EventRegistrants,
-        timeoutMs: listTimeoutMs,
-      });
-      byId = new Map(res.registrants.map((r) => [r.eventuserid, r]));
-    } catch (err) {
-      if (!isKind(err, "forbidden")) throw err;
-    }
-    names.set(key, byId);
-    return byId;
   }
 
   const provider: WebinarProvider = {
@@ -263,14 +222,14 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
             datefiltermode: "creation",
             startdate: on24Day(from),
             enddate: on24Day(to),
-            itemsperpage: String(PAGE_SIZE),
+            itemsperpage: String(ON24_PAGE_SIZE),
             pageoffset: String(page),
           },
           schema: on24EventList,
         });
         const found = res.events.find((e) => e.campaigncode === code && e.isactive !== false);
         if (found) return { providerWebinarId: found.eventid, joinUrl: found.audienceurl ?? null };
-        if (res.events.length < PAGE_SIZE) return null;
+        if (res.events.length < ON24_PAGE_SIZE) return null;
       }
     },
 
@@ -281,7 +240,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       await client.call(account, {
         op: "update event",
         method: "PUT",
-        path: eventPath(providerWebinarId),
+        path: on24EventPath(providerWebinarId),
         form: form({
           title: truncateTitle(spec.title, MAX_TITLE_UPDATE),
           eventType: spec.webinarType,
@@ -303,7 +262,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         await client.call(account, {
           op: "delete event",
           method: "DELETE",
-          path: eventPath(providerWebinarId),
+          path: on24EventPath(providerWebinarId),
           schema: on24DeletedEvent,
         });
       } catch (err) {
@@ -335,7 +294,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       const res = await client.call(account, {
         op: "register",
         method: "POST",
-        path: `${eventPath(providerWebinarId)}/registrant`,
+        path: `${on24EventPath(providerWebinarId)}/registrant`,
         form: form({
           email: values.email,
           firstName: values.firstname,
@@ -360,7 +319,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         await client.call(account, {
           op: "cancel registration",
           method: "POST",
-          path: `${eventPath(providerWebinarId)}/registrant`,
+          path: `${on24EventPath(providerWebinarId)}/registrant`,
           form: form({ email: registrant.email, isDeleted: "Y" }),
           schema: on24RegistrantWrite,
         });
@@ -370,59 +329,6 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
         if (err instanceof ProviderError && (err.details.status === 412 || err.kind === "not_found")) return;
         throw err;
       }
-    },
-
-    // One page: ON24 documents no paging for the event-level list (registrant-list.ts).
-    listRegistrants: (account, providerWebinarId) =>
-      listOn24Registrants(client, account, providerWebinarId, listTimeoutMs),
-
-    async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
-      const offset = cursor === null ? 0 : Number(cursor);
-      if (cursor !== null && !/^\d+$/.test(cursor))
-        throw invalid("ON24 attendance cursor must be a page offset");
-      const res = await client.call(account, {
-        op: "list attendees",
-        method: "GET",
-        path: `${eventPath(providerWebinarId)}/attendee`,
-        // Not in openapi.json for this list (ON24 ignores them); sent so that an answer with
-        // pagecount, as the client-level lists give, is followed rather than cut at page one.
-        query: { pageoffset: String(offset), itemsperpage: String(PAGE_SIZE) },
-        schema: on24AttendeeList,
-        timeoutMs: listTimeoutMs,
-      });
-      const paged = res.pagecount !== undefined;
-      if (!paged && offset > 0) {
-        // ON24 answered without paging, so offset 0 already returned every attendee.
-        return { records: [], nextCursor: null };
-      }
-      const needNames = res.attendees.some((a) => a.firstname === undefined);
-      const regs = needNames ? await registrantsById(account, providerWebinarId) : new Map();
-      const records = res.attendees.map((a) => toAttendance(a, regs.get(a.eventuserid)));
-      const current = res.currentpage ?? offset;
-      const nextCursor = paged && current + 1 < (res.pagecount ?? 0) ? String(current + 1) : null;
-      return { records, nextCursor };
-    },
-
-    async findRegistrantByEmail(account, providerWebinarId, email): Promise<ProviderRegistrant | null> {
-      requireNumericId(providerWebinarId, "event id");
-      let rec: On24RegistrantRecord;
-      try {
-        const res = await client.call(account, {
-          op: "get registrant by email",
-          method: "GET",
-          path: `/registrant/${encodeURIComponent(email)}`,
-          query: { eventid: providerWebinarId },
-          schema: on24RegistrantByEmail,
-        });
-        rec = res.registrant;
-      } catch (err) {
-        if (isKind(err, "not_found")) return null;
-        throw err;
-      }
-      if (rec.eventid !== undefined && rec.eventid !== providerWebinarId) return null;
-      // Soft-deleted and forgotten people are not registered any more.
-      if (rec.userstatus !== undefined && rec.userstatus !== "active") return null;
-      return toRegistrant(rec.eventuserid, rec.email, await audienceUrl(account, providerWebinarId));
     },
 
     async erasePerson(account, email): Promise<undefined> {
@@ -444,16 +350,7 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
       names.deletePrefix("");
     },
 
-    async recordingOf(account, providerWebinarId) {
-      const ev = await client.call(account, {
-        op: "get event",
-        method: "GET",
-        path: eventPath(providerWebinarId),
-        schema: on24EventMetadata,
-      });
-      if (ev.isactive === false) return null;
-      return on24Recording(ev);
-    },
+    ...readPaths,
 
     webinarTypes() {
       return ON24_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label }));

@@ -7,27 +7,33 @@
 import type { RegistrantAnswer } from "../contract.ts";
 import type { On24RegistrationField } from "./schemas.ts";
 
-/** AddRegistrantForm parameters an answer may fill, by the key ON24's regfield ids reduce to. */
-const ANSWER_FIELDS = new Map(
-  [
-    ...Array.from({ length: 10 }, (_, i) => `std${i + 1}`),
-    "addressStreet1",
-    "addressStreet2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "workPhone",
-    "homePhone",
-    "fax",
-    "jobFunction",
-    "companyIndustry",
-    "companySize",
-    "partnerRef",
-    "other",
-    "notes",
-  ].map((name) => [name.toLowerCase(), name]),
-);
+/**
+ * The AddRegistrantForm parameters an answer may fill: the ten custom fields and the standard
+ * fields we do not fill from the contact. The one list: an event's question may name one of
+ * these (`on24Field`, checked in modules/events/registration-questions.ts), and an answer is
+ * sent only to one of these.
+ */
+export const ON24_ANSWER_FIELDS = [
+  ...Array.from({ length: 10 }, (_, i) => `std${i + 1}`),
+  "addressStreet1",
+  "addressStreet2",
+  "city",
+  "state",
+  "zip",
+  "country",
+  "workPhone",
+  "homePhone",
+  "fax",
+  "jobFunction",
+  "companyIndustry",
+  "companySize",
+  "partnerRef",
+  "other",
+  "notes",
+] as const;
+
+/** The answer fields by the key ON24's regfield ids reduce to (`jobfunction` → `jobFunction`). */
+const ANSWER_FIELDS = new Map<string, string>(ON24_ANSWER_FIELDS.map((name) => [name.toLowerCase(), name]));
 
 /** A regfield id (`job_function`, `std1`) as the key its form parameter reduces to (`jobfunction`). */
 export const fieldKey = (fieldid: string) => fieldid.replaceAll("_", "").toLowerCase();

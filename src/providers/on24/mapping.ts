@@ -21,6 +21,12 @@ export function requireNumericId(value: string, what: string): string {
 }
 
 /** Truncates on code points so a surrogate pair is never split. */
+/** ON24's page size for its paged lists: "limit of 100 per page" (openapi.json). */
+export const ON24_PAGE_SIZE = 100;
+
+/** The API path of one event; the id is checked to be numeric, so it cannot change the path. */
+export const on24EventPath = (eventId: string) => `/event/${requireNumericId(eventId, "event id")}`;
+
 export function truncateTitle(title: string, max: number): string {
   const t = title.trim();
   if (t === "") throw invalid("ON24 requires a non-empty title");

@@ -14,14 +14,7 @@
  * - change notifications: two Graph subscriptions per webinar behind one id (webhook.ts).
  */
 
-import type {
-  AttendancePage,
-  CredentialCheck,
-  ProviderAccount,
-  ProviderRegistrant,
-  WebhookEvent,
-  WebinarProvider,
-} from "../contract.ts";
+import type { CredentialCheck, ProviderAccount, WebhookEvent, WebinarProvider } from "../contract.ts";
 import { credentialCheckFromError, ProviderError } from "../contract.ts";
 import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { isProviderError } from "../http.ts";
@@ -38,15 +31,15 @@ import {
   eventBody,
   eventPath,
   eventRef,
+  HOLDING,
   odataString,
   providerWebinarIdOf,
-  sumAttendance,
+  requireWebinar,
   TEAMS_WEBINAR_TYPES,
 } from "./mapping.ts";
 import { createOrganizerConsent, type OrganizerConsent } from "./organizer-consent.ts";
-import { GraphReads } from "./reads.ts";
-import { listTeamsRegistrants } from "./registrant-list.ts";
-import { collection, type GraphRegistration, virtualEvent, virtualEventRegistration } from "./schemas.ts";
+import { GraphReads, teamsReadPaths } from "./reads.ts";
+import { collection, virtualEvent, virtualEventRegistration } from "./schemas.ts";
 import { createSubscriptions, renewSubscriptions } from "./subscriptions.ts";
 import { handleGraphWebhook } from "./webhook.ts";
 
@@ -72,8 +65,6 @@ export interface TeamsProvider extends WebinarProvider {
 /** Graph needs both for app-only registration; RegistrantSpec carries neither (documented default). */
 const REGISTRANT_TIME_ZONE = "UTC";
 const REGISTRANT_LANGUAGE = "en-us";
-/** Statuses under which a person holds a place; canceled and rejected people do not. */
-const HOLDING = new Set(["registered", "waitlisted", "pendingApproval"]);
 
 export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsProvider {
   const client = new GraphClient({
@@ -86,15 +77,6 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
   const joinUrl = (a: TeamsAccount, ref: EventRef) => reads.joinUrl(a, ref);
   const registrationsByEmail = (a: TeamsAccount, ref: EventRef, email: string) =>
     reads.registrationsByEmail(a, ref, email);
-
-  function webinarOnly(ref: EventRef): void {
-    if (ref.collection === "townhalls") {
-      throw new ProviderError(
-        "invalid",
-        "Microsoft Teams town halls have no registrations in Graph; attendees join with the town hall link",
-      );
-    }
-  }
 
   async function publish(a: TeamsAccount, ref: EventRef): Promise<void> {
     // The draft already exists: retrying publish here (a few transient failures) is cheaper than
@@ -258,7 +240,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
     async register(account, providerWebinarId, person) {
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);
-      webinarOnly(ref);
+      requireWebinar(ref);
       for (const field of ["email", "firstName", "lastName"] as const) {
         if (person[field].trim() === "")
           throw new ProviderError("invalid", `Teams registration needs ${field}`);
@@ -290,17 +272,6 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       return { providerRegistrantId: found.id, email: found.email ?? person.email, joinUrl: url };
     },
 
-    async findRegistrantByEmail(account, providerWebinarId, email): Promise<ProviderRegistrant | null> {
-      const a = teamsAccount(account);
-      const ref = eventRef(providerWebinarId);
-      if (ref.collection === "townhalls") return null;
-      const regs = await registrationsByEmail(a, ref, email.trim());
-      const found =
-        regs.find((r) => r.status === "registered") ?? regs.find((r) => HOLDING.has(r.status ?? ""));
-      if (!found) return null;
-      return { providerRegistrantId: found.id, email: found.email ?? email, joinUrl: await joinUrl(a, ref) };
-    },
-
     async cancelRegistration(account, providerWebinarId, registrant) {
       const a = teamsAccount(account);
       const ref = eventRef(providerWebinarId);
@@ -328,8 +299,6 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       }
     },
 
-    listRegistrants: (account, providerWebinarId, cursor) =>
-      listTeamsRegistrants(client, account, providerWebinarId, cursor),
     /**
      * Graph has no call to delete a registration (virtualEventRegistration: list, create, get,
      * cancel): the documented cancel is the most it allows, and the cancelled record stays.
@@ -344,58 +313,7 @@ export function createTeamsProvider(options: TeamsProviderOptions = {}): TeamsPr
       return erasureResult(RETAINED_BY_PROVIDER.teams, refused, "The registration");
     },
 
-    async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
-      // One page holds everyone: a person's seconds must be summed over all reports before the
-      // engine stores them (it overwrites per page), so there is no later page to point to.
-      if (cursor !== null) return { records: [], nextCursor: null };
-      const a = teamsAccount(account);
-      const ref = eventRef(providerWebinarId);
-      const records = await reads.attendanceRecords(a, ref);
-      return { records: sumAttendance(records), nextCursor: null };
-    },
-
-    async recordingOf(account, providerWebinarId) {
-      const url = await reads.videoOnDemandUrl(teamsAccount(account), eventRef(providerWebinarId));
-      return url ? { url, kind: "on_demand", availableUntil: null } : null;
-    },
-
-    async getRegistration(account, providerWebinarId, registrationId) {
-      const a = teamsAccount(account);
-      const ref = eventRef(providerWebinarId);
-      webinarOnly(ref);
-      let reg: GraphRegistration;
-      try {
-        reg = await client.call(a, {
-          op: "get registration",
-          method: "GET",
-          path: `${eventPath(ref)}/registrations/${encodeURIComponent(registrationId)}`,
-          schema: virtualEventRegistration,
-        });
-      } catch (err) {
-        if (isProviderError(err, "not_found")) return null;
-        throw err;
-      }
-      if (!HOLDING.has(reg.status ?? "")) {
-        return {
-          type: "registrant.cancelled",
-          providerWebinarId,
-          providerRegistrantId: reg.id,
-          email: reg.email ?? null,
-        };
-      }
-      if (!reg.email) return null;
-      return {
-        type: "registrant.upserted",
-        providerWebinarId,
-        registrant: {
-          providerRegistrantId: reg.id,
-          email: reg.email,
-          joinUrl: await joinUrl(a, ref),
-          firstName: reg.firstName ?? null,
-          lastName: reg.lastName ?? null,
-        },
-      };
-    },
+    ...teamsReadPaths(client, reads),
 
     webinarTypes() {
       return TEAMS_WEBINAR_TYPES.map((t) => ({ id: t.id, label: t.label }));

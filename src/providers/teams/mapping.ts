@@ -147,3 +147,16 @@ export function sumAttendance(records: GraphAttendanceRecord[]): AttendanceRecor
   }
   return [...people.values()].map(({ rec, seconds }) => ({ ...rec, liveMinutes: toMinutes(seconds) }));
 }
+
+/** Statuses under which a person holds a place; canceled and rejected people do not. */
+export const HOLDING = new Set(["registered", "waitlisted", "pendingApproval"]);
+
+/** Town halls have no registrations in Graph: anything about a registration is refused for them. */
+export function requireWebinar(ref: EventRef): void {
+  if (ref.collection === "townhalls") {
+    throw new ProviderError(
+      "invalid",
+      "Microsoft Teams town halls have no registrations in Graph; attendees join with the town hall link",
+    );
+  }
+}

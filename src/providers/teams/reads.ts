@@ -1,12 +1,25 @@
 /**
  * The read side of the Teams adapter: OData paging, the webinar's join link (cached), registration
- * lookups by e-mail, and the walk sessions → attendance reports → attendance records.
+ * lookups by e-mail, the walk sessions → attendance reports → attendance records, and the
+ * adapter's read paths built on them (`teamsReadPaths`).
  */
 import type { ZodType } from "zod";
 import { EVENT_CACHE_TTL_MS, TtlCache } from "../cache.ts";
+import type { AttendancePage, ProviderRegistrant, WebinarProvider } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
-import type { GraphClient, TeamsAccount } from "./client.ts";
-import { type EventRef, eventPath, odataString } from "./mapping.ts";
+import { isProviderError } from "../http.ts";
+import type { TeamsProvider } from "./adapter.ts";
+import { type GraphClient, type TeamsAccount, teamsAccount } from "./client.ts";
+import {
+  type EventRef,
+  eventPath,
+  eventRef,
+  HOLDING,
+  odataString,
+  requireWebinar,
+  sumAttendance,
+} from "./mapping.ts";
+import { listTeamsRegistrants } from "./registrant-list.ts";
 import {
   attendanceRecord,
   attendanceReport,
@@ -125,4 +138,88 @@ export class GraphReads {
     }
     return records;
   }
+}
+
+type TeamsReadPaths = Pick<TeamsProvider, "getRegistration"> &
+  Required<
+    Pick<WebinarProvider, "listRegistrants" | "findRegistrantByEmail" | "listAttendance" | "recordingOf">
+  >;
+
+/**
+ * The adapter's read paths: registrant lists and lookups, attendance, the on-demand link, and
+ * one registration as a webhook event (`getRegistration`, see webhook.ts).
+ */
+export function teamsReadPaths(client: GraphClient, reads: GraphReads): TeamsReadPaths {
+  return {
+    listRegistrants: (account, providerWebinarId, cursor) =>
+      listTeamsRegistrants(client, account, providerWebinarId, cursor),
+
+    async findRegistrantByEmail(account, providerWebinarId, email): Promise<ProviderRegistrant | null> {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      if (ref.collection === "townhalls") return null;
+      const regs = await reads.registrationsByEmail(a, ref, email.trim());
+      const found =
+        regs.find((r) => r.status === "registered") ?? regs.find((r) => HOLDING.has(r.status ?? ""));
+      if (!found) return null;
+      return {
+        providerRegistrantId: found.id,
+        email: found.email ?? email,
+        joinUrl: await reads.joinUrl(a, ref),
+      };
+    },
+
+    async listAttendance(account, providerWebinarId, cursor): Promise<AttendancePage> {
+      // One page holds everyone: a person's seconds must be summed over all reports before the
+      // engine stores them (it overwrites per page), so there is no later page to point to.
+      if (cursor !== null) return { records: [], nextCursor: null };
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      const records = await reads.attendanceRecords(a, ref);
+      return { records: sumAttendance(records), nextCursor: null };
+    },
+
+    async recordingOf(account, providerWebinarId) {
+      const url = await reads.videoOnDemandUrl(teamsAccount(account), eventRef(providerWebinarId));
+      return url ? { url, kind: "on_demand", availableUntil: null } : null;
+    },
+
+    async getRegistration(account, providerWebinarId, registrationId) {
+      const a = teamsAccount(account);
+      const ref = eventRef(providerWebinarId);
+      requireWebinar(ref);
+      let reg: GraphRegistration;
+      try {
+        reg = await client.call(a, {
+          op: "get registration",
+          method: "GET",
+          path: `${eventPath(ref)}/registrations/${encodeURIComponent(registrationId)}`,
+          schema: virtualEventRegistration,
+        });
+      } catch (err) {
+        if (isProviderError(err, "not_found")) return null;
+        throw err;
+      }
+      if (!HOLDING.has(reg.status ?? "")) {
+        return {
+          type: "registrant.cancelled",
+          providerWebinarId,
+          providerRegistrantId: reg.id,
+          email: reg.email ?? null,
+        };
+      }
+      if (!reg.email) return null;
+      return {
+        type: "registrant.upserted",
+        providerWebinarId,
+        registrant: {
+          providerRegistrantId: reg.id,
+          email: reg.email,
+          joinUrl: await reads.joinUrl(a, ref),
+          firstName: reg.firstName ?? null,
+          lastName: reg.lastName ?? null,
+        },
+      };
+    },
+  };
 }

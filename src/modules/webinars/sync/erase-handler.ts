@@ -10,10 +10,10 @@ import {
 } from "../../../jobs/lease.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { Envelope } from "../../../keys/index.ts";
+import { erasureEmailContext } from "../../../keys/sealed-columns.ts";
 import { backoffSeconds } from "../../../lib/backoff.ts";
 import type { Logger } from "../../../lib/logger.ts";
 import { type ErasureResult, ProviderError } from "../../../providers/contract.ts";
-import { erasureSealContext } from "../../privacy/privacy.service.ts";
 import type { CallOutcome, ProviderCaller } from "./provider-call.ts";
 
 /** Attempts at a transient failure after which an alert is logged (retries go on). */
@@ -118,7 +118,7 @@ export function createPersonEraseHandler(deps: {
 
     let email: Buffer;
     try {
-      email = await envelope.open(row.sealed_email, erasureSealContext(row));
+      email = await envelope.open(row.sealed_email, erasureEmailContext(row));
     } catch (error) {
       const reason = `The sealed address cannot be opened (${(error as Error).name})`;
       await release({ state: "failed", last_error: reason, alerted_at: new Date() });

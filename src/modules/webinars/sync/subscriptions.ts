@@ -39,8 +39,6 @@ export function createSubscriptionKeeper(deps: {
 }) {
   const { db, queue, call, providers, envelope, plan } = deps;
 
-  const sealContext = clientStateContext;
-
   async function update(webinarId: string, set: Record<string, unknown>) {
     await db
       .updateTable("webhook_subscriptions")
@@ -92,7 +90,7 @@ export function createSubscriptionKeeper(deps: {
         configuration_id: webinar.configuration_id,
       };
       const secret = randomBytes(32);
-      const sealed = await envelope.seal(Buffer.from(secret.toString("base64url")), sealContext(base));
+      const sealed = await envelope.seal(Buffer.from(secret.toString("base64url")), clientStateContext(base));
       secret.fill(0);
       await db
         .insertInto("webhook_subscriptions")
@@ -128,7 +126,7 @@ export function createSubscriptionKeeper(deps: {
           throw error;
         }
       }
-      const clientState = await envelope.open(current.client_state, sealContext(current));
+      const clientState = await envelope.open(current.client_state, clientStateContext(current));
       try {
         return await p.subscribe(account, key, notificationUrl, clientState.toString("utf8"));
       } finally {
@@ -187,7 +185,7 @@ export function createSubscriptionKeeper(deps: {
       .execute();
     const out: string[] = [];
     for (const row of rows) {
-      const value = await envelope.open(row.client_state, sealContext(row));
+      const value = await envelope.open(row.client_state, clientStateContext(row));
       out.push(value.toString("utf8"));
       value.fill(0);
     }
