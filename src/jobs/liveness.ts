@@ -42,7 +42,7 @@ export function createLiveness(connectionString: string, onError: (error: unknow
   };
 
   async function hold() {
-    const c = new pg.Client({ connectionString, application_name: "auditorium-liveness" });
+    const c = new pg.Client({ connectionString, application_name: `auditorium-liveness-${process.pid}` });
     const lost = () => {
       if (client === c) client = null;
       reconnectSoon();

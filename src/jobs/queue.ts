@@ -260,20 +260,18 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       return Number(result.numAffectedRows ?? 0);
     },
     async work(name, options, handler) {
+      const { loops, lanes } = fetchPlan(options.concurrency);
       await boss.work(
         name,
         {
-          batchSize: 25,
-          // pg-boss fetches a loop's next batch only when the whole batch is done, so one
-          // slow job (a provider call waiting for its slot) idles the rest. Two loops, each
-          // with half the lanes, keep the same number of jobs in flight without that stall.
-          localConcurrency: options.concurrency > 1 ? 2 : 1,
+          batchSize: lanes,
+          localConcurrency: loops,
           pollingIntervalSeconds: 0.5,
           includeMetadata: false,
           perJobResults: true,
         },
         async (jobs: Job<JobPayloads[typeof name]>[]) =>
-          runWithConcurrency(jobs, Math.ceil(options.concurrency / 2), async (job) => {
+          runWithConcurrency(jobs, lanes, async (job) => {
             try {
               await handler(job.data, { id: job.id, retryCount: job.retryCount });
               return { id: job.id, status: "completed" as const };
@@ -288,6 +286,19 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       await boss.stop({ graceful: true, timeout: 10_000, close: true });
     },
   };
+}
+
+/**
+ * How a worker of `concurrency` lanes fetches: pg-boss fetches a loop's next batch only when
+ * the whole batch is done, so every job fetched waits for the slowest of its batch, and so does
+ * work handed back from a dead worker (the lease sweeper's priority jobs) until some loop
+ * fetches again. A batch of 25 across two loops held resumed work for 5–15 s behind a slow
+ * provider call (test/faults/worker-kills.test.ts). Batches as small as a loop's lanes, over up
+ * to four loops, start every fetched job at once and let one loop fetch while others wait.
+ */
+export function fetchPlan(concurrency: number): { loops: number; lanes: number } {
+  const loops = Math.max(1, Math.min(4, concurrency));
+  return { loops, lanes: Math.ceil(concurrency / loops) };
 }
 
 async function runWithConcurrency<T, R>(
