@@ -65,7 +65,8 @@ describe("access pages in Chromium", () => {
     await invite("ada@example.com", "Ada Admin", "admin");
     await invite("mark@example.com", "Mark Marketer", "marketer");
     await invite("vera@example.com", "Vera Viewer", "viewer");
-    assert.equal(await owner.getByTestId("invitation-row").count(), 3);
+    // Each notice shows before the list reloads (see act in web/src/pages/members.tsx).
+    await until("three invitations", async () => (await owner.getByTestId("invitation-row").count()) === 3);
     assert.doesNotMatch(await owner.content(), /invitation\?token=/, "the inviter never sees the link");
 
     await owner.getByRole("button", { name: "Withdraw the invitation to mark@example.com" }).click();
@@ -95,6 +96,8 @@ describe("access pages in Chromium", () => {
     await ada.page.getByRole("link", { name: "Members" }).click();
     await ada.page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
     const ownerRow = ada.page.getByTestId("member-row").filter({ hasText: stack.ownerEmail });
+    // The heading shows before the list has loaded: no buttons on a row not yet drawn proves nothing.
+    await ownerRow.waitFor();
     assert.equal(await ownerRow.getByRole("button").count(), 0);
     assert.equal(await ownerRow.getByRole("combobox").count(), 0);
     const offered = await ada.page.getByLabel("Role", { exact: true }).locator("option").allTextContents();
@@ -111,7 +114,8 @@ describe("access pages in Chromium", () => {
     await ada.page.getByRole("button", { name: "Remove Vera Viewer" }).click();
     await ada.page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
     await ada.page.getByText("Vera Viewer was removed.").waitFor();
-    assert.equal(await ada.page.getByTestId("member-row").count(), 2);
+    // As after the withdrawal: the notice shows before the list has reloaded (CI read 3 rows).
+    await until("two members left", async () => (await ada.page.getByTestId("member-row").count()) === 2);
     await ada.context.close();
     await vera.context.close();
   });
