@@ -89,13 +89,15 @@ forEachBackend(
         /** When every row had lost the victim's lease (the sweeper's part). */
         released: number | null;
         after: number | null;
+        /** What the rows not yet resumed, and their jobs, looked like past the goal: the cause of a slow one. */
+        stuck: string | null;
       };
       const kills: Kill[] = [];
       let stopped = false;
       const observe = async (k: Kill) => {
         const rows = await ctx.database.db
           .selectFrom("registration_syncs")
-          .select(["registration_id", "state", "lease_token", "last_attempt_at"])
+          .select(["registration_id", "state", "lease_token", "last_attempt_at", "updated_at"])
           .where("webinar_id", "=", webinarId)
           .where("registration_id", "in", [...k.tokens.keys()])
           .execute();
@@ -103,15 +105,39 @@ forEachBackend(
         for (const r of rows) {
           const moved = r.lease_token !== k.tokens.get(r.registration_id);
           const attemptedSince = r.last_attempt_at !== null && new Date(r.last_attempt_at).getTime() > k.at;
-          if (r.state !== "pending" || (moved && r.lease_token !== null) || attemptedSince)
+          // Settled by a live worker since the kill (the victim is dead): a claim that ended in a
+          // deferral (an account paused by a quota answer) within one 250 ms look shows only here.
+          const settledSince = r.lease_token === null && new Date(r.updated_at).getTime() > k.at;
+          if (r.state !== "pending" || (moved && r.lease_token !== null) || attemptedSince || settledSince)
             k.resumedRows.add(r.registration_id);
         }
+        if (k.stuck === null && now > 10 && k.resumedRows.size < k.tokens.size) k.stuck = await stuckRows(k);
         if (
           k.released === null &&
           rows.every((r) => k.resumedRows.has(r.registration_id) || r.lease_token === null)
         )
           k.released = now;
         if (k.resumedRows.size === k.tokens.size) k.after = now;
+      };
+      /** The rows of a kill not yet resumed, with every job queued for them and the workers' connections. */
+      const stuckRows = async (k: Kill) => {
+        const ids = [...k.tokens.keys()].filter((id) => !k.resumedRows.has(id));
+        const rows = await sql`
+          SELECT s.registration_id, s.state, s.lease_until, s.lease_holder, s.attempts, s.last_error,
+            s.last_attempt_at, s.updated_at,
+            (SELECT json_agg(json_build_object('state', j.state, 'priority', j.priority,
+                'start_after', j.start_after, 'created_on', j.created_on, 'started_on', j.started_on,
+                'retry_count', j.retry_count) ORDER BY j.created_on)
+             FROM pgboss.job j WHERE j.name = 'registration.sync'
+               AND j.data->>'registrationId' = s.registration_id::text) AS jobs
+          FROM registration_syncs s WHERE s.webinar_id = ${webinarId}
+            AND s.registration_id IN (${sql.join(ids)})`.execute(ctx.database.db);
+        const activity = await sql`
+          SELECT application_name, state, wait_event_type, wait_event, now() - query_start AS running,
+            left(query, 120) AS query
+          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND state <> 'idle'`.execute(ctx.database.db);
+        return JSON.stringify({ rows: rows.rows, activity: activity.rows });
       };
       const poll = (async () => {
         while (!stopped) {
@@ -140,6 +166,7 @@ forEachBackend(
               resumedRows: new Set(),
               released: null,
               after: null,
+              stuck: null,
             });
         },
         async report() {
@@ -155,6 +182,8 @@ forEachBackend(
               )
               .join(", ")}; max ${times.length ? Math.max(...times).toFixed(1) : "-"} s\n`,
           );
+          for (const k of kills.filter((x) => x.stuck !== null))
+            process.stdout.write(`# kill ${k.kill}: not resumed 10 s after it: ${k.stuck}\n`);
           return { measured: times.length, max: Math.max(0, ...times) };
         },
       };

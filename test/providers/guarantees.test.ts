@@ -6,7 +6,7 @@ import { createOnceScenario } from "./guarantees/create-once.ts";
 import { type ErasureSummary, erasureScenario } from "./guarantees/erasure.ts";
 import { noLossScenario, type RunSummary } from "./guarantees/no-loss.ts";
 import { type DriftReport, driftReportLine, reconciliationScenario } from "./guarantees/reconcile.ts";
-import { loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
+import { jobsOverview, loadDrivers, mergedEnv, quiesce } from "./guarantees/setup.ts";
 import { switchOffScenario } from "./guarantees/switch-off.ts";
 import { workerPool } from "./guarantees/worker-pool.ts";
 
@@ -49,6 +49,11 @@ forEachBackend("provider guarantees", (ctx, backend) => {
       let erasure: ErasureSummary | null = null;
       let started = Date.now();
       const pool = backend === "postgres" ? workerPool(ctx, env) : null;
+      /** Runs a scenario; a failure also says where the work waited (seen once in CI without that). */
+      const explained = <T>(scenario: () => Promise<T>) =>
+        scenario().catch(async (e: Error) => {
+          throw new Error(`${e.message}\n${await jobsOverview(ctx, pool?.output())}`, { cause: e });
+        });
       before(async () => {
         started = Date.now();
         org = await ctx.createOrg(`guarantees-${driver.kind}`);
@@ -73,35 +78,37 @@ forEachBackend("provider guarantees", (ctx, backend) => {
       });
 
       test(`no loss, no duplicate under 20 % faults${pool ? " and a worker kill -9" : ""}`, async () => {
-        summary = await noLossScenario(ctx, org, driver, { count: DRAIN_COUNT[backend], pool });
+        summary = await explained(() =>
+          noLossScenario(ctx, org, driver, { count: DRAIN_COUNT[backend], pool }),
+        );
       });
 
       test("cancelled registrations and the cancelled event reach the provider", async () => {
         pool?.ensureRunning(2);
-        await quiesce(ctx, org);
-        await cancellationScenario(ctx, org, driver);
+        await explained(() => quiesce(ctx, org));
+        await explained(() => cancellationScenario(ctx, org, driver));
       });
 
       test("switch-off: no request reaches the provider, work is held with a reason and syncs on restore", async () => {
         pool?.ensureRunning(2);
-        await quiesce(ctx, org);
-        await switchOffScenario(ctx, org, driver);
+        await explained(() => quiesce(ctx, org));
+        await explained(() => switchOffScenario(ctx, org, driver));
       });
 
       test("attendance equals what the simulator recorded", async () => {
         pool?.ensureRunning(2);
-        await quiesce(ctx, org);
-        await attendanceScenario(ctx, org, driver);
+        await explained(() => quiesce(ctx, org));
+        await explained(() => attendanceScenario(ctx, org, driver));
       });
 
       test("erasure reaches the provider, an outage is retried, and the state is visible", async () => {
         pool?.ensureRunning(2);
-        await quiesce(ctx, org);
-        erasure = await erasureScenario(ctx, org, driver);
+        await explained(() => quiesce(ctx, org));
+        erasure = await explained(() => erasureScenario(ctx, org, driver));
       });
 
       test("one webinar at the provider after a crash between create and store, and for two jobs at once", async () => {
-        await createOnceScenario(ctx, org, driver);
+        await explained(() => createOnceScenario(ctx, org, driver));
       });
 
       // Last of the provider's scenarios: its sweep reads every webinar of the organization.
@@ -113,8 +120,8 @@ forEachBackend("provider guarantees", (ctx, backend) => {
         const atProvider = driver.atProvider;
         if (!atProvider) return t.skip("the driver has no provider-side registration path");
         pool?.ensureRunning(2);
-        await quiesce(ctx, org);
-        drift = await reconciliationScenario(ctx, org, { ...driver, atProvider });
+        await explained(() => quiesce(ctx, org));
+        drift = await explained(() => reconciliationScenario(ctx, org, { ...driver, atProvider }));
       });
     });
   }

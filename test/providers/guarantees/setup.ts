@@ -223,3 +223,17 @@ export async function jobsSince(ctx: TestContext, since: Date) {
   );
   return res.rows;
 }
+
+/**
+ * For a failure message: the sync engine's jobs by kind and state (with the earliest due time)
+ * and the tail of each worker's output, so a failure seen once in CI says where work waited.
+ */
+export async function jobsOverview(ctx: TestContext, workerOutput?: string) {
+  const res = await sql<{ name: string; state: string; n: number; due: Date | null }>`
+    SELECT name, state, count(*)::int AS n, min(start_after) AS due FROM pgboss.job
+    WHERE state IN ('created', 'retry', 'active') GROUP BY name, state ORDER BY name, state`.execute(
+    ctx.database.db,
+  );
+  const jobs = res.rows.map((r) => `${r.name} ${r.state} ${r.n} (due from ${r.due?.toISOString()})`);
+  return `jobs now: ${jobs.join("; ") || "none"}${workerOutput ? `\nworker output:\n${workerOutput}` : ""}`;
+}
