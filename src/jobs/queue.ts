@@ -260,27 +260,27 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       return Number(result.numAffectedRows ?? 0);
     },
     async work(name, options, handler) {
-      const { loops, lanes } = fetchPlan(options.concurrency);
-      await boss.work(
-        name,
-        {
-          batchSize: lanes,
-          localConcurrency: loops,
-          pollingIntervalSeconds: 0.5,
-          includeMetadata: false,
-          perJobResults: true,
-        },
-        async (jobs: Job<JobPayloads[typeof name]>[]) =>
-          runWithConcurrency(jobs, lanes, async (job) => {
-            try {
-              await handler(job.data, { id: job.id, retryCount: job.retryCount });
-              return { id: job.id, status: "completed" as const };
-            } catch (error) {
-              logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");
-              return { id: job.id, status: "failed" as const };
-            }
-          }),
-      );
+      // One pg-boss worker per loop, each with its own batch size, so the lanes add up to the
+      // concurrency asked for exactly (one shared batch size rounded 10 up to 12 in flight).
+      for (const batchSize of fetchPlan(options.concurrency)) {
+        await boss.work(
+          name,
+          { batchSize, pollingIntervalSeconds: 0.5, includeMetadata: false, perJobResults: true },
+          // A batch is as large as its loop's lanes: every job fetched starts at once.
+          async (jobs: Job<JobPayloads[typeof name]>[]) =>
+            Promise.all(
+              jobs.map(async (job) => {
+                try {
+                  await handler(job.data, { id: job.id, retryCount: job.retryCount });
+                  return { id: job.id, status: "completed" as const };
+                } catch (error) {
+                  logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");
+                  return { id: job.id, status: "failed" as const };
+                }
+              }),
+            ),
+        );
+      }
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000, close: true });
@@ -295,25 +295,10 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
  * fetches again. A batch of 25 across two loops held resumed work for 5–15 s behind a slow
  * provider call (test/faults/worker-kills.test.ts). Batches as small as a loop's lanes, over up
  * to four loops, start every fetched job at once and let one loop fetch while others wait.
+ * Answers each loop's batch size; they add up to `concurrency`.
  */
-export function fetchPlan(concurrency: number): { loops: number; lanes: number } {
-  const loops = Math.max(1, Math.min(4, concurrency));
-  return { loops, lanes: Math.ceil(concurrency / loops) };
-}
-
-async function runWithConcurrency<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
+export function fetchPlan(concurrency: number): number[] {
+  const lanes = Math.max(1, Math.floor(concurrency));
+  const loops = Math.min(4, lanes);
+  return Array.from({ length: loops }, (_, i) => Math.floor(lanes / loops) + (i < lanes % loops ? 1 : 0));
 }

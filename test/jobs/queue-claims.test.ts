@@ -56,3 +56,29 @@ forEachBackend("job queue: lost claims", (ctx) => {
     assert.deepEqual(rows, [{ state: "completed", retry_count: 0 }]);
   });
 });
+
+forEachBackend("job queue: concurrency", (ctx) => {
+  test("a worker of concurrency 10 runs ten jobs at once, never more", async () => {
+    const queue = ctx.runtime.queue;
+    await queue.sendMany(
+      ctx.database.db,
+      "webinar.sync",
+      Array.from({ length: 40 }, (_, i) => ({ webinarId: `w-${i}` })),
+    );
+    let running = 0;
+    let most = 0;
+    let done = 0;
+    await queue.work("webinar.sync", { concurrency: 10 }, async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await sleep(400);
+      running -= 1;
+      done += 1;
+    });
+    const started = Date.now();
+    while (done < 40 && Date.now() - started < 60_000) await sleep(100);
+    assert.equal(done, 40);
+    // Each loop fetches as many as it has lanes; rounded up per loop, 10 was 12 in flight.
+    assert.equal(most, 10);
+  });
+});
