@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import { absentHolders } from "./liveness.ts";
-import type { JobQueue } from "./queue.ts";
+import { HANDED_BACK_PRIORITY, type JobQueue } from "./queue.ts";
 
 /**
  * Leases on work rows (registration_syncs, webinars, provider_erasures): a job claims a row
@@ -81,7 +81,7 @@ export function startHeartbeat(timing: LeaseTiming, renew: () => Promise<unknown
  * process whose liveness connection was just cut holds its lock again well within a sweep.
  */
 /** A dead holder's work goes ahead of the queue's backlog: it has waited its lease already. */
-const RESUMED = { priority: 1 };
+const RESUMED = { priority: HANDED_BACK_PRIORITY };
 const LEASED_TABLES = ["registration_syncs", "webinars", "provider_erasures"] as const;
 type LeasedTable = (typeof LEASED_TABLES)[number];
 

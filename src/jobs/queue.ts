@@ -60,6 +60,9 @@ export const JOB_NAMES: JobName[] = [
 
 type Executor = Db | Transaction<Database>;
 
+/** The priority of work handed back from a dead worker (the lease sweeper's jobs). */
+export const HANDED_BACK_PRIORITY = 1;
+
 /** A claimed job whose worker has not refreshed it for this long is given back (pg-boss's minimum is 10). */
 const HEARTBEAT_SECONDS = 10;
 
@@ -98,6 +101,12 @@ export type Handler<N extends JobName> = (
 /** One job kind's worker: what runs, and how many of it one process runs at once. */
 export interface JobWorker<N extends JobName> {
   concurrency: number;
+  /**
+   * Lanes of their own for work handed back from a dead worker (the lease sweeper's priority
+   * jobs), beside `concurrency`: such work starts within one poll even while every other lane is
+   * busy. It is the dead worker's share of the fleet's capacity, taken over, not added to it.
+   */
+  handedBack?: number;
   handle: Handler<N>;
 }
 /**
@@ -110,7 +119,14 @@ export type JobWorkers = { [N in JobName]: JobWorker<N> };
 export async function startWorkers(queue: Pick<JobQueue, "work">, workers: Partial<JobWorkers>) {
   for (const name of Object.keys(workers) as JobName[]) {
     const worker = workers[name] as JobWorker<typeof name>;
-    await queue.work(name, { concurrency: worker.concurrency }, worker.handle);
+    await queue.work(
+      name,
+      {
+        concurrency: worker.concurrency,
+        ...(worker.handedBack !== undefined && { handedBack: worker.handedBack }),
+      },
+      worker.handle,
+    );
   }
 }
 
@@ -166,7 +182,12 @@ export interface JobQueue {
    * already fetched are left to run.
    */
   finishQueued(executor: Executor, name: JobName, keys: string[]): Promise<number>;
-  work<N extends JobName>(name: N, options: { concurrency: number }, handler: Handler<N>): Promise<void>;
+  /** `handedBack`: extra lanes that take only priority jobs (see `JobWorker.handedBack`). */
+  work<N extends JobName>(
+    name: N,
+    options: { concurrency: number; handedBack?: number },
+    handler: Handler<N>,
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -262,10 +283,17 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
     async work(name, options, handler) {
       // One pg-boss worker per loop, each with its own batch size, so the lanes add up to the
       // concurrency asked for exactly (one shared batch size rounded 10 up to 12 in flight).
-      for (const batchSize of fetchPlan(options.concurrency)) {
+      const loops: { batchSize: number; minPriority?: number }[] = fetchPlan(options.concurrency).map(
+        (batchSize) => ({ batchSize }),
+      );
+      // pg-boss fetches by priority, but a loop busy with its batch fetches nothing: a loop that
+      // takes only priority jobs is free whenever work is handed back (17 s behind busy loops once).
+      if (options.handedBack)
+        loops.push({ batchSize: options.handedBack, minPriority: HANDED_BACK_PRIORITY });
+      for (const loop of loops) {
         await boss.work(
           name,
-          { batchSize, pollingIntervalSeconds: 0.5, includeMetadata: false, perJobResults: true },
+          { ...loop, pollingIntervalSeconds: 0.5, includeMetadata: false, perJobResults: true },
           // A batch is as large as its loop's lanes: every job fetched starts at once.
           async (jobs: Job<JobPayloads[typeof name]>[]) =>
             Promise.all(

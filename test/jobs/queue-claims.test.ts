@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
+import { HANDED_BACK_PRIORITY } from "../../src/jobs/queue.ts";
 import { forEachBackend } from "../helpers/harness.ts";
 
 /** Well under the 60 s a job may run (expireInSeconds) that bounded a lost claim before. */
@@ -80,5 +81,30 @@ forEachBackend("job queue: concurrency", (ctx) => {
     assert.equal(done, 40);
     // Each loop fetches as many as it has lanes; rounded up per loop, 10 was 12 in flight.
     assert.equal(most, 10);
+  });
+});
+
+forEachBackend("job queue: work handed back", (ctx) => {
+  test("work handed back from a dead worker starts at once, while every lane is busy", async () => {
+    const queue = ctx.runtime.queue;
+    const startedAt = new Map<string, number>();
+    await queue.work("person.erase", { concurrency: 2, handedBack: 1 }, async ({ providerErasureId }) => {
+      startedAt.set(providerErasureId, Date.now());
+      if (providerErasureId.startsWith("busy")) await sleep(6_000);
+    });
+    await queue.sendMany(ctx.database.db, "person.erase", [
+      { providerErasureId: "busy-1" },
+      { providerErasureId: "busy-2" },
+    ]);
+    while (startedAt.size < 2) await sleep(50);
+    const handedBack = Date.now();
+    // What the lease sweeper sends for a dead holder's row (src/jobs/lease.ts).
+    await queue.sendMany(ctx.database.db, "person.erase", [{ providerErasureId: "resumed" }], {
+      priority: HANDED_BACK_PRIORITY,
+    });
+    while (!startedAt.has("resumed") && Date.now() - handedBack < 20_000) await sleep(50);
+    const waited = (startedAt.get("resumed") ?? Number.POSITIVE_INFINITY) - handedBack;
+    // Without a lane of its own it waits for a busy lane's batch to end (6 s here).
+    assert.ok(waited < 3_000, `work handed back waited ${waited} ms`);
   });
 });

@@ -197,12 +197,18 @@ export function createSyncWorker(deps: {
     "webhook.subscription": subscriptions.handle,
     "webinar.reconcile": reconciler.handle,
   };
-  // Registration sync is where the volume is; the other kinds are a few per webinar.
+  // Registration sync is where the volume is; the other kinds are a few per webinar. The three
+  // leased kinds get a lane for work handed back from a dead worker (src/jobs/lease.ts).
+  const concurrency = options.concurrency ?? 8;
   const workers: Pick<JobWorkers, keyof typeof handlers> = {
-    "webinar.sync": { concurrency: 2, handle: handlers["webinar.sync"] },
-    "registration.sync": { concurrency: options.concurrency ?? 8, handle: handlers["registration.sync"] },
+    "webinar.sync": { concurrency: 2, handedBack: 1, handle: handlers["webinar.sync"] },
+    "registration.sync": {
+      concurrency,
+      handedBack: Math.ceil(concurrency / 2),
+      handle: handlers["registration.sync"],
+    },
     "metrics.poll": { concurrency: 2, handle: handlers["metrics.poll"] },
-    "person.erase": { concurrency: 2, handle: handlers["person.erase"] },
+    "person.erase": { concurrency: 2, handedBack: 1, handle: handlers["person.erase"] },
     "webhook.subscription": { concurrency: 2, handle: handlers["webhook.subscription"] },
     "webinar.reconcile": { concurrency: 1, handle: handlers["webinar.reconcile"] },
   };
