@@ -4,23 +4,16 @@ import pg from "pg";
 import {
   type BenchResult,
   buildBenchApp,
-  call,
   createBenchDatabase,
   createOrg,
+  intakeServeEnv,
+  intakeTargets,
   log,
   num,
   type Options,
   round,
 } from "./lib.ts";
-import {
-  freePort,
-  type LoadTarget,
-  pgbenchInsert,
-  pgLoopInsert,
-  startProcess,
-  stopProcess,
-  sustainableRate,
-} from "./load.ts";
+import { freePort, pgbenchInsert, pgLoopInsert, startProcess, stopProcess, sustainableRate } from "./load.ts";
 
 /**
  * Intake, measured fairly: the app runs as its own `serve --processes N` process(es) on server
@@ -53,25 +46,7 @@ export async function run(options: Options): Promise<BenchResult> {
   const started: Awaited<ReturnType<typeof startProcess>>[] = [];
   try {
     const org = await createOrg(bench.database, setup.services);
-    const eventBody = (title: string) => ({
-      title,
-      startsAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
-      endsAt: new Date(Date.now() + 30 * 86400_000 + 7200_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "onsite",
-      capacity: null,
-    });
-    const apiEvent = await call(setup.app, "POST", "/api/v1/events", org.token, eventBody("Bench API"));
-    const publicEvent = await call(setup.app, "POST", "/api/v1/events", org.token, eventBody("Bench form"));
-    if (apiEvent.status !== 201 || publicEvent.status !== 201) throw new Error(`event: ${apiEvent.text}`);
-    const published = await call(
-      setup.app,
-      "POST",
-      `/api/v1/events/${publicEvent.body.id}/publish`,
-      org.token,
-    );
-    if (published.status !== 200) throw new Error(`publish: ${published.text}`);
-    const slug = published.body.slug as string;
+    const targets = await intakeTargets(setup.app, org.token, "Bench");
 
     // 1. raw INSERT + commit.
     const raw = new pg.Pool({ connectionString: bench.url, max: concurrency });
@@ -96,28 +71,18 @@ export async function run(options: Options): Promise<BenchResult> {
       async () => (await fetch(minimalUrl)).status > 0,
     );
     started.push(minimal);
-    const contactBody = JSON.stringify({
-      contact: { firstName: "F", lastName: "Bench", email: "b[<id>]@example.com", company: "Acme" },
-    });
-    const json = { "content-type": "application/json" };
     const minimalResult = await sustainableRate(
       "minimal service",
-      { url: `${minimalUrl}/register`, headers: json, body: contactBody },
+      {
+        url: `${minimalUrl}/register`,
+        headers: { "content-type": "application/json" },
+        body: targets.contactBody,
+      },
       { ...search, connections: concurrency },
     );
     await stopProcess(minimal);
 
     // 3. the app, as N HTTP processes.
-    const apiTarget = (base: string): LoadTarget => ({
-      url: `${base}/api/v1/events/${apiEvent.body.id}/registrations`,
-      headers: { ...json, authorization: `Bearer ${org.token}` },
-      body: contactBody,
-    });
-    const publicTarget = (base: string): LoadTarget => ({
-      url: `${base}/api/v1/public/events/${slug}/registrations`,
-      headers: json,
-      body: JSON.stringify({ firstName: "F", lastName: "Bench", email: "p[<id>]@example.com" }),
-    });
     const app: Record<
       number,
       { api: Awaited<ReturnType<typeof sustainableRate>>; form?: typeof minimalResult }
@@ -128,28 +93,18 @@ export async function run(options: Options): Promise<BenchResult> {
       log(`intake: serve --processes ${processes}`);
       const serve = await startProcess(
         [path.resolve("src/main.ts"), "serve", "--processes", String(processes)],
-        {
-          DATABASE_URL: bench.url,
-          PORT: String(port),
-          HOST: "127.0.0.1",
-          AUDITORIUM_PUBLIC_URL: base,
-          AUDITORIUM_DATA_DIR: setup.dataDir,
-          AUDITORIUM_LOG_LEVEL: "warn",
-          AUDITORIUM_DB_POOL_SIZE: String(poolSize),
-          AUDITORIUM_PUBLIC_RATE_LIMIT: "100000000",
-          AUDITORIUM_INTAKE_MAX_IN_FLIGHT: "10000",
-        },
+        intakeServeEnv({ databaseUrl: bench.url, port, dataDir: setup.dataDir, poolSize }),
         async () => (await fetch(`${base}/readyz`)).ok,
       );
       started.push(serve);
-      const api = await sustainableRate(`API, ${processes} process(es)`, apiTarget(base), {
+      const api = await sustainableRate(`API, ${processes} process(es)`, targets.api(base), {
         ...search,
         connections: concurrency,
       });
       // The public form once, with one process (its floor, not its work, sets its latency).
       const form =
         processes === processCounts[0]
-          ? await sustainableRate(`public form, ${processes} process(es)`, publicTarget(base), {
+          ? await sustainableRate(`public form, ${processes} process(es)`, targets.public(base), {
               ...search,
               connections: publicConcurrency,
             })
@@ -160,7 +115,7 @@ export async function run(options: Options): Promise<BenchResult> {
 
     const stored = await bench.database.pool
       ?.query<{ n: string }>("SELECT count(*)::text AS n FROM registrations WHERE event_id = $1", [
-        apiEvent.body.id,
+        targets.apiEventId,
       ])
       .then((r) => Number(r.rows[0]?.n));
     const answered2xx = Object.values(app)

@@ -11,6 +11,7 @@ import { migrateToLatest } from "../src/db/migrate.ts";
 import { uuidv7 } from "../src/lib/ids.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import type { Runtime } from "../src/runtime.ts";
+import type { LoadTarget } from "./load.ts";
 
 /** Server PostgreSQL the benchmarks create their databases on (as the test harness does). */
 export const SERVER_URL =
@@ -167,6 +168,69 @@ export async function call(app: FastifyInstance, method: string, url: string, to
   });
   const parsed = res.body ? JSON.parse(res.body) : null;
   return { status: res.statusCode, body: parsed, text: res.body };
+}
+
+/**
+ * The intake load's two on-site events (one for the API, one published for the public form)
+ * and a load target for each, given the base URL of the process under load. Each target's
+ * `[<id>]` makes every request's address new (autocannon fills it in).
+ */
+export async function intakeTargets(app: FastifyInstance, token: string, label: string) {
+  const eventBody = (title: string) => ({
+    title,
+    startsAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    endsAt: new Date(Date.now() + 30 * 86400_000 + 7200_000).toISOString(),
+    timeZone: "Europe/Oslo",
+    format: "onsite",
+    capacity: null,
+  });
+  const apiEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} API`));
+  const formEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} form`));
+  if (apiEvent.status !== 201 || formEvent.status !== 201) throw new Error(`event: ${apiEvent.text}`);
+  const published = await call(app, "POST", `/api/v1/events/${formEvent.body.id}/publish`, token);
+  if (published.status !== 200) throw new Error(`publish: ${published.text}`);
+  const json = { "content-type": "application/json" };
+  const contactBody = JSON.stringify({
+    contact: { firstName: "F", lastName: "Bench", email: "b[<id>]@example.com", company: "Acme" },
+  });
+  return {
+    apiEventId: apiEvent.body.id as string,
+    /** The API's registration route's body (the minimal service takes the same). */
+    contactBody,
+    api: (base: string): LoadTarget => ({
+      url: `${base}/api/v1/events/${apiEvent.body.id}/registrations`,
+      headers: { ...json, authorization: `Bearer ${token}` },
+      body: contactBody,
+    }),
+    public: (base: string): LoadTarget => ({
+      url: `${base}/api/v1/public/events/${published.body.slug}/registrations`,
+      headers: json,
+      body: JSON.stringify({ firstName: "F", lastName: "Bench", email: "p[<id>]@example.com" }),
+    }),
+  };
+}
+
+/**
+ * The environment of a `serve` process under the intake load: the public form's rate limit
+ * and admission control raised out of the way (this measures capacity, not overload).
+ */
+export function intakeServeEnv(options: {
+  databaseUrl: string;
+  port: number;
+  dataDir: string;
+  poolSize: number;
+}) {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    PORT: String(options.port),
+    HOST: "127.0.0.1",
+    AUDITORIUM_PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+    AUDITORIUM_DATA_DIR: options.dataDir,
+    AUDITORIUM_LOG_LEVEL: "warn",
+    AUDITORIUM_DB_POOL_SIZE: String(options.poolSize),
+    AUDITORIUM_PUBLIC_RATE_LIMIT: "100000000",
+    AUDITORIUM_INTAKE_MAX_IN_FLIGHT: "10000",
+  };
 }
 
 /** Another provider's configuration, and when the event starts (default: in 24 hours). */

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { buildBenchApp, call, createBenchDatabase, createOrg, log } from "./lib.ts";
+import { buildBenchApp, createBenchDatabase, createOrg, intakeServeEnv, intakeTargets, log } from "./lib.ts";
 import { autocannon, freePort, type LoadTarget, startProcess, stopProcess } from "./load.ts";
 
 /**
@@ -97,32 +97,8 @@ async function main() {
   const setup = await buildBenchApp(bench.database);
   try {
     const org = await createOrg(bench.database, setup.services);
-    const eventBody = (title: string) => ({
-      title,
-      startsAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
-      endsAt: new Date(Date.now() + 30 * 86400_000 + 7200_000).toISOString(),
-      timeZone: "Europe/Oslo",
-      format: "onsite",
-      capacity: null,
-    });
-    const apiEvent = await call(setup.app, "POST", "/api/v1/events", org.token, eventBody("Profile API"));
-    const formEvent = await call(setup.app, "POST", "/api/v1/events", org.token, eventBody("Profile form"));
-    const published = await call(setup.app, "POST", `/api/v1/events/${formEvent.body.id}/publish`, org.token);
-    const json = { "content-type": "application/json" };
-    const targets: Record<string, (base: string) => LoadTarget> = {
-      api: (base) => ({
-        url: `${base}/api/v1/events/${apiEvent.body.id}/registrations`,
-        headers: { ...json, authorization: `Bearer ${org.token}` },
-        body: JSON.stringify({
-          contact: { firstName: "F", lastName: "Bench", email: "b[<id>]@example.com", company: "Acme" },
-        }),
-      }),
-      public: (base) => ({
-        url: `${base}/api/v1/public/events/${published.body.slug}/registrations`,
-        headers: json,
-        body: JSON.stringify({ firstName: "F", lastName: "Bench", email: "p[<id>]@example.com" }),
-      }),
-    };
+    const intake = await intakeTargets(setup.app, org.token, "Profile");
+    const targets: Record<string, (base: string) => LoadTarget> = { api: intake.api, public: intake.public };
     for (const route of only) {
       const target = targets[route];
       if (!target) throw new Error(`unknown route ${route}`);
@@ -133,17 +109,7 @@ async function main() {
       const base = `http://127.0.0.1:${port}`;
       const serve = await startProcess(
         ["--cpu-prof", "--cpu-prof-dir", dir, path.resolve("src/main.ts"), "serve", "--no-worker"],
-        {
-          DATABASE_URL: bench.url,
-          PORT: String(port),
-          HOST: "127.0.0.1",
-          AUDITORIUM_PUBLIC_URL: base,
-          AUDITORIUM_DATA_DIR: setup.dataDir,
-          AUDITORIUM_LOG_LEVEL: "warn",
-          AUDITORIUM_DB_POOL_SIZE: "10",
-          AUDITORIUM_PUBLIC_RATE_LIMIT: "100000000",
-          AUDITORIUM_INTAKE_MAX_IN_FLIGHT: "10000",
-        },
+        intakeServeEnv({ databaseUrl: bench.url, port, dataDir: setup.dataDir, poolSize: 10 }),
         async () => (await fetch(`${base}/readyz`)).ok,
       );
       await autocannon(target(base), { connections, seconds: 3 });

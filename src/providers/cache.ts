@@ -1,4 +1,5 @@
 /** A small TTL cache with a size cap (oldest entry evicted), for per-event ON24 lookups. */
+import { ProviderError } from "./contract.ts";
 
 /** How long an event's audience URL / registration fields / registrant names are reused. */
 export const EVENT_CACHE_TTL_MS = 10 * 60_000;
@@ -28,4 +29,28 @@ export class TtlCache<V> {
   deletePrefix(prefix: string): void {
     for (const k of this.map.keys()) if (k.startsWith(prefix)) this.map.delete(k);
   }
+}
+
+/**
+ * `read()` once per key while cached. A refusal (`forbidden`: ON24 withholds some per-event
+ * reads from accounts below its Elite tier) caches `whenForbidden` instead, so the refused
+ * read is not asked again on every call; any other failure throws and caches nothing.
+ */
+export async function cachedRead<V>(
+  cache: TtlCache<V>,
+  key: string,
+  whenForbidden: V,
+  read: () => Promise<V>,
+): Promise<V> {
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  let value: V;
+  try {
+    value = await read();
+  } catch (err) {
+    if (!(err instanceof ProviderError && err.kind === "forbidden")) throw err;
+    value = whenForbidden;
+  }
+  cache.set(key, value);
+  return value;
 }

@@ -3,7 +3,7 @@
  * offer beyond the required core, and the types only these capabilities use. `WebinarProvider`
  * extends `OptionalCapabilities`; contract.ts re-exports every type here.
  */
-import type { ProviderAccount, ProviderRegistrant, RegistrantSpec } from "./contract.ts";
+import type { ProviderAccount, ProviderPerson, ProviderRegistrant, RegistrantSpec } from "./contract.ts";
 
 export interface OptionalCapabilities {
   findRegistrantByEmail?(
@@ -91,13 +91,7 @@ export interface WebinarRecording {
  * One registrant as the provider lists it (reconciliation, docs/webinars.md "Reconciliation"):
  * everyone registered there, whether through us or on the provider's own page.
  */
-export interface ListedRegistrant {
-  providerRegistrantId: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  company: string | null;
-  jobTitle: string | null;
+export interface ListedRegistrant extends ProviderPerson {
   /** Personal join link when the provider issues one; null: the webinar's audience URL. */
   joinUrl: string | null;
   /** "cancelled": the provider still lists the person, marked cancelled (denied, deleted). */

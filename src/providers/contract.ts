@@ -153,14 +153,18 @@ export interface ProviderRegistrant {
   joinUrl: string | null;
 }
 
-/** One person's viewing of one webinar as the provider reports it (summed over join segments). */
-export interface AttendanceRecord {
+/** A person as a provider reports them (attendance, registrant lists): its id, the address, what it holds of them. */
+export interface ProviderPerson {
   providerRegistrantId: string;
   email: string;
   firstName: string | null;
   lastName: string | null;
   company: string | null;
   jobTitle: string | null;
+}
+
+/** One person's viewing of one webinar as the provider reports it (summed over join segments). */
+export interface AttendanceRecord extends ProviderPerson {
   liveMinutes: number;
   onDemandMinutes: number;
   engagementScore: number | null;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { draftEvent, registered } from "../helpers/events.ts";
 import { forEachBackend, type TestContext, type TestOrg } from "../helpers/harness.ts";
 
 const eventBody = {
@@ -11,12 +12,7 @@ const eventBody = {
 };
 
 async function makeEvent(ctx: TestContext, org: TestOrg, extra: Record<string, unknown> = {}) {
-  const res = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: { ...eventBody, ...extra },
-  });
-  assert.equal(res.status, 201, res.text);
-  return res.body.id as string;
+  return (await draftEvent(ctx, org, { ...eventBody, ...extra })).id;
 }
 
 async function makeSession(ctx: TestContext, org: TestOrg, eventId: string, title: string) {
@@ -36,15 +32,12 @@ async function register(
   extra: { sessionIds?: string[]; lastName?: string } = {},
 ) {
   seq++;
-  const res = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-    token: org.tokens.marketer,
-    body: {
-      contact: { firstName: "Ada", lastName: extra.lastName ?? `Person${seq}`, email: `p${seq}@example.com` },
-      sessionIds: extra.sessionIds ?? [],
-    },
-  });
-  assert.equal(res.status, 201, res.text);
-  return res.body as { id: string; status: string };
+  const person = {
+    firstName: "Ada",
+    lastName: extra.lastName ?? `Person${seq}`,
+    email: `p${seq}@example.com`,
+  };
+  return registered(ctx, org, eventId, person, extra.sessionIds ?? []);
 }
 
 forEachBackend("check-ins", (ctx) => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { sql } from "kysely";
-import { ONE_DAY_EVENT } from "../helpers/events.ts";
+import { draftEvent, registerViaApi } from "../helpers/events.ts";
 import { forEachBackend, type TestContext, type TestOrg } from "../helpers/harness.ts";
 
 /**
@@ -31,20 +31,9 @@ const largestBatch = (rows: { xmin: string }[]) => {
 
 forEachBackend("registration group commit", (ctx) => {
   let org: TestOrg;
-  const createEvent = async (extra: Record<string, unknown> = {}) => {
-    const res = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: { ...ONE_DAY_EVENT, ...extra },
-    });
-    assert.equal(res.status, 201, res.text);
-    return res.body.id as string;
-  };
+  const createEvent = async (extra: Record<string, unknown> = {}) => (await draftEvent(ctx, org, extra)).id;
   const register = (eventId: string, body: unknown, headers?: Record<string, string>) =>
-    ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-      token: org.tokens.marketer,
-      body,
-      ...(headers && { headers }),
-    });
+    registerViaApi(ctx, org, eventId, body, headers);
 
   before(async () => {
     org = await ctx.createOrg("group commit");

@@ -3,6 +3,7 @@ import { afterEach, before, test } from "node:test";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { uuidv7 } from "../../src/lib/ids.ts";
+import { draftEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestContext, type TestOrg } from "../helpers/harness.ts";
 
 const eventBody = {
@@ -14,9 +15,7 @@ const eventBody = {
 };
 
 async function makeEvent(ctx: TestContext, org: TestOrg) {
-  const res = await ctx.request("POST", "/api/v1/events", { token: org.tokens.marketer, body: eventBody });
-  assert.equal(res.status, 201, res.text);
-  return res.body.id as string;
+  return (await draftEvent(ctx, org, eventBody)).id;
 }
 
 async function makeSession(ctx: TestContext, org: TestOrg, eventId: string) {

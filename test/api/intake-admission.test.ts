@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import { draftEvent, publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 
 /**
@@ -83,25 +84,8 @@ forEachBackend("intake admission control", (ctx, backend) => {
     await Promise.all(Array.from({ length: FLOOD }, () => get(`${base}/healthz`)));
   });
 
-  async function onsiteEvent(publish: boolean) {
-    const created = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
-        title: "Launch day",
-        startsAt: "2030-06-01T09:00",
-        endsAt: "2030-06-01T17:00",
-        timeZone: "Europe/Oslo",
-        format: "onsite",
-      },
-    });
-    assert.equal(created.status, 201, created.text);
-    if (!publish) return { id: created.body.id as string, slug: "" };
-    const published = await ctx.request("POST", `/api/v1/events/${created.body.id}/publish`, {
-      token: org.tokens.marketer,
-    });
-    assert.equal(published.status, 200, published.text);
-    return { id: created.body.id as string, slug: published.body.slug as string };
-  }
+  const onsiteEvent = (publish: boolean) =>
+    (publish ? publishedEvent : draftEvent)(ctx, org, { title: "Launch day", timeZone: "Europe/Oslo" });
 
   async function storedEmails(eventId: string) {
     const rows = await ctx.database.db

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { draftEvent, publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
 
 const event = {
@@ -15,20 +16,8 @@ forEachBackend("public endpoint", (ctx) => {
   let org: TestOrg;
 
   /** Creates (and by default publishes) an event; answers its id and slug. */
-  async function makeEvent(extra: Record<string, unknown> = {}, publish = true) {
-    const res = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: { ...event, ...extra },
-    });
-    assert.equal(res.status, 201, res.text);
-    if (publish) {
-      const p = await ctx.request("POST", `/api/v1/events/${res.body.id}/publish`, {
-        token: org.tokens.marketer,
-      });
-      assert.equal(p.status, 200);
-    }
-    return { id: res.body.id as string, slug: res.body.slug as string };
-  }
+  const makeEvent = (extra: Record<string, unknown> = {}, publish = true) =>
+    (publish ? publishedEvent : draftEvent)(ctx, org, { ...event, ...extra });
   const registerPublic = (slug: string, body: unknown) =>
     ctx.request("POST", `/api/v1/public/events/${slug}/registrations`, { body });
   /** The registration the last accepted submission made, as its registrant was told (by email). */

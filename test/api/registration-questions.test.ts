@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { parse } from "csv-parse/sync";
+import { draftEvent, registerViaApi } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
 
 /** Custom registration questions (docs/registration-questions.md): definitions, answers, export. */
@@ -49,13 +50,8 @@ forEachBackend("registration questions", (ctx) => {
   let org: TestOrg;
   const createEvent = async (extra: Record<string, unknown> = {}) =>
     ctx.request("POST", "/api/v1/events", { token: org.tokens.marketer, body: { ...event, ...extra } });
-  const eventWithQuestions = async () => {
-    const res = await createEvent({ registrationQuestions: questions });
-    assert.equal(res.status, 201, res.text);
-    return res.body as { id: string; slug: string };
-  };
-  const register = (eventId: string, body: unknown) =>
-    ctx.request("POST", `/api/v1/events/${eventId}/registrations`, { token: org.tokens.marketer, body });
+  const eventWithQuestions = () => draftEvent(ctx, org, { ...event, registrationQuestions: questions });
+  const register = (eventId: string, body: unknown) => registerViaApi(ctx, org, eventId, body);
   const countRegistrations = async (eventId: string) =>
     (
       await ctx.database.db

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { draftEvent, registerViaApi } from "../helpers/events.ts";
 import { forEachBackend, type TestContext, type TestOrg } from "../helpers/harness.ts";
 
 const event = {
@@ -28,20 +29,10 @@ async function rows(ctx: TestContext, eventId: string) {
 
 forEachBackend("registrations", (ctx) => {
   let org: TestOrg;
-  const createEvent = async (extra: Record<string, unknown> = {}) => {
-    const res = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: { ...event, ...extra },
-    });
-    assert.equal(res.status, 201, res.text);
-    return res.body.id as string;
-  };
+  const createEvent = async (extra: Record<string, unknown> = {}) =>
+    (await draftEvent(ctx, org, { ...event, ...extra })).id;
   const register = (eventId: string, body: unknown, headers?: Record<string, string>) =>
-    ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-      token: org.tokens.marketer,
-      body,
-      ...(headers && { headers }),
-    });
+    registerViaApi(ctx, org, eventId, body, headers);
 
   before(async () => {
     org = await ctx.createOrg();

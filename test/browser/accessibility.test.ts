@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { accessibilityProblems, apiGet, ConsoleWatch } from "./page-helpers.ts";
+import { accessibilityProblems, apiGet, apiPost, ConsoleWatch, signedInPage } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -38,18 +38,12 @@ describe("every page: axe-core and the keyboard", () => {
     ensureWebBuilt();
     stack = await startStack();
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    await consoleWatch.watch(page, "admin");
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    page = await signedInPage(stack, browser, consoleWatch, {
+      who: "admin",
+      viewport: { width: 1280, height: 900 },
+    });
     // Something on every page: an event with a session, published, with one registrant.
-    const post = async (url: string, data?: unknown) => {
-      const res = await page.request.post(`${stack.baseUrl}${url}`, data === undefined ? {} : { data });
-      assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
-      return res.json();
-    };
+    const post = (url: string, data?: unknown) => apiPost(page, url, data);
     const start = new Date(Date.now() + 7 * 86400_000);
     const event = await post("/api/v1/events", {
       title: "Accessible day",

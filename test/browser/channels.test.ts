@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
-import { apiGet, ConsoleWatch, text, until } from "./page-helpers.ts";
+import { apiGet, apiPost, ConsoleWatch, signedInPage, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -19,22 +19,13 @@ let page: Page;
 const consoleWatch = new ConsoleWatch();
 consoleWatch.expected401.add("/api/v1/me");
 
-async function post(p: Page, url: string, data: unknown) {
-  const res = await p.request.post(`${stack.baseUrl}${url}`, { data });
-  assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
-  return res.json();
-}
-
 describe("dashboard by channel in Chromium", () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureWebBuilt();
     stack = await startStack();
     browser = await launchChromium();
-    const admin = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    admin.setDefaultTimeout(15_000);
-    page = await admin.newPage();
-    await consoleWatch.watch(page, "admin");
+    page = await signedInPage(stack, browser, consoleWatch, { who: "admin" });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {
@@ -43,18 +34,16 @@ describe("dashboard by channel in Chromium", () => {
   });
 
   test("UTM codes from the page's address reach the registration; the dashboard shows channels", async () => {
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     const terms = await apiGet(page, "/api/v1/webinar/terms");
-    await post(page, "/api/v1/webinar/terms/accept", { version: terms.version });
-    const config = await post(page, "/api/v1/webinar-configurations", {
+    await apiPost(page, "/api/v1/webinar/terms/accept", { version: terms.version });
+    const config = await apiPost(page, "/api/v1/webinar-configurations", {
       provider: "on24",
       name: "ON24 main",
       settings: { region: "NA" },
       credentials: ON24_ACCOUNT,
     });
     const start = new Date(Date.now() + 3 * 86400_000);
-    const event = await post(page, "/api/v1/events", {
+    const event = await apiPost(page, "/api/v1/events", {
       title: "Channel webinar",
       startsAt: start.toISOString(),
       endsAt: new Date(start.getTime() + 3600_000).toISOString(),
@@ -62,7 +51,7 @@ describe("dashboard by channel in Chromium", () => {
       format: "webinar",
       webinarConfigurationId: config.id,
     });
-    await post(page, `/api/v1/events/${event.id}/publish`, {});
+    await apiPost(page, `/api/v1/events/${event.id}/publish`, {});
 
     // The visitor follows a campaign link from a newsletter page.
     const visitor = await browser.newContext({ locale: "en-GB" });
@@ -99,7 +88,7 @@ describe("dashboard by channel in Chromium", () => {
       ["margaret", undefined],
     ];
     for (const [name, campaign] of people)
-      await post(page, `/api/v1/public/events/${event.slug}/registrations`, {
+      await apiPost(page, `/api/v1/public/events/${event.slug}/registrations`, {
         firstName: name,
         lastName: "Tester",
         email: `${name}@example.com`,

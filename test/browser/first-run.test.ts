@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { accessibilityProblems, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import { accessibilityProblems, ConsoleWatch, shot, signedInPage, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -23,12 +23,7 @@ describe("first-run checklist in Chromium", () => {
     ensureWebBuilt();
     stack = await startStack({ env: { AUDITORIUM_DEMO: "1" } });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1000 } });
-    context.setDefaultTimeout(15_000);
-    owner = await context.newPage();
-    await consoleWatch.watch(owner, "owner");
-    await owner.goto(stack.signInLink);
-    await owner.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    owner = await signedInPage(stack, browser, consoleWatch);
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {

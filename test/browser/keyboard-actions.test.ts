@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { apiGet, ConsoleWatch, shot, signedInPage, tabTo, text, until } from "./page-helpers.ts";
+import { apiGet, apiPost, ConsoleWatch, shot, signedInPage, tabTo, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -41,11 +41,7 @@ async function openFromNav(link: string, heading = link) {
   await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
 }
 
-async function post(url: string, data?: unknown) {
-  const res = await page.request.post(`${stack.baseUrl}${url}`, data === undefined ? {} : { data });
-  assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
-  return res.json();
-}
+const post = (url: string, data?: unknown) => apiPost(page, url, data);
 
 describe("every page's main action by keyboard alone", () => {
   before(async () => {

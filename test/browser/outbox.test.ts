@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { eventually, startTestSmtp, type TestSmtp } from "../helpers/smtp.ts";
-import { ConsoleWatch } from "./page-helpers.ts";
+import { ConsoleWatch, signedInPage } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -33,10 +33,10 @@ describe("outbox page in Chromium", () => {
     browser = await launchChromium();
     // Tall enough that the preview frame is on screen: Chromium paints a sandboxed frame
     // (its own process) only where the viewport shows it, so a full-page shot would miss it.
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1400 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    consoleWatch.watch(page, "admin");
+    page = await signedInPage(stack, browser, consoleWatch, {
+      who: "admin",
+      viewport: { width: 1280, height: 1400 },
+    });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {
@@ -46,8 +46,6 @@ describe("outbox page in Chromium", () => {
   });
 
   test("an invitation goes out, the invitee signs in with it, a bounce is failed; the admin previews both", async () => {
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     for (const [email, name] of [
       ["nora@example.com", "Nora Invitee"],
       ["bounce@example.com", "Bo Unce"],

@@ -57,6 +57,13 @@ export async function apiGet(p: Page, url: string) {
   return res.json();
 }
 
+/** A POST to the API with the page's cookies, on the page's origin; must answer 2xx. */
+export async function apiPost(p: Page, url: string, data?: unknown) {
+  const res = await p.request.post(new URL(url, p.url()).href, data === undefined ? {} : { data });
+  assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
+  return res.json();
+}
+
 export async function until<T>(
   what: string,
   probe: () => Promise<T | null | undefined | false>,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { apiGet, ConsoleWatch, shot, text } from "./page-helpers.ts";
+import { apiGet, ConsoleWatch, shot, signedInPage, text } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -23,10 +23,7 @@ describe("registration questions in Chromium", () => {
     ensureWebBuilt();
     stack = await startStack();
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB" });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    consoleWatch.watch(page, "admin");
+    page = await signedInPage(stack, browser, consoleWatch, { who: "admin" });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {
@@ -36,8 +33,6 @@ describe("registration questions in Chromium", () => {
   });
 
   test("the organiser adds questions in the event form; they are saved in order with ids", async () => {
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     await page.getByRole("link", { name: "New event" }).click();
     await page.getByLabel("Title", { exact: true }).fill("Questions day");
     await page.getByLabel("Time zone", { exact: true }).selectOption("Europe/Oslo");

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
-import { apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import { apiGet, apiPost, ConsoleWatch, shot, signedInPage, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -17,22 +17,13 @@ let page: Page;
 const consoleWatch = new ConsoleWatch();
 consoleWatch.expected401.add("/api/v1/me");
 
-async function post(p: Page, url: string, data: unknown) {
-  const res = await p.request.post(`${stack.baseUrl}${url}`, { data });
-  assert.ok(res.status() < 300, `${url}: ${res.status()} ${await res.text()}`);
-  return res.json();
-}
-
 describe("reconciliation in Chromium", () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureWebBuilt();
     stack = await startStack();
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB" });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    consoleWatch.watch(page, "admin");
+    page = await signedInPage(stack, browser, consoleWatch, { who: "admin" });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {
@@ -41,18 +32,16 @@ describe("reconciliation in Chromium", () => {
   });
 
   test("Reconcile on the webinar panel brings back people registered at ON24 and shows the drift", async () => {
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     const terms = await apiGet(page, "/api/v1/webinar/terms");
-    await post(page, "/api/v1/webinar/terms/accept", { version: terms.version });
-    const config = await post(page, "/api/v1/webinar-configurations", {
+    await apiPost(page, "/api/v1/webinar/terms/accept", { version: terms.version });
+    const config = await apiPost(page, "/api/v1/webinar-configurations", {
       provider: "on24",
       name: "ON24",
       settings: { region: "NA" },
       credentials: ON24_ACCOUNT,
     });
     const start = new Date(Date.now() + 3600_000);
-    const event = await post(page, "/api/v1/events", {
+    const event = await apiPost(page, "/api/v1/events", {
       title: "Reconciled webinar",
       startsAt: start.toISOString(),
       endsAt: new Date(start.getTime() + 3600_000).toISOString(),

@@ -5,7 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import type { ProviderSimDriver } from "../helpers/provider-driver.ts";
 import { start as startZoom, ZOOM_ACCOUNT } from "../providers/drivers/zoom.ts";
 import { ON24_ACCOUNT } from "../webinars/fixtures.ts";
-import { apiGet, ConsoleWatch, shot, text, until } from "./page-helpers.ts";
+import { apiGet, ConsoleWatch, shot, signedInPage, text, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -28,10 +28,10 @@ describe("webinars per session in Chromium", () => {
     zoom = await startZoom();
     stack = await startStack({ env: zoom.env });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1200 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    await consoleWatch.watch(page, "admin");
+    page = await signedInPage(stack, browser, consoleWatch, {
+      who: "admin",
+      viewport: { width: 1280, height: 1200 },
+    });
   });
   afterEach(() => assert.deepEqual(consoleWatch.take(), [], "no console or page errors"));
   after(async () => {
@@ -48,8 +48,6 @@ describe("webinars per session in Chromium", () => {
   };
 
   test("the keynote goes to ON24 and the workshop to Zoom; each shows its state, join link and recording", async () => {
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
     const terms = await apiGet(page, "/api/v1/webinar/terms");
     await post("/api/v1/webinar/terms/accept", { version: terms.version }, 200);
     await post("/api/v1/webinar-configurations", {

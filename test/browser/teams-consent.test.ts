@@ -11,7 +11,7 @@ import {
   TEAMS_TENANT,
   type TeamsSim,
 } from "../simulators/teams-fixtures.ts";
-import { ConsoleWatch, shot, until } from "./page-helpers.ts";
+import { ConsoleWatch, shot, signedInPage, until } from "./page-helpers.ts";
 import { ARTIFACTS, ensureWebBuilt, launchChromium, startStack } from "./server.ts";
 
 /**
@@ -82,12 +82,10 @@ describe("Teams organizer consent in Chromium", () => {
       env: { AUDITORIUM_GRAPH_URL: sim.graphUrl, AUDITORIUM_MS_LOGIN_URL: sim.loginUrl },
     });
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 1200 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    await consoleWatch.watch(page, "admin");
-    await page.goto(stack.signInLink);
-    await page.getByRole("heading", { name: "Events", level: 1 }).waitFor();
+    page = await signedInPage(stack, browser, consoleWatch, {
+      who: "admin",
+      viewport: { width: 1280, height: 1200 },
+    });
     const terms = await api("GET", "/api/v1/webinar/terms");
     assert.equal(
       (await api("POST", "/api/v1/webinar/terms/accept", { version: terms.body.version })).status,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
+import { publishedEvent } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import {
   describeMail,
@@ -52,24 +53,13 @@ forEachBackend("registrant messages over real SMTP", (ctx, backend) => {
     return found[0];
   };
 
-  async function publicEvent(body: Record<string, unknown>) {
-    const created = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
-        startsAt: "2030-09-10T09:00",
-        endsAt: "2030-09-10T10:30",
-        timeZone: "Europe/Oslo",
-        format: "webinar",
-        ...body,
-      },
+  const publicEvent = (fields: Record<string, unknown>) =>
+    publishedEvent(ctx, org, {
+      endsAt: "2030-09-10T10:30",
+      timeZone: "Europe/Oslo",
+      format: "webinar",
+      ...fields,
     });
-    assert.equal(created.status, 201, created.text);
-    const published = await ctx.request("POST", `/api/v1/events/${created.body.id}/publish`, {
-      token: org.tokens.marketer,
-    });
-    assert.equal(published.status, 200, published.text);
-    return { id: created.body.id as string, slug: published.body.slug as string };
-  }
   const submit = (slug: string, body: Record<string, unknown>) =>
     ctx.request("POST", `/api/v1/public/events/${slug}/registrations`, { body });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { publishedEvent, registered } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import {
   describeMail,
@@ -35,28 +36,19 @@ forEachBackend("registrant reminders with a controlled clock", (ctx, backend) =>
   const sweep = (t: number) => ctx.services.reminders.sendDue(new Date(t));
 
   async function event(title: string, language: string, startsAt: Date) {
-    const created = await ctx.request("POST", "/api/v1/events", {
-      token: org.tokens.marketer,
-      body: {
+    const endsAt = new Date(startsAt.getTime() + HOUR);
+    return (
+      await publishedEvent(ctx, org, {
         title,
         language,
         startsAt: startsAt.toISOString(),
-        endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
+        endsAt: endsAt.toISOString(),
         timeZone: "Europe/Oslo",
-        format: "onsite",
-      },
-    });
-    assert.equal(created.status, 201, created.text);
-    await ctx.request("POST", `/api/v1/events/${created.body.id}/publish`, { token: org.tokens.marketer });
-    return created.body.id as string;
+      })
+    ).id;
   }
   async function register(eventId: string, local: string, firstName: string) {
-    const res = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-      token: org.tokens.marketer,
-      body: { contact: { firstName, lastName: "Reminded", email: at(local) } },
-    });
-    assert.equal(res.status, 201, res.text);
-    return res.body.id as string;
+    return (await registered(ctx, org, eventId, { firstName, lastName: "Reminded", email: at(local) })).id;
   }
   const settle = () => new Promise((r) => setTimeout(r, 500));
 

@@ -6,6 +6,7 @@ import { createGuardedFetch, NOTHING_ALLOWED } from "../../src/lib/outbound-guar
 import { createWebhookDelivery } from "../../src/modules/webhooks-out/delivery.ts";
 import { createSecretStore } from "../../src/modules/webhooks-out/secrets.ts";
 import { webhookIdOf } from "../../src/modules/webhooks-out/signing.ts";
+import { registered } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { waitUntil } from "../webinars/fixtures.ts";
 import { type Behaviour, type Receiver, startReceiver } from "./receiver.ts";
@@ -61,12 +62,12 @@ forEachBackend("outgoing webhook delivery", (ctx) => {
   let people = 0;
   const register = async () => {
     const email = `person${people++}-${uuidv7().slice(-6)}@example.com`;
-    const res = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-      token: org.tokens.marketer,
-      body: { contact: { firstName: "Ada", lastName: "Lovelace", email } },
+    const registration = await registered(ctx, org, eventId, {
+      firstName: "Ada",
+      lastName: "Lovelace",
+      email,
     });
-    assert.equal(res.status, 201, res.text);
-    return { registrationId: res.body.id as string, contactId: res.body.contact.id as string, email };
+    return { registrationId: registration.id, contactId: registration.contact.id, email };
   };
   const headersOf = (r: { id: string; timestamp: string; signature: string }) => ({
     "webhook-id": r.id,

@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { WEBHOOK_EVENT_TYPES } from "../../src/modules/webhooks-out/event-types.ts";
 import { webhookIdOf } from "../../src/modules/webhooks-out/signing.ts";
+import { registered } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { type Simulator, startSimulator, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
@@ -74,14 +75,8 @@ forEachBackend("outgoing webhook events from the real flow", (ctx, backend) => {
   };
   const one = (type: string, registrationId?: string) =>
     waitUntil(`${type} written`, async () => (await messages(type, registrationId))[0], 30_000);
-  const register = async (email: string) => {
-    const res = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-      token: org.tokens.marketer,
-      body: { contact: { firstName: "Grace", lastName: "Hopper", email } },
-    });
-    assert.equal(res.status, 201, res.text);
-    return res.body as { id: string; contact: { id: string } };
-  };
+  const register = (email: string) =>
+    registered(ctx, org, eventId, { firstName: "Grace", lastName: "Hopper", email });
 
   test("webinar.provisioned, when the provider's webinar id is stored", async () => {
     const m = await one("webinar.provisioned");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { draftEvent, registered } from "../helpers/events.ts";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
 import type { ProviderSimDriver } from "../helpers/provider-driver.ts";
 import { acceptTerms, addConfiguration } from "../helpers/webinar-setup.ts";
@@ -170,18 +171,8 @@ forEachBackend("session-level webinars", (ctx) => {
 });
 
 async function onsiteEvent(ctx: TestContext, org: TestOrg, title: string) {
-  const created = await ctx.request("POST", "/api/v1/events", {
-    token: org.tokens.marketer,
-    body: {
-      title,
-      startsAt: "2031-03-04T09:00",
-      endsAt: "2031-03-05T17:00",
-      timeZone: "Europe/Oslo",
-      format: "onsite",
-    },
-  });
-  assert.equal(created.status, 201, created.text);
-  return created.body.id as string;
+  const fields = { title, startsAt: "2031-03-04T09:00", endsAt: "2031-03-05T17:00", timeZone: "Europe/Oslo" };
+  return (await draftEvent(ctx, org, fields)).id;
 }
 
 async function addSession(ctx: TestContext, org: TestOrg, eventId: string, body: Record<string, unknown>) {
@@ -200,12 +191,8 @@ async function register(
   email: string,
   sessionIds: string[],
 ) {
-  const res = await ctx.request("POST", `/api/v1/events/${eventId}/registrations`, {
-    token: org.tokens.marketer,
-    body: { contact: { firstName: email.split(".")[0], lastName: "Tester", email }, sessionIds },
-  });
-  assert.equal(res.status, 201, res.text);
-  return res.body.id as string;
+  const person = { firstName: email.split(".")[0] as string, lastName: "Tester", email };
+  return (await registered(ctx, org, eventId, person, sessionIds)).id;
 }
 
 interface WebinarRow {

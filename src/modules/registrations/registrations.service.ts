@@ -23,6 +23,7 @@ import type { RegistrantSettingsService } from "./registrant-settings.service.ts
 import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import { createRegisterMany } from "./registrations.many.ts";
+import { createSubmitPublic } from "./registrations.public.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 import { resultsOf } from "./results.ts";
 
@@ -52,7 +53,7 @@ export interface RegisterInput {
  * How registering a person ended. The API and imports turn the last two into errors; the
  * public form must not (it would tell the typist about the address's owner).
  */
-type Outcome =
+export type Outcome =
   | {
       kind: "created";
       registration: RegistrationDto;
@@ -61,13 +62,6 @@ type Outcome =
     }
   | { kind: "already_registered"; registrationId: string; status: RegistrationStatus }
   | { kind: "erased" };
-
-export interface PublicInput {
-  sessionIds: string[];
-  consentText: string | null;
-  answers?: Record<string, unknown> | undefined;
-  campaign?: Campaign | undefined;
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -333,45 +327,14 @@ export function createRegistrationService(deps: {
     /** The API's registrations, through group commit (intake-batch.ts). */
     intake: intake.submit,
 
-    /**
-     * The public form. Every address takes this one path and the caller learns nothing of
-     * how it ended: a new person is registered, someone already registered is told so at
-     * their address, and an erased address is dropped. Secrets go only to the address.
-     */
-    async submitPublic(organizationId: string, eventId: string, person: PersonInput, input: PublicInput) {
-      await db.transaction().execute(async (trx) => {
-        const settings = await registrantSettings.effective(trx, organizationId, eventId);
-        const outcome = await registerCore(
-          trx,
-          organizationId,
-          eventId,
-          {
-            contact: person,
-            sessionIds: input.sessionIds,
-            source: "public",
-            consentText: input.consentText,
-            answers: input.answers,
-            campaign: input.campaign,
-            withCancelToken: true,
-            ...(settings.doubleOptIn && { confirmWithinHours: settings.confirmationExpiryHours }),
-          },
-          true,
-        );
-        if (outcome.kind === "created" && outcome.confirmation)
-          await notices.confirmationRequested(trx, {
-            registrationId: outcome.registration.id,
-            confirmToken: outcome.confirmation.token,
-            expiresAt: outcome.confirmation.expiresAt,
-          });
-        else if (outcome.kind === "created")
-          await notices.registered(trx, {
-            registrationId: outcome.registration.id,
-            pageToken: outcome.cancelToken,
-          });
-        else if (outcome.kind === "already_registered")
-          await notices.alreadyRegistered(trx, { registrationId: outcome.registrationId });
-      });
-    },
+    /** The public form (registrations.public.ts). */
+    submitPublic: createSubmitPublic({
+      db,
+      registrantSettings,
+      notices,
+      registerPublic: (trx, organizationId, eventId, input) =>
+        registerCore(trx, organizationId, eventId, input, true),
+    }),
 
     async cancel(organizationId: string, id: string) {
       return db.transaction().execute(async (trx) => {

@@ -11,7 +11,7 @@
  *   whole audience, so these two reads get a deadline of their own (`listTimeoutMs`).
  */
 
-import { EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "../cache.ts";
+import { cachedRead, EVENT_CACHE_TTL_MS, NAMES_CACHE_TTL_MS, TtlCache } from "../cache.ts";
 import type {
   CredentialCheck,
   ProviderAccount,
@@ -135,24 +135,15 @@ export function createOn24Provider(options: On24ProviderOptions = {}): WebinarPr
     account: ProviderAccount,
     eventId: string,
   ): Promise<On24RegistrationField[] | null> {
-    const key = keyOf(account, eventId);
-    const cached = regFields.get(key);
-    if (cached !== undefined) return cached;
-    let fields: On24RegistrationField[] | null;
-    try {
+    return cachedRead(regFields, keyOf(account, eventId), null, async () => {
       const res = await client.call(account, {
         op: "get registration fields",
         method: "GET",
         path: `${on24EventPath(eventId)}/regfield`,
         schema: on24RegistrationFields,
       });
-      fields = res.registrationfields;
-    } catch (err) {
-      if (!isKind(err, "forbidden")) throw err;
-      fields = null;
-    }
-    regFields.set(key, fields);
-    return fields;
+      return res.registrationfields;
+    });
   }
 
   const provider: WebinarProvider = {

@@ -4,7 +4,7 @@
  * event-level lists have no documented paging, so they get a deadline of their own
  * (`listTimeoutMs`, adapter.ts).
  */
-import type { TtlCache } from "../cache.ts";
+import { cachedRead, type TtlCache } from "../cache.ts";
 import type { AttendancePage, ProviderAccount, ProviderRegistrant, WebinarProvider } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
 import type { On24Client } from "./client.ts";
@@ -63,11 +63,8 @@ export function createOn24Reads(deps: On24ReadDeps) {
     account: ProviderAccount,
     eventId: string,
   ): Promise<Map<string, On24RegistrantRecord>> {
-    const key = keyOf(account, eventId);
-    const cached = names.get(key);
-    if (cached) return cached;
-    let byId = new Map<string, On24RegistrantRecord>();
-    try {
+    // Unnamed attendees rather than no attendance when ON24 withholds the list (403).
+    return cachedRead(names, keyOf(account, eventId), new Map(), async () => {
       const res = await client.call(account, {
         op: "list registrants",
         method: "GET",
@@ -75,12 +72,8 @@ export function createOn24Reads(deps: On24ReadDeps) {
         schema: on24EventRegistrants,
         timeoutMs: listTimeoutMs,
       });
-      byId = new Map(res.registrants.map((r) => [r.eventuserid, r]));
-    } catch (err) {
-      if (!isKind(err, "forbidden")) throw err;
-    }
-    names.set(key, byId);
-    return byId;
+      return new Map(res.registrants.map((r) => [r.eventuserid, r]));
+    });
   }
 
   const paths: On24ReadPaths = {
