@@ -126,17 +126,28 @@ interface Common {
   event: EventFacts;
 }
 
+/** The confirmation's subject, on its own: the outbox row has it before the body is rendered. */
+export function confirmationSubject(
+  language: EmailLanguage,
+  title: string,
+  status: "registered" | "waitlisted",
+  promoted: boolean,
+) {
+  const w = WORDS[language];
+  return promoted
+    ? w.promotedSubject(title)
+    : status === "registered"
+      ? w.registeredSubject(title)
+      : w.waitlistedSubject(title);
+}
+
 export function registrationConfirmation(
   p: Common & { status: "registered" | "waitlisted"; joinUrl: string; pageUrl: string; promoted?: boolean },
 ): Promise<RenderedEmail> {
   const w = WORDS[p.language];
   const time = when(p.event, p.language);
   const placed = p.status === "registered";
-  const subject = p.promoted
-    ? w.promotedSubject(p.event.title)
-    : placed
-      ? w.registeredSubject(p.event.title)
-      : w.waitlistedSubject(p.event.title);
+  const subject = confirmationSubject(p.language, p.event.title, p.status, p.promoted ?? false);
   const lead = p.promoted
     ? w.promoted(p.event.title, time)
     : placed
