@@ -59,7 +59,11 @@ forEachBackend("registrant messages: erasure and retention", (ctx) => {
         .select("id")
         .where(sql<string>`render::text`, "like", '%"firstName": "Ea"%')
         .execute();
-    assert.equal((await factsAboutEa()).length, 1, "the confirmation waits to be rendered, with her name");
+    assert.equal(
+      (await factsAboutEa()).length,
+      2,
+      "the confirmation and the notice wait to be rendered, with her name",
+    );
     const erased = await ctx.request("DELETE", `/api/v1/contacts/${contact.id}`, { token: org.tokens.admin });
     assert.equal(erased.status, 202, erased.text);
     assert.deepEqual(await messagesTo("ea@example.com"), []);

@@ -7,8 +7,11 @@ import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import {
   alreadyRegistered,
+  alreadyRegisteredSubject,
+  type Common,
   cancellationNotice,
   confirmationRequest,
+  confirmationRequestSubject,
   confirmationSubject,
   type EventFacts,
   messageLanguage,
@@ -187,6 +190,34 @@ export function createRegistrantEmails(deps: {
   }
   email.renderLater(CONFIRMATION, (facts) => renderConfirmation(facts as ConfirmationFacts));
 
+  /*
+   * The other messages the public form causes are rendered later too, so that no answer of
+   * the form does a render the other answers do not (its timing must not tell a new address
+   * from a registered one, docs/email.md "Public form").
+   */
+  const CONFIRM_REQUEST = "registration.confirm_request";
+  const ALREADY_REGISTERED = "registration.already_registered";
+  type CommonFacts = Omit<Common, "event"> & { event: Omit<EventFacts, "startsAt"> & { startsAt: string } };
+  const commonFacts = (c: Common): CommonFacts => ({
+    ...c,
+    event: { ...c.event, startsAt: c.event.startsAt.toISOString() },
+  });
+  const commonFrom = (f: CommonFacts): Common => ({
+    ...f,
+    event: { ...f.event, startsAt: new Date(f.event.startsAt) },
+  });
+  email.renderLater(CONFIRM_REQUEST, (facts) => {
+    const f = facts as { common: CommonFacts; confirmToken: string; expiresAt: string };
+    return confirmationRequest({
+      ...commonFrom(f.common),
+      confirmUrl: `${base}/c/${f.confirmToken}`,
+      expiresAt: new Date(f.expiresAt),
+    });
+  });
+  email.renderLater(ALREADY_REGISTERED, (facts) =>
+    alreadyRegistered(commonFrom((facts as { common: CommonFacts }).common)),
+  );
+
   /** The confirmation (new, or promoted from the waitlist): page link, join link, and the .ics when placed. */
   async function confirmation(trx: Trx, registrationId: string, pageToken: string, promoted: boolean) {
     const { row, language, branding } = await context(trx, registrationId);
@@ -257,17 +288,16 @@ export function createRegistrantEmails(deps: {
 
     async confirmationRequested(trx, { registrationId, confirmToken, expiresAt }) {
       const { row, language, common } = await context(trx, registrationId);
-      const rendered = await confirmationRequest({
-        ...common,
-        confirmUrl: `${base}/c/${confirmToken}`,
-        expiresAt,
-      });
       await email.enqueue(trx, {
         organizationId: row.organization_id,
         to: row.email,
         kind: "registration.confirm_request",
         language,
-        ...rendered,
+        subject: confirmationRequestSubject(language, row.title),
+        later: {
+          template: CONFIRM_REQUEST,
+          facts: { common: commonFacts(common), confirmToken, expiresAt: expiresAt.toISOString() },
+        },
         hidden: [confirmToken],
         registrationId,
       });
@@ -280,7 +310,8 @@ export function createRegistrantEmails(deps: {
         to: row.email,
         kind: "registration.already_registered",
         language,
-        ...(await alreadyRegistered(common)),
+        subject: alreadyRegisteredSubject(language, row.title),
+        later: { template: ALREADY_REGISTERED, facts: { common: commonFacts(common) } },
         registrationId,
       });
     },

@@ -119,7 +119,7 @@ const WORDS = {
   },
 } as const;
 
-interface Common {
+export interface Common {
   language: EmailLanguage;
   branding: Branding;
   firstName: string;
@@ -171,6 +171,12 @@ export function registrationConfirmation(
     layout({ language: p.language, branding: p.branding, preview: subject, children }),
   );
 }
+
+/** The subjects of the messages the public form causes, on their own (written before the body). */
+export const confirmationRequestSubject = (language: EmailLanguage, title: string) =>
+  WORDS[language].confirmSubject(title);
+export const alreadyRegisteredSubject = (language: EmailLanguage, title: string) =>
+  WORDS[language].alreadySubject(title);
 
 export function confirmationRequest(
   p: Common & { confirmUrl: string; expiresAt: Date },
