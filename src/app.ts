@@ -111,6 +111,7 @@ export function createServices({
         limiter: createSharedRateLimiter({ db, buckets: "email" }),
         from: config.email.from,
         messageIdHost: new URL(config.publicUrl).hostname,
+        render: email.rendered,
         logger,
         tuning: {
           maxAttempts: config.email.maxAttempts,

@@ -27,6 +27,7 @@ import * as m0180 from "./migrations/0180_webinar_reconciliations.ts";
 import * as m0185 from "./migrations/0185_registration_questions.ts";
 import * as m0190 from "./migrations/0190_organizer_consent.ts";
 import * as m0195 from "./migrations/0195_lease_holder.ts";
+import * as m0197 from "./migrations/0197_email_render_later.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   "0155_webinar_recordings": m0155,
   "0190_organizer_consent": m0190,
   "0195_lease_holder": m0195,
+  "0197_email_render_later": m0197,
   "0185_registration_questions": m0185,
   "0180_webinar_reconciliations": m0180,
   "0150_attendance_tail": m0150,

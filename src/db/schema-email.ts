@@ -21,6 +21,16 @@ export interface EmailAttachment {
   cid?: string;
 }
 
+/**
+ * A message to render later (migration 0197): the template registered under `template`
+ * (`email.renderLater`) renders `facts`; `hidden` are the secrets the outbox masks.
+ */
+export interface RenderLater {
+  template: string;
+  facts: unknown;
+  hidden: string[];
+}
+
 export interface EmailMessagesTable {
   id: string;
   /** Null for account messages (sign-in link, password reset), which no organization may read. */
@@ -48,6 +58,8 @@ export interface EmailMessagesTable {
   created_at: CreatedAt;
   updated_at: Timestamp;
   sent_at: Timestamp | null;
+  /** Set while the bodies and attachments are still to be rendered (then empty); null once rendered. */
+  render: ColumnType<RenderLater | null, string | null | undefined, string | null>;
 }
 
 export interface EmailRateBucketsTable {

@@ -235,6 +235,73 @@ forEachBackend("email outbox over real SMTP", (ctx, backend) => {
     assert.equal(smtp.to(at("kept")).length, 0);
   });
 
+  test("a message written to render later: the row holds its facts, the worker renders it once, then sends", async () => {
+    let renders = 0;
+    ctx.services.email.renderLater("test.later", async (facts) => {
+      renders += 1;
+      const { word } = facts as { word: string };
+      return {
+        html: `<p>${word} <a href='https://x.test/a?token=LATER456'>link</a></p>`,
+        text: `${word} https://x.test/a?token=LATER456`,
+        attachments: [{ filename: "w.txt", contentType: "text/plain", content: word }],
+      };
+    });
+    const later = (to: string): EmailMessage => ({
+      organizationId: org.id,
+      to,
+      kind: "member.invitation",
+      language: "en",
+      subject: "Later",
+      later: { template: "test.later", facts: { word: "Rendered" } },
+      hidden: ["LATER456"],
+    });
+    // Kept (no worker sends it): written with its facts and no body, rendered when the outbox shows it.
+    const { db } = ctx.database;
+    const kept = createEmailService({
+      db,
+      queue: ctx.runtime.queue,
+      repo: createEmailRepo({ db }),
+      delivery: "kept",
+    });
+    kept.renderLater("test.later", async () => {
+      renders += 1;
+      return { html: "<p>Kept LATER456</p>", text: "Kept LATER456" };
+    });
+    const [keptId] = await db.transaction().execute((trx) => kept.enqueue(trx, later(at("later-kept"))));
+    const written = await row(keptId as string);
+    assert.equal(written.html, "");
+    assert.deepEqual(written.render, {
+      template: "test.later",
+      facts: { word: "Rendered" },
+      hidden: ["LATER456"],
+    });
+    assert.equal(renders, 0, "writing the message renders nothing");
+    const shown = await kept.get(org.id, keptId as string);
+    assert.equal(shown.html, "<p>Kept ••••••</p>");
+    assert.equal(shown.subject, "Later");
+    const stored = await row(keptId as string);
+    assert.equal(stored.html, "<p>Kept LATER456</p>");
+    assert.equal(stored.render, null);
+    await kept.get(org.id, keptId as string);
+    assert.equal(renders, 1, "rendered once, then read as stored");
+
+    // Queued: the worker renders before sending; the recipient gets the rendered message.
+    const [id] = await enqueue(later(at("later-sent")));
+    const sent = await settled(id as string, "sent");
+    assert.equal(sent.render, null);
+    assert.match(sent.html, /Rendered/);
+    assert.match(sent.preview_html ?? "", /token=••••••/);
+    assert.equal(renders, 2);
+    const [mail] = smtp.to(at("later-sent"));
+    assert.equal(mail?.parsed.subject, "Later");
+    assert.match(mail?.parsed.text ?? "", /Rendered https:\/\/x\.test\/a\?token=LATER456/);
+    assert.equal(mail?.parsed.attachments[0]?.content.toString("utf8"), "Rendered");
+    await assert.rejects(
+      enqueue({ ...later(at("later-unknown")), later: { template: "nobody", facts: {} } }),
+      /not registered/,
+    );
+  });
+
   test("a header value with a line break is refused before anything is stored", async () => {
     await assert.rejects(
       enqueue(message(at("inject"), { headers: { "X-A": "1\r\nBcc: evil@example.com" } })),

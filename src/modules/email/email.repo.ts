@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
-import type { EmailMessageRow, EmailState } from "../../db/schema-email.ts";
+import type { EmailAttachment, EmailMessageRow, EmailState, RenderLater } from "../../db/schema-email.ts";
 
 type Executor = Db | Transaction<Database>;
 
@@ -21,6 +21,7 @@ export interface NewEmailRow {
   registrationId: string | null;
   userId: string | null;
   state: Extract<EmailState, "queued" | "kept">;
+  render: RenderLater | null;
 }
 
 export interface EmailListFilter {
@@ -58,10 +59,47 @@ export function createEmailRepo(deps: { db: Db }) {
             registration_id: m.registrationId,
             user_id: m.userId,
             state: m.state,
+            render: m.render === null ? null : JSON.stringify(m.render),
             updated_at: new Date(),
           })),
         )
         .execute();
+    },
+
+    /**
+     * Stores the bodies of a message written to render later; the first renderer wins (a
+     * second one, racing, finds `render` already null and changes nothing). Returns the row.
+     */
+    async storeRendered(
+      executor: Executor,
+      id: string,
+      bodies: {
+        html: string;
+        text: string;
+        previewHtml: string | null;
+        previewText: string | null;
+        attachments: EmailAttachment[];
+      },
+    ): Promise<EmailMessageRow | undefined> {
+      const stored = await executor
+        .updateTable("email_messages")
+        .set({
+          html: bodies.html,
+          text_body: bodies.text,
+          preview_html: bodies.previewHtml,
+          preview_text: bodies.previewText,
+          attachments: JSON.stringify(bodies.attachments),
+          render: null,
+          updated_at: new Date(),
+        })
+        .where("id", "=", id)
+        .where("render", "is not", null)
+        .returningAll()
+        .executeTakeFirst();
+      return (
+        stored ??
+        (await executor.selectFrom("email_messages").selectAll().where("id", "=", id).executeTakeFirst())
+      );
     },
 
     async list(filter: EmailListFilter) {

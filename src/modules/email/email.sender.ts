@@ -58,6 +58,8 @@ export function createEmailSender(deps: {
   messageIdHost: string;
   logger?: Logger | undefined;
   tuning?: Partial<SenderTuning>;
+  /** Renders a message written to render later (`email.rendered`); the request that wrote it did not. */
+  render?: (message: EmailMessageRow) => Promise<EmailMessageRow>;
 }) {
   const { db, queue, repo, transport, limiter, from, logger } = deps;
   const tuning = { ...DEFAULT_SENDER_TUNING, ...deps.tuning };
@@ -114,14 +116,16 @@ export function createEmailSender(deps: {
       await queue.send(db, "email.send", data, { startAfterSeconds: 1 });
       return;
     }
-    const message = await repo.claim(data.messageId, tuning.leaseSeconds);
-    if (!message) {
+    const claimed = await repo.claim(data.messageId, tuning.leaseSeconds);
+    if (!claimed) {
       const now = await repo.find(data.messageId);
       if (now && (now.state === "queued" || now.state === "deferred"))
         // Another worker holds it (or a crashed one did): pg-boss retries this job after the hold.
         throw new Error("email message is being sent by another worker");
       return;
     }
+    // Rendered under the claim, so two workers do not both render one message.
+    const message = deps.render ? await deps.render(claimed) : claimed;
     const outcome = await transport.send({
       messageId: `<${message.id}@${deps.messageIdHost}>`,
       from,

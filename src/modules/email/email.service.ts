@@ -23,7 +23,7 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
-import type { EmailAttachment, EmailLanguage, EmailState } from "../../db/schema-email.ts";
+import type { EmailAttachment, EmailLanguage, EmailMessageRow, EmailState } from "../../db/schema-email.ts";
 import type { JobQueue } from "../../jobs/queue.ts";
 import { notFound } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -50,21 +50,40 @@ export const EMAIL_KINDS = [
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 
-export interface EmailMessage {
+/** What a template registered with `renderLater` makes of its facts. */
+export interface LaterBodies {
+  html: string;
+  text: string;
+  attachments?: EmailAttachment[];
+}
+
+interface Bodies {
+  html: string;
+  text: string;
+  attachments?: EmailAttachment[];
+}
+
+/**
+ * The bodies now, or the facts for a template to render them later (`later`): the request
+ * that causes the message writes the row only, and the email worker renders it before
+ * sending (the confirmation's React render, calendar file and QR code were most of a public
+ * registration's CPU; docs/performance.md). The facts are what the message says, taken when
+ * it is written: it reads the same as if it had been rendered then.
+ */
+type BodiesNowOrLater = Bodies | { later: { template: string; facts: unknown } };
+
+export type EmailMessage = BodiesNowOrLater & {
   /** Null for account messages (sign-in link, password reset), which belong to no organization. */
   organizationId: string | null;
   to: string;
   kind: EmailKind;
   language: EmailLanguage;
   subject: string;
-  html: string;
-  text: string;
   hidden?: string[];
   headers?: Record<string, string>;
-  attachments?: EmailAttachment[];
   registrationId?: string | null;
   userId?: string | null;
-}
+};
 
 const MASK = "••••••";
 const mask = (body: string, hidden: string[]) =>
@@ -81,9 +100,39 @@ export function createEmailService(deps: {
   delivery: "smtp" | "kept";
 }) {
   const { db, queue, repo, delivery } = deps;
+  const templates = new Map<string, (facts: unknown) => Promise<LaterBodies>>();
+
+  /**
+   * A message written to render later, rendered and stored (once: a second caller gets the
+   * stored row); any other message as it is. The email worker calls it before sending, the
+   * outbox before showing a message that no worker sends (`kept`).
+   */
+  async function rendered(row: EmailMessageRow): Promise<EmailMessageRow> {
+    if (row.render === null) return row;
+    const template = templates.get(row.render.template);
+    if (!template) throw new Error(`email template ${row.render.template} is not registered`);
+    const bodies = await template(row.render.facts);
+    const hidden = row.render.hidden;
+    return (
+      (await repo.storeRendered(db, row.id, {
+        html: bodies.html,
+        text: bodies.text,
+        previewHtml: hidden.length ? mask(bodies.html, hidden) : null,
+        previewText: hidden.length ? mask(bodies.text, hidden) : null,
+        attachments: bodies.attachments ?? [],
+      })) ?? row
+    );
+  }
 
   return {
     delivery,
+
+    /** Registers the template that renders messages written with `later: { template: name }`. */
+    renderLater(name: string, template: (facts: unknown) => Promise<LaterBodies>) {
+      templates.set(name, template);
+    },
+
+    rendered,
 
     async enqueue(trx: Executor, input: EmailMessage | EmailMessage[]): Promise<string[]> {
       const messages = Array.isArray(input) ? input : [input];
@@ -93,6 +142,9 @@ export function createEmailService(deps: {
         for (const [name, value] of Object.entries(m.headers ?? {}))
           if (breaksLine(name) || breaksLine(value)) throw new Error(`email header ${name} spans lines`);
         const hidden = (m.hidden ?? []).filter((s) => s.length > 0);
+        const now = "later" in m ? { html: "", text: "", attachments: [] } : m;
+        if ("later" in m && !templates.has(m.later.template))
+          throw new Error(`email template ${m.later.template} is not registered`);
         return {
           id: uuidv7(),
           organizationId: m.organizationId,
@@ -100,12 +152,13 @@ export function createEmailService(deps: {
           language: m.language,
           recipient: m.to,
           subject: m.subject,
-          html: m.html,
-          text: m.text,
-          previewHtml: hidden.length ? mask(m.html, hidden) : null,
-          previewText: hidden.length ? mask(m.text, hidden) : null,
+          html: now.html,
+          text: now.text,
+          previewHtml: hidden.length && !("later" in m) ? mask(now.html, hidden) : null,
+          previewText: hidden.length && !("later" in m) ? mask(now.text, hidden) : null,
           headers: m.headers ?? {},
-          attachments: m.attachments ?? [],
+          attachments: now.attachments ?? [],
+          render: "later" in m ? { ...m.later, hidden } : null,
           registrationId: m.registrationId ?? null,
           userId: m.userId ?? null,
           state: delivery === "kept" ? ("kept" as const) : ("queued" as const),
@@ -142,8 +195,9 @@ export function createEmailService(deps: {
 
     /** One message as its recipient sees it, secret links masked. */
     async get(organizationId: string, id: string) {
-      const row = await repo.get(organizationId, id);
-      if (!row) throw notFound("Email message");
+      const stored = await repo.get(organizationId, id);
+      if (!stored) throw notFound("Email message");
+      const row = await rendered(stored);
       return { ...row, html: row.preview_html ?? row.html, text_body: row.preview_text ?? row.text_body };
     },
 

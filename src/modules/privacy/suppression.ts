@@ -17,30 +17,39 @@ export async function isSuppressed(
   executor: Kysely<Database>,
   organizationId: string,
   email: string,
+  salt?: string | null,
 ): Promise<boolean> {
-  return (await suppressedAmong(executor, organizationId, [email])).size > 0;
+  return (await suppressedAmong(executor, organizationId, [email], salt)).size > 0;
 }
 
 /**
  * `isSuppressed` for many addresses at once (group commit asks once per batch): the given
- * addresses, as given, that must not be taken in. Two statements whatever their number.
+ * addresses, as given, that must not be taken in. Two statements whatever their number, one
+ * when the caller already read the organization's salt (`salt`: null when it has none; the
+ * registration path reads it with the event, `privacySaltOf`).
  */
 export async function suppressedAmong(
   executor: Kysely<Database>,
   organizationId: string,
   emails: string[],
+  salt?: string | null,
 ): Promise<Set<string>> {
   if (emails.length === 0) return new Set();
-  const settings = await executor
-    .selectFrom("privacy_settings")
-    .select("hash_salt")
-    .where("organization_id", "=", organizationId)
-    .executeTakeFirst();
-  if (!settings) return new Set();
+  const hashSalt =
+    salt !== undefined
+      ? salt
+      : ((
+          await executor
+            .selectFrom("privacy_settings")
+            .select("hash_salt")
+            .where("organization_id", "=", organizationId)
+            .executeTakeFirst()
+        )?.hash_salt ?? null);
+  if (hashSalt === null) return new Set();
   // Spellings of one address share a hash.
   const hashes = new Map<string, string[]>();
   for (const email of emails) {
-    const hash = hashEmail(settings.hash_salt, email);
+    const hash = hashEmail(hashSalt, email);
     hashes.set(hash, [...(hashes.get(hash) ?? []), email]);
   }
   const hashList = [...hashes.keys()];

@@ -1,9 +1,9 @@
 import { sql, type Transaction } from "kysely";
-import type { Database, EventRow } from "../../db/schema.ts";
+import type { ContactMatching, Database, EventRow } from "../../db/schema.ts";
 import { conflict } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
 import type { EventService } from "../events/events.service.ts";
-import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
+import { type EmitWebhookEvent, type SubscribedEndpoint, subscribedEndpoints } from "../webhooks-out/emit.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 
 type Trx = Transaction<Database>;
@@ -106,13 +106,77 @@ export function createPlaces(deps: {
    * capacity meanwhile, and the unique index on active registrations still refuses a
    * person twice. With a capacity, the exclusive lock serializes the counting.
    *
-   * The first read also fetches what registering needs from the organization (its contact
-   * matching rule), and the shared lock whether anyone waits, so an uncapped event costs
-   * two statements here. `waiting` is exact: waitlisted rows are only written under the
-   * exclusive lock of a capped event, and removing the capacity refills the waitlist in the
-   * same transaction, so whatever that left behind was committed before our first read.
+   * One statement (`lockedRead`) takes the lock the row's capacity asks for and reads, with
+   * it, what registering needs from the organization: its contact matching rule, its privacy
+   * salt (the erasure check's hash) and its endpoints for `registration.created`. For an uncapped event it also reads whether
+   * anyone waits. `waiting` is exact: waitlisted rows are only written under the exclusive
+   * lock of a capped event, and removing the capacity refills the waitlist in the same
+   * transaction, so whatever that left behind was committed before our read. With a
+   * capacity, `waiting` is read with the count, after the lock (null here).
+   *
+   * Only when the capacity changes while the statement waits for the lock (its row no longer
+   * matches the lock it chose, so it returns nothing) or the event does not exist does it
+   * fall back to the two reads below, which tell these apart.
    */
   async function lockForRegistration(trx: Trx, organizationId: string, eventId: string) {
+    const read = await lockedRead(trx, organizationId, eventId);
+    if (read) {
+      const { contact_matching, hash_salt, created_endpoints, waiting, ...event } = read;
+      return {
+        event: event as EventRow,
+        rule: contact_matching,
+        waiting: event.capacity === null ? Boolean(waiting) : null,
+        salt: hash_salt,
+        createdEndpoints: created_endpoints as SubscribedEndpoint[] | undefined,
+      };
+    }
+    return {
+      ...(await lockInTwoReads(trx, organizationId, eventId)),
+      salt: undefined,
+      createdEndpoints: undefined,
+    };
+  }
+
+  /**
+   * The event row, locked shared when it has no capacity and exclusively when it has one,
+   * in one statement: each CTE locks only a row that matches its condition, and a row that
+   * changed while waiting for the lock is checked again against it (PostgreSQL's re-check of
+   * a locked row under READ COMMITTED), so the lock taken is the one the row's capacity asks
+   * for; a row that no longer matches is neither returned nor locked.
+   */
+  async function lockedRead(trx: Trx, organizationId: string, eventId: string) {
+    const result = await sql<
+      EventRow & {
+        contact_matching: ContactMatching;
+        hash_salt: string | null;
+        created_endpoints: SubscribedEndpoint[];
+        waiting: boolean;
+      }
+    >`
+      with shared as (
+        select * from events
+        where organization_id = ${organizationId} and id = ${eventId} and capacity is null
+        for share
+      ), exclusive as (
+        select * from events
+        where organization_id = ${organizationId} and id = ${eventId} and capacity is not null
+        for update
+      ), locked as (
+        select * from shared union all select * from exclusive
+      )
+      select locked.*,
+        (select contact_matching from organizations where id = ${organizationId}) as contact_matching,
+        (select hash_salt from privacy_settings where organization_id = ${organizationId}) as hash_salt,
+        ${subscribedEndpoints(organizationId, "registration.created")} as created_endpoints,
+        locked.capacity is null and exists (
+          select 1 from registrations where event_id = ${eventId} and status = 'waitlisted'
+        ) as waiting
+      from locked`.execute(trx);
+    return result.rows[0];
+  }
+
+  /** The earlier way: a glance at the capacity, then the lock it asks for (with a capacity set in between: a conflict). */
+  async function lockInTwoReads(trx: Trx, organizationId: string, eventId: string) {
     const glance = await trx
       .selectFrom("events")
       .select((eb) => [

@@ -7,8 +7,12 @@ import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import {
   alreadyRegistered,
+  alreadyRegisteredSubject,
+  type Common,
   cancellationNotice,
   confirmationRequest,
+  confirmationRequestSubject,
+  confirmationSubject,
   type EventFacts,
   messageLanguage,
   registrationConfirmation,
@@ -25,7 +29,7 @@ type Trx = Transaction<Database>;
  * shows them masked. Language: the event's (contacts carry none).
  */
 export function createRegistrantEmails(deps: {
-  email: Pick<EmailService, "enqueue" | "branding">;
+  email: Pick<EmailService, "enqueue" | "branding" | "renderLater">;
   publicUrl: string;
   senders: Pick<RegistrantSettingsService, "auditoriumSends">;
 }): RegistrantNotices {
@@ -75,11 +79,22 @@ export function createRegistrantEmails(deps: {
     };
   }
 
-  function calendarOf(
-    row: Awaited<ReturnType<typeof context>>["row"],
-    joinUrl: string | null,
-    status: string,
-  ) {
+  type ContextRow = Awaited<ReturnType<typeof context>>["row"];
+  type CalendarFacts = Pick<
+    ContextRow,
+    | "id"
+    | "title"
+    | "description"
+    | "slug"
+    | "starts_at"
+    | "ends_at"
+    | "time_zone"
+    | "format"
+    | "event_status"
+    | "calendar_sequence"
+  >;
+
+  function calendarOf(row: CalendarFacts, joinUrl: string | null, status: string) {
     return registrationCalendar({
       registrationId: row.id,
       registrationStatus: status,
@@ -98,40 +113,145 @@ export function createRegistrantEmails(deps: {
     });
   }
 
-  /** The confirmation (new, or promoted from the waitlist): page link, join link, and the .ics when placed. */
-  async function confirmation(trx: Trx, registrationId: string, pageToken: string, promoted: boolean) {
-    const { row, language, common } = await context(trx, registrationId);
-    if (row.status !== "registered" && row.status !== "waitlisted") return;
-    // One sender, never two: a webinar left to its provider gets the provider's confirmation only.
-    if (!(await senders.auditoriumSends(trx, row.event_id))) return;
-    const pageUrl = `${base}/r/${pageToken}`;
-    const joinUrl = `${base}/api/v1/public/registrations/${pageToken}/join`;
-    const rendered = await registrationConfirmation({
-      ...common,
-      status: row.status,
+  /**
+   * What a confirmation says, taken in the registering transaction and rendered later by the
+   * email worker (`renderConfirmation`): the request writes the outbox row only. JSON, so
+   * dates travel as ISO strings.
+   */
+  interface ConfirmationFacts {
+    registrationId: string;
+    status: "registered" | "waitlisted";
+    promoted: boolean;
+    pageToken: string;
+    firstName: string;
+    language: ReturnType<typeof messageLanguage>;
+    branding: Awaited<ReturnType<EmailService["branding"]>>;
+    event: {
+      title: string;
+      description: ContextRow["description"];
+      slug: string;
+      startsAt: string;
+      endsAt: string;
+      timeZone: string;
+      format: ContextRow["format"];
+      status: ContextRow["event_status"];
+      calendarSequence: number;
+    };
+  }
+  const CONFIRMATION = "registration.confirmation";
+
+  /** The confirmation's bodies and attachments from its facts: what the person receives. */
+  async function renderConfirmation(f: ConfirmationFacts) {
+    const row: CalendarFacts = {
+      id: f.registrationId,
+      title: f.event.title,
+      description: f.event.description,
+      slug: f.event.slug,
+      starts_at: new Date(f.event.startsAt),
+      ends_at: new Date(f.event.endsAt),
+      time_zone: f.event.timeZone,
+      format: f.event.format,
+      event_status: f.event.status,
+      calendar_sequence: f.event.calendarSequence,
+    };
+    const event: EventFacts = {
+      title: row.title,
+      startsAt: row.starts_at,
+      timeZone: row.time_zone,
+      isWebinar: row.format !== "onsite",
+    };
+    const joinUrl = `${base}/api/v1/public/registrations/${f.pageToken}/join`;
+    const { html, text } = await registrationConfirmation({
+      language: f.language,
+      branding: f.branding,
+      firstName: f.firstName,
+      event,
+      status: f.status,
       joinUrl,
-      pageUrl,
-      promoted,
+      pageUrl: `${base}/r/${f.pageToken}`,
+      promoted: f.promoted,
     });
-    await email.enqueue(trx, {
-      organizationId: row.organization_id,
-      to: row.email,
-      kind: promoted ? "registration.promoted" : "registration.confirmation",
-      language,
-      ...rendered,
-      hidden: [pageToken],
+    return {
+      html,
+      text,
       attachments:
-        row.status === "registered"
+        f.status === "registered"
           ? [
               {
                 filename: `${row.slug}.ics`,
                 contentType: "text/calendar; method=PUBLISH",
-                content: calendarOf(row, joinUrl, row.status),
+                content: calendarOf(row, joinUrl, f.status),
               },
               // A webinar has no door: only on-site and hybrid events carry the check-in code.
               ...(row.format !== "webinar" ? [await checkInQr(row.id)] : []),
             ]
           : [],
+    };
+  }
+  email.renderLater(CONFIRMATION, (facts) => renderConfirmation(facts as ConfirmationFacts));
+
+  /*
+   * The other messages the public form causes are rendered later too, so that no answer of
+   * the form does a render the other answers do not (its timing must not tell a new address
+   * from a registered one, docs/email.md "Public form").
+   */
+  const CONFIRM_REQUEST = "registration.confirm_request";
+  const ALREADY_REGISTERED = "registration.already_registered";
+  type CommonFacts = Omit<Common, "event"> & { event: Omit<EventFacts, "startsAt"> & { startsAt: string } };
+  const commonFacts = (c: Common): CommonFacts => ({
+    ...c,
+    event: { ...c.event, startsAt: c.event.startsAt.toISOString() },
+  });
+  const commonFrom = (f: CommonFacts): Common => ({
+    ...f,
+    event: { ...f.event, startsAt: new Date(f.event.startsAt) },
+  });
+  email.renderLater(CONFIRM_REQUEST, (facts) => {
+    const f = facts as { common: CommonFacts; confirmToken: string; expiresAt: string };
+    return confirmationRequest({
+      ...commonFrom(f.common),
+      confirmUrl: `${base}/c/${f.confirmToken}`,
+      expiresAt: new Date(f.expiresAt),
+    });
+  });
+  email.renderLater(ALREADY_REGISTERED, (facts) =>
+    alreadyRegistered(commonFrom((facts as { common: CommonFacts }).common)),
+  );
+
+  /** The confirmation (new, or promoted from the waitlist): page link, join link, and the .ics when placed. */
+  async function confirmation(trx: Trx, registrationId: string, pageToken: string, promoted: boolean) {
+    const { row, language, branding } = await context(trx, registrationId);
+    if (row.status !== "registered" && row.status !== "waitlisted") return;
+    // One sender, never two: a webinar left to its provider gets the provider's confirmation only.
+    if (!(await senders.auditoriumSends(trx, row.event_id))) return;
+    const facts: ConfirmationFacts = {
+      registrationId: row.id,
+      status: row.status,
+      promoted,
+      pageToken,
+      firstName: row.first_name,
+      language,
+      branding,
+      event: {
+        title: row.title,
+        description: row.description,
+        slug: row.slug,
+        startsAt: row.starts_at.toISOString(),
+        endsAt: row.ends_at.toISOString(),
+        timeZone: row.time_zone,
+        format: row.format,
+        status: row.event_status,
+        calendarSequence: row.calendar_sequence,
+      },
+    };
+    await email.enqueue(trx, {
+      organizationId: row.organization_id,
+      to: row.email,
+      kind: promoted ? "registration.promoted" : "registration.confirmation",
+      language,
+      subject: confirmationSubject(language, row.title, row.status, promoted),
+      later: { template: CONFIRMATION, facts },
+      hidden: [pageToken],
       registrationId,
     });
   }
@@ -168,17 +288,16 @@ export function createRegistrantEmails(deps: {
 
     async confirmationRequested(trx, { registrationId, confirmToken, expiresAt }) {
       const { row, language, common } = await context(trx, registrationId);
-      const rendered = await confirmationRequest({
-        ...common,
-        confirmUrl: `${base}/c/${confirmToken}`,
-        expiresAt,
-      });
       await email.enqueue(trx, {
         organizationId: row.organization_id,
         to: row.email,
         kind: "registration.confirm_request",
         language,
-        ...rendered,
+        subject: confirmationRequestSubject(language, row.title),
+        later: {
+          template: CONFIRM_REQUEST,
+          facts: { common: commonFacts(common), confirmToken, expiresAt: expiresAt.toISOString() },
+        },
         hidden: [confirmToken],
         registrationId,
       });
@@ -191,7 +310,8 @@ export function createRegistrantEmails(deps: {
         to: row.email,
         kind: "registration.already_registered",
         language,
-        ...(await alreadyRegistered(common)),
+        subject: alreadyRegisteredSubject(language, row.title),
+        later: { template: ALREADY_REGISTERED, facts: { common: commonFacts(common) } },
         registrationId,
       });
     },

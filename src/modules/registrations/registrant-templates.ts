@@ -119,11 +119,26 @@ const WORDS = {
   },
 } as const;
 
-interface Common {
+export interface Common {
   language: EmailLanguage;
   branding: Branding;
   firstName: string;
   event: EventFacts;
+}
+
+/** The confirmation's subject, on its own: the outbox row has it before the body is rendered. */
+export function confirmationSubject(
+  language: EmailLanguage,
+  title: string,
+  status: "registered" | "waitlisted",
+  promoted: boolean,
+) {
+  const w = WORDS[language];
+  return promoted
+    ? w.promotedSubject(title)
+    : status === "registered"
+      ? w.registeredSubject(title)
+      : w.waitlistedSubject(title);
 }
 
 export function registrationConfirmation(
@@ -132,11 +147,7 @@ export function registrationConfirmation(
   const w = WORDS[p.language];
   const time = when(p.event, p.language);
   const placed = p.status === "registered";
-  const subject = p.promoted
-    ? w.promotedSubject(p.event.title)
-    : placed
-      ? w.registeredSubject(p.event.title)
-      : w.waitlistedSubject(p.event.title);
+  const subject = confirmationSubject(p.language, p.event.title, p.status, p.promoted ?? false);
   const lead = p.promoted
     ? w.promoted(p.event.title, time)
     : placed
@@ -160,6 +171,12 @@ export function registrationConfirmation(
     layout({ language: p.language, branding: p.branding, preview: subject, children }),
   );
 }
+
+/** The subjects of the messages the public form causes, on their own (written before the body). */
+export const confirmationRequestSubject = (language: EmailLanguage, title: string) =>
+  WORDS[language].confirmSubject(title);
+export const alreadyRegisteredSubject = (language: EmailLanguage, title: string) =>
+  WORDS[language].alreadySubject(title);
 
 export function confirmationRequest(
   p: Common & { confirmUrl: string; expiresAt: Date },

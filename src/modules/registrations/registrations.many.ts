@@ -10,7 +10,7 @@ import { NO_CAMPAIGN } from "./campaign.ts";
 import type { Places } from "./places.ts";
 import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
-import { type RegisterInput, toRegistrationDto } from "./registrations.service.ts";
+import { type RegisterInput, type SuppressedAmong, toRegistrationDto } from "./registrations.service.ts";
 
 type Trx = Transaction<Database>;
 
@@ -47,7 +47,7 @@ export function matchKey(rule: ContactMatching, person: PersonInput) {
 export function createRegisterMany(deps: {
   contacts: Pick<ContactService, "resolveMany" | "fillIn" | "matchingRule">;
   places: Pick<Places, "lockForRegistration" | "freePlaces">;
-  suppressedAmong: (trx: Trx, organizationId: string, emails: string[]) => Promise<Set<string>>;
+  suppressedAmong: SuppressedAmong;
   registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
   emitWebhookEvent: EmitWebhookEvent;
 }) {
@@ -64,6 +64,8 @@ export function createRegisterMany(deps: {
       event,
       rule: glancedRule,
       waiting,
+      salt,
+      createdEndpoints,
     } = await places.lockForRegistration(trx, organizationId, eventId);
     if (event.status === "cancelled") return inputs.map(() => ({ kind: "failed", error: eventCancelled() }));
     const rule = glancedRule ?? (await contacts.matchingRule(organizationId, trx));
@@ -86,6 +88,7 @@ export function createRegisterMany(deps: {
       trx,
       organizationId,
       inputs.map((i) => i.contact.email),
+      salt,
     );
     const seen = new Set<string>();
     const checkedAnswers = new Map<ManyInput, Record<string, unknown>>();
@@ -193,6 +196,7 @@ export function createRegisterMany(deps: {
         source: a.input.source,
         sessionIds: [...new Set(a.input.sessionIds)].sort(),
       })),
+      createdEndpoints,
     );
     admitted.forEach((a, n) => {
       const row = byId.get(ids[n] as string);

@@ -93,10 +93,24 @@ export function toRegistrationDto(
  */
 /** Told, inside the writing transaction, which registrations changed status (the webinar sync plans from it). */
 export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
-/** Whether an address must not be taken in (privacy's erasures), asked inside the writing transaction. */
-export type IsSuppressed = (trx: Trx, organizationId: string, email: string) => Promise<boolean>;
+/**
+ * Whether an address must not be taken in (privacy's erasures), asked inside the writing
+ * transaction. `salt`: the organization's privacy salt when the caller already read it (null:
+ * it has none), which saves the hook a statement.
+ */
+export type IsSuppressed = (
+  trx: Trx,
+  organizationId: string,
+  email: string,
+  salt?: string | null,
+) => Promise<boolean>;
 /** The same for many addresses at once: those of them that must not be taken in. */
-export type SuppressedAmong = (trx: Trx, organizationId: string, emails: string[]) => Promise<Set<string>>;
+export type SuppressedAmong = (
+  trx: Trx,
+  organizationId: string,
+  emails: string[],
+  salt?: string | null,
+) => Promise<Set<string>>;
 
 export function createRegistrationService(deps: {
   db: Db;
@@ -173,7 +187,11 @@ export function createRegistrationService(deps: {
     input: RegisterInput,
     publicForm: boolean,
   ): Promise<Outcome> {
-    const { event, rule, waiting } = await lockForRegistration(trx, organizationId, eventId);
+    const { event, rule, waiting, salt, createdEndpoints } = await lockForRegistration(
+      trx,
+      organizationId,
+      eventId,
+    );
     if (event.status === "cancelled") throw eventCancelled();
     const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
     const answers =
@@ -188,7 +206,7 @@ export function createRegistrationService(deps: {
         throw error;
       });
     } else if (input.contact) {
-      if (await isSuppressed(trx, organizationId, input.contact.email)) return { kind: "erased" };
+      if (await isSuppressed(trx, organizationId, input.contact.email, salt)) return { kind: "erased" };
       ({ contact, created } = await contacts.resolve(
         trx,
         organizationId,
@@ -254,14 +272,20 @@ export function createRegistrationService(deps: {
         .execute();
     }
     if (status === "registered") await registrationsChanged(trx, [reg.id]);
-    await emitWebhookEvent(trx, organizationId, "registration.created", {
-      registrationId: reg.id,
-      eventId,
-      contactId: contact.id,
-      status,
-      source: input.source,
-      sessionIds: [...sessionIds].sort(),
-    });
+    await emitWebhookEvent(
+      trx,
+      organizationId,
+      "registration.created",
+      {
+        registrationId: reg.id,
+        eventId,
+        contactId: contact.id,
+        status,
+        source: input.source,
+        sessionIds: [...sessionIds].sort(),
+      },
+      createdEndpoints,
+    );
     return {
       kind: "created",
       registration: toRegistrationDto(reg, contact, sessionIds.sort()),

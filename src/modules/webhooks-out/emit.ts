@@ -23,7 +23,28 @@ export type EmitWebhookEvent = (
   organizationId: string,
   type: WebhookEventType,
   data: WebhookData | WebhookData[],
+  /** The endpoints subscribed to `type`, when the caller read them already (`subscribedEndpoints`). */
+  endpoints?: SubscribedEndpoint[],
 ) => Promise<void>;
+
+export interface SubscribedEndpoint {
+  id: string;
+  enabled: boolean;
+}
+
+/**
+ * The organization's endpoints subscribed to `type`, as one JSON array expression: a caller
+ * that reads something else first in the same transaction (registering reads the event) can
+ * read them with it and hand them to the emitter, one statement less per registration or
+ * batch. Read earlier in the same transaction, as the emitter would (READ COMMITTED: an
+ * endpoint committed concurrently may or may not be seen, either way).
+ */
+export const subscribedEndpoints = (organizationId: string, type: WebhookEventType) =>
+  sql<SubscribedEndpoint[]>`(
+    select coalesce(json_agg(json_build_object('id', id, 'enabled', enabled)), '[]'::json)
+    from webhook_endpoints
+    where organization_id = ${organizationId} and ${type} = ANY(event_types)
+  )`;
 
 export function createWebhookEmitter(deps: {
   queue: Pick<JobQueue, "sendMany">;
@@ -33,17 +54,19 @@ export function createWebhookEmitter(deps: {
   const { queue } = deps;
   const window = deps.retryWindowSeconds ?? RETRY_WINDOW_SECONDS;
 
-  return async function emitWebhookEvent(trx, organizationId, type, data) {
+  return async function emitWebhookEvent(trx, organizationId, type, data, known) {
     const facts = Array.isArray(data) ? data : [data];
     if (facts.length === 0) return;
     // Disabled endpoints keep their messages (a replay can send them later); only enabled
     // ones get deliveries now.
-    const endpoints = await trx
-      .selectFrom("webhook_endpoints")
-      .select(["id", "enabled"])
-      .where("organization_id", "=", organizationId)
-      .where(sql<boolean>`${type} = ANY(event_types)`)
-      .execute();
+    const endpoints =
+      known ??
+      (await trx
+        .selectFrom("webhook_endpoints")
+        .select(["id", "enabled"])
+        .where("organization_id", "=", organizationId)
+        .where(sql<boolean>`${type} = ANY(event_types)`)
+        .execute());
     if (endpoints.length === 0) return;
 
     const sequences = await nextSequences(
