@@ -8,9 +8,13 @@ import {
   attendedSql,
   CAMPAIGN_COLUMNS,
   RESULT_COLUMNS,
+  RESULT_SUM_COLUMNS,
   type ResultRow,
+  type ResultSums,
   resultCells,
+  resultSumCells,
   resultsLateral,
+  toResultSumsDto,
   toResultsDto,
 } from "../registrations/results.ts";
 import { type SegmentFilters, segmentWhere } from "./segments.filters.ts";
@@ -35,7 +39,8 @@ type RegistrationSegmentRow = ResultRow &
     created_at: Date;
   };
 
-interface ContactSegmentRow {
+/** A contact's sums over its matching registrations: the registrations' own sums, summed again. */
+type ContactSegmentRow = ResultSums & {
   id: string;
   email: string;
   first_name: string;
@@ -43,15 +48,9 @@ interface ContactSegmentRow {
   company: string | null;
   job_title: string | null;
   registrations: number;
+  /** How many of them were attended (where a registration has a yes/no). */
   attended: number;
-  live_minutes: number;
-  on_demand_minutes: number;
-  engagement_score: number | null;
-  questions_asked: number;
-  polls_answered: number;
-  first_join: Date | null;
-  last_leave: Date | null;
-}
+};
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 const and = (where: Expression<SqlBool>[]) => sql.join(where, sql` and `);
@@ -82,13 +81,7 @@ export const CONTACT_SEGMENT_COLUMNS = [
   "job_title",
   "registrations",
   "attended_registrations",
-  "live_minutes",
-  "on_demand_minutes",
-  "engagement_score",
-  "questions_asked",
-  "polls_answered",
-  "first_join",
-  "last_leave",
+  ...RESULT_SUM_COLUMNS,
 ];
 
 /**
@@ -261,13 +254,7 @@ export function createSegmentService(deps: { db: Db }) {
           guardCell(c.job_title),
           c.registrations,
           c.attended,
-          c.live_minutes,
-          c.on_demand_minutes,
-          c.engagement_score === null ? "" : Number(c.engagement_score),
-          c.questions_asked,
-          c.polls_answered,
-          iso(c.first_join) ?? "",
-          iso(c.last_leave) ?? "",
+          ...resultSumCells(c),
         ],
       );
     },
@@ -306,13 +293,7 @@ function toContactSegmentDto(c: ContactSegmentRow) {
     jobTitle: c.job_title,
     registrations: c.registrations,
     attendedRegistrations: c.attended,
-    liveMinutes: c.live_minutes,
-    onDemandMinutes: c.on_demand_minutes,
-    engagementScore: c.engagement_score === null ? null : Number(c.engagement_score),
-    questionsAsked: c.questions_asked,
-    pollsAnswered: c.polls_answered,
-    firstJoinAt: iso(c.first_join),
-    lastLeaveAt: iso(c.last_leave),
+    ...toResultSumsDto(c),
   };
 }
 
