@@ -9,7 +9,7 @@ import {
   alreadyRegistered,
   cancellationNotice,
   confirmationRequest,
-  type EventFacts,
+  eventFacts,
   messageLanguage,
   registrationConfirmation,
 } from "./registrant-templates.ts";
@@ -58,12 +58,7 @@ export function createRegistrantEmails(deps: {
       ])
       .where("r.id", "=", registrationId)
       .executeTakeFirstOrThrow();
-    const event: EventFacts = {
-      title: row.title,
-      startsAt: row.starts_at,
-      timeZone: row.time_zone,
-      isWebinar: row.format !== "onsite",
-    };
+    const event = eventFacts(row);
     const language = messageLanguage(row.language);
     const branding = await email.branding(trx, row.organization_id);
     return {

@@ -7,7 +7,7 @@ import type { EmailKind, EmailService } from "../email/email.service.ts";
 import type { RenderedEmail } from "../email/templates/layout.ts";
 import type { JoinLinkOf, RecordingLinkOf } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import { followUp, messageLanguage, reminder } from "./registrant-templates.ts";
+import { eventFacts, followUp, messageLanguage, reminder } from "./registrant-templates.ts";
 
 const BATCH = 500;
 /** `registration_reminders.offset_minutes` of the follow-up (reminders are positive minutes before the start). */
@@ -157,12 +157,7 @@ export function createReminders(deps: {
         if (due.length === 0) return 0;
         const language = messageLanguage(event.language);
         const branding = await email.branding(trx, event.organization_id);
-        const facts = {
-          title: event.title,
-          startsAt: event.starts_at,
-          timeZone: event.time_zone,
-          isWebinar: event.format !== "onsite",
-        };
+        const facts = eventFacts(event);
         for (const r of due.filter((d) => mine.has(d.id))) {
           const unsubscribe = await unsubscribeFor(trx, r.id);
           const { kind, rendered } = await compose(trx, r, {
