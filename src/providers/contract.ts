@@ -204,6 +204,22 @@ export function credentialCheckFromError(err: unknown): CredentialCheck {
 }
 
 /**
+ * A credential check made of one authenticated read: the read going through is health, and its
+ * error says what is wrong (as credentialCheckFromError tells it).
+ */
+export async function credentialCheckByRead(
+  healthyMessage: string,
+  read: () => Promise<unknown>,
+): Promise<CredentialCheck> {
+  try {
+    await read();
+    return { status: "healthy", message: healthyMessage };
+  } catch (err) {
+    return credentialCheckFromError(err);
+  }
+}
+
+/**
  * What went wrong, in the terms the sync engine acts on:
  * - `quota`: the account's request quota is spent — pause the whole account, keep attempts;
  * - `rate_limited`: slow down (429), optionally `retryAfterMs`;

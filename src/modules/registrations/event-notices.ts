@@ -6,7 +6,7 @@ import { registrationCalendar } from "../../lib/calendar/calendar.ts";
 import type { EmailService } from "../email/email.service.ts";
 import type { JoinLinkOf } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import { eventChangeNotice, messageLanguage } from "./registrant-templates.ts";
+import { eventChangeNotice, eventFacts, messageLanguage } from "./registrant-templates.ts";
 
 type Trx = Transaction<Database>;
 
@@ -67,12 +67,7 @@ export function createEventNotices(deps: {
           .execute();
         const language = messageLanguage(event.language);
         const branding = await email.branding(trx, event.organization_id);
-        const facts = {
-          title: event.title,
-          startsAt: event.starts_at,
-          timeZone: event.time_zone,
-          isWebinar: event.format !== "onsite",
-        };
+        const facts = eventFacts(event);
         for (const person of people) {
           const joinUrl = change === "rescheduled" ? await joinLinkOf(trx, person) : null;
           const rendered = await eventChangeNotice({

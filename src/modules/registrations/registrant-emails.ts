@@ -14,6 +14,7 @@ import {
   confirmationRequestSubject,
   confirmationSubject,
   type EventFacts,
+  eventFacts,
   messageLanguage,
   registrationConfirmation,
 } from "./registrant-templates.ts";
@@ -62,12 +63,7 @@ export function createRegistrantEmails(deps: {
       ])
       .where("r.id", "=", registrationId)
       .executeTakeFirstOrThrow();
-    const event: EventFacts = {
-      title: row.title,
-      startsAt: row.starts_at,
-      timeZone: row.time_zone,
-      isWebinar: row.format !== "onsite",
-    };
+    const event = eventFacts(row);
     const language = messageLanguage(row.language);
     const branding = await email.branding(trx, row.organization_id);
     return {
@@ -154,12 +150,7 @@ export function createRegistrantEmails(deps: {
       event_status: f.event.status,
       calendar_sequence: f.event.calendarSequence,
     };
-    const event: EventFacts = {
-      title: row.title,
-      startsAt: row.starts_at,
-      timeZone: row.time_zone,
-      isWebinar: row.format !== "onsite",
-    };
+    const event = eventFacts(row);
     const joinUrl = `${base}/api/v1/public/registrations/${f.pageToken}/join`;
     const { html, text } = await registrationConfirmation({
       language: f.language,

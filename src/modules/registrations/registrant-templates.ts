@@ -21,6 +21,21 @@ export interface EventFacts {
   isWebinar: boolean;
 }
 
+/** An event row's facts for the messages: anything not on site has a webinar to join. */
+export function eventFacts(event: {
+  title: string;
+  starts_at: Date;
+  time_zone: string;
+  format: string;
+}): EventFacts {
+  return {
+    title: event.title,
+    startsAt: event.starts_at,
+    timeZone: event.time_zone,
+    isWebinar: event.format !== "onsite",
+  };
+}
+
 /** The event's language tag → a message language (nb, nn and no read bokmål; others English). */
 export const messageLanguage = (tag: string): EmailLanguage => (/^(nb|no|nn)\b/i.test(tag) ? "nb" : "en");
 

@@ -3,10 +3,11 @@ import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import { AppError } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
-import type { EmailService } from "../email/email.service.ts";
+import type { EmailKind, EmailService } from "../email/email.service.ts";
+import type { RenderedEmail } from "../email/templates/layout.ts";
 import type { JoinLinkOf, RecordingLinkOf } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import { followUp, messageLanguage, reminder } from "./registrant-templates.ts";
+import { eventFacts, followUp, messageLanguage, reminder } from "./registrant-templates.ts";
 
 const BATCH = 500;
 /** `registration_reminders.offset_minutes` of the follow-up (reminders are positive minutes before the start). */
@@ -119,6 +120,21 @@ export function createReminders(deps: {
     };
   }
 
+  type Claimed = Awaited<ReturnType<typeof claim>>["due"][number];
+  /** The parts every reminder and follow-up shares, as the templates take them. */
+  type SharedParts = Omit<Parameters<typeof reminder>[0], "joinUrl">;
+  /** What one registrant gets: the kind of message and its text, built on the shared parts. */
+  type Compose = (
+    trx: Transaction<Database>,
+    registrant: Claimed,
+    shared: SharedParts,
+  ) => Promise<{ kind: EmailKind; rendered: RenderedEmail }>;
+
+  /**
+   * Sends one message (a reminder, or the follow-up) to everyone of the event claimed for
+   * `offset`, a batch to a transaction until a batch comes back short; answers how many
+   * registrations were looked at. Reminders and follow-ups differ only in what `compose` makes.
+   */
   async function sendForEvent(
     event: {
       id: string;
@@ -132,6 +148,7 @@ export function createReminders(deps: {
     },
     offset: number,
     alsoDone: number[],
+    compose: Compose,
   ): Promise<number> {
     let sent = 0;
     for (;;) {
@@ -140,27 +157,21 @@ export function createReminders(deps: {
         if (due.length === 0) return 0;
         const language = messageLanguage(event.language);
         const branding = await email.branding(trx, event.organization_id);
-        const facts = {
-          title: event.title,
-          startsAt: event.starts_at,
-          timeZone: event.time_zone,
-          isWebinar: event.format !== "onsite",
-        };
+        const facts = eventFacts(event);
         for (const r of due.filter((d) => mine.has(d.id))) {
           const unsubscribe = await unsubscribeFor(trx, r.id);
-          const rendered = await reminder({
+          const { kind, rendered } = await compose(trx, r, {
             language,
             branding,
             firstName: r.first_name,
             event: facts,
-            joinUrl: await joinLinkOf(trx, r),
             eventUrl: `${base}/e/${event.slug}`,
             unsubscribeUrl: unsubscribe.url,
           });
           await email.enqueue(trx, {
             organizationId: event.organization_id,
             to: r.email,
-            kind: "registration.reminder",
+            kind,
             language,
             ...rendered,
             hidden: [unsubscribe.token],
@@ -174,6 +185,20 @@ export function createReminders(deps: {
       if (count < BATCH) return sent;
     }
   }
+
+  const composeReminder: Compose = async (trx, r, shared) => ({
+    kind: "registration.reminder",
+    rendered: await reminder({ ...shared, joinUrl: await joinLinkOf(trx, r) }),
+  });
+
+  const composeFollowUp: Compose = async (trx, r, shared) => {
+    const attended = r.attended_minutes > 0 || Boolean(r.checked_in);
+    return {
+      kind: attended ? "registration.follow_up_attended" : "registration.follow_up_missed",
+      // Attendees and no-shows alike: watching again, or for the first time.
+      rendered: await followUp({ ...shared, attended, recordingUrl: await recordingLinkOf(trx, r) }),
+    };
+  };
 
   return {
     /** Sends every reminder due at `now`; answers how many registrations were looked at. */
@@ -207,6 +232,7 @@ export function createReminders(deps: {
           event,
           nearest,
           due.filter((o) => o !== nearest),
+          composeReminder,
         );
       }
       return total;
@@ -231,47 +257,7 @@ export function createReminders(deps: {
       let total = 0;
       for (const event of events) {
         if (!(await senders.auditoriumSends(db, event.id))) continue;
-        for (;;) {
-          const count = await db.transaction().execute(async (trx) => {
-            const { due, mine } = await claim(trx, event.id, FOLLOW_UP);
-            const language = messageLanguage(event.language);
-            const branding = await email.branding(trx, event.organization_id);
-            const facts = {
-              title: event.title,
-              startsAt: event.starts_at,
-              timeZone: event.time_zone,
-              isWebinar: event.format !== "onsite",
-            };
-            for (const r of due.filter((d) => mine.has(d.id))) {
-              const attended = r.attended_minutes > 0 || Boolean(r.checked_in);
-              const unsubscribe = await unsubscribeFor(trx, r.id);
-              const rendered = await followUp({
-                language,
-                branding,
-                firstName: r.first_name,
-                event: facts,
-                attended,
-                // Attendees and no-shows alike: watching again, or for the first time.
-                recordingUrl: await recordingLinkOf(trx, r),
-                eventUrl: `${base}/e/${event.slug}`,
-                unsubscribeUrl: unsubscribe.url,
-              });
-              await email.enqueue(trx, {
-                organizationId: event.organization_id,
-                to: r.email,
-                kind: attended ? "registration.follow_up_attended" : "registration.follow_up_missed",
-                language,
-                ...rendered,
-                hidden: [unsubscribe.token],
-                headers: unsubscribe.headers,
-                registrationId: r.id,
-              });
-            }
-            return due.length;
-          });
-          total += count;
-          if (count < BATCH) break;
-        }
+        total += await sendForEvent(event, FOLLOW_UP, [], composeFollowUp);
       }
       return total;
     },

@@ -27,7 +27,8 @@ export const resultsLateral = (r: string): RawBuilder<unknown> => sql`lateral (
     max(a.last_activity_at) as last_leave
   from attendance a where a.registration_id = ${sql.ref(`${r}.id`)}) res`;
 
-export interface ResultRow {
+/** The sums over attendance, as read; a contact's segment row has them summed once more. */
+export interface ResultSums {
   live_minutes: number;
   on_demand_minutes: number;
   engagement_score: number | null;
@@ -35,11 +36,10 @@ export interface ResultRow {
   polls_answered: number;
   first_join: Date | null;
   last_leave: Date | null;
-  attended: boolean;
 }
+export type ResultRow = ResultSums & { attended: boolean };
 
-export const resultsResponse = z.object({
-  attended: z.boolean(),
+export const resultSumsResponse = z.object({
   liveMinutes: z.number().int(),
   onDemandMinutes: z.number().int(),
   engagementScore: z.number().nullable(),
@@ -48,13 +48,17 @@ export const resultsResponse = z.object({
   firstJoinAt: z.string().nullable(),
   lastLeaveAt: z.string().nullable(),
 });
+export const resultsResponse = z.object({ attended: z.boolean(), ...resultSumsResponse.shape });
 export type ResultsDto = z.infer<typeof resultsResponse>;
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export function toResultsDto(row: ResultRow): ResultsDto {
+  return { attended: row.attended, ...toResultSumsDto(row) };
+}
+
+export function toResultSumsDto(row: ResultSums): z.infer<typeof resultSumsResponse> {
   return {
-    attended: row.attended,
     liveMinutes: row.live_minutes,
     onDemandMinutes: row.on_demand_minutes,
     engagementScore: row.engagement_score === null ? null : Number(row.engagement_score),
@@ -66,8 +70,7 @@ export function toResultsDto(row: ResultRow): ResultsDto {
 }
 
 /** The CSV columns of results and campaign, in order (registrations CSV, contact export, segments). */
-export const RESULT_COLUMNS = [
-  "attended",
+export const RESULT_SUM_COLUMNS = [
   "live_minutes",
   "on_demand_minutes",
   "engagement_score",
@@ -76,6 +79,7 @@ export const RESULT_COLUMNS = [
   "first_join",
   "last_leave",
 ] as const;
+export const RESULT_COLUMNS = ["attended", ...RESULT_SUM_COLUMNS] as const;
 export const CAMPAIGN_COLUMNS = [
   "utm_source",
   "utm_medium",
@@ -86,8 +90,11 @@ export const CAMPAIGN_COLUMNS = [
 ] as const;
 
 export function resultCells(row: ResultRow): (string | number)[] {
+  return [row.attended ? "yes" : "no", ...resultSumCells(row)];
+}
+
+export function resultSumCells(row: ResultSums): (string | number)[] {
   return [
-    row.attended ? "yes" : "no",
     row.live_minutes,
     row.on_demand_minutes,
     row.engagement_score === null ? "" : Number(row.engagement_score),

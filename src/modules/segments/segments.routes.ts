@@ -5,7 +5,7 @@ import { z } from "zod";
 import { callerOf, requireRole } from "../../http/auth.ts";
 import { errorResponses, page } from "../../http/schemas.ts";
 import { campaignResponse } from "../registrations/campaign.ts";
-import { resultsResponse } from "../registrations/results.ts";
+import { resultSumsResponse, resultsResponse } from "../registrations/results.ts";
 import { parseFilters, type SegmentFilters, segmentQuery } from "./segments.filters.ts";
 import type { SegmentService } from "./segments.service.ts";
 
@@ -37,13 +37,7 @@ const contactSegmentRow = z.object({
   /** Of the contact's registrations, those matching the filters; the sums below are over them. */
   registrations: z.number().int(),
   attendedRegistrations: z.number().int(),
-  liveMinutes: z.number().int(),
-  onDemandMinutes: z.number().int(),
-  engagementScore: z.number().nullable(),
-  questionsAsked: z.number().int(),
-  pollsAnswered: z.number().int(),
-  firstJoinAt: z.string().nullable(),
-  lastLeaveAt: z.string().nullable(),
+  ...resultSumsResponse.shape,
 });
 
 /** Documents the CSV answer; the stream itself bypasses serialization. */

@@ -8,9 +8,13 @@ import {
   attendedSql,
   CAMPAIGN_COLUMNS,
   RESULT_COLUMNS,
+  RESULT_SUM_COLUMNS,
   type ResultRow,
+  type ResultSums,
   resultCells,
+  resultSumCells,
   resultsLateral,
+  toResultSumsDto,
   toResultsDto,
 } from "../registrations/results.ts";
 import { type SegmentFilters, segmentWhere } from "./segments.filters.ts";
@@ -18,43 +22,54 @@ import { type SegmentFilters, segmentWhere } from "./segments.filters.ts";
 /** Rows per query while streaming a segment's CSV: bounded memory for any segment. */
 const CSV_CHUNK = 1_000;
 
-type RegistrationSegmentRow = ResultRow &
-  Campaign & {
-    id: string;
-    event_id: string;
-    event_title: string;
-    event_starts_at: Date;
-    contact_id: string;
-    email: string;
-    first_name: string;
-    last_name: string;
-    company: string | null;
-    job_title: string | null;
-    status: string;
-    source: string;
-    created_at: Date;
-  };
-
-interface ContactSegmentRow {
-  id: string;
+/** The contact's own fields, in both segments' rows. */
+interface ContactFields {
   email: string;
   first_name: string;
   last_name: string;
   company: string | null;
   job_title: string | null;
-  registrations: number;
-  attended: number;
-  live_minutes: number;
-  on_demand_minutes: number;
-  engagement_score: number | null;
-  questions_asked: number;
-  polls_answered: number;
-  first_join: Date | null;
-  last_leave: Date | null;
 }
+
+type RegistrationSegmentRow = ResultRow &
+  Campaign &
+  ContactFields & {
+    id: string;
+    event_id: string;
+    event_title: string;
+    event_starts_at: Date;
+    contact_id: string;
+    status: string;
+    source: string;
+    created_at: Date;
+  };
+
+/** A contact's sums over its matching registrations: the registrations' own sums, summed again. */
+type ContactSegmentRow = ResultSums &
+  ContactFields & {
+    id: string;
+    registrations: number;
+    /** How many of them were attended (where a registration has a yes/no). */
+    attended: number;
+  };
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 const and = (where: Expression<SqlBool>[]) => sql.join(where, sql` and `);
+
+/** The CSV columns of the contact's fields, in the order contactCells gives them. */
+const CONTACT_FIELD_COLUMNS = ["email", "first_name", "last_name", "company", "job_title"];
+
+/** The contact's fields as CSV cells: typed by people, so guarded against formula injection. */
+const contactCells = (c: ContactFields) =>
+  [c.email, c.first_name, c.last_name, c.company, c.job_title].map(guardCell);
+
+const toContactFieldsDto = (c: ContactFields) => ({
+  email: c.email,
+  firstName: c.first_name,
+  lastName: c.last_name,
+  company: c.company,
+  jobTitle: c.job_title,
+});
 
 export const REGISTRATION_SEGMENT_COLUMNS = [
   "registration_id",
@@ -62,11 +77,7 @@ export const REGISTRATION_SEGMENT_COLUMNS = [
   "event_title",
   "event_starts_at",
   "contact_id",
-  "email",
-  "first_name",
-  "last_name",
-  "company",
-  "job_title",
+  ...CONTACT_FIELD_COLUMNS,
   "status",
   "source",
   "created_at",
@@ -75,20 +86,10 @@ export const REGISTRATION_SEGMENT_COLUMNS = [
 ];
 export const CONTACT_SEGMENT_COLUMNS = [
   "contact_id",
-  "email",
-  "first_name",
-  "last_name",
-  "company",
-  "job_title",
+  ...CONTACT_FIELD_COLUMNS,
   "registrations",
   "attended_registrations",
-  "live_minutes",
-  "on_demand_minutes",
-  "engagement_score",
-  "questions_asked",
-  "polls_answered",
-  "first_join",
-  "last_leave",
+  ...RESULT_SUM_COLUMNS,
 ];
 
 /**
@@ -232,11 +233,7 @@ export function createSegmentService(deps: { db: Db }) {
           guardCell(r.event_title),
           iso(r.event_starts_at),
           r.contact_id,
-          guardCell(r.email),
-          guardCell(r.first_name),
-          guardCell(r.last_name),
-          guardCell(r.company),
-          guardCell(r.job_title),
+          ...contactCells(r),
           r.status,
           r.source,
           iso(r.created_at),
@@ -252,23 +249,7 @@ export function createSegmentService(deps: { db: Db }) {
       return csv(
         CONTACT_SEGMENT_COLUMNS,
         (after, n) => contactRows(organizationId, f, after, n),
-        (c) => [
-          c.id,
-          guardCell(c.email),
-          guardCell(c.first_name),
-          guardCell(c.last_name),
-          guardCell(c.company),
-          guardCell(c.job_title),
-          c.registrations,
-          c.attended,
-          c.live_minutes,
-          c.on_demand_minutes,
-          c.engagement_score === null ? "" : Number(c.engagement_score),
-          c.questions_asked,
-          c.polls_answered,
-          iso(c.first_join) ?? "",
-          iso(c.last_leave) ?? "",
-        ],
+        (c) => [c.id, ...contactCells(c), c.registrations, c.attended, ...resultSumCells(c)],
       );
     },
   };
@@ -283,14 +264,7 @@ function toRegistrationSegmentDto(r: RegistrationSegmentRow) {
     status: r.status,
     source: r.source,
     createdAt: iso(r.created_at) as string,
-    contact: {
-      id: r.contact_id,
-      email: r.email,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      company: r.company,
-      jobTitle: r.job_title,
-    },
+    contact: { id: r.contact_id, ...toContactFieldsDto(r) },
     campaign: toCampaignDto(r),
     results: toResultsDto(r),
   };
@@ -299,20 +273,10 @@ function toRegistrationSegmentDto(r: RegistrationSegmentRow) {
 function toContactSegmentDto(c: ContactSegmentRow) {
   return {
     id: c.id,
-    email: c.email,
-    firstName: c.first_name,
-    lastName: c.last_name,
-    company: c.company,
-    jobTitle: c.job_title,
+    ...toContactFieldsDto(c),
     registrations: c.registrations,
     attendedRegistrations: c.attended,
-    liveMinutes: c.live_minutes,
-    onDemandMinutes: c.on_demand_minutes,
-    engagementScore: c.engagement_score === null ? null : Number(c.engagement_score),
-    questionsAsked: c.questions_asked,
-    pollsAnswered: c.polls_answered,
-    firstJoinAt: iso(c.first_join),
-    lastLeaveAt: iso(c.last_leave),
+    ...toResultSumsDto(c),
   };
 }
 

@@ -22,7 +22,7 @@ import type {
   ProviderRegistrant,
   WebinarProvider,
 } from "../contract.ts";
-import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { credentialCheckByRead, ProviderError } from "../contract.ts";
 import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { isProviderError } from "../http.ts";
 import { hasReference } from "../reference.ts";
@@ -120,11 +120,11 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
     kind: "goto",
     credentialFields: GOTO_CREDENTIAL_FIELDS,
 
-    async checkCredentials(account): Promise<CredentialCheck> {
-      try {
-        // Cheapest authenticated read: one row of the organizer's webinars around now.
+    checkCredentials(account): Promise<CredentialCheck> {
+      // Cheapest authenticated read: one row of the organizer's webinars around now.
+      return credentialCheckByRead("GoTo accepted the credentials", () => {
         const now = Date.now();
-        await client.call(account, {
+        return client.call(account, {
           op: "check credentials",
           method: "GET",
           path: "/webinars",
@@ -136,10 +136,7 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
           },
           schema: gotoWebinarList,
         });
-        return { status: "healthy", message: "GoTo accepted the credentials" };
-      } catch (err) {
-        return credentialCheckFromError(err);
-      }
+      });
     },
 
     async createWebinar(account, spec) {

@@ -6,6 +6,7 @@
 import { instantToLocal } from "../../lib/time.ts";
 import type { AttendanceRecord, RegistrantSpec, WebinarSpec } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
+import { liveAttendanceRecord } from "../live-attendance.ts";
 import { withReference } from "../reference.ts";
 import type { GotoAttendee } from "./schemas.ts";
 
@@ -115,12 +116,6 @@ export function registrantBody(person: RegistrantSpec): Record<string, unknown> 
   };
 }
 
-/** Whole minutes of attendance: rounded, but anyone who was there at all counts at least one. */
-export function minutesFromSeconds(seconds: number): number {
-  if (seconds <= 0) return 0;
-  return Math.max(1, Math.round(seconds / 60));
-}
-
 /**
  * One record per person over several sessions (a sequence has many): seconds summed, first join
  * and last leave kept. People are keyed by registrantKey, which GoTo keeps across a webinar's sessions.
@@ -139,21 +134,16 @@ export function aggregateAttendance(rows: GotoAttendee[]): AttendanceRecord[] {
     }
     byKey.set(row.registrantKey, acc);
   }
-  return [...byKey.values()].map(({ row, seconds, first, last }) => ({
-    providerRegistrantId: row.registrantKey,
-    email: row.email,
-    firstName: row.firstName?.trim() || null,
-    lastName: row.lastName?.trim() || null,
-    company: null,
-    jobTitle: null,
-    liveMinutes: minutesFromSeconds(seconds),
-    // GoTo's session attendees are live viewers; recordings are not reported per person.
-    onDemandMinutes: 0,
-    engagementScore: null,
-    questionsAsked: 0,
-    pollsAnswered: 0,
-    resourcesDownloaded: 0,
-    firstActivityAt: first,
-    lastActivityAt: last,
-  }));
+  // GoTo's session attendees are live viewers; recordings are not reported per person.
+  return [...byKey.values()].map(({ row, seconds, first, last }) =>
+    liveAttendanceRecord({
+      providerRegistrantId: row.registrantKey,
+      email: row.email,
+      firstName: row.firstName?.trim() || null,
+      lastName: row.lastName?.trim() || null,
+      seconds,
+      firstActivityAt: first,
+      lastActivityAt: last,
+    }),
+  );
 }

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { AttendanceRecord, WebinarSpec } from "../contract.ts";
 import { ProviderError } from "../contract.ts";
+import { type LiveAttendance, liveAttendanceRecord } from "../live-attendance.ts";
 import type { GraphAttendanceRecord } from "./schemas.ts";
 
 /** Our two webinar types; town halls live in their own Graph collection. */
@@ -72,12 +73,6 @@ export function odataString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** Seconds → whole minutes as the rest of Auditorium counts them: rounded, but any attendance is at least 1. */
-export function toMinutes(seconds: number): number {
-  if (seconds <= 0) return 0;
-  return Math.max(1, Math.round(seconds / 60));
-}
-
 /** A stable id for a walk-in Graph gives no registration id for; no e-mail is readable from it. */
 function anonymousId(email: string): string {
   return `walkin-${createHash("sha256").update(email.toLowerCase()).digest("hex").slice(0, 24)}`;
@@ -90,7 +85,7 @@ function anonymousId(email: string): string {
  * dial-ins) cannot be matched to anyone and are skipped; organizers and presenters are not audience.
  */
 export function sumAttendance(records: GraphAttendanceRecord[]): AttendanceRecord[] {
-  const people = new Map<string, { rec: AttendanceRecord; seconds: number }>();
+  const people = new Map<string, LiveAttendance>();
   for (const r of records) {
     const email = r.emailAddress?.trim();
     if (!email) continue;
@@ -103,49 +98,31 @@ export function sumAttendance(records: GraphAttendanceRecord[]): AttendanceRecor
     let entry = people.get(key);
     if (!entry) {
       entry = {
+        providerRegistrantId: r.registrationId ?? anonymousId(email),
+        email,
+        firstName: null,
+        lastName: null,
         seconds: 0,
-        rec: {
-          providerRegistrantId: r.registrationId ?? anonymousId(email),
-          email,
-          firstName: null,
-          lastName: null,
-          company: null,
-          jobTitle: null,
-          liveMinutes: 0,
-          onDemandMinutes: 0,
-          engagementScore: null,
-          questionsAsked: 0,
-          pollsAnswered: 0,
-          resourcesDownloaded: 0,
-          firstActivityAt: null,
-          lastActivityAt: null,
-        },
+        firstActivityAt: null,
+        lastActivityAt: null,
       };
       people.set(key, entry);
     }
-    if (r.registrationId && entry.rec.providerRegistrantId.startsWith("walkin-")) {
-      entry.rec.providerRegistrantId = r.registrationId;
+    if (r.registrationId && entry.providerRegistrantId.startsWith("walkin-")) {
+      entry.providerRegistrantId = r.registrationId;
     }
     entry.seconds += seconds;
     for (const i of r.attendanceIntervals ?? []) {
       const join = i.joinDateTime ? new Date(i.joinDateTime) : null;
       const leave = i.leaveDateTime ? new Date(i.leaveDateTime) : null;
-      if (
-        join &&
-        !Number.isNaN(join.getTime()) &&
-        (!entry.rec.firstActivityAt || join < entry.rec.firstActivityAt)
-      )
-        entry.rec.firstActivityAt = join;
+      if (join && !Number.isNaN(join.getTime()) && (!entry.firstActivityAt || join < entry.firstActivityAt))
+        entry.firstActivityAt = join;
       const last = leave && !Number.isNaN(leave.getTime()) ? leave : join;
-      if (
-        last &&
-        !Number.isNaN(last.getTime()) &&
-        (!entry.rec.lastActivityAt || last > entry.rec.lastActivityAt)
-      )
-        entry.rec.lastActivityAt = last;
+      if (last && !Number.isNaN(last.getTime()) && (!entry.lastActivityAt || last > entry.lastActivityAt))
+        entry.lastActivityAt = last;
     }
   }
-  return [...people.values()].map(({ rec, seconds }) => ({ ...rec, liveMinutes: toMinutes(seconds) }));
+  return [...people.values()].map(liveAttendanceRecord);
 }
 
 /** Statuses under which a person holds a place; canceled and rejected people do not. */

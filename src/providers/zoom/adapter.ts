@@ -15,7 +15,7 @@ import type {
   RegistrationQuestionSpec,
   WebinarProvider,
 } from "../contract.ts";
-import { credentialCheckFromError, ProviderError } from "../contract.ts";
+import { credentialCheckByRead, ProviderError } from "../contract.ts";
 import { erasureResult, forgetInEachWebinar, RETAINED_BY_PROVIDER } from "../erasure.ts";
 import { hasReference } from "../reference.ts";
 import { isPerRegistrantLimit, ZoomClient } from "./client.ts";
@@ -119,21 +119,18 @@ export function createZoomProvider(options: ZoomProviderOptions = {}): WebinarPr
     credentialFields: ZOOM_CREDENTIAL_FIELDS,
     bulkRegisterMax: BATCH_MAX,
 
-    async checkCredentials(account): Promise<CredentialCheck> {
-      try {
-        // A token proves the app credentials; one row of the host's webinars proves the token
-        // works with the webinar scopes we need (the app may lack user scopes).
-        await client.call(account, {
+    checkCredentials(account): Promise<CredentialCheck> {
+      // A token proves the app credentials; one row of the host's webinars proves the token
+      // works with the webinar scopes we need (the app may lack user scopes).
+      return credentialCheckByRead("Zoom accepted the app credentials", () =>
+        client.call(account, {
           op: "check credentials",
           method: "GET",
           path: `/users/${hostUser(account)}/webinars`,
           query: { page_size: "1" },
           schema: zoomAnyObject,
-        });
-        return { status: "healthy", message: "Zoom accepted the app credentials" };
-      } catch (err) {
-        return credentialCheckFromError(err);
-      }
+        }),
+      );
     },
 
     async createWebinar(account, spec) {

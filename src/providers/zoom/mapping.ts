@@ -11,6 +11,7 @@ import {
   type WebinarRecording,
   type WebinarSpec,
 } from "../contract.ts";
+import { type LiveAttendance, liveAttendanceRecord } from "../live-attendance.ts";
 import { withReference } from "../reference.ts";
 import { customQuestionAnswers } from "./questions.ts";
 import { ZOOM_WEBINAR_TYPES, type ZoomParticipant, type ZoomRecordings } from "./schemas.ts";
@@ -107,7 +108,7 @@ function splitName(name: string | undefined): { firstName: string | null; lastNa
  * summed segment seconds, rounded, with any attendance below a minute counted as one.
  */
 export function sumParticipants(rows: ZoomParticipant[]): AttendanceRecord[] {
-  const people = new Map<string, { record: AttendanceRecord; seconds: number }>();
+  const people = new Map<string, LiveAttendance>();
   for (const row of rows) {
     const email = row.user_email?.trim() ?? "";
     if (email === "") continue;
@@ -117,33 +118,20 @@ export function sumParticipants(rows: ZoomParticipant[]): AttendanceRecord[] {
     let entry = people.get(key);
     if (!entry) {
       entry = {
+        providerRegistrantId: row.registrant_id ?? `email:${email.toLowerCase()}`,
+        email,
+        ...splitName(row.name),
         seconds: 0,
-        record: {
-          providerRegistrantId: row.registrant_id ?? `email:${email.toLowerCase()}`,
-          email,
-          ...splitName(row.name),
-          company: null,
-          jobTitle: null,
-          liveMinutes: 0,
-          onDemandMinutes: 0,
-          engagementScore: null,
-          questionsAsked: 0,
-          pollsAnswered: 0,
-          resourcesDownloaded: 0,
-          firstActivityAt: null,
-          lastActivityAt: null,
-        },
+        firstActivityAt: null,
+        lastActivityAt: null,
       };
       people.set(key, entry);
     }
     entry.seconds += row.duration ?? 0;
-    entry.record.firstActivityAt = minDate(entry.record.firstActivityAt, join);
-    entry.record.lastActivityAt = maxDate(entry.record.lastActivityAt, leave);
+    entry.firstActivityAt = minDate(entry.firstActivityAt, join);
+    entry.lastActivityAt = maxDate(entry.lastActivityAt, leave);
   }
-  return [...people.values()].map(({ record, seconds }) => ({
-    ...record,
-    liveMinutes: seconds > 0 ? Math.max(1, Math.round(seconds / 60)) : 0,
-  }));
+  return [...people.values()].map(liveAttendanceRecord);
 }
 
 /**

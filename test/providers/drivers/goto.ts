@@ -1,8 +1,8 @@
 // GoTo driver of the shared guarantee suite (test/helpers/provider-driver.ts). Talks only to the
 // simulator's /_sim control API. The simulator keeps GoTo's 10 requests/s limit on: answering 429
 // is part of what the engine must survive.
-import { minutesFromSeconds } from "../../../src/providers/goto/mapping.ts";
 import { GOTO_REGISTRANT_PAGE } from "../../../src/providers/goto/registrant-list.ts";
+import { attendedMinutes } from "../../../src/providers/live-attendance.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
 import {
   GOTO_ACCOUNT,
@@ -60,7 +60,7 @@ export async function start(): Promise<ProviderSimDriver> {
       // Everyone asked about gets an entry; someone who attended 0 minutes has no GoTo row.
       const seconds = new Map(Object.entries(run.seconds).map(([e, v]) => [e.toLowerCase(), v]));
       return new Map(
-        attendees.map((a) => [a.email, minutesFromSeconds(seconds.get(a.email.toLowerCase()) ?? 0)]),
+        attendees.map((a) => [a.email, attendedMinutes(seconds.get(a.email.toLowerCase()) ?? 0)]),
       );
     },
     erasureLeaves: "gone",

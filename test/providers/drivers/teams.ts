@@ -2,7 +2,7 @@
 // only to the Graph simulator's /_sim control API (simulators/teams/routes/control.ts).
 
 import { DEFAULT_KNOBS as TEAMS_KNOBS } from "../../../simulators/teams/types.ts";
-import { toMinutes } from "../../../src/providers/teams/mapping.ts";
+import { attendedMinutes } from "../../../src/providers/live-attendance.ts";
 import type { ProviderSimDriver, SimRegistrant } from "../../helpers/provider-driver.ts";
 import {
   simJson,
@@ -59,7 +59,7 @@ export async function start(): Promise<ProviderSimDriver> {
       // The simulator records seconds; minutes as Auditorium counts them (the adapter's rule).
       const recorded = new Map(Object.entries(run.minutes).map(([e, m]) => [e.toLowerCase(), m]));
       return new Map(
-        attendees.map((a) => [a.email, toMinutes((recorded.get(a.email.toLowerCase()) ?? 0) * 60)]),
+        attendees.map((a) => [a.email, attendedMinutes((recorded.get(a.email.toLowerCase()) ?? 0) * 60)]),
       );
     },
     // Graph has no call to delete a registration: the cancelled record stays.
