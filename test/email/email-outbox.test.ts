@@ -214,14 +214,18 @@ forEachBackend("email outbox over real SMTP", (ctx, backend) => {
     assert.equal(bad.status, 400);
   });
 
-  test("with no SMTP server configured, messages are kept and no job is queued", async () => {
-    const { db } = ctx.database;
-    const kept = createEmailService({
-      db,
+  /** An email service with no SMTP server: it keeps messages and queues no job. */
+  const keptService = () =>
+    createEmailService({
+      db: ctx.database.db,
       queue: ctx.runtime.queue,
-      repo: createEmailRepo({ db }),
+      repo: createEmailRepo({ db: ctx.database.db }),
       delivery: "kept",
     });
+
+  test("with no SMTP server configured, messages are kept and no job is queued", async () => {
+    const { db } = ctx.database;
+    const kept = keptService();
     const [id] = await db.transaction().execute((trx) => kept.enqueue(trx, message(at("kept"))));
     const r = await row(id as string);
     assert.equal(r.state, "kept");
@@ -257,12 +261,7 @@ forEachBackend("email outbox over real SMTP", (ctx, backend) => {
     });
     // Kept (no worker sends it): written with its facts and no body, rendered when the outbox shows it.
     const { db } = ctx.database;
-    const kept = createEmailService({
-      db,
-      queue: ctx.runtime.queue,
-      repo: createEmailRepo({ db }),
-      delivery: "kept",
-    });
+    const kept = keptService();
     kept.renderLater("test.later", async () => {
       renders += 1;
       return { html: "<p>Kept LATER456</p>", text: "Kept LATER456" };
