@@ -45,8 +45,14 @@ const CAMPAIGN_COLUMNS = [
  * batch order, $2 the organization, $3 the event, $4 the time of the change, then one array
  * per column ($9: whether consent was given, which dates it). `created_at` is the insert's own
  * clock, read row by row in batch order under the event lock: the waitlist's order.
+ *
+ * It also tells whether the event has an active webinar (`webinars_active`): when it has
+ * none, the webinar planner would find nothing to do, and its statement is skipped. Read
+ * here, after the event lock, with this statement's own snapshot, it is as fresh as the
+ * planner's own read would be (the event read's snapshot is taken before it waits for the
+ * lock, so it could miss a webinar committed meanwhile).
  */
-const INSERT_REGISTRATIONS = `insert into registrations (id, organization_id, event_id, contact_id, status, source,
+const INSERT_REGISTRATIONS = `with inserted as (insert into registrations (id, organization_id, event_id, contact_id, status, source,
     consent_text, consent_at, answers, ${CAMPAIGN_COLUMNS.join(", ")}, created_at, updated_at)
   select r.id, $2::uuid, $3::uuid, r.contact_id, r.status, r.source,
     r.consent_text, case when r.consented then $4::timestamptz end, r.answers::jsonb,
@@ -57,7 +63,9 @@ const INSERT_REGISTRATIONS = `insert into registrations (id, organization_id, ev
     with ordinality as r(id, contact_id, status, source, consent_text, consented, answers,
       utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, ord)
   order by r.ord
-  returning *`;
+  returning *)
+select inserted.*, exists (select 1 from webinars where event_id = $3::uuid and desired = 'active') as webinars_active
+from inserted`;
 
 /**
  * Registers many people for one event in the caller's transaction with a fixed number of
@@ -182,7 +190,7 @@ export function createRegisterMany(deps: {
     // Sorted ids in batch order: the waitlist's tie-break (created_at, id) keeps that order.
     const ids = admitted.map(() => uuidv7()).sort();
     const campaigns = admitted.map((a) => a.input.campaign ?? NO_CAMPAIGN);
-    const rows = await runFixed<RegistrationRow>(trx, INSERT_REGISTRATIONS, [
+    const rows = await runFixed<RegistrationRow & { webinars_active: boolean }>(trx, INSERT_REGISTRATIONS, [
       ids,
       organizationId,
       eventId,
@@ -205,7 +213,7 @@ export function createRegisterMany(deps: {
     );
     if (sessionRows.length > 0) await trx.insertInto("registration_sessions").values(sessionRows).execute();
     const placed = rows.filter((r) => r.status === "registered").map((r) => r.id);
-    if (placed.length > 0) await registrationsChanged(trx, placed);
+    if (placed.length > 0 && rows[0]?.webinars_active) await registrationsChanged(trx, placed);
     await emitWebhookEvent(
       trx,
       organizationId,
