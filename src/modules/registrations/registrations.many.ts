@@ -24,6 +24,12 @@ export type ManyOutcome =
   | { kind: "failed"; error: unknown }
   | { kind: "alone" };
 
+/** The outcomes in the inputs' order, and whether the event has a capacity (its batches then queue on its exclusive lock). */
+export interface ManyResult {
+  outcomes: ManyOutcome[];
+  capped: boolean;
+}
+
 /** Whom the rule would take for the same contact: two such in one batch cannot both be new. */
 export function matchKey(rule: ContactMatching, person: PersonInput) {
   const email = normalizeEmail(person.email);
@@ -95,7 +101,7 @@ export function createRegisterMany(deps: {
     organizationId: string,
     eventId: string,
     inputs: ManyInput[],
-  ): Promise<ManyOutcome[]> {
+  ): Promise<ManyResult> {
     const outcomes: ManyOutcome[] = inputs.map(() => ({ kind: "alone" }));
     const {
       event,
@@ -104,7 +110,9 @@ export function createRegisterMany(deps: {
       salt,
       createdEndpoints,
     } = await places.lockForRegistration(trx, organizationId, eventId);
-    if (event.status === "cancelled") return inputs.map(() => ({ kind: "failed", error: eventCancelled() }));
+    const capped = event.capacity !== null;
+    if (event.status === "cancelled")
+      return { outcomes: inputs.map(() => ({ kind: "failed", error: eventCancelled() })), capped };
     const rule = glancedRule ?? (await contacts.matchingRule(organizationId, trx));
 
     // Refusals first, in memory and by reads only.
@@ -181,7 +189,7 @@ export function createRegisterMany(deps: {
       if (status) outcomes[g.index] = { kind: "failed", error: alreadyRegistered(status, "contact.email") };
       else admitted.push({ ...g, contact, created });
     }
-    if (admitted.length === 0) return outcomes;
+    if (admitted.length === 0) return { outcomes, capped };
 
     // Writes: only for the admitted (new contacts were written with the lookup).
     for (const a of admitted)
@@ -236,6 +244,6 @@ export function createRegisterMany(deps: {
         registration: toRegistrationDto(row, a.contact, [...new Set(a.input.sessionIds)].sort()),
       };
     });
-    return outcomes;
+    return { outcomes, capped };
   };
 }
