@@ -205,6 +205,7 @@ export function createServices({
     contacts,
     events,
     registrationsChanged: planner.registrationsChanged,
+    batchesUncapped: config.intake.batchesUncapped,
     isSuppressed,
     suppressedAmong,
     notices,

@@ -87,6 +87,7 @@ export const envSchema = z.object({
     }),
   AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
+  AUDITORIUM_INTAKE_BATCHES_UNCAPPED: z.coerce.number().int().min(1).max(64).default(2),
   AUDITORIUM_INTAKE_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   AUDITORIUM_INTAKE_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
@@ -248,7 +249,7 @@ export interface Config {
   /** Password hashes (19 MiB of argon2 memory each) one process runs at once. */
   passwordHashConcurrency: number;
   /** Admission control of the registration routes (src/http/admission.ts). */
-  intake: { maxInFlight: number; maxLagMs: number; retryAfterSeconds: number };
+  intake: { maxInFlight: number; maxLagMs: number; retryAfterSeconds: number; batchesUncapped: number };
   /** Bearer token a Prometheus scraper presents at /metrics; unset means /metrics does not exist. */
   metricsToken: string | undefined;
   /** Outgoing email; `smtpUrl` null keeps every message in the outbox unsent (development). */
@@ -352,6 +353,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxInFlight: env.AUDITORIUM_INTAKE_MAX_IN_FLIGHT,
       maxLagMs: env.AUDITORIUM_INTAKE_MAX_LAG_MS,
       retryAfterSeconds: env.AUDITORIUM_INTAKE_RETRY_AFTER_SECONDS,
+      batchesUncapped: env.AUDITORIUM_INTAKE_BATCHES_UNCAPPED,
     },
     allowPrivateHosts: env.AUDITORIUM_ALLOW_PRIVATE_HOSTS,
     webhooks: {

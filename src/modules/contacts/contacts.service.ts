@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
+import { runFixed } from "../../db/fixed-statement.ts";
 import type { ContactMatching, ContactRow, Database } from "../../db/schema.ts";
 import { normalizeEmail } from "../../lib/email-address.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -31,6 +32,41 @@ export function contactSearch(q: string, table?: string) {
   const col = (name: string) => sql.ref(table ? `${table}.${name}` : name);
   return sql<boolean>`(position(${normalizeEmail(q)} in ${col("email_normalized")}) > 0 or position(lower(${q}) in lower(${col("first_name")} || ' ' || ${col("last_name")})) > 0)`;
 }
+
+/** Who is the same contact under each rule: the join condition of `resolveMany`. */
+const SAME_CONTACT: Record<ContactMatching, string> = {
+  email: "c.email_normalized = i.email_normalized",
+  name: "lower(c.first_name) = lower(i.first_name) and lower(c.last_name) = lower(i.last_name)",
+  email_name:
+    "c.email_normalized = i.email_normalized and lower(c.first_name) = lower(i.first_name) and lower(c.last_name) = lower(i.last_name)",
+};
+
+/**
+ * `resolveMany`'s statement, one fixed text per rule (db/fixed-statement.ts): the people as
+ * arrays ($1 ids, $2–$7 their details), $8 the organization, $9 the time of the change.
+ */
+const RESOLVE_MANY = Object.fromEntries(
+  Object.entries(SAME_CONTACT).map(([rule, same]) => [
+    rule,
+    `with i as (
+        select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+          with ordinality as i(id, first_name, last_name, email, email_normalized, company, job_title, ord)
+      ), found as (
+        select distinct on (i.ord) i.ord, c.* from i join contacts c on c.organization_id = $8::uuid and ${same}
+        order by i.ord, c.id
+      ), inserted as (
+        insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company, job_title, updated_at)
+        select i.id, $8::uuid, i.first_name, i.last_name, i.email, i.email_normalized, i.company,
+          i.job_title, $9::timestamptz
+        from i where not exists (select 1 from found where found.ord = i.ord)
+        order by i.ord
+        returning *
+      )
+      select i.ord, inserted.*, true as created from inserted join i on i.id = inserted.id
+      union all
+      select found.*, false as created from found`,
+  ]),
+) as Record<ContactMatching, string>;
 
 /**
  * Contacts, and the organization's rule for recognising a registrant as a known contact:
@@ -105,37 +141,19 @@ export function createContactService(deps: { db: Db }) {
     people: PersonInput[],
   ): Promise<{ contact: ContactRow; created: boolean }[]> {
     if (people.length === 0) return [];
-    const ids = people.map(() => uuidv7());
-    const conditions = [sql`c.organization_id = ${organizationId}`];
-    if (rule === "email" || rule === "email_name")
-      conditions.push(sql`c.email_normalized = i.email_normalized`);
-    if (rule === "name" || rule === "email_name")
-      conditions.push(
-        sql`lower(c.first_name) = lower(i.first_name)`,
-        sql`lower(c.last_name) = lower(i.last_name)`,
-      );
     const column = (pick: (p: PersonInput) => string | null | undefined) =>
       people.map((p) => pick(p) ?? null);
-    const { rows } = await sql<ContactRow & { ord: number; created: boolean }>`
-      with i as (
-        select * from unnest(${ids}::uuid[], ${column((p) => p.firstName)}::text[], ${column((p) => p.lastName)}::text[],
-          ${column((p) => p.email)}::text[], ${column((p) => normalizeEmail(p.email))}::text[],
-          ${column((p) => p.company)}::text[], ${column((p) => p.jobTitle)}::text[])
-          with ordinality as i(id, first_name, last_name, email, email_normalized, company, job_title, ord)
-      ), found as (
-        select distinct on (i.ord) i.ord, c.* from i join contacts c on ${sql.join(conditions, sql` and `)}
-        order by i.ord, c.id
-      ), inserted as (
-        insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company, job_title, updated_at)
-        select i.id, ${organizationId}::uuid, i.first_name, i.last_name, i.email, i.email_normalized, i.company,
-          i.job_title, ${new Date()}::timestamptz
-        from i where not exists (select 1 from found where found.ord = i.ord)
-        order by i.ord
-        returning *
-      )
-      select i.ord, inserted.*, true as created from inserted join i on i.id = inserted.id
-      union all
-      select found.*, false as created from found`.execute(trx);
+    const rows = await runFixed<ContactRow & { ord: number; created: boolean }>(trx, RESOLVE_MANY[rule], [
+      people.map(() => uuidv7()),
+      column((p) => p.firstName),
+      column((p) => p.lastName),
+      column((p) => p.email),
+      column((p) => normalizeEmail(p.email)),
+      column((p) => p.company),
+      column((p) => p.jobTitle),
+      organizationId,
+      new Date(),
+    ]);
     const byOrd = new Map(rows.map(({ ord, created, ...contact }) => [Number(ord), { contact, created }]));
     return people.map((_p, index) => {
       const resolved = byOrd.get(index + 1);

@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import { claimKeys, idempotent, releaseKeys, requestHash, storeResponse } from "../../lib/idempotency.ts";
-import type { ManyInput, ManyOutcome } from "./registrations.many.ts";
+import type { ManyInput, ManyOutcome, ManyResult } from "./registrations.many.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 import type { RegisterInput } from "./registrations.service.ts";
 
@@ -44,8 +44,12 @@ const canBatch = (input: RegisterInput): input is ManyInput =>
  *
  * - **Grouping:** requests wait at most until the event loop's next turn (`setImmediate`):
  *   everything that arrived in the same turn goes together. At most `maxInFlight` batches per
- *   event run at once; what arrives meanwhile waits for the next, so the batch grows with the
- *   load and a lone request goes at once, alone, by the path it always took.
+ *   event run at once (`maxInFlightUncapped` once a batch has seen the event without a
+ *   capacity: its batches take the event's lock shared and run side by side, while a capped
+ *   event's queue on its exclusive lock); what arrives meanwhile waits for the next, so the
+ *   batch grows with the load and a lone request goes at once, alone, by the path it always
+ *   took. The limit is only about speed: capacity, waitlist and idempotency are kept exact by
+ *   the locks and keys, whatever the number of batches in flight.
  * - **Errors stay per request:** refusals (unknown session, bad answers, erased, already
  *   registered) are decided before anything is written and answer only their request. If
  *   the batch's transaction fails as a whole (a unique index meeting a concurrent
@@ -64,7 +68,7 @@ export function createIntakeBatcher(deps: {
     organizationId: string,
     eventId: string,
     inputs: ManyInput[],
-  ) => Promise<ManyOutcome[]>;
+  ) => Promise<ManyResult>;
   /** One registration in the caller's transaction: the path every request took before group commit. */
   registerIn: (
     trx: Transaction<Database>,
@@ -74,11 +78,16 @@ export function createIntakeBatcher(deps: {
   ) => Promise<{ registration: RegistrationDto }>;
   maxBatch?: number;
   maxInFlight?: number;
+  maxInFlightUncapped?: number;
 }) {
   const { db, registerMany, registerIn } = deps;
   const maxBatch = deps.maxBatch ?? 100;
   const maxInFlight = deps.maxInFlight ?? 2;
-  const queues = new Map<string, { waiting: Pending[]; inFlight: number; scheduled: boolean }>();
+  const maxInFlightUncapped = deps.maxInFlightUncapped ?? maxInFlight;
+  const queues = new Map<
+    string,
+    { waiting: Pending[]; inFlight: number; scheduled: boolean; limit: number }
+  >();
 
   /**
    * One request by itself, in its own transaction. With an Idempotency-Key, at most once per
@@ -101,9 +110,13 @@ export function createIntakeBatcher(deps: {
 
   const runAlone = (p: Pending) => alone(p.request).then(p.resolve, p.reject);
 
-  async function runBatch(batch: Pending[]) {
+  /** Runs one batch; tells whether its event has a capacity, when a batch transaction read it. */
+  async function runBatch(batch: Pending[]): Promise<boolean | undefined> {
     const first = batch[0] as Pending;
-    if (batch.length === 1) return runAlone(first);
+    if (batch.length === 1) {
+      await runAlone(first);
+      return undefined;
+    }
     const { organizationId, eventId } = first.request;
     const at = { organizationId, scope: registrationScope(eventId) };
     // A key twice in one batch: the second replays the first's answer after the batch.
@@ -119,8 +132,9 @@ export function createIntakeBatcher(deps: {
       }
     }
     let answers: { pending: Pending; outcome: ManyOutcome }[];
+    let capped: boolean;
     try {
-      answers = await db.transaction().execute(async (trx) => {
+      ({ answers, capped } = await db.transaction().execute(async (trx) => {
         const claimed = await claimKeys(
           trx,
           at,
@@ -133,7 +147,7 @@ export function createIntakeBatcher(deps: {
         const held = members.filter((p) => p.request.idempotency && !claimed.has(p.request.idempotency.key));
         later.push(...held);
         members = members.filter((p) => !held.includes(p));
-        const outcomes = await registerMany(
+        const { outcomes, capped } = await registerMany(
           trx,
           organizationId,
           eventId,
@@ -149,12 +163,12 @@ export function createIntakeBatcher(deps: {
           else giveBack.push(key);
         }
         await releaseKeys(trx, at, giveBack);
-        return paired;
-      });
+        return { answers: paired, capped };
+      }));
     } catch {
       // Nothing of the batch was written: each request again, by itself, gets its own answer.
       await Promise.all([...members, ...later].map(runAlone));
-      return;
+      return undefined;
     }
     for (const { pending, outcome } of answers) {
       if (outcome.kind === "created")
@@ -167,6 +181,7 @@ export function createIntakeBatcher(deps: {
       else later.push(pending);
     }
     await Promise.all(later.map(runAlone));
+    return capped;
   }
 
   function schedule(queueKey: string) {
@@ -176,7 +191,7 @@ export function createIntakeBatcher(deps: {
       queues.delete(queueKey);
       return;
     }
-    if (queue.scheduled || queue.inFlight >= maxInFlight || queue.waiting.length === 0) return;
+    if (queue.scheduled || queue.inFlight >= queue.limit || queue.waiting.length === 0) return;
     queue.scheduled = true;
     setImmediate(() => {
       queue.scheduled = false;
@@ -184,6 +199,9 @@ export function createIntakeBatcher(deps: {
       if (batch.length === 0) return schedule(queueKey);
       queue.inFlight += 1;
       runBatch(batch)
+        .then((capped) => {
+          if (capped !== undefined) queue.limit = capped ? maxInFlight : maxInFlightUncapped;
+        })
         .catch((error: unknown) => {
           for (const p of batch) p.reject(error);
         })
@@ -202,7 +220,7 @@ export function createIntakeBatcher(deps: {
       const queueKey = `${request.organizationId}/${request.eventId}`;
       let queue = queues.get(queueKey);
       if (!queue) {
-        queue = { waiting: [], inFlight: 0, scheduled: false };
+        queue = { waiting: [], inFlight: 0, scheduled: false, limit: maxInFlight };
         queues.set(queueKey, queue);
       }
       const answer = new Promise<IntakeAnswer>((resolve, reject) => {

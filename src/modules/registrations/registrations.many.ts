@@ -1,5 +1,6 @@
-import { sql, type Transaction } from "kysely";
-import type { ContactMatching, Database, RegistrationStatus } from "../../db/schema.ts";
+import type { Transaction } from "kysely";
+import { runFixed } from "../../db/fixed-statement.ts";
+import type { ContactMatching, Database, RegistrationRow, RegistrationStatus } from "../../db/schema.ts";
 import { normalizeEmail } from "../../lib/email-address.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { PersonInput } from "../contacts/contacts.schemas.ts";
@@ -23,12 +24,54 @@ export type ManyOutcome =
   | { kind: "failed"; error: unknown }
   | { kind: "alone" };
 
+/** The outcomes in the inputs' order, and whether the event has a capacity (its batches then queue on its exclusive lock). */
+export interface ManyResult {
+  outcomes: ManyOutcome[];
+  capped: boolean;
+}
+
 /** Whom the rule would take for the same contact: two such in one batch cannot both be new. */
 export function matchKey(rule: ContactMatching, person: PersonInput) {
   const email = normalizeEmail(person.email);
   const name = `${person.firstName.trim().toLowerCase()}\u0000${person.lastName.trim().toLowerCase()}`;
   return rule === "email" ? email : rule === "name" ? name : `${email}\u0000${name}`;
 }
+
+const CAMPAIGN_COLUMNS = [
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_term",
+  "utm_content",
+  "referrer",
+] as const satisfies readonly (keyof typeof NO_CAMPAIGN)[];
+
+/**
+ * The batch's registrations in one fixed statement (db/fixed-statement.ts): $1 the ids in
+ * batch order, $2 the organization, $3 the event, $4 the time of the change, then one array
+ * per column ($9: whether consent was given, which dates it). `created_at` is the insert's own
+ * clock, read row by row in batch order under the event lock: the waitlist's order.
+ *
+ * It also tells whether the event has an active webinar (`webinars_active`): when it has
+ * none, the webinar planner would find nothing to do, and its statement is skipped. Read
+ * here, after the event lock, with this statement's own snapshot, it is as fresh as the
+ * planner's own read would be (the event read's snapshot is taken before it waits for the
+ * lock, so it could miss a webinar committed meanwhile).
+ */
+const INSERT_REGISTRATIONS = `with inserted as (insert into registrations (id, organization_id, event_id, contact_id, status, source,
+    consent_text, consent_at, answers, ${CAMPAIGN_COLUMNS.join(", ")}, created_at, updated_at)
+  select r.id, $2::uuid, $3::uuid, r.contact_id, r.status, r.source,
+    r.consent_text, case when r.consented then $4::timestamptz end, r.answers::jsonb,
+    r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer,
+    clock_timestamp(), $4::timestamptz
+  from unnest($1::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[],
+      $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+    with ordinality as r(id, contact_id, status, source, consent_text, consented, answers,
+      utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, ord)
+  order by r.ord
+  returning *)
+select inserted.*, exists (select 1 from webinars where event_id = $3::uuid and desired = 'active') as webinars_active
+from inserted`;
 
 /**
  * Registers many people for one event in the caller's transaction with a fixed number of
@@ -58,7 +101,7 @@ export function createRegisterMany(deps: {
     organizationId: string,
     eventId: string,
     inputs: ManyInput[],
-  ): Promise<ManyOutcome[]> {
+  ): Promise<ManyResult> {
     const outcomes: ManyOutcome[] = inputs.map(() => ({ kind: "alone" }));
     const {
       event,
@@ -67,7 +110,9 @@ export function createRegisterMany(deps: {
       salt,
       createdEndpoints,
     } = await places.lockForRegistration(trx, organizationId, eventId);
-    if (event.status === "cancelled") return inputs.map(() => ({ kind: "failed", error: eventCancelled() }));
+    const capped = event.capacity !== null;
+    if (event.status === "cancelled")
+      return { outcomes: inputs.map(() => ({ kind: "failed", error: eventCancelled() })), capped };
     const rule = glancedRule ?? (await contacts.matchingRule(organizationId, trx));
 
     // Refusals first, in memory and by reads only.
@@ -144,7 +189,7 @@ export function createRegisterMany(deps: {
       if (status) outcomes[g.index] = { kind: "failed", error: alreadyRegistered(status, "contact.email") };
       else admitted.push({ ...g, contact, created });
     }
-    if (admitted.length === 0) return outcomes;
+    if (admitted.length === 0) return { outcomes, capped };
 
     // Writes: only for the admitted (new contacts were written with the lookup).
     for (const a of admitted)
@@ -152,27 +197,20 @@ export function createRegisterMany(deps: {
     const free = await places.freePlaces(trx, event, waiting);
     // Sorted ids in batch order: the waitlist's tie-break (created_at, id) keeps that order.
     const ids = admitted.map(() => uuidv7()).sort();
-    const now = new Date();
-    const rows = await trx
-      .insertInto("registrations")
-      .values(
-        admitted.map((a, n) => ({
-          id: ids[n] as string,
-          organization_id: organizationId,
-          event_id: eventId,
-          contact_id: a.contact.id,
-          status: (n < free ? "registered" : "waitlisted") as RegistrationStatus,
-          source: a.input.source,
-          consent_text: a.input.consentText ?? null,
-          consent_at: a.input.consentText ? now : null,
-          answers: JSON.stringify(a.answers),
-          ...(a.input.campaign ?? NO_CAMPAIGN),
-          created_at: sql<Date>`clock_timestamp()`,
-          updated_at: now,
-        })),
-      )
-      .returningAll()
-      .execute();
+    const campaigns = admitted.map((a) => a.input.campaign ?? NO_CAMPAIGN);
+    const rows = await runFixed<RegistrationRow & { webinars_active: boolean }>(trx, INSERT_REGISTRATIONS, [
+      ids,
+      organizationId,
+      eventId,
+      new Date(),
+      admitted.map((a) => a.contact.id),
+      admitted.map((_a, n): RegistrationStatus => (n < free ? "registered" : "waitlisted")),
+      admitted.map((a) => a.input.source),
+      admitted.map((a) => a.input.consentText ?? null),
+      admitted.map((a) => Boolean(a.input.consentText)),
+      admitted.map((a) => JSON.stringify(a.answers)),
+      ...CAMPAIGN_COLUMNS.map((column) => campaigns.map((c) => c[column])),
+    ]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const sessionRows = admitted.flatMap((a, n) =>
       [...new Set(a.input.sessionIds)].map((session_id) => ({
@@ -183,7 +221,7 @@ export function createRegisterMany(deps: {
     );
     if (sessionRows.length > 0) await trx.insertInto("registration_sessions").values(sessionRows).execute();
     const placed = rows.filter((r) => r.status === "registered").map((r) => r.id);
-    if (placed.length > 0) await registrationsChanged(trx, placed);
+    if (placed.length > 0 && rows[0]?.webinars_active) await registrationsChanged(trx, placed);
     await emitWebhookEvent(
       trx,
       organizationId,
@@ -206,6 +244,6 @@ export function createRegisterMany(deps: {
         registration: toRegistrationDto(row, a.contact, [...new Set(a.input.sessionIds)].sort()),
       };
     });
-    return outcomes;
+    return { outcomes, capped };
   };
 }

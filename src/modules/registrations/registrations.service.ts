@@ -123,6 +123,8 @@ export function createRegistrationService(deps: {
   registrantSettings: Pick<RegistrantSettingsService, "effective">;
   /** Outgoing webhooks: registration.created, .confirmed, .cancelled (src/modules/webhooks-out). */
   emitWebhookEvent: EmitWebhookEvent;
+  /** Group commit's batches in flight per event without a capacity (intake-batch.ts); 2 when not given. */
+  batchesUncapped?: number;
 }) {
   const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
   const { emitWebhookEvent } = deps;
@@ -306,6 +308,7 @@ export function createRegistrationService(deps: {
   // The API's registrations: group commit, or one by one (intake-batch.ts).
   const intake = createIntakeBatcher({
     db,
+    maxInFlightUncapped: deps.batchesUncapped,
     registerIn,
     registerMany: createRegisterMany({
       contacts,

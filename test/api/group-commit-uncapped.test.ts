@@ -1,0 +1,7 @@
+// The group commit tests again, with four batches in flight for an event without a capacity
+// (AUDITORIUM_INTAKE_BATCHES_UNCAPPED): capacity, the waitlist and idempotency must stay exact
+// whatever that number, since the locks and keys keep them, not the batcher's limit.
+import { testEnv } from "../helpers/harness.ts";
+
+testEnv.AUDITORIUM_INTAKE_BATCHES_UNCAPPED = "4";
+await import("./group-commit.test.ts");
