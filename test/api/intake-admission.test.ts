@@ -121,10 +121,11 @@ forEachBackend("intake admission control", (ctx, backend) => {
     const refused = emails.filter((_, i) => answers[i]?.status === 503);
     for (const a of answers) assert.ok(a.status === okStatus || a.status === 503, `status ${a.status}`);
     // The embedded database answers within the same turn of the event loop, so on it a request
-    // without a timer in its path (the API's) runs start to end before the next is read: it
-    // never has 4 in flight, and only the books are checked.
-    if (backend === "postgres" || okStatus === 202)
-      assert.ok(refused.length > 0, "past the limit some requests are refused");
+    // without a timer in its path runs start to end before the next is read and never has 4 in
+    // flight. Which paths have one changes with the code (the API's group commit waits a turn;
+    // the public form lost its timer when its email moved to the worker), so on the embedded
+    // database only the books are checked.
+    if (backend === "postgres") assert.ok(refused.length > 0, "past the limit some requests are refused");
     assert.ok(accepted.length >= LIMIT, `at least the limit is admitted (${accepted.length})`);
     for (const a of answers.filter((x) => x.status === 503)) {
       assert.equal(a.retryAfter, "2", "a 503 says when to come back");
