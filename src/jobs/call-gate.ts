@@ -61,6 +61,14 @@ function advisoryGate(database: DatabaseHandle): CallGate {
     })();
     return connecting;
   };
+  // Every permit shares the one connection, so its statements go one at a time, in order:
+  // pg would queue them itself, but that use is deprecated (it goes away in pg 9).
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => {
+    const next = tail.then(async () => (await connection()).query<R>(text, values));
+    tail = next.catch(() => {});
+    return next;
+  };
   const key = (configurationId: string) => `webinar-configuration:${configurationId}`;
   return {
     async close() {
@@ -68,9 +76,8 @@ function advisoryGate(database: DatabaseHandle): CallGate {
       client = null;
     },
     async withPermit(configurationId, call) {
-      const c = await connection();
       for (;;) {
-        const { rows } = await c.query<{ ok: boolean }>(
+        const { rows } = await query<{ ok: boolean }>(
           "SELECT pg_try_advisory_lock_shared(hashtextextended($1, 0)) AS ok",
           [key(configurationId)],
         );
@@ -80,9 +87,9 @@ function advisoryGate(database: DatabaseHandle): CallGate {
       try {
         return await call();
       } finally {
-        await c
-          .query("SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))", [key(configurationId)])
-          .catch(() => {});
+        await query("SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))", [
+          key(configurationId),
+        ]).catch(() => {});
       }
     },
     async exclusive(_configurationId, removal) {

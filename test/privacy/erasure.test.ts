@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
-import { type Simulator, startSimulator, syncCounts, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
+import {
+  type Simulator,
+  startSimulator,
+  syncCounts,
+  waitSynced,
+  waitUntil,
+  webinarSetup,
+} from "../webinars/fixtures.ts";
 
 const sim: Simulator = await startSimulator();
 testEnv.AUDITORIUM_ON24_NA_URL = sim.baseUrls.NA;
@@ -106,7 +113,7 @@ forEachBackend("privacy: erasure reaches ON24, export", (ctx) => {
       const got = await ctx.request("GET", `/api/v1/imports/${imp.body.id}`, { token: org.tokens.viewer });
       return got.body.status === "completed";
     });
-    await waitUntil("event 1 synced", async () => (await syncCounts(ctx, eventId)).synced === 2);
+    await waitSynced(ctx, eventId, 2, "event 1 synced");
     await waitUntil("event 2 synced", async () => (await syncCounts(ctx, event2)).synced === 2);
     assert.equal(
       simRegistrants(zelda.email).filter((r) => r.userstatus === "active").length,
@@ -185,7 +192,7 @@ forEachBackend("privacy: erasure reaches ON24, export", (ctx) => {
       body: { contact: zelda },
     });
     assert.equal(reg.status, 201, reg.text);
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "synced");
 
     // ON24's forget endpoint answers 503 until the outage ends.
     for (let i = 0; i < 1000; i++)
@@ -251,7 +258,7 @@ forEachBackend("privacy: erasure reaches ON24, export", (ctx) => {
     });
     assert.equal(reg.status, 201, reg.text);
     const contactId = reg.body.contact.id as string;
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "synced");
 
     const res = await ctx.request("GET", `/api/v1/contacts/${contactId}/export`, { token: org.tokens.admin });
     assert.equal(res.status, 200, res.text);

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { webinarEvent } from "../helpers/webinar-setup.ts";
 import { GOTO_ACCOUNT, sim, simRegistrants, startGoto } from "../simulators/goto-harness.ts";
-import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "../webinars/fixtures.ts";
 
 const s = await startGoto();
 testEnv.AUDITORIUM_GOTO_API_URL = s.apiUrl;
@@ -92,7 +92,7 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
   test("registrations reach GoTo once each with personal join links; attendance minutes come back", async () => {
     const { eventId } = await setup("GoTo webinar under test");
     const ids = await registerMany(ctx, org, eventId, 12, "goto");
-    await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 12);
+    await waitSynced(ctx, eventId, 12, "all synced");
     const webinar = await webinarOf(eventId);
     assert.equal(webinar.state, "provisioned");
     assert.ok(BigInt(webinar.providerWebinarId) > 2n ** 53n, "the webinarKey kept every digit");
@@ -162,7 +162,7 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
   test("a cancellation deletes the registrant at GoTo; cancelling the event cancels the webinar", async () => {
     const { eventId } = await setup("GoTo cancellations");
     const ids = await registerMany(ctx, org, eventId, 3, "gotocancel");
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 3);
+    await waitSynced(ctx, eventId, 3, "synced");
     const webinar = await webinarOf(eventId);
     await ctx.request("POST", `/api/v1/registrations/${ids[0]}/cancel`, { token: org.tokens.marketer });
     await waitUntil("cancelled at GoTo", async () => {
@@ -179,16 +179,12 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
   test("faults and an expired token mid-drain: nothing lost, nothing duplicated", async () => {
     const { eventId } = await setup("GoTo under faults");
     await registerMany(ctx, org, eventId, 1, "gotowarm");
-    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "provisioned");
     await sim(s, "POST", "/knobs", { faultRateBeforeCommit: 0.15, faultRateAfterCommit: 0.15 });
     await sim(s, "POST", "/tokens/expire");
     try {
       await registerMany(ctx, org, eventId, 30, "gotofault");
-      await waitUntil(
-        "all synced under faults",
-        async () => (await syncCounts(ctx, eventId)).synced === 31,
-        90_000,
-      );
+      await waitSynced(ctx, eventId, 31, "all synced under faults", 90_000);
     } finally {
       await sim(s, "POST", "/knobs", { faultRateBeforeCommit: 0, faultRateAfterCommit: 0 });
     }
@@ -204,17 +200,13 @@ forEachBackend("webinar sync with GoTo", (ctx) => {
   test("GoTo's 10 requests/s: 429s are absorbed, every registration still lands exactly once", async () => {
     const { eventId } = await setup("GoTo at its rate limit");
     await registerMany(ctx, org, eventId, 1, "gotoratewarm");
-    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "provisioned");
     // A stricter limit than GoTo's, so this one process's pacing (9/s) meets it.
     await sim(s, "POST", "/knobs", { rateLimitPerSecond: 3 });
     const before = (await sim(s, "GET", "/requests")).rateLimited;
     try {
       await registerMany(ctx, org, eventId, 20, "gotorate");
-      await waitUntil(
-        "all synced at the limit",
-        async () => (await syncCounts(ctx, eventId)).synced === 21,
-        90_000,
-      );
+      await waitSynced(ctx, eventId, 21, "all synced at the limit", 90_000);
     } finally {
       await sim(s, "POST", "/knobs", { rateLimitPerSecond: 10 });
     }

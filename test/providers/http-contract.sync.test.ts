@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { type ContractSimulator, startContractSimulator } from "../../simulators/http-contract/server.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
-import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "../webinars/fixtures.ts";
 import { CONTRACT_ACCOUNT } from "./drivers/http-contract.ts";
 
 const sim: ContractSimulator = await startContractSimulator({
@@ -104,7 +104,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
   test("registrations reach the service once with personal join links; a cancellation follows; attendance minutes come back", async () => {
     const { eventId } = await setup("Contract webinar");
     const ids = await registerMany(ctx, org, eventId, 30, "contract");
-    await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 30);
+    await waitSynced(ctx, eventId, 30, "all synced");
     const webinar = await webinarOf(eventId);
     assert.equal(webinar.state, "provisioned");
     const w = webinar.providerWebinarId as string;
@@ -164,7 +164,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
   test("faults before and after commit at a service that does not dedupe: every person exactly once", async () => {
     const { eventId } = await setup("Faulty partner");
     await registerMany(ctx, org, eventId, 1, "warm");
-    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "provisioned");
     const w = (await webinarOf(eventId)).providerWebinarId as string;
     await control("POST", "/knobs", {
       faultBeforeCommitRate: 0.15,
@@ -174,11 +174,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
     const requestsBefore = sim.state.requests.total;
     try {
       await registerMany(ctx, org, eventId, 25, "faulty");
-      await waitUntil(
-        "all synced under faults",
-        async () => (await syncCounts(ctx, eventId)).synced === 26,
-        120_000,
-      );
+      await waitSynced(ctx, eventId, 26, "all synced under faults", 120_000);
     } finally {
       await control("POST", "/knobs", {
         faultBeforeCommitRate: 0,
@@ -202,7 +198,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
   test("an event's webinar type is passed on; one the service does not offer fails visibly, naming it", async () => {
     const { eventId } = await setup("Town hall", "town-hall");
     await registerMany(ctx, org, eventId, 1, "typed");
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "synced");
     const w = (await webinarOf(eventId)).providerWebinarId as string;
     assert.equal((await control("GET", `/webinars/${w}`)).body.webinar.type, "town-hall");
 
@@ -217,7 +213,7 @@ forEachBackend("webinar sync with the open contract", (ctx) => {
   test("cancelling the event deletes the webinar at the service", async () => {
     const { eventId } = await setup("Cancelled partner webinar");
     await registerMany(ctx, org, eventId, 2, "gone");
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 2);
+    await waitSynced(ctx, eventId, 2, "synced");
     const w = (await webinarOf(eventId)).providerWebinarId as string;
     await ctx.request("POST", `/api/v1/events/${eventId}/cancel`, { token: org.tokens.marketer });
     await waitUntil(

@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { type ContractSimulator, startContractSimulator } from "../../simulators/http-contract/server.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
-import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "../webinars/fixtures.ts";
 import { CONTRACT_ACCOUNT } from "./drivers/http-contract.ts";
 
 const sim: ContractSimulator = await startContractSimulator({
@@ -71,7 +71,7 @@ forEachBackend("open-contract webhooks into the service", (ctx) => {
     assert.equal(event.status, 201, event.text);
     const eventId = event.body.id as string;
     await registerMany(ctx, org, eventId, 3, "hooked");
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 3);
+    await waitSynced(ctx, eventId, 3, "synced");
     const webinar = (
       await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: org.tokens.viewer })
     ).body.data[0];

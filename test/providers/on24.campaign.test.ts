@@ -7,8 +7,7 @@ import {
   ON24_ACCOUNT,
   type Simulator,
   startSimulator,
-  syncCounts,
-  waitUntil,
+  waitSynced,
   webinarSetup,
 } from "../webinars/fixtures.ts";
 
@@ -80,7 +79,7 @@ forEachBackend("campaign tracking with ON24", (ctx) => {
     const got = await ctx.request("GET", `/api/v1/registrations/${stored.id}`, { token: org.tokens.viewer });
     assert.equal(got.body.campaign.utmCampaign, "spring_launch");
 
-    await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 3);
+    await waitSynced(ctx, eventId, 3, "all synced");
     const webinar = (
       await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: org.tokens.viewer })
     ).body.data[0];

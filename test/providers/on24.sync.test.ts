@@ -8,6 +8,7 @@ import {
   type Simulator,
   startSimulator,
   syncCounts,
+  waitSynced,
   waitUntil,
   webinarSetup,
 } from "../webinars/fixtures.ts";
@@ -87,7 +88,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
     const own = await ctx.createOrg("sync");
     const { eventId } = await webinarSetup(ctx, own);
     const ids = await registerMany(ctx, own, eventId, 40, "sync");
-    await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 40);
+    await waitSynced(ctx, eventId, 40, "all synced");
     const webinar = (
       await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: own.tokens.viewer })
     ).body.data[0];
@@ -126,7 +127,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
     const own = await ctx.createOrg("switch-off");
     const { configId, eventId } = await webinarSetup(ctx, own);
     await registerMany(ctx, own, eventId, 10, "before");
-    await waitUntil("first batch synced", async () => (await syncCounts(ctx, eventId)).synced === 10);
+    await waitSynced(ctx, eventId, 10, "first batch synced");
     const removed = await ctx.request("DELETE", `/api/v1/webinar-configurations/${configId}/credentials`, {
       token: own.tokens.admin,
     });
@@ -155,7 +156,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
       token: own.tokens.admin,
       body: { credentials: ON24_ACCOUNT },
     });
-    await waitUntil("held work synced", async () => (await syncCounts(ctx, eventId)).synced === 20);
+    await waitSynced(ctx, eventId, 20, "held work synced");
   });
 
   test("a quota answer (HTTP 403) pauses the account and nothing is lost or duplicated", async () => {
@@ -170,11 +171,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
         });
         return c.body.pausedUntil !== null || (await syncCounts(ctx, eventId)).synced === 60;
       });
-      await waitUntil(
-        "all synced under quota",
-        async () => (await syncCounts(ctx, eventId)).synced === 60,
-        90_000,
-      );
+      await waitSynced(ctx, eventId, 60, "all synced under quota", 90_000);
     } finally {
       sim.state.setKnobs({ quota: null });
     }
@@ -190,7 +187,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
     const own = await ctx.createOrg("metrics");
     const { eventId } = await webinarSetup(ctx, own);
     await registerMany(ctx, own, eventId, 30, "viewer");
-    await waitUntil("synced", async () => (await syncCounts(ctx, eventId)).synced === 30);
+    await waitSynced(ctx, eventId, 30, "synced");
     const webinar = (
       await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: own.tokens.viewer })
     ).body.data[0];
@@ -248,7 +245,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
     const own = await ctx.createOrg("failed");
     const { configId, eventId } = await webinarSetup(ctx, own);
     const first = await registerMany(ctx, own, eventId, 1, "warmup");
-    await waitUntil("provisioned", async () => (await syncCounts(ctx, eventId)).synced === 1);
+    await waitSynced(ctx, eventId, 1, "provisioned");
     await fetch(`${sim.url}/_sim/faults`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -279,7 +276,7 @@ forEachBackend("webinar sync with ON24", (ctx) => {
       body: {},
     });
     assert.deepEqual(replay.body, { registrations: 1, webinars: 0 });
-    await waitUntil("synced after replay", async () => (await syncCounts(ctx, eventId)).synced === 2);
+    await waitSynced(ctx, eventId, 2, "synced after replay");
     assert.ok(first.length === 1);
   });
 

@@ -13,7 +13,7 @@ import {
   TEAMS_TENANT,
   type TeamsSim,
 } from "../simulators/teams-fixtures.ts";
-import { registerMany, syncCounts, waitUntil } from "../webinars/fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "../webinars/fixtures.ts";
 
 const sim: TeamsSim = await startTeamsSim();
 testEnv.AUDITORIUM_GRAPH_URL = sim.graphUrl;
@@ -55,7 +55,7 @@ forEachBackend("webinar sync with Microsoft Teams", (ctx) => {
     let ids: string[];
     try {
       ids = await registerMany(ctx, own, eventId, 12, "teams");
-      await waitUntil("all synced", async () => (await syncCounts(ctx, eventId)).synced === 12, 90_000);
+      await waitSynced(ctx, eventId, 12, "all synced", 90_000);
     } finally {
       sim.state.setKnobs({ faultRate: 0 });
     }

@@ -8,7 +8,7 @@ import type { ProviderCaller } from "../../src/modules/webinars/sync/provider-ca
 import type { RegistrantSpec, WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { zoomWebinar } from "../helpers/webinar-setup.ts";
-import { registerMany, syncCounts, waitUntil } from "./fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "./fixtures.ts";
 
 /**
  * The pg-boss jobs of a batch (bulk-register.ts): the lead deletes the queued jobs of the
@@ -183,7 +183,7 @@ forEachBackend("batch registration jobs", (ctx) => {
     await registerMany(ctx, own, eventId, 90, "drain");
     assert.equal(queued(await jobStates(ctx, webinarId)), 90);
     await ctx.services.syncWorker.start();
-    await waitUntil("90 synced", async () => (await syncCounts(ctx, eventId)).synced === 90, 90_000);
+    await waitSynced(ctx, eventId, 90, "90 synced", 90_000);
     // A first attempt that stepped back for a batch in flight may still hold a job for a moment.
     const states = await waitUntil("no job left to run", async () => {
       const s = await jobStates(ctx, webinarId);

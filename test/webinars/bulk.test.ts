@@ -7,7 +7,7 @@ import {
   registerMany,
   type Simulator,
   startSimulator,
-  syncCounts,
+  waitSynced,
   waitUntil,
   webinarSetup,
 } from "./fixtures.ts";
@@ -112,7 +112,7 @@ forEachBackend("batch registration", (ctx) => {
     const batchesBefore = calls(BATCH);
     const singlesBefore = calls(SINGLE);
     await ctx.services.syncWorker.start();
-    await waitUntil("90 synced", async () => (await syncCounts(ctx, eventId)).synced === 90, 90_000);
+    await waitSynced(ctx, eventId, 90, "90 synced", 90_000);
     const batches = calls(BATCH) - batchesBefore;
     const singles = calls(SINGLE) - singlesBefore;
     console.log(`90 registrations: ${batches} batch calls, ${singles} single calls`);
@@ -143,7 +143,7 @@ forEachBackend("batch registration", (ctx) => {
         body: { credentials: ZOOM },
       });
       assert.equal(on.status, 200, on.text);
-      await waitUntil("60 synced", async () => (await syncCounts(ctx, eventId)).synced === 60, 120_000);
+      await waitSynced(ctx, eventId, 60, "60 synced", 120_000);
     } finally {
       await fetch(`${zoom.url}/_sim/knobs`, {
         method: "PATCH",
@@ -158,7 +158,7 @@ forEachBackend("batch registration", (ctx) => {
     const own = await ctx.createOrg("bulk-on24");
     const { eventId } = await webinarSetup(ctx, own);
     await registerMany(ctx, own, eventId, 30, "single");
-    await waitUntil("30 synced", async () => (await syncCounts(ctx, eventId)).synced === 30);
+    await waitSynced(ctx, eventId, 30, "30 synced");
     const webinar = (
       await ctx.request("GET", `/api/v1/events/${eventId}/webinars`, { token: own.tokens.viewer })
     ).body.data[0];

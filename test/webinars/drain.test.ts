@@ -8,6 +8,7 @@ import {
   type Simulator,
   startSimulator,
   syncCounts,
+  waitSynced,
   waitUntil,
   webinarSetup,
 } from "./fixtures.ts";
@@ -97,7 +98,7 @@ forEachBackend(
       );
       victim.kill("SIGKILL");
       workers.push(startWorker(workerEnv()));
-      await waitUntil("all 600 synced", async () => (await syncCounts(ctx, eventId)).synced === 600, 600_000);
+      await waitSynced(ctx, eventId, 600, "all 600 synced", 600_000);
       const report = await providerReport(ctx, sim, eventId);
       assert.equal(report.count, 600);
       assert.equal(report.registrants.filter((r) => r.createCount !== 1).length, 0);

@@ -146,3 +146,40 @@ export async function providerReport(ctx: TestContext, sim: Simulator, eventId: 
   if (!report) throw new Error(`the simulator has no webinar ${w.provider_webinar_id}`);
   return { ...report, duplicates: report.registrants.filter((r) => r.createCount !== 1).length };
 }
+
+/**
+ * Waits until `n` of the event's registrations are synced. On timeout the error tells where
+ * the rest are (counts by state, and the attempts and last error of a few), so a failure on CI
+ * explains itself.
+ */
+export async function waitSynced(
+  ctx: TestContext,
+  eventId: string,
+  n: number,
+  what = "all synced",
+  timeoutMs = 60_000,
+) {
+  let counts: Record<string, number> = {};
+  try {
+    await waitUntil(
+      what,
+      async () => {
+        counts = await syncCounts(ctx, eventId);
+        return counts.synced === n;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    const rest = await ctx.database.db
+      .selectFrom("registration_syncs as s")
+      .innerJoin("registrations as r", "r.id", "s.registration_id")
+      .select(["s.state", "s.attempts", "s.last_error"])
+      .where("r.event_id", "=", eventId)
+      .where("s.state", "!=", "synced")
+      .limit(5)
+      .execute();
+    throw new Error(
+      `${(error as Error).message} (${n} wanted): ${JSON.stringify(counts)}; ${JSON.stringify(rest)}`,
+    );
+  }
+}

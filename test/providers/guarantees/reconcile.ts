@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSideRegistrations, ProviderSimDriver } from "../../helpers/provider-driver.ts";
-import { registerMany, syncCounts, waitUntil } from "../../webinars/fixtures.ts";
+import { registerMany, waitSynced, waitUntil } from "../../webinars/fixtures.ts";
 import { providerSetup, provisioned, quiesce, registrationsOf } from "./setup.ts";
 
 /** A run as GET /api/v1/webinars/{id}/reconciliations shows it. */
@@ -68,7 +68,7 @@ export async function reconciliationScenario(
   const at = driver.atProvider;
   const { eventId } = await providerSetup(ctx, org, driver, "reconciliation");
   const ours = await registerMany(ctx, org, eventId, 3, `rc-ours-${driver.kind}-`);
-  await waitUntil("our registrations synced", async () => (await syncCounts(ctx, eventId)).synced === 3);
+  await waitSynced(ctx, eventId, 3, "our registrations synced");
   const webinar = await provisioned(ctx, org, eventId);
   const pid = webinar.providerWebinarId;
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { sql } from "kysely";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
-import { registerMany, syncCounts, waitUntil } from "../../webinars/fixtures.ts";
+import { registerMany, syncCounts, waitSynced, waitUntil } from "../../webinars/fixtures.ts";
 import { jobsSince, providerSetup, provisioned, registrationsOf } from "./setup.ts";
 
 /** Completed metrics.poll jobs of one webinar created since `since`: proof a poll ran to its end. */
@@ -22,7 +22,7 @@ async function completedPolls(ctx: TestContext, webinarId: string, since: Date) 
 export async function switchOffScenario(ctx: TestContext, org: TestOrg, driver: ProviderSimDriver) {
   const { configId, eventId } = await providerSetup(ctx, org, driver, "switch-off");
   await registerMany(ctx, org, eventId, 4, `so-before-${driver.kind}-`);
-  await waitUntil("first registrations synced", async () => (await syncCounts(ctx, eventId)).synced === 4);
+  await waitSynced(ctx, eventId, 4, "first registrations synced");
   const webinar = await provisioned(ctx, org, eventId);
 
   // The simulator counts every request it gets, and earlier scenarios' configurations (same
@@ -88,7 +88,7 @@ export async function switchOffScenario(ctx: TestContext, org: TestOrg, driver: 
     assert.equal(restored.status, 200, restored.text);
     assert.equal(restored.body.enabled, true);
   }
-  await waitUntil("held work synced", async () => (await syncCounts(ctx, eventId)).synced === 9);
+  await waitSynced(ctx, eventId, 9, "held work synced");
   assert.ok((await driver.requestCount()) > requestsAtRemoval);
   const atProvider = await driver.registrants(webinar.providerWebinarId);
   assert.equal(atProvider.filter((r) => r.status === "registered").length, 9);
