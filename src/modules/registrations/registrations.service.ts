@@ -21,6 +21,7 @@ import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
 import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
+import { createCancellation } from "./registrations.cancel.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import { createRegisterMany } from "./registrations.many.ts";
 import { createSubmitPublic } from "./registrations.public.ts";
@@ -319,26 +320,16 @@ export function createRegistrationService(deps: {
     }),
   });
 
-  async function cancelIn(trx: Trx, reg: RegistrationRow) {
-    if (reg.status === "cancelled") return;
-    const event = await events.lock(trx, reg.organization_id, reg.event_id);
-    const now = new Date();
-    await trx
-      .updateTable("registrations")
-      .set({ status: "cancelled", cancelled_at: now, updated_at: now })
-      .where("id", "=", reg.id)
-      .execute();
-    await registrationsChanged(trx, [reg.id]);
-    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
-      registrationId: reg.id,
-      eventId: reg.event_id,
-      contactId: reg.contact_id,
-      status: "cancelled",
-      previousStatus: reg.status,
-    });
-    if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
-    if (reg.status === "registered") await fillFromWaitlist(trx, event);
-  }
+  // Cancelling, and waitlist promotion when places free (registrations.cancel.ts).
+  const cancellation = createCancellation({
+    db,
+    events,
+    places,
+    notices,
+    registrationsChanged,
+    emitWebhookEvent,
+    load,
+  });
 
   return {
     load,
@@ -363,35 +354,9 @@ export function createRegistrationService(deps: {
         registerCore(trx, organizationId, eventId, input, true),
     }),
 
-    async cancel(organizationId: string, id: string) {
-      return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("organization_id", "=", organizationId)
-          .where("id", "=", id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
-        await cancelIn(trx, reg);
-        return load(organizationId, id, trx);
-      });
-    },
-
+    cancel: cancellation.cancel,
     /** Cancels with the secret from a public registration's confirmation; unknown secrets are 404. */
-    async cancelByToken(token: string) {
-      return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("cancel_token_hash", "=", hashToken(token))
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
-        await cancelIn(trx, reg);
-        return { id: reg.id, status: "cancelled" as const };
-      });
-    },
+    cancelByToken: cancellation.cancelByToken,
 
     /** Double opt-in: the click on the emailed link (double-opt-in.ts). */
     confirmByToken: doubleOptIn.confirm,
@@ -399,12 +364,7 @@ export function createRegistrationService(deps: {
     expireUnconfirmed: doubleOptIn.expire,
 
     /** After an event's capacity grows, waitlisted people move up (in `trx` when given). */
-    async refillEvent(organizationId: string, eventId: string, trx?: Trx) {
-      if (trx) return fillFromWaitlist(trx, await events.lock(trx, organizationId, eventId));
-      return db
-        .transaction()
-        .execute(async (t) => fillFromWaitlist(t, await events.lock(t, organizationId, eventId)));
-    },
+    refillEvent: cancellation.refillEvent,
 
     /** The registrations table: filters, sort and keyset pages (registrations.list.ts). */
     async list(organizationId: string, eventId: string, query: ListQuery) {
