@@ -1,12 +1,8 @@
 import type { Transaction } from "kysely";
-import type { Db } from "../../db/database.ts";
 import type { Database, RegistrationRow } from "../../db/schema.ts";
 import { notFound } from "../../lib/errors.ts";
 import { hashToken } from "../../lib/ids.ts";
-import type { EventService } from "../events/events.service.ts";
-import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
-import type { Places } from "./places.ts";
-import type { RegistrantNotices } from "./registrant-notices.ts";
+import type { PlaceChangeDeps } from "./places.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 
 type Trx = Transaction<Database>;
@@ -17,16 +13,12 @@ type Trx = Transaction<Database>;
  * waitlisted registration in the same transaction (places.ts), so no newcomer can take it
  * between the two.
  */
-export function createCancellation(deps: {
-  db: Db;
-  events: Pick<EventService, "lock">;
-  places: Pick<Places, "fillFromWaitlist">;
-  notices: Pick<RegistrantNotices, "cancelled">;
-  registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
-  emitWebhookEvent: EmitWebhookEvent;
-  /** The registration as the API shows it, read in the cancelling transaction. */
-  load: (organizationId: string, id: string, trx: Trx) => Promise<RegistrationDto>;
-}) {
+export function createCancellation(
+  deps: PlaceChangeDeps<"fillFromWaitlist", "cancelled"> & {
+    /** The registration as the API shows it, read in the cancelling transaction. */
+    load: (organizationId: string, id: string, trx: Trx) => Promise<RegistrationDto>;
+  },
+) {
   const { db, events, places, notices, registrationsChanged, emitWebhookEvent, load } = deps;
 
   async function cancelIn(trx: Trx, reg: RegistrationRow) {
@@ -50,18 +42,24 @@ export function createCancellation(deps: {
     if (reg.status === "registered") await places.fillFromWaitlist(trx, event);
   }
 
+  /** The registration to cancel, locked for the change; 404 when there is none. */
+  async function lockedRegistration(
+    trx: Trx,
+    by: { organizationId: string; id: string } | { token: string },
+  ) {
+    const query = trx.selectFrom("registrations").selectAll().forUpdate();
+    const reg = await ("token" in by
+      ? query.where("cancel_token_hash", "=", hashToken(by.token))
+      : query.where("organization_id", "=", by.organizationId).where("id", "=", by.id)
+    ).executeTakeFirst();
+    if (!reg) throw notFound("Registration");
+    return reg;
+  }
+
   return {
     async cancel(organizationId: string, id: string) {
       return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("organization_id", "=", organizationId)
-          .where("id", "=", id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
-        await cancelIn(trx, reg);
+        await cancelIn(trx, await lockedRegistration(trx, { organizationId, id }));
         return load(organizationId, id, trx);
       });
     },
@@ -69,13 +67,7 @@ export function createCancellation(deps: {
     /** Cancels with the secret from a public registration's confirmation; unknown secrets are 404. */
     async cancelByToken(token: string) {
       return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("cancel_token_hash", "=", hashToken(token))
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
+        const reg = await lockedRegistration(trx, { token });
         await cancelIn(trx, reg);
         return { id: reg.id, status: "cancelled" as const };
       });

@@ -131,14 +131,10 @@ export function createRegistrationService(deps: {
   const { emitWebhookEvent } = deps;
   const places = createPlaces({ events, registrationsChanged, notices, emitWebhookEvent });
   const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
-  const doubleOptIn = createDoubleOptIn({
-    db,
-    events,
-    places,
-    notices,
-    registrationsChanged,
-    emitWebhookEvent,
-  });
+  // What confirming a double opt-in and cancelling both need: each moves a registration
+  // into or out of a place (double-opt-in.ts, registrations.cancel.ts).
+  const placeChanges = { db, events, places, notices, registrationsChanged, emitWebhookEvent };
+  const doubleOptIn = createDoubleOptIn(placeChanges);
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -321,15 +317,7 @@ export function createRegistrationService(deps: {
   });
 
   // Cancelling, and waitlist promotion when places free (registrations.cancel.ts).
-  const cancellation = createCancellation({
-    db,
-    events,
-    places,
-    notices,
-    registrationsChanged,
-    emitWebhookEvent,
-    load,
-  });
+  const cancellation = createCancellation({ ...placeChanges, load });
 
   return {
     load,
