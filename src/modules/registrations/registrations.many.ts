@@ -10,8 +10,9 @@ import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
 import { CAMPAIGN_COLUMNS, NO_CAMPAIGN } from "./campaign.ts";
 import type { Places } from "./places.ts";
 import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
+import type { RegisterInput } from "./registrations.register.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
-import { type RegisterInput, type SuppressedAmong, toRegistrationDto } from "./registrations.service.ts";
+import { type SuppressedAmong, toRegistrationDto } from "./registrations.service.ts";
 
 type Trx = Transaction<Database>;
 
@@ -74,7 +75,7 @@ from inserted`;
  * whom the rule takes for the same contact as an earlier one in the batch come back `alone`:
  * after the batch they are registered (or told they already are) one by one.
  *
- * The same decisions as `registerCore` (registrations.service.ts) for one person; places go
+ * The same decisions as `registerCore` (registrations.register.ts) for one person; places go
  * to the batch in its order, then the waitlist. `created_at` is the insert's own clock,
  * taken under the event lock, so waitlist order follows the order places were decided.
  */
