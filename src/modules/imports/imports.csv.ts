@@ -4,7 +4,8 @@ import { stringify } from "csv-stringify/sync";
 import { uuid } from "../../http/schemas.ts";
 import { AppError, badRequest } from "../../lib/errors.ts";
 import { type PersonInput, personInput } from "../contacts/contacts.schemas.ts";
-import { CAMPAIGN_COLUMNS, RESULT_COLUMNS } from "../registrations/results.ts";
+import { CAMPAIGN_COLUMNS } from "../registrations/campaign.ts";
+import { RESULT_COLUMNS } from "../registrations/results.ts";
 
 /** Columns an import understands, keyed by the header name with case, spaces, `_` and `-` removed. */
 const COLUMNS = {

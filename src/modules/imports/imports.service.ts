@@ -8,10 +8,10 @@ import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, toPage } from "../../lib/pagination.ts";
 import type { EventService } from "../events/events.service.ts";
+import { CAMPAIGN_COLUMNS, type Campaign, campaignSelection } from "../registrations/campaign.ts";
 import type { RegistrationService } from "../registrations/registrations.service.ts";
 import {
   attendedSql,
-  CAMPAIGN_COLUMNS,
   RESULT_COLUMNS,
   type ResultRow,
   resultCells,
@@ -177,27 +177,22 @@ export function createImportService(deps: {
         for (;;) {
           const chunk = (
             await sql<
-              ResultRow & {
-                id: string;
-                status: string;
-                source: string;
-                created_at: Date;
-                first_name: string;
-                last_name: string;
-                email: string;
-                company: string | null;
-                job_title: string | null;
-                utm_source: string | null;
-                utm_medium: string | null;
-                utm_campaign: string | null;
-                utm_term: string | null;
-                utm_content: string | null;
-                referrer: string | null;
-                answers: Record<string, string | string[] | boolean>;
-              }
+              ResultRow &
+                Campaign & {
+                  id: string;
+                  status: string;
+                  source: string;
+                  created_at: Date;
+                  first_name: string;
+                  last_name: string;
+                  email: string;
+                  company: string | null;
+                  job_title: string | null;
+                  answers: Record<string, string | string[] | boolean>;
+                }
             >`select r.id, r.status, r.source, r.created_at, c.first_name, c.last_name, c.email,
-                c.company, c.job_title, r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term,
-                r.utm_content, r.referrer, r.answers, res.*, ${attendedSql("r")} as attended
+                c.company, c.job_title, ${campaignSelection("r")}, r.answers,
+                res.*, ${attendedSql("r")} as attended
               from registrations r join contacts c on c.id = r.contact_id
                 cross join ${resultsLateral("r")}
               where r.organization_id = ${organizationId} and r.event_id = ${eventId}
@@ -231,9 +226,7 @@ export function createImportService(deps: {
               (sessions.get(r.id) ?? []).join(";"),
               new Date(r.created_at).toISOString(),
               ...resultCells(r),
-              ...[r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer].map(
-                guardCell,
-              ),
+              ...CAMPAIGN_COLUMNS.map((c) => guardCell(r[c])),
               ...questions.cells(r.answers),
             ]),
           );

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import { unprocessable } from "../../lib/errors.ts";
 
@@ -53,16 +54,32 @@ export const NO_CAMPAIGN: Campaign = {
   referrer: null,
 };
 
+/**
+ * The columns in the one order every writer and reader of them keeps: the bulk insert's
+ * arrays, the CSV exports' headers and cells, the API's fields.
+ */
+export const CAMPAIGN_COLUMNS = [
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_term",
+  "utm_content",
+  "referrer",
+] as const satisfies readonly (keyof typeof NO_CAMPAIGN)[];
+type CampaignColumn = (typeof CAMPAIGN_COLUMNS)[number];
+
+/** The columns of the registrations aliased `r`, as a select list in their order (the CSV exports). */
+export const campaignSelection = (r: string) => sql.join(CAMPAIGN_COLUMNS.map((c) => sql.ref(`${r}.${c}`)));
+
+/** A column's name in the API: utm_source is utmSource. */
+type FieldOf<C extends string> = C extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<FieldOf<Tail>>}`
+  : C;
+const fieldOf = <C extends CampaignColumn>(column: C) =>
+  column.replace(/_(.)/g, (_, letter: string) => letter.toUpperCase()) as FieldOf<C>;
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to match them
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
-const UTM_FIELDS = [
-  ["utmSource", "utm_source"],
-  ["utmMedium", "utm_medium"],
-  ["utmCampaign", "utm_campaign"],
-  ["utmTerm", "utm_term"],
-  ["utmContent", "utm_content"],
-] as const;
 
 function cleanLine(value: string | null | undefined, field: string, max: number): string | null {
   const s = (value ?? "").trim();
@@ -96,28 +113,20 @@ function cleanReferrer(value: string | null | undefined, field: string): string 
 export function parseCampaign(input: CampaignInput, prefix = "campaign."): Campaign {
   if (!input) return NO_CAMPAIGN;
   const out: Campaign = { ...NO_CAMPAIGN };
-  for (const [name, column] of UTM_FIELDS) out[column] = cleanLine(input[name], `${prefix}${name}`, UTM_MAX);
-  out.referrer = cleanReferrer(input.referrer, `${prefix}referrer`);
+  for (const column of CAMPAIGN_COLUMNS) {
+    const name = fieldOf(column);
+    out[column] =
+      column === "referrer"
+        ? cleanReferrer(input[name], `${prefix}${name}`)
+        : cleanLine(input[name], `${prefix}${name}`, UTM_MAX);
+  }
   return out;
 }
 
 /** The API's view of a registration's campaign; null when it arrived without one. */
 export function toCampaignDto(c: Campaign) {
-  const columns: (keyof Campaign)[] = [
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "referrer",
-  ];
-  if (columns.every((k) => c[k] === null)) return null;
-  return {
-    utmSource: c.utm_source,
-    utmMedium: c.utm_medium,
-    utmCampaign: c.utm_campaign,
-    utmTerm: c.utm_term,
-    utmContent: c.utm_content,
-    referrer: c.referrer,
+  if (CAMPAIGN_COLUMNS.every((k) => c[k] === null)) return null;
+  return Object.fromEntries(CAMPAIGN_COLUMNS.map((k) => [fieldOf(k), c[k]])) as {
+    [K in CampaignColumn as FieldOf<K>]: string | null;
   };
 }

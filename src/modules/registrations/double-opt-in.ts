@@ -1,14 +1,6 @@
-import type { Transaction } from "kysely";
-import type { Db } from "../../db/database.ts";
-import type { Database } from "../../db/schema.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
-import type { EventService } from "../events/events.service.ts";
-import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
-import type { Places } from "./places.ts";
-import type { RegistrantNotices } from "./registrant-notices.ts";
-
-type Trx = Transaction<Database>;
+import type { PlaceChangeDeps } from "./places.ts";
 
 /**
  * Double opt-in: a public registration is stored as `pending_confirmation`, holding no place
@@ -18,14 +10,7 @@ type Trx = Transaction<Database>;
  * in one transaction. The confirmation token is single-use: its hash is cleared on use.
  * Unconfirmed registrations are deleted once their link lapses (`expire`, run by a sweep).
  */
-export function createDoubleOptIn(deps: {
-  db: Db;
-  events: Pick<EventService, "lock">;
-  places: Pick<Places, "statusForNewcomer">;
-  notices: Pick<RegistrantNotices, "registered">;
-  registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
-  emitWebhookEvent: EmitWebhookEvent;
-}) {
+export function createDoubleOptIn(deps: PlaceChangeDeps<"statusForNewcomer", "registered">) {
   const { db, events, places, notices, registrationsChanged, emitWebhookEvent } = deps;
   const unknownLink = () =>
     new AppError(404, "confirmation_unknown", "This confirmation link is unknown, used or expired");

@@ -3,8 +3,8 @@ import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
 import { claimKeys, idempotent, releaseKeys, requestHash, storeResponse } from "../../lib/idempotency.ts";
 import type { ManyInput, ManyOutcome, ManyResult } from "./registrations.many.ts";
+import type { RegisterInput } from "./registrations.register.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
-import type { RegisterInput } from "./registrations.service.ts";
 
 /** One API registration as the route hands it over. */
 export interface IntakeRequest {

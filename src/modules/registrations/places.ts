@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+import type { Db } from "../../db/database.ts";
 import type { ContactMatching, Database, EventRow } from "../../db/schema.ts";
 import { conflict } from "../../lib/errors.ts";
 import { hashToken, newSecretToken } from "../../lib/ids.ts";
@@ -249,3 +250,16 @@ export function createPlaces(deps: {
 }
 
 export type Places = ReturnType<typeof createPlaces>;
+
+/**
+ * What moving one registration into or out of a place needs (double-opt-in.ts,
+ * registrations.cancel.ts): the parts of places `P` and the notices `N` it uses.
+ */
+export interface PlaceChangeDeps<P extends keyof Places, N extends keyof RegistrantNotices> {
+  db: Db;
+  events: Pick<EventService, "lock">;
+  places: Pick<Places, P>;
+  notices: Pick<RegistrantNotices, N>;
+  registrationsChanged: (trx: Trx, registrationIds: string[]) => Promise<void>;
+  emitWebhookEvent: EmitWebhookEvent;
+}

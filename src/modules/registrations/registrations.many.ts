@@ -7,11 +7,12 @@ import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import type { ContactService } from "../contacts/contacts.service.ts";
 import { checkAnswers } from "../events/registration-questions.ts";
 import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
-import { NO_CAMPAIGN } from "./campaign.ts";
+import { CAMPAIGN_COLUMNS, NO_CAMPAIGN } from "./campaign.ts";
 import type { Places } from "./places.ts";
 import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
+import type { RegisterInput } from "./registrations.register.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
-import { type RegisterInput, type SuppressedAmong, toRegistrationDto } from "./registrations.service.ts";
+import { type SuppressedAmong, toRegistrationDto } from "./registrations.service.ts";
 
 type Trx = Transaction<Database>;
 
@@ -37,15 +38,6 @@ export function matchKey(rule: ContactMatching, person: PersonInput) {
   return rule === "email" ? email : rule === "name" ? name : `${email}\u0000${name}`;
 }
 
-const CAMPAIGN_COLUMNS = [
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_term",
-  "utm_content",
-  "referrer",
-] as const satisfies readonly (keyof typeof NO_CAMPAIGN)[];
-
 /**
  * The batch's registrations in one fixed statement (db/fixed-statement.ts): $1 the ids in
  * batch order, $2 the organization, $3 the event, $4 the time of the change, then one array
@@ -62,12 +54,12 @@ const INSERT_REGISTRATIONS = `with inserted as (insert into registrations (id, o
     consent_text, consent_at, answers, ${CAMPAIGN_COLUMNS.join(", ")}, created_at, updated_at)
   select r.id, $2::uuid, $3::uuid, r.contact_id, r.status, r.source,
     r.consent_text, case when r.consented then $4::timestamptz end, r.answers::jsonb,
-    r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer,
+    ${CAMPAIGN_COLUMNS.map((c) => `r.${c}`).join(", ")},
     clock_timestamp(), $4::timestamptz
   from unnest($1::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[],
       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
     with ordinality as r(id, contact_id, status, source, consent_text, consented, answers,
-      utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, ord)
+      ${CAMPAIGN_COLUMNS.join(", ")}, ord)
   order by r.ord
   returning *)
 select inserted.*, exists (select 1 from webinars where event_id = $3::uuid and desired = 'active') as webinars_active
@@ -83,7 +75,7 @@ from inserted`;
  * whom the rule takes for the same contact as an earlier one in the batch come back `alone`:
  * after the batch they are registered (or told they already are) one by one.
  *
- * The same decisions as `registerCore` (registrations.service.ts) for one person; places go
+ * The same decisions as `registerCore` (registrations.register.ts) for one person; places go
  * to the batch in its order, then the waitlist. `created_at` is the insert's own clock,
  * taken under the event lock, so waitlist order follows the order places were decided.
  */

@@ -5,7 +5,7 @@ import type { PersonInput } from "../contacts/contacts.schemas.ts";
 import type { Campaign } from "./campaign.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import type { Outcome, RegisterInput } from "./registrations.service.ts";
+import type { Outcome, RegisterInput } from "./registrations.register.ts";
 
 type Trx = Transaction<Database>;
 

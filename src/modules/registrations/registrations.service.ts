@@ -1,67 +1,27 @@
-import { sql, type Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
-import type {
-  ContactRow,
-  Database,
-  RegistrationRow,
-  RegistrationSource,
-  RegistrationStatus,
-} from "../../db/schema.ts";
-import { AppError, notFound, unprocessable } from "../../lib/errors.ts";
-import { hashToken, newSecretToken, uuidv7 } from "../../lib/ids.ts";
-import type { PersonInput } from "../contacts/contacts.schemas.ts";
+import type { ContactRow, Database, RegistrationRow } from "../../db/schema.ts";
+import { notFound } from "../../lib/errors.ts";
 import { type ContactService, toContactDto } from "../contacts/contacts.service.ts";
 import type { EventService } from "../events/events.service.ts";
-import { checkAnswers } from "../events/registration-questions.ts";
 import type { EmitWebhookEvent } from "../webhooks-out/emit.ts";
-import { type Campaign, NO_CAMPAIGN, toCampaignDto } from "./campaign.ts";
+import { toCampaignDto } from "./campaign.ts";
 import { createDoubleOptIn } from "./double-opt-in.ts";
 import { createIntakeBatcher } from "./intake-batch.ts";
 import { createPlaces } from "./places.ts";
 import type { RegistrantNotices } from "./registrant-notices.ts";
 import type { RegistrantSettingsService } from "./registrant-settings.service.ts";
-import { alreadyRegistered, eventCancelled, personErased, unknownSession } from "./registration-errors.ts";
+import { alreadyRegistered, personErased } from "./registration-errors.ts";
+import { createCancellation } from "./registrations.cancel.ts";
 import { type ListQuery, listRegistrationRows } from "./registrations.list.ts";
 import { createRegisterMany } from "./registrations.many.ts";
 import { createSubmitPublic } from "./registrations.public.ts";
+import { createRegisterOne, type RegisterInput } from "./registrations.register.ts";
 import type { RegistrationDto } from "./registrations.schemas.ts";
 import { resultsOf } from "./results.ts";
 
 type Trx = Transaction<Database>;
 type Executor = Db | Trx;
-
-export interface RegisterInput {
-  contactId?: string | undefined;
-  contact?: PersonInput | undefined;
-  sessionIds: string[];
-  source: RegistrationSource;
-  consentText?: string | null | undefined;
-  /**
-   * Answers to the event's questions, checked against them (a bad one is a 422 naming it).
-   * Imports carry none and skip the check: an organiser's list cannot answer for its people.
-   */
-  answers?: Record<string, unknown> | undefined;
-  /** UTM parameters and referrer (checked by `parseCampaign`); none when absent. */
-  campaign?: Campaign | undefined;
-  /** Public registrations get a secret with which the registrant can cancel. */
-  withCancelToken?: boolean;
-  /** Double opt-in: the registration waits this many hours for its person's click. */
-  confirmWithinHours?: number;
-}
-
-/**
- * How registering a person ended. The API and imports turn the last two into errors; the
- * public form must not (it would tell the typist about the address's owner).
- */
-export type Outcome =
-  | {
-      kind: "created";
-      registration: RegistrationDto;
-      cancelToken: string | null;
-      confirmation: { token: string; expiresAt: Date } | null;
-    }
-  | { kind: "already_registered"; registrationId: string; status: RegistrationStatus }
-  | { kind: "erased" };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -86,11 +46,6 @@ export function toRegistrationDto(
   };
 }
 
-/**
- * Registrations. Capacity decisions take the event row lock, so two registrations for the
- * last place cannot both get it; a freed place goes to the oldest waitlisted registration
- * in the same transaction that freed it.
- */
 /** Told, inside the writing transaction, which registrations changed status (the webinar sync plans from it). */
 export type RegistrationsChanged = (trx: Trx, registrationIds: string[]) => Promise<void>;
 /**
@@ -112,6 +67,11 @@ export type SuppressedAmong = (
   salt?: string | null,
 ) => Promise<Set<string>>;
 
+/**
+ * Registrations. Capacity decisions take the event row lock, so two registrations for the
+ * last place cannot both get it; a freed place goes to the oldest waitlisted registration
+ * in the same transaction that freed it.
+ */
 export function createRegistrationService(deps: {
   db: Db;
   contacts: ContactService;
@@ -129,15 +89,11 @@ export function createRegistrationService(deps: {
   const { db, contacts, events, registrationsChanged, isSuppressed, notices, registrantSettings } = deps;
   const { emitWebhookEvent } = deps;
   const places = createPlaces({ events, registrationsChanged, notices, emitWebhookEvent });
-  const { fillFromWaitlist, lockForRegistration, statusForNewcomer } = places;
-  const doubleOptIn = createDoubleOptIn({
-    db,
-    events,
-    places,
-    notices,
-    registrationsChanged,
-    emitWebhookEvent,
-  });
+  const { fillFromWaitlist } = places;
+  // What confirming a double opt-in and cancelling both need: each moves a registration
+  // into or out of a place (double-opt-in.ts, registrations.cancel.ts).
+  const placeChanges = { db, events, places, notices, registrationsChanged, emitWebhookEvent };
+  const doubleOptIn = createDoubleOptIn(placeChanges);
 
   async function sessionIdsOf(executor: Executor, registrationIds: string[]) {
     const map = new Map<string, string[]>();
@@ -165,136 +121,14 @@ export function createRegistrationService(deps: {
     return toRegistrationDto(reg, contact, (await sessionIdsOf(executor, [id])).get(id) ?? []);
   }
 
-  async function validateSessions(trx: Trx, eventId: string, sessionIds: string[]) {
-    const unique = [...new Set(sessionIds)];
-    if (unique.length === 0) return unique;
-    const found = await trx
-      .selectFrom("event_sessions")
-      .select("id")
-      .where("event_id", "=", eventId)
-      .where("id", "in", unique)
-      .execute();
-    if (found.length !== unique.length) throw unknownSession();
-    return unique;
-  }
-
-  /**
-   * Registers a person, or finds why not. `publicForm`: the person is whoever typed the
-   * address, so an existing contact is matched but never changed.
-   */
-  async function registerCore(
-    trx: Trx,
-    organizationId: string,
-    eventId: string,
-    input: RegisterInput,
-    publicForm: boolean,
-  ): Promise<Outcome> {
-    const { event, rule, waiting, salt, createdEndpoints } = await lockForRegistration(
-      trx,
-      organizationId,
-      eventId,
-    );
-    if (event.status === "cancelled") throw eventCancelled();
-    const sessionIds = await validateSessions(trx, eventId, input.sessionIds);
-    const answers =
-      input.source === "import" ? {} : checkAnswers(event.registration_questions, input.answers);
-    let contact: ContactRow;
-    let created = false;
-    if (input.contactId !== undefined) {
-      contact = await contacts.get(organizationId, input.contactId, trx).catch((error: unknown) => {
-        // Only "not found" is the caller's mistake; a database failure stays a server error.
-        if (error instanceof AppError && error.status === 404)
-          throw unprocessable("unknown_contact", "No such contact", "contactId");
-        throw error;
-      });
-    } else if (input.contact) {
-      if (await isSuppressed(trx, organizationId, input.contact.email, salt)) return { kind: "erased" };
-      ({ contact, created } = await contacts.resolve(
-        trx,
-        organizationId,
-        rule ?? (await contacts.matchingRule(organizationId, trx)),
-        input.contact,
-        { keepExisting: publicForm },
-      ));
-    } else {
-      throw unprocessable("contact_required", "A contact or contactId is required", "contact");
-    }
-    // A contact created just now has no registrations (nobody else can see it yet).
-    const existing = created
-      ? undefined
-      : await trx
-          .selectFrom("registrations")
-          .select(["id", "status"])
-          .where("event_id", "=", eventId)
-          .where("contact_id", "=", contact.id)
-          .where("status", "<>", "cancelled")
-          .executeTakeFirst();
-    if (existing) return { kind: "already_registered", registrationId: existing.id, status: existing.status };
-    // Double opt-in: no place is taken until the person confirms (double-opt-in.ts).
-    const pending = input.confirmWithinHours !== undefined;
-    const status: RegistrationStatus = pending
-      ? "pending_confirmation"
-      : await statusForNewcomer(trx, event, waiting);
-    const cancelToken = input.withCancelToken && !pending ? newSecretToken() : null;
-    const confirmToken = pending ? newSecretToken() : null;
-    const now = new Date();
-    const expiresAt = pending ? new Date(now.getTime() + (input.confirmWithinHours ?? 0) * 3_600_000) : null;
-    const reg = await trx
-      .insertInto("registrations")
-      .values({
-        id: uuidv7(),
-        organization_id: organizationId,
-        event_id: eventId,
-        contact_id: contact.id,
-        status,
-        source: input.source,
-        consent_text: input.consentText ?? null,
-        consent_at: input.consentText ? now : null,
-        answers: JSON.stringify(answers),
-        cancel_token_hash: cancelToken ? hashToken(cancelToken) : null,
-        confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
-        confirmation_expires_at: expiresAt,
-        ...(input.campaign ?? NO_CAMPAIGN),
-        // The insert's own clock, under the event lock: waitlist order is the order places were decided.
-        created_at: sql<Date>`clock_timestamp()`,
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    if (sessionIds.length > 0) {
-      await trx
-        .insertInto("registration_sessions")
-        .values(
-          sessionIds.map((session_id) => ({
-            registration_id: reg.id,
-            session_id,
-            organization_id: organizationId,
-          })),
-        )
-        .execute();
-    }
-    if (status === "registered") await registrationsChanged(trx, [reg.id]);
-    await emitWebhookEvent(
-      trx,
-      organizationId,
-      "registration.created",
-      {
-        registrationId: reg.id,
-        eventId,
-        contactId: contact.id,
-        status,
-        source: input.source,
-        sessionIds: [...sessionIds].sort(),
-      },
-      createdEndpoints,
-    );
-    return {
-      kind: "created",
-      registration: toRegistrationDto(reg, contact, sessionIds.sort()),
-      cancelToken,
-      confirmation: confirmToken && expiresAt ? { token: confirmToken, expiresAt } : null,
-    };
-  }
+  // Registering one person (registrations.register.ts).
+  const registerCore = createRegisterOne({
+    contacts,
+    places,
+    isSuppressed,
+    registrationsChanged,
+    emitWebhookEvent,
+  });
 
   /** Registers a person inside the caller's transaction (so an import or an idempotency record shares it). */
   async function registerIn(trx: Trx, organizationId: string, eventId: string, input: RegisterInput) {
@@ -319,26 +153,8 @@ export function createRegistrationService(deps: {
     }),
   });
 
-  async function cancelIn(trx: Trx, reg: RegistrationRow) {
-    if (reg.status === "cancelled") return;
-    const event = await events.lock(trx, reg.organization_id, reg.event_id);
-    const now = new Date();
-    await trx
-      .updateTable("registrations")
-      .set({ status: "cancelled", cancelled_at: now, updated_at: now })
-      .where("id", "=", reg.id)
-      .execute();
-    await registrationsChanged(trx, [reg.id]);
-    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
-      registrationId: reg.id,
-      eventId: reg.event_id,
-      contactId: reg.contact_id,
-      status: "cancelled",
-      previousStatus: reg.status,
-    });
-    if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
-    if (reg.status === "registered") await fillFromWaitlist(trx, event);
-  }
+  // Cancelling, and waitlist promotion when places free (registrations.cancel.ts).
+  const cancellation = createCancellation({ ...placeChanges, load });
 
   return {
     load,
@@ -363,35 +179,9 @@ export function createRegistrationService(deps: {
         registerCore(trx, organizationId, eventId, input, true),
     }),
 
-    async cancel(organizationId: string, id: string) {
-      return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("organization_id", "=", organizationId)
-          .where("id", "=", id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
-        await cancelIn(trx, reg);
-        return load(organizationId, id, trx);
-      });
-    },
-
+    cancel: cancellation.cancel,
     /** Cancels with the secret from a public registration's confirmation; unknown secrets are 404. */
-    async cancelByToken(token: string) {
-      return db.transaction().execute(async (trx) => {
-        const reg = await trx
-          .selectFrom("registrations")
-          .selectAll()
-          .where("cancel_token_hash", "=", hashToken(token))
-          .forUpdate()
-          .executeTakeFirst();
-        if (!reg) throw notFound("Registration");
-        await cancelIn(trx, reg);
-        return { id: reg.id, status: "cancelled" as const };
-      });
-    },
+    cancelByToken: cancellation.cancelByToken,
 
     /** Double opt-in: the click on the emailed link (double-opt-in.ts). */
     confirmByToken: doubleOptIn.confirm,
@@ -399,12 +189,7 @@ export function createRegistrationService(deps: {
     expireUnconfirmed: doubleOptIn.expire,
 
     /** After an event's capacity grows, waitlisted people move up (in `trx` when given). */
-    async refillEvent(organizationId: string, eventId: string, trx?: Trx) {
-      if (trx) return fillFromWaitlist(trx, await events.lock(trx, organizationId, eventId));
-      return db
-        .transaction()
-        .execute(async (t) => fillFromWaitlist(t, await events.lock(t, organizationId, eventId)));
-    },
+    refillEvent: cancellation.refillEvent,
 
     /** The registrations table: filters, sort and keyset pages (registrations.list.ts). */
     async list(organizationId: string, eventId: string, query: ListQuery) {

@@ -69,7 +69,7 @@ export function toResultSumsDto(row: ResultSums): z.infer<typeof resultSumsRespo
   };
 }
 
-/** The CSV columns of results and campaign, in order (registrations CSV, contact export, segments). */
+/** The CSV columns of results, in order (registrations CSV, contact export, segments); campaign.ts has the campaign's. */
 export const RESULT_SUM_COLUMNS = [
   "live_minutes",
   "on_demand_minutes",
@@ -80,14 +80,6 @@ export const RESULT_SUM_COLUMNS = [
   "last_leave",
 ] as const;
 export const RESULT_COLUMNS = ["attended", ...RESULT_SUM_COLUMNS] as const;
-export const CAMPAIGN_COLUMNS = [
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_term",
-  "utm_content",
-  "referrer",
-] as const;
 
 export function resultCells(row: ResultRow): (string | number)[] {
   return [row.attended ? "yes" : "no", ...resultSumCells(row)];

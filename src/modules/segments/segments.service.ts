@@ -3,10 +3,14 @@ import { type Expression, type SqlBool, sql } from "kysely";
 import type { Db } from "../../db/database.ts";
 import { decodeCursor, encodeCursor } from "../../lib/pagination.ts";
 import { csvLines, guardCell } from "../imports/imports.csv.ts";
-import { type Campaign, toCampaignDto } from "../registrations/campaign.ts";
+import {
+  CAMPAIGN_COLUMNS,
+  type Campaign,
+  campaignSelection,
+  toCampaignDto,
+} from "../registrations/campaign.ts";
 import {
   attendedSql,
-  CAMPAIGN_COLUMNS,
   RESULT_COLUMNS,
   RESULT_SUM_COLUMNS,
   type ResultRow,
@@ -112,8 +116,7 @@ export function createSegmentService(deps: { db: Db }) {
     const rows = await sql<RegistrationSegmentRow>`
       select r.id, r.event_id, e.title as event_title, e.starts_at as event_starts_at, r.contact_id,
         c.email, c.first_name, c.last_name, c.company, c.job_title, r.status, r.source, r.created_at,
-        r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer,
-        res.*, ${attendedSql("r")} as attended
+        ${campaignSelection("r")}, res.*, ${attendedSql("r")} as attended
       from registrations r
         join events e on e.id = r.event_id
         join contacts c on c.id = r.contact_id
@@ -238,9 +241,7 @@ export function createSegmentService(deps: { db: Db }) {
           r.source,
           iso(r.created_at),
           ...resultCells(r),
-          ...[r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer].map(
-            guardCell,
-          ),
+          ...CAMPAIGN_COLUMNS.map((c) => guardCell(r[c])),
         ],
       );
     },
