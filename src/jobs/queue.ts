@@ -1,5 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import { fromKysely, fromPglite, type Job, PgBoss } from "pg-boss";
+import { fromKysely, fromPglite, type JobWithMetadata, PgBoss } from "pg-boss";
 import type { DatabaseHandle, Db } from "../db/database.ts";
 import type { Database } from "../db/schema.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -93,10 +93,17 @@ export interface SendOptions {
   singletonSeconds?: number;
 }
 
-export type Handler<N extends JobName> = (
-  data: JobPayloads[N],
-  job: { id: string; retryCount: number },
-) => Promise<void>;
+/** What a handler learns about its job besides the payload. */
+export interface JobMeta {
+  id: string;
+  retryCount: number;
+  /** When the job was fetched (pg-boss's `started_on`, ms), for the start timing (start-timing.ts). */
+  fetchedAt?: number;
+  /** Its pg-boss priority: `HANDED_BACK_PRIORITY` for work handed back from a dead worker. */
+  priority?: number;
+}
+
+export type Handler<N extends JobName> = (data: JobPayloads[N], job: JobMeta) => Promise<void>;
 
 /** One job kind's worker: what runs, and how many of it one process runs at once. */
 export interface JobWorker<N extends JobName> {
@@ -293,13 +300,19 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       for (const loop of loops) {
         await boss.work(
           name,
-          { ...loop, pollingIntervalSeconds: 0.5, includeMetadata: false, perJobResults: true },
+          // Metadata for the fetch time and priority a handler's start timing reports.
+          { ...loop, pollingIntervalSeconds: 0.5, includeMetadata: true, perJobResults: true },
           // A batch is as large as its loop's lanes: every job fetched starts at once.
-          async (jobs: Job<JobPayloads[typeof name]>[]) =>
+          async (jobs: JobWithMetadata<JobPayloads[typeof name]>[]) =>
             Promise.all(
               jobs.map(async (job) => {
                 try {
-                  await handler(job.data, { id: job.id, retryCount: job.retryCount });
+                  await handler(job.data, {
+                    id: job.id,
+                    retryCount: job.retryCount,
+                    fetchedAt: new Date(job.startedOn).getTime(),
+                    priority: job.priority,
+                  });
                   return { id: job.id, status: "completed" as const };
                 } catch (error) {
                   logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");

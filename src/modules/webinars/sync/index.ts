@@ -191,6 +191,11 @@ export function createSyncWorker(deps: {
       providers,
       lease,
       emitWebhookEvent,
+      logger,
+      pool: () => {
+        const pool = database.pool;
+        return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+      },
     }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan, emitWebhookEvent }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
