@@ -100,6 +100,8 @@ forEachBackend(
         replacement: WorkerProcess | undefined;
       };
       const kills: Kill[] = [];
+      /** Every kill, measured or not: a later kill can take down the worker that took a kill's work. */
+      const everyKill: { kill: number; at: number; victim: number | undefined }[] = [];
       let stopped = false;
       const observe = async (k: Kill) => {
         const rows = await ctx.database.db
@@ -165,6 +167,9 @@ forEachBackend(
         const out = [
           `victim ${k.victim?.pid}, replacement ${k.replacement?.pid} started +${(((k.replacement?.startedAt ?? k.at) - k.at) / 1000).toFixed(1)} s`,
         ];
+        for (const other of everyKill)
+          if (other.at > k.at && other.at <= to)
+            out.push(`+${((other.at - k.at) / 1000).toFixed(2)} s kill ${other.kill} of ${other.victim}`);
         for (const w of workers) {
           const running = w.lines.find((l) => l.text.includes("is running"));
           if (running && running.at >= from && running.at <= to)
@@ -219,6 +224,7 @@ forEachBackend(
           victim: WorkerProcess | undefined,
           replacement: WorkerProcess,
         ) {
+          everyKill.push({ kill, at, victim: victim?.pid });
           if (held.length > 0)
             kills.push({
               kill,
