@@ -342,10 +342,11 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
             Promise.all(
               jobs.map(async (job) => {
                 try {
+                  const fetchedAt = new Date(job.startedOn).getTime();
                   await handler(job.data, {
                     id: job.id,
                     retryCount: job.retryCount,
-                    fetchedAt: new Date(job.startedOn).getTime(),
+                    ...(Number.isFinite(fetchedAt) && { fetchedAt }),
                     priority: job.priority,
                   });
                   return { id: job.id, status: "completed" as const };

@@ -307,10 +307,13 @@ forEachBackend(
       await expectExactlyOnce(eventId, TOTAL, "ten kills", started);
       const resumption = await clock.report();
       assert.ok(resumption.measured > 0, "at least one kill left leased work behind");
-      // The goal is 15 s (printed above, with each kill's time: 2.5–7.0 s on a quiet machine).
-      // The bound asserted is twice the goal, for a machine loaded by other work; a return to
-      // waiting out leases, or to resumed work queued behind a fetched batch, fails it.
-      assert.ok(resumption.max < 30, `the slowest resumption took ${resumption.max.toFixed(1)} s`);
+      // The goal is 15 s (printed above, with each kill's time: at most 7.7 s in 148 kills). The
+      // slowest path the design allows is about 12 s: the survivor that saw the victim's lock gone
+      // is killed too (release 6.5 s), and the worker that fetched the handed-back work dies
+      // before its claim (given back 3–5 s later). 18 s leaves half again for a machine loaded by other
+      // work; waiting out leases, resumed work queued behind a fetched batch, or a dead taker's
+      // claim left to pg-boss's heartbeat check (18–22 s after the kill) fail it.
+      assert.ok(resumption.max < 18, `the slowest resumption took ${resumption.max.toFixed(1)} s`);
     });
 
     test("PostgreSQL cuts every connection three times during a drain: recovery without loss", async () => {
