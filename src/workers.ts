@@ -54,8 +54,10 @@ export function createJobWorkers(deps: { runtime: Runtime; services: Services; l
   return {
     workers,
     async start() {
-      await startWorkers(queue, workers);
+      // Liveness first: a claim made before this process holds its liveness key names no holder,
+      // and its death would then free the row only when the lease lapses (src/jobs/liveness.ts).
       services.syncWorker.startSweeper();
+      await startWorkers(queue, workers);
       await keyRewrap.schedule();
       await retentionSweep.schedule();
       await unconfirmedSweep.schedule();

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 import { absentHolders } from "./liveness.ts";
-import { HANDED_BACK_PRIORITY, type JobQueue } from "./queue.ts";
+import { HANDED_BACK_PRIORITY, type JobName, type JobQueue } from "./queue.ts";
 
 /**
  * Leases on work rows (registration_syncs, webinars, provider_erasures): a job claims a row
@@ -79,10 +79,16 @@ export function startHeartbeat(timing: LeaseTiming, renew: () => Promise<unknown
  *
  * A holder counts as gone only when two sweeps in a row find no liveness lock for it: a live
  * process whose liveness connection was just cut holds its lock again well within a sweep.
+ *
+ * Each sweep also gives back the leased kinds' jobs whose worker died holding them
+ * (`JobQueue.giveBackAbandoned`): work handed back here and taken by a worker that died before
+ * its claim would otherwise wait 12–24 s for pg-boss's heartbeat check.
  */
 /** A dead holder's work goes ahead of the queue's backlog: it has waited its lease already. */
 const RESUMED = { priority: HANDED_BACK_PRIORITY };
 const LEASED_TABLES = ["registration_syncs", "webinars", "provider_erasures"] as const;
+/** The jobs that lease those tables' rows. */
+const LEASED_JOBS: JobName[] = ["registration.sync", "webinar.sync", "person.erase"];
 type LeasedTable = (typeof LEASED_TABLES)[number];
 
 export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: LeaseTiming }) {
@@ -145,7 +151,10 @@ export function createLeaseSweeper(deps: { db: Db; queue: JobQueue; timing: Leas
         erasures.map((e) => ({ providerErasureId: e.id })),
         RESUMED,
       );
-      return syncs.length + webinars.length + erasures.length;
+      // A worker that died between fetching a job and claiming its row (or between storing an
+      // outcome and queueing what follows) leaves no lease to sweep, only its claim on the job.
+      const abandoned = await queue.giveBackAbandoned(trx, LEASED_JOBS);
+      return syncs.length + webinars.length + erasures.length + abandoned;
     });
   }
 

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import { fromKysely, fromPglite, type Job, PgBoss } from "pg-boss";
+import { fromKysely, fromPglite, type JobWithMetadata, PgBoss } from "pg-boss";
 import type { DatabaseHandle, Db } from "../db/database.ts";
 import type { Database } from "../db/schema.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -66,6 +66,14 @@ export const HANDED_BACK_PRIORITY = 1;
 /** A claimed job whose worker has not refreshed it for this long is given back (pg-boss's minimum is 10). */
 const HEARTBEAT_SECONDS = 10;
 
+/**
+ * Kinds with handed-back lanes (the leased kinds) refresh their claims this often, not every 5 s
+ * (half of pg-boss's heartbeat), so a claim unrefreshed for `ABANDONED_CLAIM_SECONDS` has lost
+ * its worker, and `giveBackAbandoned` can give it back long before pg-boss's own heartbeat check.
+ */
+const CLAIM_REFRESH_SECONDS = 1;
+export const ABANDONED_CLAIM_SECONDS = 3;
+
 /** pg-boss's schema, named so `finishQueued` can address its job table. */
 const SCHEMA = "pgboss";
 
@@ -93,10 +101,17 @@ export interface SendOptions {
   singletonSeconds?: number;
 }
 
-export type Handler<N extends JobName> = (
-  data: JobPayloads[N],
-  job: { id: string; retryCount: number },
-) => Promise<void>;
+/** What a handler learns about its job besides the payload. */
+export interface JobMeta {
+  id: string;
+  retryCount: number;
+  /** When the job was fetched (pg-boss's `started_on`, ms), for the start timing (start-timing.ts). */
+  fetchedAt?: number;
+  /** Its pg-boss priority: `HANDED_BACK_PRIORITY` for work handed back from a dead worker. */
+  priority?: number;
+}
+
+export type Handler<N extends JobName> = (data: JobPayloads[N], job: JobMeta) => Promise<void>;
 
 /** One job kind's worker: what runs, and how many of it one process runs at once. */
 export interface JobWorker<N extends JobName> {
@@ -105,6 +120,7 @@ export interface JobWorker<N extends JobName> {
    * Lanes of their own for work handed back from a dead worker (the lease sweeper's priority
    * jobs), beside `concurrency`: such work starts within one poll even while every other lane is
    * busy. It is the dead worker's share of the fleet's capacity, taken over, not added to it.
+   * A kind with such lanes also refreshes its claims every second (`giveBackAbandoned`).
    */
   handedBack?: number;
   handle: Handler<N>;
@@ -182,6 +198,16 @@ export interface JobQueue {
    * already fetched are left to run.
    */
   finishQueued(executor: Executor, name: JobName, keys: string[]): Promise<number>;
+  /**
+   * Gives back at once the claims of these kinds (worked with `handedBack` lanes) that no worker
+   * has refreshed for `ABANDONED_CLAIM_SECONDS`: their worker died after fetching them, before it
+   * claimed their rows or before it settled them (the lease sweeper calls this, src/jobs/lease.ts).
+   * pg-boss alone gives them back only once its 10 s heartbeat has lapsed, at its next monitor
+   * pass, after a retry delay: 12–24 s. Each is made due now as a retry (the attempt fence keeps
+   * a worker that was only frozen from settling the new attempt). Server PostgreSQL only; the
+   * embedded database has one process. Returns how many.
+   */
+  giveBackAbandoned(executor: Executor, names: JobName[]): Promise<number>;
   /** `handedBack`: extra lanes that take only priority jobs (see `JobWorker.handedBack`). */
   work<N extends JobName>(
     name: N,
@@ -280,6 +306,19 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
         WHERE name = ${name} AND singleton_key IN (${sql.join(keys)}) AND state < 'active'`.execute(executor);
       return Number(result.numAffectedRows ?? 0);
     },
+    async giveBackAbandoned(executor, names) {
+      if (database.pglite || names.length === 0) return 0;
+      // What pg-boss's heartbeat check does (a retry, started_on kept so the next fetch counts a
+      // new attempt), due now; a job out of retries is left to that check, which fails it.
+      const result = await sql`
+        UPDATE ${sql.id(SCHEMA, "job")}
+        SET state = 'retry', start_after = ${sql.id(SCHEMA, "job_now")}(), heartbeat_on = NULL
+        WHERE name IN (${sql.join(names)}) AND state = 'active' AND retry_count < retry_limit
+          AND heartbeat_on < ${sql.id(SCHEMA, "job_now")}() - make_interval(secs => ${ABANDONED_CLAIM_SECONDS})`.execute(
+        executor,
+      );
+      return Number(result.numAffectedRows ?? 0);
+    },
     async work(name, options, handler) {
       // One pg-boss worker per loop, each with its own batch size, so the lanes add up to the
       // concurrency asked for exactly (one shared batch size rounded 10 up to 12 in flight).
@@ -290,16 +329,26 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       // takes only priority jobs is free whenever work is handed back (17 s behind busy loops once).
       if (options.handedBack)
         loops.push({ batchSize: options.handedBack, minPriority: HANDED_BACK_PRIORITY });
+      // Claims a dead worker leaves are then told from live ones within seconds (giveBackAbandoned).
+      const refresh =
+        options.handedBack && !database.pglite ? { heartbeatRefreshSeconds: CLAIM_REFRESH_SECONDS } : {};
       for (const loop of loops) {
         await boss.work(
           name,
-          { ...loop, pollingIntervalSeconds: 0.5, includeMetadata: false, perJobResults: true },
+          // Metadata for the fetch time and priority a handler's start timing reports.
+          { ...loop, ...refresh, pollingIntervalSeconds: 0.5, includeMetadata: true, perJobResults: true },
           // A batch is as large as its loop's lanes: every job fetched starts at once.
-          async (jobs: Job<JobPayloads[typeof name]>[]) =>
+          async (jobs: JobWithMetadata<JobPayloads[typeof name]>[]) =>
             Promise.all(
               jobs.map(async (job) => {
                 try {
-                  await handler(job.data, { id: job.id, retryCount: job.retryCount });
+                  const fetchedAt = new Date(job.startedOn).getTime();
+                  await handler(job.data, {
+                    id: job.id,
+                    retryCount: job.retryCount,
+                    ...(Number.isFinite(fetchedAt) && { fetchedAt }),
+                    priority: job.priority,
+                  });
                   return { id: job.id, status: "completed" as const };
                 } catch (error) {
                   logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");

@@ -14,7 +14,7 @@ import {
   waitUntil,
   webinarSetup,
 } from "../webinars/fixtures.ts";
-import { startWorker, stopWorker } from "../webinars/workers.ts";
+import { startWorker, stopWorker, type WorkerProcess } from "../webinars/workers.ts";
 
 /**
  * Crashes during a drain, on server PostgreSQL with real worker processes: ten SIGKILLs of
@@ -30,7 +30,7 @@ forEachBackend(
   "crashes during a drain",
   (ctx) => {
     let org: TestOrg;
-    const workers: ReturnType<typeof startWorker>[] = [];
+    const workers: WorkerProcess[] = [];
     const workerEnv = () => ({
       DATABASE_URL: ctx.database.connectionString as string,
       AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
@@ -40,6 +40,9 @@ forEachBackend(
       AUDITORIUM_SYNC_MAX_ATTEMPTS: "30",
       AUDITORIUM_WORKER_CONCURRENCY: "10",
       AUDITORIUM_DB_POOL_SIZE: "4",
+      // Each registration job's start timing (fetch to claim, src/jobs/start-timing.ts), for the
+      // lines a slow resumption prints.
+      AUDITORIUM_LOG_LEVEL: "debug",
     });
     before(async () => {
       org = await ctx.createOrg("crashes");
@@ -91,8 +94,14 @@ forEachBackend(
         after: number | null;
         /** What the rows not yet resumed, and their jobs, looked like past the goal: the cause of a slow one. */
         stuck: string | null;
+        /** Those rows' job ids, to find them in the workers' lines. */
+        stuckJobs: string[];
+        victim: WorkerProcess | undefined;
+        replacement: WorkerProcess | undefined;
       };
       const kills: Kill[] = [];
+      /** Every kill, measured or not: a later kill can take down the worker that took a kill's work. */
+      const everyKill: { kill: number; at: number; victim: number | undefined }[] = [];
       let stopped = false;
       const observe = async (k: Kill) => {
         const rows = await ctx.database.db
@@ -111,7 +120,11 @@ forEachBackend(
           if (r.state !== "pending" || (moved && r.lease_token !== null) || attemptedSince || settledSince)
             k.resumedRows.add(r.registration_id);
         }
-        if (k.stuck === null && now > 10 && k.resumedRows.size < k.tokens.size) k.stuck = await stuckRows(k);
+        if (k.stuck === null && now > 10 && k.resumedRows.size < k.tokens.size) {
+          const { text, jobIds } = await stuckRows(k);
+          k.stuck = text;
+          k.stuckJobs = jobIds;
+        }
         if (
           k.released === null &&
           rows.every((r) => k.resumedRows.has(r.registration_id) || r.lease_token === null)
@@ -122,10 +135,10 @@ forEachBackend(
       /** The rows of a kill not yet resumed, with every job queued for them and the workers' connections. */
       const stuckRows = async (k: Kill) => {
         const ids = [...k.tokens.keys()].filter((id) => !k.resumedRows.has(id));
-        const rows = await sql`
+        const rows = await sql<{ jobs: { id: string }[] | null }>`
           SELECT s.registration_id, s.state, s.lease_until, s.lease_holder, s.attempts, s.last_error,
             s.last_attempt_at, s.updated_at,
-            (SELECT json_agg(json_build_object('state', j.state, 'priority', j.priority,
+            (SELECT json_agg(json_build_object('id', j.id, 'state', j.state, 'priority', j.priority,
                 'start_after', j.start_after, 'created_on', j.created_on, 'started_on', j.started_on,
                 'retry_count', j.retry_count) ORDER BY j.created_on)
              FROM pgboss.job j WHERE j.name = 'registration.sync'
@@ -137,7 +150,54 @@ forEachBackend(
             left(query, 120) AS query
           FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
             AND state <> 'idle'`.execute(ctx.database.db);
-        return JSON.stringify({ rows: rows.rows, activity: activity.rows });
+        return {
+          text: JSON.stringify({ rows: rows.rows, activity: activity.rows }),
+          jobIds: rows.rows.flatMap((r) => (r.jobs ?? []).map((j) => j.id)),
+        };
+      };
+      /**
+       * What the workers wrote from a second before a slow kill to 20 s after it: warnings, and
+       * every line about the stuck rows' jobs (their start timing: fetch, row read, claim).
+       */
+      const linesAround = (k: Kill) => {
+        const from = k.at - 1000;
+        const to = k.at + 20_000;
+        const roles = (w: WorkerProcess) =>
+          w === k.victim ? " (victim)" : w === k.replacement ? " (replacement)" : "";
+        const out = [
+          `victim ${k.victim?.pid}, replacement ${k.replacement?.pid} started +${(((k.replacement?.startedAt ?? k.at) - k.at) / 1000).toFixed(1)} s`,
+        ];
+        for (const other of everyKill)
+          if (other.at > k.at && other.at <= to)
+            out.push(`+${((other.at - k.at) / 1000).toFixed(2)} s kill ${other.kill} of ${other.victim}`);
+        for (const w of workers) {
+          const running = w.lines.find((l) => l.text.includes("is running"));
+          if (running && running.at >= from && running.at <= to)
+            out.push(`+${((running.at - k.at) / 1000).toFixed(2)} s ${w.pid}${roles(w)}: is running`);
+          for (const l of w.lines) {
+            if (l.at < from || l.at > to) continue;
+            const level = /"level":(\d+)/.exec(l.text)?.[1];
+            const aboutStuck = k.stuckJobs.some((id) => l.text.includes(id));
+            if (aboutStuck || (level !== undefined && Number(level) >= 40))
+              out.push(
+                `+${((l.at - k.at) / 1000).toFixed(2)} s ${w.pid}${roles(w)}: ${l.text.slice(0, 600)}`,
+              );
+          }
+        }
+        return out.slice(0, 120).join("\n#   ");
+      };
+      /** The start timing of work handed back (priority 1) across all workers: how long from fetch to claim. */
+      const handedBackStarts = () => {
+        const totals = workers.flatMap((w) =>
+          w.lines.flatMap((l) => {
+            if (!l.text.includes('"job":"registration.sync"') || !l.text.includes('"priority":1')) return [];
+            const total = /"totalMs":(\d+)/.exec(l.text)?.[1];
+            return total === undefined ? [] : [Number(total)];
+          }),
+        );
+        totals.sort((a, b) => a - b);
+        const at = (q: number) => totals[Math.min(totals.length - 1, Math.floor(q * totals.length))] ?? 0;
+        return `${totals.length} handed-back registration jobs, fetch to claim: median ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms, over 2 s: ${totals.filter((t) => t > 2000).length}`;
       };
       const poll = (async () => {
         while (!stopped) {
@@ -157,7 +217,14 @@ forEachBackend(
                   AND a.application_name = ${`auditorium-liveness-${pid}`})`.execute(ctx.database.db);
           return rows.rows;
         },
-        killed(kill: number, at: number, held: { registration_id: string; lease_token: string }[]) {
+        killed(
+          kill: number,
+          at: number,
+          held: { registration_id: string; lease_token: string }[],
+          victim: WorkerProcess | undefined,
+          replacement: WorkerProcess,
+        ) {
+          everyKill.push({ kill, at, victim: victim?.pid });
           if (held.length > 0)
             kills.push({
               kill,
@@ -167,6 +234,9 @@ forEachBackend(
               released: null,
               after: null,
               stuck: null,
+              stuckJobs: [],
+              victim,
+              replacement,
             });
         },
         async report() {
@@ -182,8 +252,11 @@ forEachBackend(
               )
               .join(", ")}; max ${times.length ? Math.max(...times).toFixed(1) : "-"} s\n`,
           );
+          process.stdout.write(`# ${handedBackStarts()}\n`);
           for (const k of kills.filter((x) => x.stuck !== null))
-            process.stdout.write(`# kill ${k.kill}: not resumed 10 s after it: ${k.stuck}\n`);
+            process.stdout.write(
+              `# kill ${k.kill}: not resumed 10 s after it: ${k.stuck}\n#   ${linesAround(k)}\n`,
+            );
           return { measured: times.length, max: Math.max(0, ...times) };
         },
       };
@@ -219,8 +292,9 @@ forEachBackend(
         for (const until = Date.now() + 20_000; victim?.pid && held.length === 0 && Date.now() < until; )
           held = await clock.heldBy(victim.pid).catch(() => []);
         victim?.kill("SIGKILL");
-        clock.killed(kill, Date.now(), held);
+        const killedAt = Date.now();
         const replacement = startWorker(workerEnv());
+        clock.killed(kill, killedAt, held, victim, replacement);
         workers.push(replacement);
         // The next kill waits for the replacement to be up: killing the survivor while the
         // replacement still boots would leave no live worker, and measure start-up, not resumption.
@@ -233,10 +307,13 @@ forEachBackend(
       await expectExactlyOnce(eventId, TOTAL, "ten kills", started);
       const resumption = await clock.report();
       assert.ok(resumption.measured > 0, "at least one kill left leased work behind");
-      // The goal is 15 s (printed above, with each kill's time: 2.5–7.0 s on a quiet machine).
-      // The bound asserted is twice the goal, for a machine loaded by other work; a return to
-      // waiting out leases, or to resumed work queued behind a fetched batch, fails it.
-      assert.ok(resumption.max < 30, `the slowest resumption took ${resumption.max.toFixed(1)} s`);
+      // The goal is 15 s (printed above, with each kill's time: at most 7.7 s in 148 kills). The
+      // slowest path the design allows is about 12 s: the survivor that saw the victim's lock gone
+      // is killed too (release 6.5 s), and the worker that fetched the handed-back work dies
+      // before its claim (given back 3–5 s later). 18 s leaves half again for a machine loaded by other
+      // work; waiting out leases, resumed work queued behind a fetched batch, or a dead taker's
+      // claim left to pg-boss's heartbeat check (18–22 s after the kill) fail it.
+      assert.ok(resumption.max < 18, `the slowest resumption took ${resumption.max.toFixed(1)} s`);
     });
 
     test("PostgreSQL cuts every connection three times during a drain: recovery without loss", async () => {

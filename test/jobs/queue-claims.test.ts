@@ -108,3 +108,44 @@ forEachBackend("job queue: work handed back", (ctx) => {
     assert.ok(waited < 3_000, `work handed back waited ${waited} ms`);
   });
 });
+
+forEachBackend(
+  "job queue: claims a dead worker left",
+  (ctx) => {
+    test("a leased kind's claim is given back once unrefreshed for 3 s; a live one, never", async () => {
+      const queue = ctx.runtime.queue;
+      const runs = new Map<string, number>();
+      let finished = 0;
+      // A kind with handed-back lanes refreshes its claims every second while its handler runs.
+      await queue.work("person.erase", { concurrency: 2, handedBack: 1 }, async ({ providerErasureId }) => {
+        runs.set(providerErasureId, (runs.get(providerErasureId) ?? 0) + 1);
+        await sleep(7_000);
+        finished += 1;
+      });
+      await queue.sendMany(ctx.database.db, "person.erase", [{ providerErasureId: "live" }]);
+      while (!runs.has("live")) await sleep(50);
+      // Claimed by a worker that died at once: never refreshed.
+      await queue.send(
+        ctx.database.db,
+        "person.erase",
+        { providerErasureId: "dead" },
+        { startAfterSeconds: 3600 },
+      );
+      await sql`UPDATE pgboss.job SET state = 'active', started_on = now(), heartbeat_on = now()
+        WHERE name = 'person.erase' AND data->>'providerErasureId' = 'dead'`.execute(ctx.database.db);
+      const diedAt = Date.now();
+      let givenBack = 0;
+      while (finished < 1) {
+        givenBack += await queue.giveBackAbandoned(ctx.database.db, ["person.erase"]);
+        if (givenBack > 0 && !runs.has("dead"))
+          assert.ok(Date.now() - diedAt >= 2_900, "given back too soon");
+        await sleep(250);
+      }
+      assert.equal(givenBack, 1, "only the dead worker's claim is given back");
+      assert.equal(runs.get("live"), 1, "the live claim ran once");
+      while (!runs.has("dead") && Date.now() - diedAt < 20_000) await sleep(50);
+      assert.equal(runs.get("dead"), 1, "the dead worker's job runs again");
+    });
+  },
+  { only: "postgres" },
+);

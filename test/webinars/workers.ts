@@ -2,8 +2,21 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { TEST_ALLOW_PRIVATE_HOSTS } from "../helpers/harness.ts";
 
+/** A line a worker wrote, with when this process received it (ms). */
+export interface WorkerLine {
+  at: number;
+  text: string;
+}
+
+export type WorkerProcess = ChildProcess & {
+  output: string[];
+  /** Every line it wrote, timed on arrival: what a worker did around some moment. */
+  lines: WorkerLine[];
+  startedAt: number;
+};
+
 /** Starts `auditorium worker` as a separate process, as a deployment would. */
-export function startWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
+export function startWorker(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "worker"], {
     env: {
       ...process.env,
@@ -12,10 +25,21 @@ export function startWorker(env: Record<string, string>): ChildProcess & { outpu
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
-  }) as ChildProcess & { output: string[] };
+  }) as WorkerProcess;
   child.output = [];
-  child.stdout?.on("data", (c: Buffer) => child.output.push(c.toString()));
-  child.stderr?.on("data", (c: Buffer) => child.output.push(c.toString()));
+  child.lines = [];
+  child.startedAt = Date.now();
+  const partial = { stdout: "", stderr: "" };
+  const keep = (stream: keyof typeof partial) => (c: Buffer) => {
+    const text = c.toString();
+    child.output.push(text);
+    const parts = (partial[stream] + text).split("\n");
+    partial[stream] = parts.pop() ?? "";
+    const at = Date.now();
+    for (const line of parts) if (line) child.lines.push({ at, text: line });
+  };
+  child.stdout?.on("data", keep("stdout"));
+  child.stderr?.on("data", keep("stderr"));
   return child;
 }
 

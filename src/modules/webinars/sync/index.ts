@@ -191,6 +191,11 @@ export function createSyncWorker(deps: {
       providers,
       lease,
       emitWebhookEvent,
+      logger,
+      pool: () => {
+        const pool = database.pool;
+        return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+      },
     }),
     "metrics.poll": createMetricsPollHandler({ db, queue, call, contacts, plan, emitWebhookEvent }),
     "person.erase": createPersonEraseHandler({ db, queue, call, envelope, logger, lease }),
@@ -230,8 +235,9 @@ export function createSyncWorker(deps: {
     },
     /** Starts only the sync workers and the sweeper: for tests that need no other job kind. */
     async start() {
-      await startWorkers(queue, workers);
+      // Before the workers, so every claim names this process (see src/workers.ts).
       this.startSweeper();
+      await startWorkers(queue, workers);
     },
     /** Stops the lease sweeper (the queue's workers stop with the queue). */
     async stop() {

@@ -10,7 +10,9 @@ import {
   newLeaseToken,
   startHeartbeat,
 } from "../../../jobs/lease.ts";
-import type { JobQueue } from "../../../jobs/queue.ts";
+import type { JobMeta, JobQueue } from "../../../jobs/queue.ts";
+import { type PoolUsage, startTiming } from "../../../jobs/start-timing.ts";
+import type { Logger } from "../../../lib/logger.ts";
 import {
   ProviderError,
   type ProviderKind,
@@ -56,20 +58,27 @@ export function createRegistrationSyncHandler(deps: {
   lease?: LeaseTiming;
   /** Outgoing webhooks: registration.synced and registration.sync_failed. */
   emitWebhookEvent: EmitWebhookEvent;
+  /** For the start timing (fetch to claim, src/jobs/start-timing.ts). */
+  logger?: Logger | undefined;
+  pool?: PoolUsage;
 }) {
   const { db, queue, call, emitWebhookEvent } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
   const registerBatch = createBulkRegistrar({ db, queue, call, lease, emitWebhookEvent });
 
-  return async function handle({
-    registrationId,
-    webinarId,
-    batchWaits,
-  }: {
-    registrationId: string;
-    webinarId: string;
-    batchWaits?: number;
-  }) {
+  return async function handle(
+    {
+      registrationId,
+      webinarId,
+      batchWaits,
+    }: {
+      registrationId: string;
+      webinarId: string;
+      batchWaits?: number;
+    },
+    job?: JobMeta,
+  ) {
+    const timing = job ? startTiming(deps.logger, "registration.sync", job, deps.pool) : null;
     const row = await db
       .selectFrom("registration_syncs as s")
       .innerJoin("webinars as w", "w.id", "s.webinar_id")
@@ -99,11 +108,12 @@ export function createRegistrationSyncHandler(deps: {
       .where("s.registration_id", "=", registrationId)
       .where("s.webinar_id", "=", webinarId)
       .executeTakeFirst();
-    if (!row || row.state === "failed") return;
-    if (row.state === "synced" && row.desired === "registered") return;
-    if (row.state === "cancelled" && row.desired === "cancelled") return;
+    timing?.step("select");
+    if (!row || row.state === "failed" || (row.state === "synced" && row.desired === "registered"))
+      return timing?.end("settled");
+    if (row.state === "cancelled" && row.desired === "cancelled") return timing?.end("settled");
     // The webinar's own job enqueues its registrations once it is provisioned.
-    if (row.webinar_state !== "provisioned" || !row.provider_webinar_id) return;
+    if (row.webinar_state !== "provisioned" || !row.provider_webinar_id) return timing?.end("unprovisioned");
 
     // A first attempt at registering, with a provider that takes batches: bring a backlog along
     // (the batch takes this row's lease together with the others'; see bulk-register.ts).
@@ -121,8 +131,9 @@ export function createRegistrationSyncHandler(deps: {
         },
         waits < MAX_BATCH_WAITS,
       );
-      if (batched === "batched") return;
+      if (batched === "batched") return timing?.end("batched");
       if (batched === "wait") {
+        timing?.end("batch wait");
         await queue.send(
           db,
           "registration.sync",
@@ -144,6 +155,7 @@ export function createRegistrationSyncHandler(deps: {
       .where(needsWork)
       .returning("attempts")
       .executeTakeFirst();
+    timing?.end(claimed ? "claimed" : "held elsewhere");
     if (!claimed) {
       // Another worker holds the lease. Look again once it lapses, in case that worker died.
       // The row stays locked until the retry is enqueued: a batch storing it meanwhile waits,
