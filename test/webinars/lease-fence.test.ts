@@ -63,19 +63,28 @@ function stall<T>(value: T) {
   };
 }
 
+/** An organization with one event whose webinar the provider has created. */
+async function provisionedWebinar(ctx: TestContext, orgName: string) {
+  const org = await ctx.createOrg(orgName);
+  const { eventId } = await webinarSetup(ctx, org);
+  const webinar = await ctx.database.db
+    .selectFrom("webinars")
+    .select("id")
+    .where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow();
+  await worker(ctx, {}).handlers["webinar.sync"]({ webinarId: webinar.id });
+  return { org, eventId, webinarId: webinar.id };
+}
+
+/** The sync job of one registration to a provisioned webinar. */
+async function oneRegistrationJob(ctx: TestContext, name: string) {
+  const { org, eventId, webinarId } = await provisionedWebinar(ctx, name);
+  const [registrationId] = await registerMany(ctx, org, eventId, 1, `${name}-`);
+  return { registrationId: registrationId as string, webinarId };
+}
+
 forEachBackend("lease fence and heartbeat", (ctx) => {
   let n = 0;
-  async function provisionedWebinar() {
-    const org = await ctx.createOrg(`fence-${++n}`);
-    const { eventId } = await webinarSetup(ctx, org);
-    const webinar = await ctx.database.db
-      .selectFrom("webinars")
-      .select("id")
-      .where("event_id", "=", eventId)
-      .executeTakeFirstOrThrow();
-    await worker(ctx, {}).handlers["webinar.sync"]({ webinarId: webinar.id });
-    return { org, eventId, webinarId: webinar.id };
-  }
   const syncRow = (registrationId: string) =>
     ctx.database.db
       .selectFrom("registration_syncs")
@@ -84,7 +93,7 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
       .executeTakeFirstOrThrow();
 
   test("registration sync: a stalled worker's late result is rejected; the new holder's stays", async () => {
-    const { org, eventId, webinarId } = await provisionedWebinar();
+    const { org, eventId, webinarId } = await provisionedWebinar(ctx, `fence-${++n}`);
     const [registrationId] = await registerMany(ctx, org, eventId, 1, "fence-reg-");
     const job = { registrationId: registrationId as string, webinarId };
     const stalled = stall({ providerRegistrantId: "999000999", email: "stale@example.com", joinUrl: null });
@@ -144,7 +153,7 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
   });
 
   test("erasure: a stalled worker's late failure is rejected; the new holder's done stays", async () => {
-    const { org, eventId, webinarId } = await provisionedWebinar();
+    const { org, eventId, webinarId } = await provisionedWebinar(ctx, `fence-${++n}`);
     const [registrationId] = await registerMany(ctx, org, eventId, 1, "fence-erase-");
     await worker(ctx, {}).handlers["registration.sync"]({
       registrationId: registrationId as string,
@@ -195,7 +204,7 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
 
   test("work leased by a worker that died is picked up once its shortened lease lapses", async () => {
     const lease: LeaseTiming = { seconds: 2, heartbeatSeconds: 0.5 };
-    const { org, eventId, webinarId } = await provisionedWebinar();
+    const { org, eventId, webinarId } = await provisionedWebinar(ctx, `fence-${++n}`);
     const [registrationId] = await registerMany(ctx, org, eventId, 1, "fence-dead-");
     const job = { registrationId: registrationId as string, webinarId };
     // The dead worker: it claimed the row (lease of 2 s), its call never returns, it never beats.
@@ -238,18 +247,7 @@ forEachBackend(
   "leases of a dead process",
   (ctx) => {
     test("work held by a process whose liveness lock is gone is picked up long before its lease lapses", async () => {
-      const org = await ctx.createOrg("liveness");
-      const { eventId } = await webinarSetup(ctx, org);
-      const webinarId = (
-        await ctx.database.db
-          .selectFrom("webinars")
-          .select("id")
-          .where("event_id", "=", eventId)
-          .executeTakeFirstOrThrow()
-      ).id;
-      await worker(ctx, {}).handlers["webinar.sync"]({ webinarId });
-      const [registrationId] = await registerMany(ctx, org, eventId, 1, "liveness-");
-      const job = { registrationId: registrationId as string, webinarId };
+      const job = await oneRegistrationJob(ctx, "liveness");
       const syncRow = () =>
         ctx.database.db
           .selectFrom("registration_syncs")
@@ -306,18 +304,7 @@ forEachBackend(
     });
 
     test("work handed back to a worker that died before its claim resumes within seconds", async () => {
-      const org = await ctx.createOrg("taker");
-      const { eventId } = await webinarSetup(ctx, org);
-      const webinarId = (
-        await ctx.database.db
-          .selectFrom("webinars")
-          .select("id")
-          .where("event_id", "=", eventId)
-          .executeTakeFirstOrThrow()
-      ).id;
-      await worker(ctx, {}).handlers["webinar.sync"]({ webinarId });
-      const [registrationId] = await registerMany(ctx, org, eventId, 1, "taker-");
-      const job = { registrationId: registrationId as string, webinarId };
+      const job = await oneRegistrationJob(ctx, "taker");
       const jobsOfRow = sql`name = 'registration.sync' AND data->>'registrationId' = ${job.registrationId}`;
       await sql`DELETE FROM pgboss.job WHERE ${jobsOfRow}`.execute(ctx.database.db);
       // The sweeper handed the row back (no lease, one priority job), and a worker fetched that
