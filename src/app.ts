@@ -232,17 +232,10 @@ export function createServices({
   const segments = createSegmentService({ db });
   const privacy = createPrivacyService({ db, queue, envelope, contacts, registrations, emitWebhookEvent });
   const retention = createRetentionService({ db, audit });
-  // Provider changes (webhooks and reconciliation) are applied with the same planner as every
+  // Provider changes (webhooks and reconciliation) go through the same planner and cancellation as every
   // other change, and matched to people by one matcher.
   const people = createPeopleMatcher({ contacts });
-  const applyProviderEvents = createWebhookApplier({
-    queue,
-    people,
-    planner,
-    registrations,
-    events,
-    emitWebhookEvent,
-  });
+  const applyProviderEvents = createWebhookApplier({ queue, people, registrations, emitWebhookEvent });
   const syncWorker = createSyncWorker({
     database,
     people,

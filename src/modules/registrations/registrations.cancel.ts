@@ -7,6 +7,12 @@ import type { RegistrationDto } from "./registrations.schemas.ts";
 
 type Trx = Transaction<Database>;
 
+/** What cancelling reads of a registration. */
+export type Cancellable = Pick<
+  RegistrationRow,
+  "id" | "status" | "organization_id" | "event_id" | "contact_id" | "cancel_token_hash"
+>;
+
 /**
  * Cancelling registrations, and moving waitlisted ones up when places free. A cancellation
  * takes the event row lock before it frees a place, and the freed place goes to the oldest
@@ -21,7 +27,12 @@ export function createCancellation(
 ) {
   const { db, events, places, notices, registrationsChanged, emitWebhookEvent, load } = deps;
 
-  async function cancelIn(trx: Trx, reg: RegistrationRow) {
+  /**
+   * Cancels a registration locked by the caller. `byProvider`: the person cancelled at the
+   * webinar provider (webinars/webhooks/apply.ts), which tells them itself; the webhook says
+   * so, and no notice is sent.
+   */
+  async function cancelIn(trx: Trx, reg: Cancellable, { byProvider = false } = {}) {
     if (reg.status === "cancelled") return;
     const event = await events.lock(trx, reg.organization_id, reg.event_id);
     const now = new Date();
@@ -37,8 +48,10 @@ export function createCancellation(
       contactId: reg.contact_id,
       status: "cancelled",
       previousStatus: reg.status,
+      ...(byProvider ? { cancelledBy: "provider" } : {}),
     });
-    if (reg.cancel_token_hash !== null) await notices.cancelled(trx, { registrationId: reg.id });
+    if (!byProvider && reg.cancel_token_hash !== null)
+      await notices.cancelled(trx, { registrationId: reg.id });
     if (reg.status === "registered") await places.fillFromWaitlist(trx, event);
   }
 
@@ -57,6 +70,8 @@ export function createCancellation(
   }
 
   return {
+    cancelLocked: cancelIn,
+
     async cancel(organizationId: string, id: string) {
       return db.transaction().execute(async (trx) => {
         await cancelIn(trx, await lockedRegistration(trx, { organizationId, id }));

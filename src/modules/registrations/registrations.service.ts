@@ -180,6 +180,8 @@ export function createRegistrationService(deps: {
     }),
 
     cancel: cancellation.cancel,
+    /** Cancels a registration the caller has locked (a provider's cancellation, webinars/webhooks/apply.ts). */
+    cancelLocked: cancellation.cancelLocked,
     /** Cancels with the secret from a public registration's confirmation; unknown secrets are 404. */
     cancelByToken: cancellation.cancelByToken,
 

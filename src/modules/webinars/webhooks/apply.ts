@@ -2,12 +2,10 @@ import { sql, type Transaction } from "kysely";
 import type { Database } from "../../../db/schema.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
 import type { WebhookEvent } from "../../../providers/contract.ts";
-import type { EventService } from "../../events/events.service.ts";
 import type { RegistrationService } from "../../registrations/registrations.service.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { recordWebinarCheckIn } from "../sync/metrics-poll.ts";
 import type { PeopleMatcher, WebinarRef } from "../sync/people.ts";
-import type { SyncPlanner } from "../sync/planner.ts";
 import { emitSyncOutcome } from "../sync/webhook-events.ts";
 
 type Trx = Transaction<Database>;
@@ -30,13 +28,11 @@ const EARLY_POLL_SECONDS = 5;
 export function createWebhookApplier(deps: {
   queue: JobQueue;
   people: PeopleMatcher;
-  planner: Pick<SyncPlanner, "registrationsChanged">;
-  registrations: Pick<RegistrationService, "fillFromWaitlist">;
-  events: Pick<EventService, "lock">;
+  registrations: Pick<RegistrationService, "cancelLocked">;
   /** Outgoing webhooks: registration.synced (the provider reports the registrant), .cancelled. */
   emitWebhookEvent: EmitWebhookEvent;
 }) {
-  const { queue, people, planner, registrations, events, emitWebhookEvent } = deps;
+  const { queue, people, registrations, emitWebhookEvent } = deps;
 
   async function webinarOf(trx: Trx, configurationId: string, providerWebinarId: string) {
     return trx
@@ -124,35 +120,20 @@ export function createWebhookApplier(deps: {
     if (!registrationId) return;
     const reg = await trx
       .selectFrom("registrations")
-      .select(["id", "status", "organization_id", "event_id", "contact_id"])
+      .select(["id", "status", "organization_id", "event_id", "contact_id", "cancel_token_hash"])
       .where("id", "=", registrationId)
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (reg.status === "cancelled") return;
     const now = new Date();
-    // Done at this webinar already: the planner below then leaves this row alone.
+    // Done at this webinar already: the planner (called by the cancellation below) then leaves this row alone.
     await trx
       .updateTable("registration_syncs")
       .set({ desired: "cancelled", state: "cancelled", last_error: null, synced_at: now, updated_at: now })
       .where("registration_id", "=", reg.id)
       .where("webinar_id", "=", webinar.id)
       .execute();
-    const event = await events.lock(trx, reg.organization_id, reg.event_id);
-    await trx
-      .updateTable("registrations")
-      .set({ status: "cancelled", cancelled_at: now, updated_at: now })
-      .where("id", "=", reg.id)
-      .execute();
-    await planner.registrationsChanged(trx, [reg.id]);
-    await emitWebhookEvent(trx, reg.organization_id, "registration.cancelled", {
-      registrationId: reg.id,
-      eventId: reg.event_id,
-      contactId: reg.contact_id,
-      status: "cancelled",
-      previousStatus: reg.status,
-      cancelledBy: "provider",
-    });
-    if (reg.status === "registered") await registrations.fillFromWaitlist(trx, event);
+    await registrations.cancelLocked(trx, reg, { byProvider: true });
     // If a registration of this row is in flight, its job finishes "synced"; this job then
     // sees desired "cancelled" and cancels (a no-op at a provider that already has).
     await queue.send(trx, "registration.sync", { registrationId: reg.id, webinarId: webinar.id });
