@@ -4,12 +4,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { buildServer } from "../scripts/build-server.mjs";
 import { openDatabase } from "../src/db/database.ts";
 import { createTokenService } from "../src/modules/access/tokens.service.ts";
 import { type BenchResult, log, num, type Options, round, sleep } from "./lib.ts";
 
 /**
- * The embedded `npm start` (`node --import tsx src/main.ts serve`, PGlite in a temporary
+ * The embedded `npm start` (`node dist/main.js serve` after `prestart` compiled it, PGlite in a temporary
  * AUDITORIUM_DATA_DIR, the sync worker in the same process): time from spawn to /readyz 200
  * on the first start (empty folder: database created, migrated, keyring made) and on the
  * second; RSS (VmRSS of the server process) idle and under an intake load.
@@ -50,7 +51,7 @@ async function startServer(dataDir: string, port: number): Promise<Started> {
   delete env.DATABASE_URL;
   delete env.AUDITORIUM_LOG_LEVEL;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "serve"], {
+  const child = spawn(process.execPath, [path.resolve("dist/main.js"), "serve"], {
     env: env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -91,6 +92,8 @@ export async function run(options: Options): Promise<BenchResult> {
   const port = await freePort();
   let server: Started | undefined;
   try {
+    // As `npm start` does in `prestart`.
+    await buildServer();
     log("footprint: first start (empty data folder)");
     server = await startServer(dataDir, port);
     const first = server.readySeconds;
