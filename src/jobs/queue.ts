@@ -1,5 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import { fromKysely, fromPglite, type JobWithMetadata, PgBoss } from "pg-boss";
+import { fromKysely, fromPglite, type Job, type JobWithMetadata, PgBoss } from "pg-boss";
 import type { DatabaseHandle, Db } from "../db/database.ts";
 import type { Database } from "../db/schema.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -105,9 +105,12 @@ export interface SendOptions {
 export interface JobMeta {
   id: string;
   retryCount: number;
-  /** When the job was fetched (pg-boss's `started_on`, ms), for the start timing (start-timing.ts). */
+  /**
+   * When the job was fetched (pg-boss's `started_on`, ms), for the start timing
+   * (start-timing.ts); only for a kind whose worker asks for it (`JobWorker.startTiming`).
+   */
   fetchedAt?: number;
-  /** Its pg-boss priority: `HANDED_BACK_PRIORITY` for work handed back from a dead worker. */
+  /** Its pg-boss priority (`HANDED_BACK_PRIORITY`: handed back from a dead worker); as `fetchedAt`. */
   priority?: number;
 }
 
@@ -123,6 +126,12 @@ export interface JobWorker<N extends JobName> {
    * A kind with such lanes also refreshes its claims every second (`giveBackAbandoned`).
    */
   handedBack?: number;
+  /**
+   * The handler reports its start timing (start-timing.ts), so each fetch also reads the job's
+   * fetch time and priority (pg-boss's metadata: every column of the job row, which the other
+   * kinds do not need).
+   */
+  startTiming?: boolean;
   handle: Handler<N>;
 }
 /**
@@ -140,6 +149,7 @@ export async function startWorkers(queue: Pick<JobQueue, "work">, workers: Parti
       {
         concurrency: worker.concurrency,
         ...(worker.handedBack !== undefined && { handedBack: worker.handedBack }),
+        ...(worker.startTiming && { startTiming: true }),
       },
       worker.handle,
     );
@@ -203,15 +213,16 @@ export interface JobQueue {
    * has refreshed for `ABANDONED_CLAIM_SECONDS`: their worker died after fetching them, before it
    * claimed their rows or before it settled them (the lease sweeper calls this, src/jobs/lease.ts).
    * pg-boss alone gives them back only once its 10 s heartbeat has lapsed, at its next monitor
-   * pass, after a retry delay: 12–24 s. Each is made due now as a retry (the attempt fence keeps
+   * pass, after a retry delay: 12–24 s; it refuses a shorter heartbeat (an integer ≥ 10 s), so
+   * this check is ours (docs/webinars.md, "A taker that dies before its claim"). Each is made due now as a retry (the attempt fence keeps
    * a worker that was only frozen from settling the new attempt). Server PostgreSQL only; the
    * embedded database has one process. Returns how many.
    */
   giveBackAbandoned(executor: Executor, names: JobName[]): Promise<number>;
-  /** `handedBack`: extra lanes that take only priority jobs (see `JobWorker.handedBack`). */
+  /** `handedBack`, `startTiming`: as `JobWorker`'s. */
   work<N extends JobName>(
     name: N,
-    options: { concurrency: number; handedBack?: number },
+    options: { concurrency: number; handedBack?: number; startTiming?: boolean },
     handler: Handler<N>,
   ): Promise<void>;
   stop(): Promise<void>;
@@ -335,20 +346,19 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
       for (const loop of loops) {
         await boss.work(
           name,
-          // Metadata for the fetch time and priority a handler's start timing reports.
-          { ...loop, ...refresh, pollingIntervalSeconds: 0.5, includeMetadata: true, perJobResults: true },
+          {
+            ...loop,
+            ...refresh,
+            pollingIntervalSeconds: 0.5,
+            includeMetadata: options.startTiming === true,
+            perJobResults: true,
+          },
           // A batch is as large as its loop's lanes: every job fetched starts at once.
-          async (jobs: JobWithMetadata<JobPayloads[typeof name]>[]) =>
+          async (jobs: (Job<JobPayloads[typeof name]> & Partial<JobWithMetadata>)[]) =>
             Promise.all(
               jobs.map(async (job) => {
                 try {
-                  const fetchedAt = new Date(job.startedOn).getTime();
-                  await handler(job.data, {
-                    id: job.id,
-                    retryCount: job.retryCount,
-                    ...(Number.isFinite(fetchedAt) && { fetchedAt }),
-                    priority: job.priority,
-                  });
+                  await handler(job.data, { id: job.id, retryCount: job.retryCount, ...timingOf(job) });
                   return { id: job.id, status: "completed" as const };
                 } catch (error) {
                   logger.warn({ err: error, job: name, jobId: job.id }, "job failed; pg-boss will retry");
@@ -362,6 +372,16 @@ export async function createJobQueue(database: DatabaseHandle, logger: Logger): 
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000, close: true });
     },
+  };
+}
+
+/** The fetch time and priority of a job fetched with its metadata (`JobWorker.startTiming`). */
+function timingOf(job: Partial<JobWithMetadata>): Pick<JobMeta, "fetchedAt" | "priority"> {
+  if (job.startedOn === undefined) return {};
+  const fetchedAt = new Date(job.startedOn).getTime();
+  return {
+    ...(Number.isFinite(fetchedAt) && { fetchedAt }),
+    ...(job.priority !== undefined && { priority: job.priority }),
   };
 }
 

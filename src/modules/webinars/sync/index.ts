@@ -210,6 +210,7 @@ export function createSyncWorker(deps: {
     "registration.sync": {
       concurrency,
       handedBack: Math.ceil(concurrency / 2),
+      startTiming: true,
       handle: handlers["registration.sync"],
     },
     "metrics.poll": { concurrency: 2, handle: handlers["metrics.poll"] },
