@@ -87,7 +87,7 @@ export const envSchema = z.object({
     }),
   AUDITORIUM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
-  AUDITORIUM_INTAKE_BATCHES_UNCAPPED: z.coerce.number().int().min(1).max(64).default(2),
+  AUDITORIUM_INTAKE_BATCHES_UNCAPPED: z.coerce.number().int().min(1).max(64).default(4),
   AUDITORIUM_INTAKE_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   AUDITORIUM_INTAKE_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
   AUDITORIUM_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").max(200).optional(),
