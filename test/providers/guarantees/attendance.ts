@@ -40,8 +40,13 @@ export async function attendanceScenario(ctx: TestContext, org: TestOrg, driver:
   const matches = (rows: RegistrationView[]) =>
     rows.every((r) => (r.webinar[0]?.liveMinutes ?? 0) === expected(r));
 
-  // Poll through the API, again while the provider has not published everything yet.
+  // Poll through the API, again while the provider has not published everything yet. A poll
+  // commits the minutes chunk by chunk, then asks for the recording (a provider call, which may
+  // meet a fault and be retried), and only then records its freshness: the wait is for both,
+  // or the check of the freshness below races the end of the poll (seen once for GoTo in a
+  // full run: the minutes equal, lastMetricsAt still null).
   let stored: RegistrationView[] = [];
+  const fresh = async () => (await webinarOf(ctx, org, eventId)).lastMetricsAt !== null;
   await waitUntil(
     "attendance equal to the simulator's",
     async () => {
@@ -52,7 +57,7 @@ export async function attendanceScenario(ctx: TestContext, org: TestOrg, driver:
       const until = Date.now() + 2000;
       while (Date.now() < until) {
         stored = await registrationsOf(ctx, org, eventId);
-        if (matches(stored)) return true;
+        if (matches(stored) && (await fresh())) return true;
         await new Promise((r) => setTimeout(r, 200));
       }
       return false;
