@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { buildServer } from "../scripts/build-server.mjs";
 import { openDatabase } from "../src/db/database.ts";
 import { createTokenService } from "../src/modules/access/tokens.service.ts";
+import { freePort } from "../test/helpers/free-port.ts";
 import { type BenchResult, log, num, type Options, round, sleep } from "./lib.ts";
 
 /**
@@ -17,16 +17,6 @@ import { type BenchResult, log, num, type Options, round, sleep } from "./lib.ts
  *
  * Options: --idle 5 (s before reading idle RSS), --load-seconds 15, --concurrency 20.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type pg from "pg";
 import { log, sleep } from "./lib.ts";
+
+export { freePort } from "../test/helpers/free-port.ts";
 
 /**
  * Load from a separate process: autocannon's command line (a well-kept HTTP load generator),
@@ -134,14 +135,6 @@ export async function pgLoopInsert(pool: pg.Pool, clients: number, seconds: numb
     }),
   );
   return done / seconds;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Starts a process and waits until `ready()` holds (at most 90 s). */

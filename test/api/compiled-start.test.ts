@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { buildServer } from "../../scripts/build-server.mjs";
+import { freePort } from "../helpers/free-port.ts";
 import { waitUntil } from "../webinars/fixtures.ts";
 
 /**
@@ -19,14 +19,6 @@ const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test("the build removes a compiled file whose source is gone", async () => {
   const leftover = path.join(root, "dist", "modules", "removed-long-ago.js");

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { freePort } from "../helpers/free-port.ts";
 import { forEachBackend } from "../helpers/harness.ts";
 import { waitUntil } from "../webinars/fixtures.ts";
 
@@ -22,14 +22,6 @@ function output(child: ChildProcess) {
   child.stdout?.on("data", (c: Buffer) => (text.out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (text.err += c.toString()));
   return text;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const dirs: string[] = [];

@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { createJobWorkers } from "../../src/workers.ts";
+import { freePort } from "../helpers/free-port.ts";
 import { RecordedNotices } from "../helpers/notices.ts";
 import { startSimulator } from "../webinars/fixtures.ts";
 
@@ -25,17 +25,6 @@ export function ensureWebBuilt() {
     stdio: "inherit",
   });
   if (result.status !== 0) throw new Error("building the web app failed");
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /**

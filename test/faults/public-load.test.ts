@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { createServer } from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { freePort } from "../helpers/free-port.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
 import { type Simulator, startSimulator, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
 import { stopWorker } from "../webinars/workers.ts";
@@ -25,14 +25,6 @@ const OVERLOAD_SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 20);
 
 const sim: Simulator = await startSimulator();
 after(() => sim.close());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 // A bounded pool of keep-alive connections, as a load balancer in front would keep: requests
 // beyond it wait in the client's queue, and that wait counts in their latency.

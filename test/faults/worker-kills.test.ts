@@ -12,6 +12,7 @@ import {
   startSimulator,
   syncCounts,
   waitUntil,
+  webinarIdOf,
   webinarSetup,
 } from "../webinars/fixtures.ts";
 import { startWorker, stopWorker, type WorkerProcess } from "../webinars/workers.ts";
@@ -269,12 +270,7 @@ forEachBackend(
       const { eventId } = await webinarSetup(ctx, org, { requestsPerSecond: 300 });
       await createRegistrations(ctx, org, eventId, TOTAL, "kill");
       const started = Date.now();
-      const webinar = await ctx.database.db
-        .selectFrom("webinars")
-        .select("id")
-        .where("event_id", "=", eventId)
-        .executeTakeFirstOrThrow();
-      const clock = resumptionClock(webinar.id);
+      const clock = resumptionClock(await webinarIdOf(ctx, eventId));
       workers.push(startWorker(workerEnv()), startWorker(workerEnv()));
       for (let kill = 1; kill <= 10; kill++) {
         const before = await synced(eventId);

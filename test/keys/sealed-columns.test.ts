@@ -19,7 +19,13 @@ import { uuidv7 } from "../../src/lib/ids.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { forEachBackend, type TestContext, testEnv } from "../helpers/harness.ts";
-import { ON24_ACCOUNT, type Simulator, startSimulator, webinarSetup } from "../webinars/fixtures.ts";
+import {
+  ON24_ACCOUNT,
+  type Simulator,
+  startSimulator,
+  webinarIdOf,
+  webinarSetup,
+} from "../webinars/fixtures.ts";
 
 const sim: Simulator = await startSimulator();
 testEnv.AUDITORIUM_ON24_NA_URL = sim.baseUrls.NA;
@@ -130,12 +136,11 @@ forEachBackend("sealed columns under key management", (ctx) => {
       .set({ sealed_email: null, state: "done" })
       .where("id", "=", wiped)
       .execute();
-    const webinar = await ctx.database.db
-      .selectFrom("webinars")
-      .select(["id"])
-      .where("event_id", "=", eventId)
-      .executeTakeFirstOrThrow();
-    const sub = { webinar_id: webinar.id, organization_id: orgId, configuration_id: configId };
+    const sub = {
+      webinar_id: await webinarIdOf(ctx, eventId),
+      organization_id: orgId,
+      configuration_id: configId,
+    };
     const clientState = await ctx.runtime.envelope.seal(Buffer.from(CLIENT_STATE), clientStateContext(sub));
     await ctx.database.db
       .insertInto("webhook_subscriptions")

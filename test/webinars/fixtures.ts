@@ -135,6 +135,16 @@ export async function createRegistrations(
   }
 }
 
+/** The id of the event's one webinar. */
+export async function webinarIdOf(ctx: TestContext, eventId: string): Promise<string> {
+  const webinar = await ctx.database.db
+    .selectFrom("webinars")
+    .select("id")
+    .where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow();
+  return webinar.id;
+}
+
 /** What the simulator holds for the event's webinar: registrants and how often each was created. */
 export async function providerReport(ctx: TestContext, sim: Simulator, eventId: string) {
   const w = await ctx.database.db

@@ -7,7 +7,14 @@ import { HANDED_BACK_PRIORITY } from "../../src/jobs/queue.ts";
 import { createSyncWorker } from "../../src/modules/webinars/sync/index.ts";
 import { ProviderError, type ProviderKind, type WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, testEnv } from "../helpers/harness.ts";
-import { registerMany, type Simulator, startSimulator, waitUntil, webinarSetup } from "./fixtures.ts";
+import {
+  registerMany,
+  type Simulator,
+  startSimulator,
+  waitUntil,
+  webinarIdOf,
+  webinarSetup,
+} from "./fixtures.ts";
 
 /**
  * Leases are fenced and renewed (src/jobs/lease.ts). A worker that stalls past its lease loses
@@ -67,13 +74,9 @@ function stall<T>(value: T) {
 async function provisionedWebinar(ctx: TestContext, orgName: string) {
   const org = await ctx.createOrg(orgName);
   const { eventId } = await webinarSetup(ctx, org);
-  const webinar = await ctx.database.db
-    .selectFrom("webinars")
-    .select("id")
-    .where("event_id", "=", eventId)
-    .executeTakeFirstOrThrow();
-  await worker(ctx, {}).handlers["webinar.sync"]({ webinarId: webinar.id });
-  return { org, eventId, webinarId: webinar.id };
+  const webinarId = await webinarIdOf(ctx, eventId);
+  await worker(ctx, {}).handlers["webinar.sync"]({ webinarId });
+  return { org, eventId, webinarId };
 }
 
 /** The sync job of one registration to a provisioned webinar. */
@@ -119,11 +122,7 @@ forEachBackend("lease fence and heartbeat", (ctx) => {
   test("webinar sync: a stalled create's late result is rejected; the new holder's webinar stays", async () => {
     const org = await ctx.createOrg(`fence-${++n}`);
     const { eventId } = await webinarSetup(ctx, org);
-    const { id: webinarId } = await ctx.database.db
-      .selectFrom("webinars")
-      .select("id")
-      .where("event_id", "=", eventId)
-      .executeTakeFirstOrThrow();
+    const webinarId = await webinarIdOf(ctx, eventId);
     const stalled = stall({ providerWebinarId: "999000999", joinUrl: null });
     const a = worker(ctx, { createWebinar: stalled.call }, STALLED);
     const lateA = a.handlers["webinar.sync"]({ webinarId });

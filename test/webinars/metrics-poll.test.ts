@@ -6,7 +6,7 @@ import { createPeopleMatcher } from "../../src/modules/webinars/sync/people.ts";
 import type { ProviderCaller } from "../../src/modules/webinars/sync/provider-call.ts";
 import type { AttendancePage, AttendanceRecord, WebinarProvider } from "../../src/providers/contract.ts";
 import { forEachBackend, type TestContext, testEnv } from "../helpers/harness.ts";
-import { type Simulator, startSimulator, webinarSetup } from "./fixtures.ts";
+import { type Simulator, startSimulator, webinarIdOf, webinarSetup } from "./fixtures.ts";
 
 /**
  * The metrics poll's writes, driven with pages we build (no provider): a page longer than
@@ -146,12 +146,7 @@ forEachBackend("metrics poll writes", (ctx) => {
   before(async () => {
     const org = await ctx.createOrg("metrics-poll");
     const { eventId } = await webinarSetup(ctx, org);
-    const webinar = await ctx.database.db
-      .selectFrom("webinars")
-      .select("id")
-      .where("event_id", "=", eventId)
-      .executeTakeFirstOrThrow();
-    s = { organizationId: org.id, eventId, webinarId: webinar.id };
+    s = { organizationId: org.id, eventId, webinarId: await webinarIdOf(ctx, eventId) };
     await seed(ctx, s);
   });
 
