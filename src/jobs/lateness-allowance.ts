@@ -48,6 +48,12 @@ export interface LatenessAllowance {
   quotaAnswered(): void;
   /** The room to leave, in ms of lateness. */
   allowanceMs(): number;
+  /**
+   * How late a request about to be sent `sentLessSlotMs` after its slot is, beyond the
+   * earliest of the window's samples (the clocks' offset and the shortest way back from the
+   * database); 0 before any sample.
+   */
+  lateBy(sentLessSlotMs: number): number;
 }
 
 /** The extreme of the samples in a sliding window: a monotonic queue, each sample pushed and dropped once. */
@@ -90,6 +96,10 @@ export function createLatenessAllowance(options: LatenessAllowanceOptions = {}):
     },
     quotaAnswered() {
       widenedUntil = now() + o.windowMs;
+    },
+    lateBy(sentLessSlotMs) {
+      const min = earliest.value(now() - o.windowMs);
+      return min === undefined ? 0 : Math.max(0, sentLessSlotMs - min);
     },
     allowanceMs() {
       const at = now();

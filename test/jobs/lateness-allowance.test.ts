@@ -126,3 +126,15 @@ test("at the floor the bucket refills at ≥ 0.975 R, so a quiet drain can pass 
     assert.ok(fixed >= 0.95 * perSecond && fixed < rate, `${perSecond}/s at 30 ms: ${fixed}`);
   }
 });
+
+test("how late a request is counts from the window's earliest sample: the clocks' offset is not lateness", () => {
+  const c = onFakeClock();
+  assert.equal(c.allowance.lateBy(500), 0, "nothing measured yet: nothing to compare with");
+  // The database's clock 400 ms behind ours, answers back in 1–3 ms.
+  c.feed(2000, 400, (i) => 1 + (i % 3));
+  assert.equal(c.allowance.lateBy(401), 0);
+  assert.equal(c.allowance.lateBy(431), 30);
+  // Once the early samples leave the window, the earliest is the later ones'.
+  c.feed(windowMs + 10, 460, () => 0);
+  assert.equal(c.allowance.lateBy(461), 1);
+});

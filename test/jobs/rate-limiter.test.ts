@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { KyselyPlugin } from "kysely";
 import { bucketShape, createProviderRateLimiter } from "../../src/jobs/rate-limiter.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
 import { webinarSetup } from "../webinars/fixtures.ts";
@@ -48,5 +50,31 @@ forEachBackend("provider rate limiter", (ctx) => {
       worst = Math.max(worst, i - j + 1);
     }
     assert.ok(worst <= perSecond, `a one-second interval got ${worst} calls`);
+  });
+
+  test("a slot whose reservation came back late is given up: what is sent leaves within the allowed lateness of its slot", async () => {
+    // Every other answer from PostgreSQL takes 80 ms longer (a loaded database or machine). The
+    // timer then wakes on time for a slot already 80 ms past: such a request would land in the
+    // provider's next window on top of its own.
+    let answers = 0;
+    const slowEveryOther: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      async transformResult(args) {
+        if (answers++ % 2 === 1) await sleep(80);
+        return args.result;
+      },
+    };
+    const limiter = createProviderRateLimiter({ db: ctx.database.db.withPlugin(slowEveryOther) });
+    const sentLessSlot: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const slot = await limiter.acquire(configId, 20, 5000);
+      assert.ok(slot, "a slot within the wait allowed");
+      sentLessSlot.push(Date.now() - slot.getTime());
+    }
+    // The clocks are the same here; 25 ms is how late a slot may be sent (MAX_LATE_MS), and
+    // 80 ms late would have been every other request before.
+    const fastest = Math.min(...sentLessSlot);
+    const late = sentLessSlot.filter((ms) => ms - fastest > 40);
+    assert.deepEqual(late, [], `sent late after a slow reservation: ${sentLessSlot.join(", ")} ms`);
   });
 });
