@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
+import type { JobName } from "./job-kinds.ts";
 import { absentHolders } from "./liveness.ts";
-import { HANDED_BACK_PRIORITY, type JobName, type JobQueue } from "./queue.ts";
+import { HANDED_BACK_PRIORITY, type JobQueue } from "./queue.ts";
 
 /**
  * Leases on work rows (registration_syncs, webinars, provider_erasures): a job claims a row

@@ -1,6 +1,7 @@
 import type { Db } from "../../db/database.ts";
 import type { EmailMessageRow } from "../../db/schema-email.ts";
-import { type JobPayloads, type JobQueue, type JobWorker, startWorkers } from "../../jobs/queue.ts";
+import type { JobPayloads } from "../../jobs/job-kinds.ts";
+import { type JobQueue, type JobWorker, startWorkers } from "../../jobs/queue.ts";
 import type { SharedRateLimiter } from "../../jobs/rate-limiter.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { EmailRepo } from "./email.repo.ts";

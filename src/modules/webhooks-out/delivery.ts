@@ -1,8 +1,9 @@
 import { sql, type Transaction } from "kysely";
 import type { Db } from "../../db/database.ts";
 import type { Database } from "../../db/schema.ts";
+import type { JobPayloads } from "../../jobs/job-kinds.ts";
 import { newLeaseToken } from "../../jobs/lease.ts";
-import { type JobPayloads, type JobQueue, type JobWorker, startWorkers } from "../../jobs/queue.ts";
+import { type JobQueue, type JobWorker, startWorkers } from "../../jobs/queue.ts";
 import { backoffSeconds } from "../../lib/backoff.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
