@@ -103,16 +103,19 @@ export function createSharedRateLimiter(deps: {
       for (let missed = 0; ; missed++) {
         const reserved = await reserve(bucketKey, perSecond, Math.max(0, deadline - Date.now()));
         if (!reserved) return null;
+        const wake = Date.now() + reserved.waitMs;
         if (reserved.waitMs > 0) await sleep(reserved.waitMs);
         // A process starved of CPU, or waiting for PostgreSQL's answer, sends late, and its
         // late requests land in the provider's next window on top of that window's own. How
         // late is measured against the slot on the database's clock (less the window's
         // earliest, which holds the clocks' offset), so the time the reservation's answer took
-        // counts, not only the timer's. A slot missed by more than the bucket's room for
+        // counts, not only the timer's (which still counts alone before the window has a
+        // sample to compare with). A slot missed by more than the bucket's room for
         // jitter is given up (it costs one token) and a new one taken — twice at most, so a
         // process that is always late still makes progress.
         const sentLessSlot = Date.now() - reserved.slot.getTime();
-        if (lateness.lateBy(sentLessSlot) <= MAX_LATE_MS || missed >= 2) {
+        const late = Math.max(Date.now() - wake, lateness.lateBy(sentLessSlot));
+        if (late <= MAX_LATE_MS || missed >= 2) {
           lateness.record(sentLessSlot);
           return reserved.slot;
         }
