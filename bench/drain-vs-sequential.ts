@@ -3,7 +3,6 @@ import { createOn24Provider } from "../src/providers/on24/adapter.ts";
 import { type DrainMeasurement, drainSettings, lastDrain, measureDrain } from "./drain.ts";
 import {
   type BenchResult,
-  countQuotaAnswers,
   log,
   num,
   ON24_ACCOUNT,
@@ -34,7 +33,6 @@ export async function run(options: Options): Promise<BenchResult> {
     quota: { limit: settings.rate, windowMs: 1000 },
     latencyMs: settings.latencyMs,
   });
-  const quota = countQuotaAnswers(sim);
   try {
     const provider = createOn24Provider({ baseUrls: sim.baseUrls });
     const account: ProviderAccount = {
@@ -84,7 +82,7 @@ export async function run(options: Options): Promise<BenchResult> {
         [
           "sequential registrations/s",
           round(sequential),
-          `${sample} calls in ${round(seconds)} s, latency ${settings.latencyMs} ms, ${quota.refused} quota answers`,
+          `${sample} calls in ${round(seconds)} s, latency ${settings.latencyMs} ms, ${sim.state.quotaRefused} quota answers`,
         ],
         [
           `time for ${settings.registrations}: drain / sequential`,
@@ -101,7 +99,7 @@ export async function run(options: Options): Promise<BenchResult> {
         sample,
         drainPerSecond: round(drain.perSecond),
         sequentialPerSecond: round(sequential),
-        sequentialQuotaAnswers: quota.refused,
+        sequentialQuotaAnswers: sim.state.quotaRefused,
         sequentialExtrapolatedSeconds: round(extrapolated),
         drainReused: reused,
         ceiling: round(settings.rate / sequential, 2),

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { buildServer } from "../scripts/build-server.mjs";
 import {
   type BenchResult,
   buildBenchApp,
-  countQuotaAnswers,
   createBenchDatabase,
   createOrg,
   log,
@@ -11,9 +11,9 @@ import {
   type Options,
   round,
   sleep,
-  startSimulator,
   webinarSetup,
 } from "./lib.ts";
+import { startSimulatorProcess } from "./simulator-process.ts";
 
 /**
  * N registrations pushed to the ON24 simulator (quota R requests/s per account, answered
@@ -81,8 +81,9 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/** `auditorium worker` as a deployment runs it: compiled (`dist/`, built by measureDrain), no TypeScript loader. */
 function startWorker(env: Record<string, string>): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "worker"], {
+  const child = spawn(process.execPath, [path.resolve("dist/main.js"), "worker"], {
     env: { ...process.env, AUDITORIUM_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   }) as ChildProcess & { output: string[] };
@@ -102,8 +103,10 @@ async function stopWorker(child: ChildProcess) {
 
 export async function measureDrain(settings: DrainSettings): Promise<DrainMeasurement> {
   const { registrations: total, rate } = settings;
-  const sim = await startSimulator({ quota: { limit: rate, windowMs: 1000 }, latencyMs: settings.latencyMs });
-  const quota = countQuotaAnswers(sim);
+  const sim = await startSimulatorProcess({
+    quota: { limit: rate, windowMs: 1000 },
+    latencyMs: settings.latencyMs,
+  });
   // Requests per wall-clock second at the simulator, to check the quota window is respected.
   const perSecond = new Map<number, number>();
   const bench = await createBenchDatabase(10);
@@ -156,8 +159,7 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
       return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) as Record<string, number>;
     };
 
-    const requestsBefore = sim.state.requestReport().total;
-    const quotaBefore = quota.refused;
+    const before = await sim.requests();
     const env = {
       DATABASE_URL: bench.url,
       AUDITORIUM_KEYRING_DIR: path.join(app.dataDir, "keys"),
@@ -167,6 +169,7 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
       AUDITORIUM_WORKER_CONCURRENCY: String(settings.concurrency),
       AUDITORIUM_DB_POOL_SIZE: "6",
     };
+    await buildServer();
     const spawned = Date.now();
     let firstReady = 0;
     log(`drain: starting ${settings.workers} worker processes`);
@@ -180,13 +183,13 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
     const deadline = spawned + settings.timeoutSeconds * 1000;
     let states: Record<string, number> = {};
     let lastLog = Date.now();
-    let lastRequests = sim.state.requestReport().total;
+    let lastRequests = before.total;
     let lastTick = Date.now();
     for (;;) {
       await sleep(250);
       const now = Date.now();
       if (now - lastTick >= 1000) {
-        const r = sim.state.requestReport().total;
+        const r = (await sim.requests()).total;
         perSecond.set(perSecond.size, ((r - lastRequests) * 1000) / (now - lastTick));
         lastRequests = r;
         lastTick = now;
@@ -208,8 +211,8 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
     const start = firstReady || spawned;
     const seconds = (finished - start) / 1000;
     await Promise.all(workers.map(stopWorker));
-    const report = sim.state.registrantReport(providerWebinarId)[0];
-    const registrants = report?.registrants ?? [];
+    const report = await sim.registrants(Number(providerWebinarId));
+    const after = await sim.requests();
     const synced = states.synced ?? 0;
     return {
       settings,
@@ -222,10 +225,10 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
       pending: states.pending ?? 0,
       missing: total - Object.values(states).reduce((a, b) => a + b, 0),
       timedOut: finished > deadline,
-      duplicates: registrants.filter((r) => r.createCount !== 1).length,
-      heldAtOn24: report?.count ?? 0,
-      quotaAnswers: quota.refused - quotaBefore,
-      requests: sim.state.requestReport().total - requestsBefore,
+      duplicates: report.registrants.filter((r) => r.createCount !== 1).length,
+      heldAtOn24: report.count,
+      quotaAnswers: after.quotaRefused - before.quotaRefused,
+      requests: after.total - before.total,
       busiestSecond: Math.max(0, ...perSecond.values()),
       medianSecond: median([...perSecond.values()]),
     };

@@ -83,22 +83,9 @@ export async function createBenchDatabase(poolSize: number) {
 }
 
 // The simulator account and start-up are the tests' own (one definition for both).
-import { ON24_ACCOUNT, type Simulator } from "../test/webinars/fixtures.ts";
+import { ON24_ACCOUNT } from "../test/webinars/fixtures.ts";
 
 export { ON24_ACCOUNT, type Simulator, startSimulator } from "../test/webinars/fixtures.ts";
-
-/** Counts the requests the simulator refused for quota (its request report counts them with the rest). */
-export function countQuotaAnswers(sim: Simulator) {
-  const state = sim.state as unknown as { consumeQuota(clientId: number): boolean };
-  const original = state.consumeQuota.bind(state);
-  const counter = { refused: 0 };
-  state.consumeQuota = (clientId: number) => {
-    const ok = original(clientId);
-    if (!ok) counter.refused++;
-    return ok;
-  };
-  return counter;
-}
 
 export interface BenchApp {
   app: FastifyInstance;

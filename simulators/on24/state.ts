@@ -55,6 +55,8 @@ export class SimState {
   /** Endpoint key ("POST /client/{clientId}/event") → requests received. */
   requestCounts = new Map<string, number>();
   operationCounts = new Map<string, number>();
+  /** Requests refused for the quota knob (also counted in requestCounts, as ON24 received them). */
+  quotaRefused = 0;
   scriptedFaults: ScriptedFault[] = [];
   /** Emails ON24 would have sent registrants, in order (GET /_sim/emails); cleared by reset. */
   sentEmails: SentEmail[] = [];
@@ -104,6 +106,7 @@ export class SimState {
     this.registrants.clear();
     this.requestCounts.clear();
     this.operationCounts.clear();
+    this.quotaRefused = 0;
     this.quotaWindows.clear();
     this.scriptedFaults = [];
     this.sentEmails = [];
@@ -157,7 +160,10 @@ export class SimState {
     const cur = this.quotaWindows.get(clientId);
     const entry = cur && cur.window === window ? cur : { window, used: 0 };
     this.quotaWindows.set(clientId, entry);
-    if (entry.used >= q.limit) return false;
+    if (entry.used >= q.limit) {
+      this.quotaRefused++;
+      return false;
+    }
     entry.used++;
     return true;
   }
@@ -172,6 +178,7 @@ export class SimState {
     for (const n of this.requestCounts.values()) total += n;
     return {
       total,
+      quotaRefused: this.quotaRefused,
       byEndpoint: Object.fromEntries(this.requestCounts),
       byOperation: Object.fromEntries(this.operationCounts),
     };

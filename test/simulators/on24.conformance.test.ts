@@ -513,6 +513,10 @@ describe("quota, faults and counters", () => {
     assert.ok(yml.includes(msgOf(r)));
     assert.equal(r.headers.get("retry-after"), null, "ON24 sends no Retry-After");
     documented(P.event, "DELETE", await h.on24("DELETE", "/client/{cid}/event/1"), 403); // "…for this endpoint"
+    // The control API counts the refusals, so a benchmark running the simulator in its own
+    // process can read them.
+    assert.equal(body<{ quotaRefused: number }>(await h.control("GET", "/requests")).quotaRefused, 2);
+    assert.equal(body<{ quotaRefused: number }>(await h.control("DELETE", "/requests")).quotaRefused, 0);
     assert.equal((await h.on24("GET", "/client/{cid}/registrant", { account: ACCOUNT_B })).status, 200);
     await h.control("POST", "/clock/advance", { ms: 60_000 });
     assert.equal((await h.on24("GET", "/client/{cid}/registrant")).status, 200);

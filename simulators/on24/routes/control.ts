@@ -140,6 +140,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SimState): vo
     safe(() => {
       state.requestCounts.clear();
       state.operationCounts.clear();
+      state.quotaRefused = 0;
       return state.requestReport();
     }),
   );
