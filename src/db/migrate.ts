@@ -28,6 +28,7 @@ import * as m0185 from "./migrations/0185_registration_questions.ts";
 import * as m0190 from "./migrations/0190_organizer_consent.ts";
 import * as m0195 from "./migrations/0195_lease_holder.ts";
 import * as m0197 from "./migrations/0197_email_render_later.ts";
+import * as m0200 from "./migrations/0200_rate_bucket_slots.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   "0190_organizer_consent": m0190,
   "0195_lease_holder": m0195,
   "0197_email_render_later": m0197,
+  "0200_rate_bucket_slots": m0200,
   "0185_registration_questions": m0185,
   "0180_webinar_reconciliations": m0180,
   "0150_attendance_tail": m0150,

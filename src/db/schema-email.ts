@@ -64,8 +64,8 @@ export interface EmailMessagesTable {
 
 export interface EmailRateBucketsTable {
   account: string;
-  tokens: number;
-  refilled_at: Timestamp;
+  /** The next free slot (migration 0200); src/jobs/rate-limiter.ts. */
+  next_slot_at: Timestamp;
 }
 
 export interface EmailTables {

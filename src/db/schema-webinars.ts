@@ -137,8 +137,8 @@ export interface AttendanceTable {
 
 export interface ProviderRateBucketsTable {
   configuration_id: string;
-  tokens: number;
-  refilled_at: Timestamp;
+  /** The next free slot (migration 0200); src/jobs/rate-limiter.ts. */
+  next_slot_at: Timestamp;
 }
 
 /** A started organizer consent (migration 0190): single use, expiring, bound to a sign-in session. */

@@ -50,10 +50,10 @@ export function createProviderRateLimiter(deps: {
  * draws from the same bucket: the aggregate request rate to one account never exceeds its
  * configured rate in any one-second interval, however many workers run.
  *
- * Callers reserve a slot rather than poll: one statement takes a token even when the bucket
- * is empty (it goes into debt), and the caller sleeps until its slot. Fifty callers polling
- * one hot row with retries cost the database more than the requests they paced; with
- * reservations each request costs one UPDATE, and concurrent callers get successive slots.
+ * Callers reserve a slot rather than poll: one statement takes the next free slot even when it
+ * is in the future, and the caller sleeps until it. Fifty callers polling one hot row with
+ * retries cost the database more than the requests they paced; with reservations each
+ * request costs one UPDATE, and concurrent callers get successive slots.
  */
 export function createSharedRateLimiter(deps: {
   db: Db;
@@ -71,23 +71,30 @@ export function createSharedRateLimiter(deps: {
   /** The reserved slot on the database clock, or null when it would be further than `maxWaitMs` away. */
   async function reserve(bucketKey: string, perSecond: number, maxWaitMs: number) {
     const { burst, rate } = bucketShape(perSecond, lateness.allowanceMs());
-    const refilled = sql<number>`least(${burst}::float8, tokens + extract(epoch from (clock_timestamp() - refilled_at)) * ${rate}::float8)`;
+    // The bucket as the time of its next free slot (GCRA, the token bucket's equivalent in
+    // time): each reservation moves it on by one interval from itself or from now, whichever
+    // is later, and the burst lets a slot fall up to (burst − 1) intervals before it. A time
+    // means the same to every process, whatever rate each shapes for its own lateness.
+    const interval = 1 / rate;
+    const tolerance = (burst - 1) * interval;
     for (;;) {
-      const { rows } = await sql<{ tokens: number; refilled_at: Date }>`
-        UPDATE ${table} SET tokens = ${refilled} - 1, refilled_at = clock_timestamp()
-        WHERE ${key} = ${bucketKey} AND ${refilled} - 1 >= ${-(maxWaitMs / 1000) * rate}
-        RETURNING tokens, refilled_at`.execute(db);
+      const { rows } = await sql<{ next_slot_at: Date; now: Date }>`
+        UPDATE ${table}
+        SET next_slot_at = greatest(next_slot_at, clock_timestamp()) + make_interval(secs => ${interval}::float8)
+        WHERE ${key} = ${bucketKey}
+          AND next_slot_at - make_interval(secs => ${tolerance}::float8)
+              <= clock_timestamp() + make_interval(secs => ${maxWaitMs / 1000}::float8)
+        RETURNING next_slot_at, clock_timestamp() AS now`.execute(db);
       const taken = rows[0];
       if (taken) {
-        // A debt of d tokens is repaid d / rate seconds after the reservation.
-        const waitMs = Math.max(0, (-taken.tokens / rate) * 1000);
-        const refilledAt = new Date(taken.refilled_at);
-        return { slot: new Date(refilledAt.getTime() + waitMs), waitMs };
+        const now = new Date(taken.now).getTime();
+        const slot = Math.max(now, new Date(taken.next_slot_at).getTime() - (interval + tolerance) * 1000);
+        return { slot: new Date(slot), waitMs: slot - now };
       }
       const created = await sql`
-        INSERT INTO ${table} (${key}, tokens, refilled_at) VALUES (${bucketKey}, ${burst}, ${new Date()})
+        INSERT INTO ${table} (${key}, next_slot_at) VALUES (${bucketKey}, clock_timestamp())
         ON CONFLICT DO NOTHING RETURNING ${key}`.execute(db);
-      // The row existed, so the bucket is too deep in debt: the wait is longer than allowed.
+      // The row existed, so its next free slot is further away than the wait allowed.
       if (created.rows.length === 0) return null;
     }
   }
@@ -111,7 +118,7 @@ export function createSharedRateLimiter(deps: {
         // earliest, which holds the clocks' offset), so the time the reservation's answer took
         // counts, not only the timer's (which still counts alone before the window has a
         // sample to compare with). A slot missed by more than the bucket's room for
-        // jitter is given up (it costs one token) and a new one taken — twice at most, so a
+        // jitter is given up (its slot is spent) and a new one taken — twice at most, so a
         // process that is always late still makes progress.
         const sentLessSlot = Date.now() - reserved.slot.getTime();
         const late = Math.max(Date.now() - wake, lateness.lateBy(sentLessSlot));
