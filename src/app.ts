@@ -256,7 +256,11 @@ export function createServices({
         tailSeconds: config.attendanceTailSeconds,
         tailMaxSeconds: Math.max(7 * 24 * 3600, config.attendanceTailSeconds),
       },
-      tuning: { quotaPauseSeconds: config.quotaPauseSeconds, maxAttempts: config.syncMaxAttempts },
+      tuning: {
+        quotaPauseSeconds: config.quotaPauseSeconds,
+        maxAttempts: config.syncMaxAttempts,
+        retryCapSeconds: config.syncRetryMaxSeconds,
+      },
       lease: config.lease,
       reconcilePlan: { intervalMinutes: config.reconcileMinutes },
       // Where providers deliver change notifications (Graph subscriptions are created by workers).

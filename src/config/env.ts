@@ -74,6 +74,7 @@ export const envSchema = z.object({
   AUDITORIUM_ATTENDANCE_TAIL_HOURS: z.coerce.number().min(1).max(168).default(24),
   AUDITORIUM_QUOTA_PAUSE_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
   AUDITORIUM_SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  AUDITORIUM_SYNC_RETRY_MAX_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   AUDITORIUM_RECONCILE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   AUDITORIUM_ALLOW_PRIVATE_HOSTS: z
     .string()
@@ -239,6 +240,8 @@ export interface Config {
   attendanceTailSeconds: number;
   quotaPauseSeconds: number;
   syncMaxAttempts: number;
+  /** The longest back-off before a failed registration or webinar sync is tried again (doubling, jittered, up to this). */
+  syncRetryMaxSeconds: number;
   /** How often each webinar is reconciled with its provider's registrant list; 0: only on demand. */
   reconcileMinutes: number;
   /**
@@ -346,6 +349,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     attendanceTailSeconds: env.AUDITORIUM_ATTENDANCE_TAIL_HOURS * 3600,
     quotaPauseSeconds: env.AUDITORIUM_QUOTA_PAUSE_SECONDS,
     syncMaxAttempts: env.AUDITORIUM_SYNC_MAX_ATTEMPTS,
+    syncRetryMaxSeconds: env.AUDITORIUM_SYNC_RETRY_MAX_SECONDS,
     reconcileMinutes: env.AUDITORIUM_RECONCILE_MINUTES,
     metricsToken: env.AUDITORIUM_METRICS_TOKEN,
     passwordHashConcurrency: env.AUDITORIUM_PASSWORD_HASH_CONCURRENCY,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { backoffSeconds as syncBackoffSeconds } from "../modules/webinars/sync/bulk-register.ts";
 import { erasureBackoffSeconds } from "../modules/webinars/sync/erase-handler.ts";
+import { retryBackoff } from "../modules/webinars/sync/provider-call.ts";
 import { backoffSeconds } from "./backoff.ts";
 
 const lowest = () => 0;
@@ -36,6 +36,7 @@ test("the wait is capped, jitter included, and still jittered at the cap", () =>
 });
 
 test("the sync and erasure back-offs keep to their caps (five and ten minutes) at every attempt", () => {
+  const syncBackoffSeconds = retryBackoff();
   for (let attempts = 1; attempts <= 40; attempts++) {
     for (let i = 0; i < 50; i++) {
       const sync = syncBackoffSeconds(attempts);
@@ -44,4 +45,15 @@ test("the sync and erasure back-offs keep to their caps (five and ten minutes) a
       assert.ok(erasure > 0 && erasure <= 600, `erasure attempt ${attempts}: ${erasure} s`);
     }
   }
+});
+
+test("an operator's cap on the sync back-off holds at every attempt, and the doubling below it is kept", () => {
+  const capped = retryBackoff({ retryCapSeconds: 4 });
+  for (let attempts = 1; attempts <= 40; attempts++) {
+    for (let i = 0; i < 50; i++) {
+      const wait = capped(attempts);
+      assert.ok(wait >= Math.min(2, 2 ** attempts / 2) && wait <= 4, `attempt ${attempts}: ${wait} s`);
+    }
+  }
+  assert.ok(capped(1) <= 2, "attempt 1 waits 1–2 s as without a cap");
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { TEST_ALLOW_PRIVATE_HOSTS } from "../helpers/harness.ts";
+import { TEST_ALLOW_PRIVATE_HOSTS, TEST_SYNC_RETRY_MAX_SECONDS } from "../helpers/harness.ts";
 
 /** A line a worker wrote, with when this process received it (ms). */
 export interface WorkerLine {
@@ -22,6 +22,7 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
       ...process.env,
       AUDITORIUM_LOG_LEVEL: "warn",
       AUDITORIUM_ALLOW_PRIVATE_HOSTS: TEST_ALLOW_PRIVATE_HOSTS,
+      AUDITORIUM_SYNC_RETRY_MAX_SECONDS: TEST_SYNC_RETRY_MAX_SECONDS,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

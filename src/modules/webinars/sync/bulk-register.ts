@@ -9,17 +9,13 @@ import {
   startHeartbeat,
 } from "../../../jobs/lease.ts";
 import { type JobQueue, registrationJobKey } from "../../../jobs/queue.ts";
-import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type { ProviderRegistrant, RegistrantSpec, WebinarProvider } from "../../../providers/contract.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { providerAnswers } from "./answers.ts";
 import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
-import { type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
+import { type ProviderCaller, type RetryBackoff, retryBackoff, writeMayHaveLanded } from "./provider-call.ts";
 import { emitSyncOutcome, NO_WEBHOOKS } from "./webhook-events.ts";
-
-/** Exponential back-off with jitter, capped at five minutes (jitter included). */
-export const backoffSeconds = (attempts: number) => jitteredBackoff(attempts, 300);
 
 /** The registration a job holds (already leased by it, first attempt, to be registered). */
 export interface BatchLead {
@@ -50,9 +46,11 @@ export function createBulkRegistrar(deps: {
   lease?: LeaseTiming;
   /** Outgoing webhooks: registration.synced for each registration the batch stored. */
   emitWebhookEvent?: EmitWebhookEvent;
+  backoff?: RetryBackoff;
 }) {
   const { db, queue, call } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
+  const backoff = deps.backoff ?? retryBackoff();
 
   /**
    * Leases up to `limit` first attempts of the webinar, the lead's own row first, in one
@@ -298,7 +296,7 @@ export function createBulkRegistrar(deps: {
         // The batch may have reached the provider: from here each person goes alone,
         // looking up first. A refused batch (one bad address) is sorted out the same way.
         const released = await releaseAll(webinarId, ids, token, { attempts: 1, last_error: outcome.reason });
-        await requeue(webinarId, released, outcome.kind === "retry" ? () => backoffSeconds(1) : undefined);
+        await requeue(webinarId, released, outcome.kind === "retry" ? () => backoff(1) : undefined);
         return own ? "batched" : "single";
       }
     }

@@ -22,7 +22,7 @@ import {
   type PollPlan,
 } from "./metrics-poll.ts";
 import { createPeopleMatcher, type PeopleMatcher } from "./people.ts";
-import { createProviderCaller, DEFAULT_TUNING, type SyncTuning } from "./provider-call.ts";
+import { createProviderCaller, DEFAULT_TUNING, retryBackoff, type SyncTuning } from "./provider-call.ts";
 import { createReconciler, type ReconcilePlan } from "./reconcile.ts";
 import { createRegistrationSyncHandler } from "./registration-sync.ts";
 import { createSubscriptionKeeper } from "./subscriptions.ts";
@@ -73,6 +73,10 @@ export function createSyncWorker(deps: {
   const options = deps.options ?? {};
   const plan = { ...DEFAULT_POLL_PLAN, ...options.pollPlan };
   const maxAttempts = options.tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts;
+  // The tuned cap is for the work of registrations and webinars. Subscriptions and
+  // reconciliations keep their five-minute cap: they are background upkeep, and a subscription
+  // the provider keeps refusing would otherwise be asked again every few seconds for good.
+  const backoff = retryBackoff(options.tuning);
   // A worker process names itself in its leases (server PostgreSQL only: src/jobs/liveness.ts),
   // so its death hands its rows on within two sweeps rather than a whole lease.
   const liveness = database.connectionString
@@ -182,6 +186,7 @@ export function createSyncWorker(deps: {
       onProvisioned,
       lease,
       emitWebhookEvent,
+      backoff,
     }),
     "registration.sync": createRegistrationSyncHandler({
       db,
@@ -191,6 +196,7 @@ export function createSyncWorker(deps: {
       providers,
       lease,
       emitWebhookEvent,
+      backoff,
       logger,
       pool: () => {
         const pool = database.pool;

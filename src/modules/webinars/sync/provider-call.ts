@@ -10,6 +10,7 @@ import { sql } from "kysely";
 import type { Db } from "../../../db/database.ts";
 import type { CallGate } from "../../../jobs/call-gate.ts";
 import type { ProviderRateLimiter } from "../../../jobs/rate-limiter.ts";
+import { backoffSeconds as jitteredBackoff } from "../../../lib/backoff.ts";
 import type { ProviderAccount, ProviderKind, WebinarProvider } from "../../../providers/contract.ts";
 import { ProviderError } from "../../../providers/contract.ts";
 import { requestPacing } from "../../../providers/http.ts";
@@ -32,6 +33,8 @@ export interface SyncTuning {
   quotaPauseSeconds: number;
   /** Attempts at a transient failure before the work is marked failed (replayable). */
   maxAttempts: number;
+  /** The longest wait before a registration or webinar sync that failed is tried again (the back-off doubles up to it). */
+  retryCapSeconds: number;
   breakerFailures: number;
   breakerOpenSeconds: number;
 }
@@ -39,9 +42,18 @@ export interface SyncTuning {
 export const DEFAULT_TUNING: SyncTuning = {
   quotaPauseSeconds: 30,
   maxAttempts: 8,
+  retryCapSeconds: 300,
   breakerFailures: 8,
   breakerOpenSeconds: 15,
 };
+
+/** The wait before attempt n + 1 of a transient failure: exponential, jittered, capped (jitter included). */
+export type RetryBackoff = (attempts: number) => number;
+
+export function retryBackoff(tuning: Partial<SyncTuning> = {}): RetryBackoff {
+  const cap = tuning.retryCapSeconds ?? DEFAULT_TUNING.retryCapSeconds;
+  return (attempts) => jitteredBackoff(attempts, cap);
+}
 
 /**
  * Runs one provider call for one account with every guard in order: account paused by a

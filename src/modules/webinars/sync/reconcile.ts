@@ -3,7 +3,6 @@ import type { Db } from "../../../db/database.ts";
 import type { Database } from "../../../db/schema.ts";
 import type { ReconciliationDetails, ReconciliationState } from "../../../db/schema-webinars.ts";
 import type { JobQueue } from "../../../jobs/queue.ts";
-import { backoffSeconds } from "../../../lib/backoff.ts";
 import { normalizeEmail } from "../../../lib/email-address.ts";
 import type {
   ListedRegistrant,
@@ -14,7 +13,7 @@ import type {
 } from "../../../providers/contract.ts";
 import type { WebhookApplier } from "../webhooks/apply.ts";
 import type { PeopleMatcher, WebinarRef } from "./people.ts";
-import type { ProviderCaller } from "./provider-call.ts";
+import { type ProviderCaller, type RetryBackoff, retryBackoff } from "./provider-call.ts";
 import { linkedSynced, liveLinked, oursMissingThere, vanished } from "./reconcile-reads.ts";
 
 type Trx = Transaction<Database>;
@@ -100,8 +99,10 @@ export function createReconciler(deps: {
   people: PeopleMatcher;
   apply: WebhookApplier;
   plan?: Partial<ReconcilePlan>;
+  backoff?: RetryBackoff;
 }) {
   const { db, queue, call, providers, people, apply } = deps;
+  const backoff = deps.backoff ?? retryBackoff();
   const plan = { ...DEFAULT_RECONCILE_PLAN, ...deps.plan };
 
   async function finish(runId: string, state: ReconciliationState, reason: string | null, drift?: Drift) {
@@ -295,8 +296,7 @@ export function createReconciler(deps: {
       return;
     }
     if ((outcome.kind === "deferred" || outcome.kind === "retry") && attempt + 1 < MAX_TRIES) {
-      const after =
-        outcome.kind === "deferred" ? Math.max(1, outcome.afterSeconds) : backoffSeconds(attempt + 1, 300);
+      const after = outcome.kind === "deferred" ? Math.max(1, outcome.afterSeconds) : backoff(attempt + 1);
       await db
         .updateTable("webinar_reconciliations")
         .set({ state: "deferred", reason: outcome.reason })

@@ -22,12 +22,16 @@ import {
 } from "../../../providers/contract.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { providerAnswers } from "./answers.ts";
-import { backoffSeconds, createBulkRegistrar } from "./bulk-register.ts";
+import { createBulkRegistrar } from "./bulk-register.ts";
 import { CAMPAIGN_COLUMNS, campaignOf } from "./campaign.ts";
-import { type CallOutcome, type ProviderCaller, writeMayHaveLanded } from "./provider-call.ts";
+import {
+  type CallOutcome,
+  type ProviderCaller,
+  type RetryBackoff,
+  retryBackoff,
+  writeMayHaveLanded,
+} from "./provider-call.ts";
 import { emitSyncOutcome } from "./webhook-events.ts";
-
-export { backoffSeconds };
 
 /** A sync row with something left to do (the opposite of the early returns in the handler). */
 const needsWork = (eb: ExpressionBuilder<Database, "registration_syncs">) =>
@@ -61,10 +65,12 @@ export function createRegistrationSyncHandler(deps: {
   /** For the start timing (fetch to claim, src/jobs/start-timing.ts). */
   logger?: Logger | undefined;
   pool?: PoolUsage;
+  backoff?: RetryBackoff;
 }) {
   const { db, queue, call, emitWebhookEvent } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
-  const registerBatch = createBulkRegistrar({ db, queue, call, lease, emitWebhookEvent });
+  const backoff = deps.backoff ?? retryBackoff();
+  const registerBatch = createBulkRegistrar({ db, queue, call, lease, emitWebhookEvent, backoff });
 
   return async function handle(
     {
@@ -302,7 +308,7 @@ export function createRegistrationSyncHandler(deps: {
           );
           return;
         }
-        if (await release({ last_error: outcome.reason })) await again(backoffSeconds(attempt));
+        if (await release({ last_error: outcome.reason })) await again(backoff(attempt));
         return;
       case "failed":
         await release({ state: "failed", last_error: outcome.reason }, "registration.sync_failed");

@@ -5,8 +5,7 @@ import type { Envelope } from "../../../keys/index.ts";
 import { clientStateContext } from "../../../keys/sealed-columns.ts";
 import { ProviderError, type ProviderKind, type WebinarProvider } from "../../../providers/contract.ts";
 import { loadWebinar, type PollPlan } from "./metrics-poll.ts";
-import type { ProviderCaller } from "./provider-call.ts";
-import { backoffSeconds } from "./registration-sync.ts";
+import { type ProviderCaller, type RetryBackoff, retryBackoff } from "./provider-call.ts";
 
 /** Renew this long before expiry (Graph's virtual-event subscriptions last at most a day). */
 const RENEW_BEFORE_MS = 60 * 60_000;
@@ -36,8 +35,10 @@ export function createSubscriptionKeeper(deps: {
   plan: PollPlan;
   /** `${publicUrl}` of this deployment; the notification URL is `${publicUrl}/webhooks/{configurationId}`. */
   publicUrl: () => string | null;
+  backoff?: RetryBackoff;
 }) {
   const { db, queue, call, providers, envelope, plan } = deps;
+  const backoff = deps.backoff ?? retryBackoff();
 
   async function update(webinarId: string, set: Record<string, unknown>) {
     await db
@@ -171,7 +172,7 @@ export function createSubscriptionKeeper(deps: {
           attempts: attempt,
           last_error: `${action === "renew" ? "Renewal" : "Subscription"} failed: ${outcome.reason}`,
         });
-        return again(webinarId, backoffSeconds(attempt));
+        return again(webinarId, backoff(attempt));
     }
   }
 

@@ -14,8 +14,7 @@ import type { JobQueue } from "../../../jobs/queue.ts";
 import type { ProvisionedWebinar, WebinarSpec } from "../../../providers/contract.ts";
 import type { EmitWebhookEvent } from "../../webhooks-out/emit.ts";
 import { questionSpecs } from "./answers.ts";
-import type { ProviderCaller } from "./provider-call.ts";
-import { backoffSeconds } from "./registration-sync.ts";
+import { type ProviderCaller, type RetryBackoff, retryBackoff } from "./provider-call.ts";
 import { emitProvisioned } from "./webhook-events.ts";
 
 type Trx = Transaction<Database>;
@@ -44,9 +43,11 @@ export function createWebinarSyncHandler(deps: {
   /** Outgoing webhooks: webinar.provisioned. */
   emitWebhookEvent: EmitWebhookEvent;
   lease?: LeaseTiming;
+  backoff?: RetryBackoff;
 }) {
   const { db, queue, call } = deps;
   const lease = deps.lease ?? DEFAULT_LEASE;
+  const backoff = deps.backoff ?? retryBackoff();
 
   async function loadSpec(webinarId: string) {
     const row = await db
@@ -269,7 +270,7 @@ export function createWebinarSyncHandler(deps: {
           return;
         }
         if (!(await update({ last_error: outcome.reason }))) return;
-        await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: backoffSeconds(attempt) });
+        await queue.send(db, "webinar.sync", { webinarId }, { startAfterSeconds: backoff(attempt) });
         return;
       case "failed":
         await update({ state: "failed", last_error: outcome.reason });
