@@ -124,12 +124,16 @@ forEachBackend("batch registration", (ctx) => {
   test("faults before and after Zoom applied a batch: retries look up first, nobody twice", async () => {
     const own = await ctx.createOrg("bulk-faults");
     const configId = await zoomSetup(ctx, own);
+    // The webinar exists at Zoom before the faults start: this test is about batches, and a
+    // webinar created under half of all writes failing waited for the breaker (15 s a time)
+    // for up to 80 s (provisioning under faults: test/providers/guarantees).
+    const eventId = await zoomEvent(ctx, own, configId);
+    const webinarKey = await providerWebinarId(ctx, own, eventId);
     // Switched off while the backlog builds, so it is released at once when switched back on.
     const off = await ctx.request("DELETE", `/api/v1/webinar-configurations/${configId}/credentials`, {
       token: own.tokens.admin,
     });
     assert.equal(off.status, 200, off.text);
-    const eventId = await zoomEvent(ctx, own, configId);
     await registerMany(ctx, own, eventId, 60, "fault");
     // Every add makes a new registrant at the simulator, so a repeated add would show.
     await fetch(`${zoom.url}/_sim/knobs`, {
@@ -151,7 +155,7 @@ forEachBackend("batch registration", (ctx) => {
         body: JSON.stringify({ faultRate: 0, faultAfterCommitRate: 0, duplicateRegistrants: false }),
       });
     }
-    await assertOncePerPerson(ctx, eventId, await providerWebinarId(ctx, own, eventId), 60);
+    await assertOncePerPerson(ctx, eventId, webinarKey, 60);
   });
 
   test("ON24 has no batch: the single path registers each person once", async () => {
