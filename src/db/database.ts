@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** Folder for the embedded database; `undefined` with no url means in memory (tests). */
   dataDir?: string | undefined;
+  /** In memory only: start from this dump (`PGlite.dumpDataDir`) instead of an empty cluster. */
+  loadDataDir?: Blob | undefined;
   poolSize?: number;
 }
 
@@ -53,6 +55,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (dir) await initdbInChild(dir);
   const pglite = await PGlite.create({
     ...(dir ? { dataDir: dir } : {}),
+    ...(!dir && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     startParams: EMBEDDED_START_PARAMS,
   });
   await pglite.exec("SET TIME ZONE 'UTC'");

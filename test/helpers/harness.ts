@@ -14,6 +14,7 @@ import { uuidv7 } from "../../src/lib/ids.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { Runtime } from "../../src/runtime.ts";
 import { RecordedNotices } from "./notices.ts";
+import { openMigratedPglite } from "./pglite-template.ts";
 
 /**
  * Runs a suite on every backend: embedded PGlite always, and server PostgreSQL when
@@ -30,7 +31,7 @@ export function backends(): Backend[] {
     {
       name: "pglite",
       async open() {
-        const database = await openDatabase({});
+        const database = await openMigratedPglite();
         return { database, drop: async () => {} };
       },
     },
