@@ -4,7 +4,6 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
 import { buildApp, type Services } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.ts";
@@ -13,8 +12,8 @@ import type { Role } from "../../src/db/schema.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { Runtime } from "../../src/runtime.ts";
+import { createMigratedServerDatabase, dropServerDatabase, openMigratedPglite } from "./migrated-template.ts";
 import { RecordedNotices } from "./notices.ts";
-import { openMigratedPglite } from "./pglite-template.ts";
 
 /**
  * Runs a suite on every backend: embedded PGlite always, and server PostgreSQL when
@@ -42,22 +41,9 @@ export function backends(): Backend[] {
       name: "postgres",
       async open() {
         const name = `auditorium_t_${uuidv7().replace(/-/g, "").slice(-16)}`;
-        const admin = new pg.Client({ connectionString: serverUrl });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${name}`);
-        await admin.end();
-        const url = new URL(serverUrl);
-        url.pathname = `/${name}`;
-        const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 5 });
-        return {
-          database,
-          async drop() {
-            const a = new pg.Client({ connectionString: serverUrl });
-            await a.connect();
-            await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-            await a.end();
-          },
-        };
+        const url = await createMigratedServerDatabase(serverUrl, name);
+        const database = await openDatabase({ databaseUrl: url, poolSize: 5 });
+        return { database, drop: () => dropServerDatabase(serverUrl, name) };
       },
     });
   }
