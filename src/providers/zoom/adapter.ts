@@ -49,7 +49,7 @@ export const ZOOM_DEFAULT_OAUTH_URL = "https://zoom.us";
 /** Lists: Zoom's largest page. */
 const PAGE_SIZE = "300";
 /** `batch_registrants` takes at most 30 registrants per call. */
-const BATCH_MAX = 30;
+export const BATCH_MAX = 30;
 /** A guard against a report that never ends (a provider bug would otherwise loop forever). */
 const MAX_PAGES = 500;
 const TIMEOUT_MS = 15_000;
