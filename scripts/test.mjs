@@ -1,7 +1,6 @@
 // Runs node:test over every *.test.ts under src/, test/ and simulators/ (Node 20's --test
 // does not expand globs itself). Extra arguments narrow the run: `npm test -- test/api`.
 // The fault suite (test/faults) is long and runs on its own: `npm run test:faults`.
-// TEST_CONCURRENCY files at a time (default below).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -27,27 +26,43 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(", ")}`);
   process.exit(1);
 }
-// Files that measure latency under load run after the others, one at a time, so that no
-// other file's work is inside what they measure.
-const ALONE = new Set([path.join("test", "faults", "public-load.test.ts")]);
-const shared = files.filter((f) => !ALONE.has(path.normalize(f)));
-const alone = files.filter((f) => ALONE.has(path.normalize(f)));
-// Three files at a time on these two-core machines: at two, a quarter of the CPU sat idle
-// (files waiting on timers, lease heartbeats and simulated providers), and three took the run
-// from 1,239 to about 1,080 s. The fault suite's files load the machine themselves (worker
-// processes, injected faults, load generators): two.
-const faultsDir = path.join("test", "faults") + path.sep;
-const onlyFaults = files.every((f) => path.normalize(f).startsWith(faultsDir));
-const concurrency = process.env.TEST_CONCURRENCY ?? (onlyFaults ? "2" : "3");
+// The files run in passes, one after the other, each pass some files at a time
+// (TEST_CONCURRENCY overrides them all).
+const inDir = (f, ...dir) => path.normalize(f).startsWith(path.join(...dir) + path.sep);
+function passOf(f) {
+  if (path.normalize(f) === path.join("test", "faults", "public-load.test.ts")) return "alone";
+  if (inDir(f, "test", "faults")) return "faults";
+  if (inDir(f, "test", "browser")) return "browser";
+  return "rest";
+}
+const PASSES = [
+  // Three at a time on these two-core machines: at two, a quarter of the CPU sat idle (files
+  // waiting on timers, lease heartbeats and simulated providers); three took `npm test` from
+  // 1,239 to about 1,080 s.
+  ["rest", "3"],
+  // The fault suite's files load the machine themselves (worker processes, injected faults).
+  ["faults", "2"],
+  // Each browser file runs Chromium beside its server, jobs and embedded database in one
+  // process: three of them at once (the sorted list puts them side by side) starved a 19 KB
+  // upload past 15 s in CI.
+  ["browser", "2"],
+  // Files that measure latency under load, last and alone, so that no other file's work is
+  // inside what they measure.
+  ["alone", "1"],
+];
 let status = 0;
-for (const [group, n] of [
-  [shared, concurrency],
-  [alone, "1"],
-]) {
+for (const [pass, concurrency] of PASSES) {
+  const group = files.filter((f) => passOf(f) === pass);
   if (group.length === 0) continue;
   const result = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", `--test-concurrency=${n}`, ...group],
+    [
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${process.env.TEST_CONCURRENCY ?? concurrency}`,
+      ...group,
+    ],
     {
       stdio: "inherit",
     },

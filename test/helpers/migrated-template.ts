@@ -17,7 +17,8 @@ import { migrateToLatest } from "../../src/db/migrate.ts";
  * - Server PostgreSQL: a template database, copied by `CREATE DATABASE … TEMPLATE` in about
  *   60 ms against 300–400 ms for the migrations on a quiet machine. Built under an advisory
  *   lock, under a temporary name renamed when complete, so a build that dies leaves nothing
- *   a suite could copy.
+ *   a suite could copy. Templates of other migration sets are left alone (a few MB each): a
+ *   run of another checkout may be copying one right now.
  * The key is a digest of the migrations' sources and the PGlite version, so a changed
  * migration builds a new template; the harness still runs `migrateToLatest` after opening,
  * as for any database.
