@@ -32,7 +32,6 @@ const inDir = (f, ...dir) => path.normalize(f).startsWith(path.join(...dir) + pa
 function passOf(f) {
   if (path.normalize(f) === path.join("test", "faults", "public-load.test.ts")) return "alone";
   if (inDir(f, "test", "faults")) return "faults";
-  if (inDir(f, "test", "browser")) return "browser";
   return "rest";
 }
 const PASSES = [
@@ -42,42 +41,53 @@ const PASSES = [
   ["rest", "3"],
   // The fault suite's files load the machine themselves (worker processes, injected faults).
   ["faults", "2"],
-  // Each browser file runs Chromium beside its server, jobs and embedded database in one
-  // process: three of them at once (the sorted list puts them side by side) starved a 19 KB
-  // upload past 15 s in CI.
-  ["browser", "2"],
   // Files that measure latency under load, last and alone, so that no other file's work is
   // inside what they measure.
   ["alone", "1"],
 ];
+
+/**
+ * The browser files spread evenly through the others. Each runs Chromium beside its server,
+ * jobs and embedded database in one process: three of them at once (the sorted list put them
+ * side by side) starved a 19 KB upload past 15 s in CI; a pass of their own, two at a time,
+ * left the CPU idle again (237 s of a 1,200 s run). About eight files apart, a browser file
+ * shares the machine with files that are not.
+ */
+function spreadBrowserFiles(group) {
+  const browser = group.filter((f) => inDir(f, "test", "browser"));
+  const out = group.filter((f) => !inDir(f, "test", "browser"));
+  const others = out.length;
+  for (let i = browser.length - 1; i >= 0; i--)
+    out.splice(Math.round(((i + 1) * others) / (browser.length + 1)), 0, browser[i]);
+  return out;
+}
 // The slowest files start first in their pass, so that none of them is still running alone
-// at its end (CI, 2026-12-07, three at a time: provider guarantees 442 s, both backends in one
-// file; drain with worker processes 110 s; the 50,000-row table 142 s).
+// at its end (CI, 2026-12-07: provider guarantees 442 s, both backends in one file; the
+// 50,000-row table 142 s; drain with worker processes 110 s; in the fault suite, crashes
+// during a drain 110 s, last in the sorted list, and connection cuts 76 s).
 const SLOWEST = [
   "test/providers/guarantees.test.ts",
   "test/api/registrations-list.test.ts",
   "test/webinars/drain.test.ts",
+  "test/faults/worker-kills.test.ts",
+  "test/faults/connection-cuts.test.ts",
 ].map((f) => path.join(...f.split("/")));
 const rank = (f) => {
   const i = SLOWEST.indexOf(path.normalize(f));
   return i < 0 ? SLOWEST.length : i;
 };
+
 let status = 0;
 for (const [pass, concurrency] of PASSES) {
-  const group = files.filter((f) => passOf(f) === pass).sort((a, b) => rank(a) - rank(b));
+  const group = spreadBrowserFiles(files.filter((f) => passOf(f) === pass)).sort((a, b) => rank(a) - rank(b));
   if (group.length === 0) continue;
+  // Browser files alone (`npm run test:browser`) have nothing to spread through: two at a time.
+  const onlyBrowser = group.every((f) => inDir(f, "test", "browser"));
+  const n = process.env.TEST_CONCURRENCY ?? (onlyBrowser ? "2" : concurrency);
   const result = spawnSync(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "--test",
-      `--test-concurrency=${process.env.TEST_CONCURRENCY ?? concurrency}`,
-      ...group,
-    ],
-    {
-      stdio: "inherit",
-    },
+    ["--import", "tsx", "--test", `--test-concurrency=${n}`, ...group],
+    { stdio: "inherit" },
   );
   status ||= result.status ?? 1;
 }
