@@ -1,7 +1,10 @@
 // Runs node:test over every *.test.ts under src/, test/ and simulators/ (Node 20's --test
-// does not expand globs itself). Extra arguments narrow the run: `npm test -- test/api`.
+// does not expand globs itself), one `node --test` per file, scheduled here: Node 20's runner
+// sorts the files it is given and starts them in that order, which put the three slowest
+// files late and the browser files side by side. Extra arguments narrow the run:
+// `npm test -- test/api`.
 // The fault suite (test/faults) is long and runs on its own: `npm run test:faults`.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
@@ -29,6 +32,7 @@ if (files.length === 0) {
 // The files run in passes, one after the other, each pass some files at a time
 // (TEST_CONCURRENCY overrides them all).
 const inDir = (f, ...dir) => path.normalize(f).startsWith(path.join(...dir) + path.sep);
+const isBrowser = (f) => inDir(f, "test", "browser");
 function passOf(f) {
   if (path.normalize(f) === path.join("test", "faults", "public-load.test.ts")) return "alone";
   if (inDir(f, "test", "faults")) return "faults";
@@ -38,33 +42,32 @@ const PASSES = [
   // Three at a time on these two-core machines: at two, a quarter of the CPU sat idle (files
   // waiting on timers, lease heartbeats and simulated providers); three took `npm test` from
   // 1,239 to about 1,080 s.
-  ["rest", "3"],
+  ["rest", 3],
   // The fault suite's files load the machine themselves (worker processes, injected faults).
-  ["faults", "2"],
+  ["faults", 2],
   // Files that measure latency under load, last and alone, so that no other file's work is
   // inside what they measure.
-  ["alone", "1"],
+  ["alone", 1],
 ];
-
 /**
- * The browser files spread evenly through the others. Each runs Chromium beside its server,
- * jobs and embedded database in one process: three of them at once (the sorted list put them
- * side by side) starved a 19 KB upload past 15 s in CI; a pass of their own, two at a time,
- * left the CPU idle again (237 s of a 1,200 s run). About eight files apart, a browser file
- * shares the machine with files that are not.
+ * One browser file at a time. Each runs Chromium beside its server, jobs and embedded
+ * database in one process: three of them at once (side by side in the sorted list) starved a
+ * 19 KB upload past 15 s in CI, and a pass of their own, two at a time, left the CPU idle
+ * again (237 s of a 1,203 s run). Spread through the queue, they start as the others run.
  */
+const BROWSER_AT_ONCE = 1;
 function spreadBrowserFiles(group) {
-  const browser = group.filter((f) => inDir(f, "test", "browser"));
-  const out = group.filter((f) => !inDir(f, "test", "browser"));
+  const browser = group.filter(isBrowser);
+  const out = group.filter((f) => !isBrowser(f));
   const others = out.length;
   for (let i = browser.length - 1; i >= 0; i--)
-    out.splice(Math.round(((i + 1) * others) / (browser.length + 1)), 0, browser[i]);
+    out.splice(Math.round((i * others) / browser.length), 0, browser[i]);
   return out;
 }
 // The slowest files start first in their pass, so that none of them is still running alone
 // at its end (CI, 2026-12-07: provider guarantees 442 s, both backends in one file; the
 // 50,000-row table 142 s; drain with worker processes 110 s; in the fault suite, crashes
-// during a drain 110 s, last in the sorted list, and connection cuts 76 s).
+// during a drain 110 s and connection cuts 76 s).
 const SLOWEST = [
   "test/providers/guarantees.test.ts",
   "test/api/registrations-list.test.ts",
@@ -77,18 +80,64 @@ const rank = (f) => {
   return i < 0 ? SLOWEST.length : i;
 };
 
-let status = 0;
+/** Runs one file; its output is printed whole when it ends, so files do not interleave. */
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "--test", file], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks = [];
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.stderr.on("data", (c) => chunks.push(c));
+    child.on("close", (code, signal) => {
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const ok = code === 0;
+      process.stdout.write(
+        `# file ${file}: ${ok ? "passed" : `FAILED (${signal ?? code})`} in ${seconds} s\n`,
+      );
+      process.stdout.write(Buffer.concat(chunks));
+      resolve(ok);
+    });
+  });
+}
+
+/** `concurrency` files at a time, at most BROWSER_AT_ONCE of them browser files; the failed ones. */
+function runPass(queue, concurrency) {
+  const failed = [];
+  let running = 0;
+  let browsers = 0;
+  return new Promise((resolve) => {
+    const fill = () => {
+      while (running < concurrency) {
+        const i = queue.findIndex((f) => !isBrowser(f) || browsers < BROWSER_AT_ONCE);
+        if (i < 0) break;
+        const [file] = queue.splice(i, 1);
+        running += 1;
+        if (isBrowser(file)) browsers += 1;
+        runFile(file).then((ok) => {
+          running -= 1;
+          if (isBrowser(file)) browsers -= 1;
+          if (!ok) failed.push(file);
+          fill();
+        });
+      }
+      if (running === 0 && queue.length === 0) resolve(failed);
+    };
+    fill();
+  });
+}
+
+const failed = [];
+const startedAll = Date.now();
 for (const [pass, concurrency] of PASSES) {
   const group = spreadBrowserFiles(files.filter((f) => passOf(f) === pass)).sort((a, b) => rank(a) - rank(b));
   if (group.length === 0) continue;
-  // Browser files alone (`npm run test:browser`) have nothing to spread through: two at a time.
-  const onlyBrowser = group.every((f) => inDir(f, "test", "browser"));
-  const n = process.env.TEST_CONCURRENCY ?? (onlyBrowser ? "2" : concurrency);
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--test", `--test-concurrency=${n}`, ...group],
-    { stdio: "inherit" },
-  );
-  status ||= result.status ?? 1;
+  failed.push(...(await runPass(group, Number(process.env.TEST_CONCURRENCY ?? concurrency))));
 }
-process.exit(status);
+const total = ((Date.now() - startedAll) / 1000).toFixed(0);
+process.stdout.write(
+  `# ${files.length} files in ${total} s: ${files.length - failed.length} passed, ${failed.length} failed\n`,
+);
+for (const f of failed) process.stdout.write(`# failed: ${f}\n`);
+process.exit(failed.length ? 1 : 0);
