@@ -1,7 +1,7 @@
 // Runs node:test over every *.test.ts under src/, test/ and simulators/ (Node 20's --test
 // does not expand globs itself), one `node --test` per file, scheduled here: Node 20's runner
-// sorts the files it is given and starts them in that order, which put the three slowest
-// files late and the browser files side by side. Extra arguments narrow the run:
+// sorts the files it is given and starts them in that order, which put the slowest files
+// late, to run alone at the end of their pass. Extra arguments narrow the run:
 // `npm test -- test/api`.
 // The fault suite (test/faults) is long and runs on its own: `npm run test:faults`.
 import { spawn } from "node:child_process";
@@ -36,34 +36,24 @@ const isBrowser = (f) => inDir(f, "test", "browser");
 function passOf(f) {
   if (path.normalize(f) === path.join("test", "faults", "public-load.test.ts")) return "alone";
   if (inDir(f, "test", "faults")) return "faults";
+  if (isBrowser(f)) return "browser";
   return "rest";
 }
 const PASSES = [
   // Three at a time on these two-core machines: at two, a quarter of the CPU sat idle (files
-  // waiting on timers, lease heartbeats and simulated providers); three took `npm test` from
-  // 1,239 to about 1,080 s.
+  // waiting on timers, lease heartbeats and simulated providers).
   ["rest", 3],
+  // Each browser file runs Chromium beside its server, jobs and embedded database in one
+  // process. Beside two other files, the check-in desk test's 19 KB upload waited past
+  // Playwright's 15 s (CI, twice on 2026-12-07, even with one browser file at a time): two
+  // at a time, among themselves.
+  ["browser", 2],
   // The fault suite's files load the machine themselves (worker processes, injected faults).
   ["faults", 2],
   // Files that measure latency under load, last and alone, so that no other file's work is
   // inside what they measure.
   ["alone", 1],
 ];
-/**
- * One browser file at a time. Each runs Chromium beside its server, jobs and embedded
- * database in one process: three of them at once (side by side in the sorted list) starved a
- * 19 KB upload past 15 s in CI, and a pass of their own, two at a time, left the CPU idle
- * again (237 s of a 1,203 s run). Spread through the queue, they start as the others run.
- */
-const BROWSER_AT_ONCE = 1;
-function spreadBrowserFiles(group) {
-  const browser = group.filter(isBrowser);
-  const out = group.filter((f) => !isBrowser(f));
-  const others = out.length;
-  for (let i = browser.length - 1; i >= 0; i--)
-    out.splice(Math.round((i * others) / browser.length), 0, browser[i]);
-  return out;
-}
 // The slowest files start first in their pass, so that none of them is still running alone
 // at its end (CI, 2026-12-07: provider guarantees 442 s, both backends in one file; the
 // 50,000-row table 142 s; drain with worker processes 110 s; in the fault suite, crashes
@@ -102,22 +92,17 @@ function runFile(file) {
   });
 }
 
-/** `concurrency` files at a time, at most BROWSER_AT_ONCE of them browser files; the failed ones. */
+/** `concurrency` files at a time, in the order given; resolves to the files that failed. */
 function runPass(queue, concurrency) {
   const failed = [];
   let running = 0;
-  let browsers = 0;
   return new Promise((resolve) => {
     const fill = () => {
-      while (running < concurrency) {
-        const i = queue.findIndex((f) => !isBrowser(f) || browsers < BROWSER_AT_ONCE);
-        if (i < 0) break;
-        const [file] = queue.splice(i, 1);
+      while (running < concurrency && queue.length > 0) {
+        const file = queue.shift();
         running += 1;
-        if (isBrowser(file)) browsers += 1;
         runFile(file).then((ok) => {
           running -= 1;
-          if (isBrowser(file)) browsers -= 1;
           if (!ok) failed.push(file);
           fill();
         });
@@ -131,7 +116,7 @@ function runPass(queue, concurrency) {
 const failed = [];
 const startedAll = Date.now();
 for (const [pass, concurrency] of PASSES) {
-  const group = spreadBrowserFiles(files.filter((f) => passOf(f) === pass)).sort((a, b) => rank(a) - rank(b));
+  const group = files.filter((f) => passOf(f) === pass).sort((a, b) => rank(a) - rank(b));
   if (group.length === 0) continue;
   failed.push(...(await runPass(group, Number(process.env.TEST_CONCURRENCY ?? concurrency))));
 }
