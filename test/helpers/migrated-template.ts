@@ -26,14 +26,18 @@ import { migrateToLatest } from "../../src/db/migrate.ts";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 
+let key: string | undefined;
+/** Read once per process: both backends' templates share it. */
 function templateKey(): string {
+  if (key) return key;
   const hash = createHash("sha256");
   const migrations = path.join(root, "src/db/migrations");
   for (const file of readdirSync(migrations).sort())
     hash.update(file).update(readFileSync(path.join(migrations, file)));
   hash.update(readFileSync(path.join(root, "src/db/migrate.ts")));
   hash.update(readFileSync(path.join(root, "node_modules/@electric-sql/pglite/package.json")));
-  return hash.digest("hex").slice(0, 16);
+  key = hash.digest("hex").slice(0, 16);
+  return key;
 }
 
 let template: Promise<Blob> | undefined;
