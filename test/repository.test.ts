@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 
 const root = path.resolve(import.meta.dirname, "..");
-const notOurs = new Set(["node_modules", ".git", "data", "dist", "artifacts", ".build-lock"]);
+const notOurs = new Set(["node_modules", ".git", "data", "dist", ".test-build", "artifacts", ".build-lock"]);
 // Built from parts so that this file does not match itself.
 const outside = [["..", "shared"].join("/"), ["", "work", ""].join("/"), ["PROVIDERS", "md"].join(".")];
 

@@ -7,11 +7,12 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { freePort } from "../helpers/free-port.ts";
 import { forEachBackend } from "../helpers/harness.ts";
+import { mainArgs } from "../helpers/main-process.ts";
 import { waitUntil } from "../webinars/fixtures.ts";
 
 /** `serve --processes N` (src/cli/serve-cluster.ts): refused on the embedded database; N HTTP processes on server PostgreSQL. */
 function run(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), ...args], {
+  return spawn(process.execPath, mainArgs(...args), {
     env: { ...process.env, AUDITORIUM_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { freePort } from "../helpers/free-port.ts";
 import { forEachBackend, type TestOrg } from "../helpers/harness.ts";
+import { mainArgs } from "../helpers/main-process.ts";
 import { type Simulator, startSimulator, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
 import { stopWorker } from "../webinars/workers.ts";
 
@@ -74,27 +75,23 @@ forEachBackend(
     async function startServe(env: Record<string, string>) {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const server = spawn(
-        process.execPath,
-        ["--import", "tsx", path.resolve("src/main.ts"), "serve", "--no-worker"],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: ctx.database.connectionString as string,
-            AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
-            AUDITORIUM_DATA_DIR: ctx.dataDir,
-            AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
-            PORT: String(port),
-            HOST: "127.0.0.1",
-            AUDITORIUM_PUBLIC_URL: url,
-            AUDITORIUM_PUBLIC_RATE_LIMIT: String(RATE * 120),
-            AUDITORIUM_LOG_LEVEL: "warn",
-            AUDITORIUM_DB_POOL_SIZE: "10",
-            ...env,
-          },
-          stdio: ["ignore", "ignore", "inherit"],
+      const server = spawn(process.execPath, mainArgs("serve", "--no-worker"), {
+        env: {
+          ...process.env,
+          DATABASE_URL: ctx.database.connectionString as string,
+          AUDITORIUM_KEYRING_DIR: path.join(ctx.dataDir, "keys"),
+          AUDITORIUM_DATA_DIR: ctx.dataDir,
+          AUDITORIUM_ON24_NA_URL: sim.baseUrls.NA,
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          AUDITORIUM_PUBLIC_URL: url,
+          AUDITORIUM_PUBLIC_RATE_LIMIT: String(RATE * 120),
+          AUDITORIUM_LOG_LEVEL: "warn",
+          AUDITORIUM_DB_POOL_SIZE: "10",
+          ...env,
         },
-      );
+        stdio: ["ignore", "ignore", "inherit"],
+      });
       servers.push(server);
       await waitUntil("the server", async () => (await fetch(`${url}/readyz`)).ok, 60_000);
       return url;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
 import { TEST_ALLOW_PRIVATE_HOSTS, TEST_SYNC_RETRY_MAX_SECONDS } from "../helpers/harness.ts";
+import { mainArgs } from "../helpers/main-process.ts";
 
 /** A line a worker wrote, with when this process received it (ms). */
 export interface WorkerLine {
@@ -17,7 +17,7 @@ export type WorkerProcess = ChildProcess & {
 
 /** Starts `auditorium worker` as a separate process, as a deployment would. */
 export function startWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("src/main.ts"), "worker"], {
+  const child = spawn(process.execPath, mainArgs("worker"), {
     env: {
       ...process.env,
       AUDITORIUM_LOG_LEVEL: "warn",

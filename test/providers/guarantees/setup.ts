@@ -1,11 +1,12 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import type { TestContext, TestOrg } from "../../helpers/harness.ts";
 import type { ProviderSimDriver } from "../../helpers/provider-driver.ts";
 import { acceptTerms, addConfiguration, addWebinarEvent } from "../../helpers/webinar-setup.ts";
 import { waitUntil } from "../../webinars/fixtures.ts";
+import { drivers } from "../drivers/index.ts";
 
 const DRIVERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../drivers");
 
@@ -17,22 +18,23 @@ export type LoadedDriver =
 /**
  * Every driver in test/providers/drivers (sorted), started. GUARANTEE_PROVIDERS=on24,zoom
  * narrows a local run to some of them. One driver that fails to load or start is reported as
- * that provider's failure; it does not stop the others.
+ * that provider's failure; it does not stop the others; a driver file missing from the
+ * folder's index.ts is reported the same way, so a new provider cannot be left out silently.
  */
 export async function loadDrivers(): Promise<LoadedDriver[]> {
   const only = process.env.GUARANTEE_PROVIDERS?.split(",").map((s) => s.trim());
-  const files = readdirSync(DRIVERS_DIR)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+  const names = readdirSync(DRIVERS_DIR)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && f !== "index.ts")
+    .map((f) => f.slice(0, -".ts".length))
     .sort();
   const loaded: LoadedDriver[] = [];
-  for (const file of files) {
-    const name = file.slice(0, -".ts".length);
+  for (const name of names) {
     if (only && !only.includes(name)) continue;
     try {
-      const mod = (await import(pathToFileURL(path.join(DRIVERS_DIR, file)).href)) as {
-        start?: () => Promise<ProviderSimDriver>;
-      };
-      if (typeof mod.start !== "function") throw new Error(`${file} does not export start()`);
+      const load = drivers[name];
+      if (!load) throw new Error(`${name}.ts is not listed in test/providers/drivers/index.ts`);
+      const mod = await load();
+      if (typeof mod.start !== "function") throw new Error(`${name}.ts does not export start()`);
       loaded.push({ name, driver: await mod.start() });
     } catch (error) {
       loaded.push({ name, error });
@@ -106,10 +108,19 @@ export async function webinarOf(ctx: TestContext, org: TestOrg, eventId: string)
 
 export async function provisioned(ctx: TestContext, org: TestOrg, eventId: string, timeoutMs = 60_000) {
   const w = await waitUntil(
-    "webinar provisioned",
+    "webinar provisioned, no change of the event still on its way to the provider",
     async () => {
       const v = await webinarOf(ctx, org, eventId);
-      return v?.state === "provisioned" && v.providerWebinarId ? v : null;
+      if (v?.state !== "provisioned" || !v.providerWebinarId) return null;
+      // Publishing queues an update after the create: a scenario that then moves the event in
+      // the database directly (recordings: "it ended three hours ago") must not have that
+      // update carry the moved times to the provider afterwards.
+      const row = await ctx.database.db
+        .selectFrom("webinars")
+        .select(["version", "synced_version"])
+        .where("id", "=", v.id)
+        .executeTakeFirstOrThrow();
+      return row.synced_version === row.version ? v : null;
     },
     timeoutMs,
   );
