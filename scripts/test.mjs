@@ -80,6 +80,8 @@ function runFile(file, env) {
       stdio: ["ignore", "pipe", "pipe"],
       env,
     });
+    children.add(child);
+    child.on("exit", () => children.delete(child));
     const chunks = [];
     child.stdout.on("data", (c) => chunks.push(c));
     child.stderr.on("data", (c) => chunks.push(c));
@@ -120,6 +122,15 @@ function runPass(queue, n, env) {
 // folder per run, so that two runs in one checkout do not write over each other.
 mkdirSync(".test-build", { recursive: true });
 const out = path.resolve(mkdtempSync(path.join(".test-build", "run-")));
+// Stopped (Ctrl-C, a CI timeout): the files running stop too, and the build folder goes.
+const children = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    for (const child of children) child.kill("SIGTERM");
+    rmSync(out, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const compiled = (file) => path.join(out, file.replace(/\.ts$/, ".js"));
 const failed = [];
 try {
