@@ -14,27 +14,22 @@
 // wait: Node 20's runner sorts the files it is given and starts them in that order, so the
 // slowest could start last and run alone, and a file asleep held one of the two places.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { compile, sources } from "./compile.mjs";
 
-const explicit = process.argv.slice(2);
+// Every source file the tests may import is compiled; the test files are the .test.ts among
+// them, so the tree is read once.
+const entryPoints = ["src", "test", "simulators", "docs", "web/src"].flatMap(sources);
+const explicit = process.argv.slice(2).map((p) => path.normalize(p).replace(/[\\/]+$/, ""));
 const roots = explicit.length ? explicit : ["src", "test", "simulators"];
-const skipped = explicit.length ? new Set() : new Set([path.join("test", "faults")]);
-const files = [];
-function walk(p) {
-  let s;
-  try {
-    s = statSync(p);
-  } catch {
-    return;
-  }
-  if (s.isDirectory()) {
-    if (path.basename(p) === "node_modules" || skipped.has(path.normalize(p))) return;
-    for (const entry of readdirSync(p).sort()) walk(path.join(p, entry));
-  } else if (p.endsWith(".test.ts")) files.push(path.normalize(p));
-}
-for (const root of roots) walk(root);
+const skipped = explicit.length ? [] : [path.join("test", "faults")];
+const under = (f, dir) => f === dir || f.startsWith(dir + path.sep);
+const files = entryPoints
+  .filter(
+    (f) => f.endsWith(".test.ts") && roots.some((r) => under(f, r)) && !skipped.some((d) => under(f, d)),
+  )
+  .sort();
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(", ")}`);
   process.exit(1);
@@ -134,16 +129,15 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 const compiled = (file) => path.join(out, file.replace(/\.ts$/, ".js"));
 const failed = [];
 try {
-  const entryPoints = ["src", "test", "simulators", "docs", "web/src"].flatMap(sources);
   await compile({ entryPoints, outdir: out, outbase: ".", sourcemap: "inline", sourceMeta: true });
   process.stdout.write(
     `# compiled ${entryPoints.length} source files in ${(performance.now() / 1000).toFixed(1)} s\n`,
   );
   const env = { ...process.env, AUDITORIUM_TEST_BUILD: out };
-  const inLane = (f) => !ALONE.includes(f) && !WAITING.includes(f);
+  const amongTheTwo = (f) => !ALONE.includes(f) && !WAITING.includes(f);
   const lanes = await Promise.all([
     runPass(
-      files.filter(inLane).sort((a, b) => rank(a) - rank(b)),
+      files.filter(amongTheTwo).sort((a, b) => rank(a) - rank(b)),
       concurrency,
       env,
     ),
