@@ -8,7 +8,35 @@ const CACHE_MAX_ENTRIES = 500;
 
 export class TtlCache<V> {
   private readonly map = new Map<string, { value: V; expires: number }>();
+  /** Reads under way, joined by every caller that misses the same key meanwhile. */
+  private readonly loading = new Map<string, Promise<V>>();
   constructor(private readonly ttlMs: number) {}
+
+  /**
+   * The cached value, or the one read for it: callers that miss the same key while it is read
+   * share that one read. A worker starts its jobs together, and without this each of its
+   * 25 concurrent registrations asked the provider the same lookup, spending a quota that
+   * registrations need (100 extra requests in a drain of 10,000). A failure reaches every
+   * caller that shared the read and caches nothing.
+   */
+  load(key: string, read: () => Promise<V>): Promise<V> {
+    const cached = this.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const started = read().then((value) => {
+      // Not cached when the key was cleared meanwhile (the event changed or was deleted).
+      if (this.loading.get(key) === started) this.set(key, value);
+      return value;
+    });
+    const settled = () => {
+      if (this.loading.get(key) === started) this.loading.delete(key);
+    };
+    started.then(settled, settled);
+    this.loading.set(key, started);
+    return started;
+  }
+
   get(key: string): V | undefined {
     const hit = this.map.get(key);
     if (!hit) return undefined;
@@ -28,6 +56,7 @@ export class TtlCache<V> {
   }
   deletePrefix(prefix: string): void {
     for (const k of this.map.keys()) if (k.startsWith(prefix)) this.map.delete(k);
+    for (const k of this.loading.keys()) if (k.startsWith(prefix)) this.loading.delete(k);
   }
 }
 
@@ -36,21 +65,18 @@ export class TtlCache<V> {
  * reads from accounts below its Elite tier) caches `whenForbidden` instead, so the refused
  * read is not asked again on every call; any other failure throws and caches nothing.
  */
-export async function cachedRead<V>(
+export function cachedRead<V>(
   cache: TtlCache<V>,
   key: string,
   whenForbidden: V,
   read: () => Promise<V>,
 ): Promise<V> {
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  let value: V;
-  try {
-    value = await read();
-  } catch (err) {
-    if (!(err instanceof ProviderError && err.kind === "forbidden")) throw err;
-    value = whenForbidden;
-  }
-  cache.set(key, value);
-  return value;
+  return cache.load(key, async () => {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ProviderError && err.kind === "forbidden")) throw err;
+      return whenForbidden;
+    }
+  });
 }

@@ -50,4 +50,50 @@ describe("cachedRead", () => {
       assert.equal(calls.n, 2, `${kind} was cached`);
     }
   });
+
+  test("callers that miss the same key while it is read share one read", async () => {
+    const cache = new TtlCache<string[] | null>(60_000);
+    let release: (v: string[]) => void = () => {};
+    const calls = { n: 0 };
+    const read = () => {
+      calls.n++;
+      return new Promise<string[]>((r) => {
+        release = r;
+      });
+    };
+    const waiting = Array.from({ length: 5 }, () => cachedRead(cache, "k", null, read));
+    release(["email"]);
+    for (const value of await Promise.all(waiting)) assert.deepEqual(value, ["email"]);
+    assert.equal(calls.n, 1);
+    assert.deepEqual(await cachedRead(cache, "k", null, read), ["email"]);
+    assert.equal(calls.n, 1);
+  });
+
+  test("a shared read that fails fails every caller that shared it, and the next call reads again", async () => {
+    const cache = new TtlCache<string>(60_000);
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 5));
+      throw new ProviderError("transient", "503");
+    };
+    const results = await Promise.allSettled([cache.load("k", failing), cache.load("k", failing)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["rejected", "rejected"],
+    );
+    assert.equal(calls, 1);
+    assert.equal(await cache.load("k", async () => "fresh"), "fresh");
+  });
+
+  test("a key cleared while it is read is not cached with the old answer", async () => {
+    const cache = new TtlCache<string>(60_000);
+    let release: (v: string) => void = () => {};
+    const reading = cache.load("event:1:", () => new Promise<string>((r) => (release = r)));
+    cache.deletePrefix("event:1:");
+    release("before the change");
+    assert.equal(await reading, "before the change");
+    assert.equal(cache.get("event:1:"), undefined);
+    assert.equal(await cache.load("event:1:", async () => "after"), "after");
+  });
 });

@@ -336,6 +336,19 @@ describe("registrants", () => {
     assert.equal(counts["Registration.RESTRegistrationAPI"], 2);
   });
 
+  test("registrations started together share one event lookup and one field lookup (a worker's jobs start at once)", async () => {
+    const fresh = makeProvider();
+    await control("DELETE", "/requests");
+    const done = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => fresh.register(acc, eventId, person(i + 1))),
+    );
+    assert.ok(done.every((r) => r.joinUrl === joinUrl));
+    const counts = (await control("GET", "/requests")).byOperation;
+    assert.equal(counts["AnalyticsEventLevel.MetadataAndUsage"], 1);
+    assert.equal(counts["Helpers.RetrieveRegistrationFields"], 1);
+    assert.equal(counts["Registration.RESTRegistrationAPI"], 12);
+  });
+
   test("registering the same email twice keeps one registrant (ON24 upserts by email)", async () => {
     const a = await provider.register(acc, eventId, person(1));
     const b = await provider.register(acc, eventId, person(1, { company: "Changed" }));

@@ -82,17 +82,15 @@ export function createGotoProvider(options: GotoProviderOptions = {}): WebinarPr
 
   /** The webinar's custom registration questions (getRegistrationFields), cached a while. */
   async function questionsOf(account: ProviderAccount, webinarKey: string) {
-    const cacheKey = `${accountRef(account).key}:${webinarKey}`;
-    const cached = registrationQuestions.get(cacheKey);
-    if (cached) return cached;
-    const res = await client.call(account, {
-      op: "get registration fields",
-      method: "GET",
-      path: `${webinarPath(webinarKey)}/registrants/fields`,
-      schema: gotoRegistrationFields,
+    return registrationQuestions.load(`${accountRef(account).key}:${webinarKey}`, async () => {
+      const res = await client.call(account, {
+        op: "get registration fields",
+        method: "GET",
+        path: `${webinarPath(webinarKey)}/registrants/fields`,
+        schema: gotoRegistrationFields,
+      });
+      return res.questions;
     });
-    registrationQuestions.set(cacheKey, res.questions);
-    return res.questions;
   }
 
   async function findRegistrant(

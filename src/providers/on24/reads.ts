@@ -43,19 +43,16 @@ type On24ReadPaths = Required<
 export function createOn24Reads(deps: On24ReadDeps) {
   const { client, listTimeoutMs, keyOf, audienceUrls, names } = deps;
   async function audienceUrl(account: ProviderAccount, eventId: string): Promise<string | null> {
-    const key = keyOf(account, eventId);
-    const cached = audienceUrls.get(key);
-    if (cached !== undefined) return cached;
-    const ev = await client.call(account, {
-      op: "get event",
-      method: "GET",
-      path: on24EventPath(eventId),
-      schema: on24EventMetadata,
+    return audienceUrls.load(keyOf(account, eventId), async () => {
+      const ev = await client.call(account, {
+        op: "get event",
+        method: "GET",
+        path: on24EventPath(eventId),
+        schema: on24EventMetadata,
+      });
+      if (ev.isactive === false) throw new ProviderError("not_found", "ON24 event is no longer active");
+      return ev.audienceurl ?? null;
     });
-    if (ev.isactive === false) throw new ProviderError("not_found", "ON24 event is no longer active");
-    const url = ev.audienceurl ?? null;
-    audienceUrls.set(key, url);
-    return url;
   }
 
   /** Registrants of the event by eventuserid, to name attendees (the attendee record has no names). */

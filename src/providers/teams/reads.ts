@@ -76,18 +76,15 @@ export class GraphReads {
 
   /** The session's `joinWebUrl`, shared by every attendee (Graph has no personal link). */
   async joinUrl(a: TeamsAccount, ref: EventRef): Promise<string | null> {
-    const key = this.cacheKey(a, ref);
-    const hit = this.joinUrls.get(key);
-    if (hit !== undefined) return hit;
-    const sessions = await this.listAll(
-      a,
-      "list sessions",
-      `${eventPath(ref)}/sessions`,
-      virtualEventSession,
-    );
-    const url = sessions.find((s) => s.joinWebUrl)?.joinWebUrl ?? null;
-    this.joinUrls.set(key, url);
-    return url;
+    return this.joinUrls.load(this.cacheKey(a, ref), async () => {
+      const sessions = await this.listAll(
+        a,
+        "list sessions",
+        `${eventPath(ref)}/sessions`,
+        virtualEventSession,
+      );
+      return sessions.find((s) => s.joinWebUrl)?.joinWebUrl ?? null;
+    });
   }
 
   /** The first session's video on demand (a Teams webinar is one session), once published. */
