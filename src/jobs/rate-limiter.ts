@@ -5,20 +5,20 @@ import { createLatenessAllowance, LATENESS_DEFAULTS, type LatenessAllowance } fr
 /**
  * The shape of the shared bucket for a configured rate R, leaving room for requests that reach
  * the provider up to `lateMs` after their slot. Providers count in windows (ON24 answers 403
- * once one is spent), and a token bucket lets at most `burst + rate × T` requests into any
- * interval of T seconds. Requests sent up to L late put the slots of 1 + L seconds into one
- * window, so burst + rate × (1 + L) is kept below R + 1: the count in any one-second interval
- * is then at most R, however the provider aligns its windows. A burst of a fiftieth of a second
- * keeps callers that wake a little late from losing tokens. At 30 ms (the fixed room of
- * before, and the room until a process has measured itself) R = 100 gives 96 /s; at 5 ms, 98.5 /s.
+ * once one is spent). Slots are reserved one interval (1 / rate) apart, so any interval of T
+ * seconds holds at most rate × T + 1 of them. Requests sent up to L late put the slots of
+ * 1 + L seconds into one window, so rate × (1 + L) is kept below R: the count in any
+ * one-second window is then at most R, however the provider aligns its windows. There is no
+ * burst: a caller holds a reserved slot and loses nothing by waking late, so a burst would
+ * only have cost one request a second (the earlier R / 50 cost 1 % of R = 100). At 30 ms (the
+ * room until a process has measured itself) R = 100 gives 97 /s; at 5 ms, 99.4 /s.
  */
 export function bucketShape(
   perSecond: number,
   lateMs: number = LATENESS_DEFAULTS.initialMs,
-): { burst: number; rate: number } {
-  const burst = Math.max(1, perSecond / 50);
-  // × 0.999: strictly below R + 1, so a window's count (a whole number) is at most R.
-  return { burst, rate: ((perSecond + 1 - burst) / (1 + lateMs / 1000)) * 0.999 };
+): { rate: number } {
+  // × 0.999: strictly below R, so a window's count (a whole number) is at most R.
+  return { rate: (perSecond / (1 + lateMs / 1000)) * 0.999 };
 }
 
 /**
@@ -70,25 +70,23 @@ export function createSharedRateLimiter(deps: {
 
   /** The reserved slot on the database clock, or null when it would be further than `maxWaitMs` away. */
   async function reserve(bucketKey: string, perSecond: number, maxWaitMs: number) {
-    const { burst, rate } = bucketShape(perSecond, lateness.allowanceMs());
+    const { rate } = bucketShape(perSecond, lateness.allowanceMs());
     // The bucket as the time of its next free slot (GCRA, the token bucket's equivalent in
     // time): each reservation moves it on by one interval from itself or from now, whichever
-    // is later, and the burst lets a slot fall up to (burst − 1) intervals before it. A time
-    // means the same to every process, whatever rate each shapes for its own lateness.
+    // is later. A time means the same to every process, whatever rate each shapes for its own
+    // lateness.
     const interval = 1 / rate;
-    const tolerance = (burst - 1) * interval;
     for (;;) {
       const { rows } = await sql<{ next_slot_at: Date; now: Date }>`
         UPDATE ${table}
         SET next_slot_at = greatest(next_slot_at, clock_timestamp()) + make_interval(secs => ${interval}::float8)
         WHERE ${key} = ${bucketKey}
-          AND next_slot_at - make_interval(secs => ${tolerance}::float8)
-              <= clock_timestamp() + make_interval(secs => ${maxWaitMs / 1000}::float8)
+          AND next_slot_at <= clock_timestamp() + make_interval(secs => ${maxWaitMs / 1000}::float8)
         RETURNING next_slot_at, clock_timestamp() AS now`.execute(db);
       const taken = rows[0];
       if (taken) {
         const now = new Date(taken.now).getTime();
-        const slot = Math.max(now, new Date(taken.next_slot_at).getTime() - (interval + tolerance) * 1000);
+        const slot = Math.max(now, new Date(taken.next_slot_at).getTime() - interval * 1000);
         return { slot: new Date(slot), waitMs: slot - now };
       }
       const created = await sql`
