@@ -19,7 +19,7 @@ import { freePort, pgbenchInsert, pgLoopInsert, startProcess, stopProcess, susta
  * Intake, measured fairly: the app runs as its own `serve --processes N` process(es) on server
  * PostgreSQL, the load comes from autocannon in another process, and the result is the
  * sustainable rate — the most registrations a second answered with p99 ≤ 250 ms (full speed
- * first, then the offered rate stepped down until the p99 holds). Measured for the API
+ * first, then fewer connections until the p99 holds: bench/load.ts). Measured for the API
  * (bearer token, an on-site event) with 1 and 2 processes and for the public form, against two
  * baselines in the same run on the same database and concurrency: a raw single-row INSERT +
  * commit (pgbench when installed, else a `pg` loop here) and a minimal Fastify + zod service
@@ -128,7 +128,7 @@ export async function run(options: Options): Promise<BenchResult> {
     const minimalRate = rateOf(minimalResult);
     const describe = (r: Awaited<ReturnType<typeof sustainableRate>>) =>
       r.best
-        ? `p50/p99 ${r.best.p50} / ${r.best.p99} ms${r.best.offered ? `, offered ${r.best.offered}/s` : ", full speed"}; full speed ${round(r.full.rate)}/s at p99 ${r.full.p99} ms`
+        ? `p50/p99 ${r.best.p50} / ${r.best.p99} ms${r.best === r.full ? ", full speed" : ` at ${r.best.connections} connections`}; full speed ${round(r.full.rate)}/s at p99 ${r.full.p99} ms`
         : `p99 never ≤ ${p99Ms} ms (full speed ${round(r.full.rate)}/s at p99 ${r.full.p99} ms)`;
     const rows: BenchResult["rows"] = [
       ["raw INSERT + commit /s", round(rawRate), rawHow],
