@@ -74,6 +74,8 @@ export interface DrainMeasurement {
   busiestSecond: number;
   /** The median of the per-second request counts at the simulator: the steady rate, without ramp and tail. */
   medianSecond: number;
+  /** Requests at the simulator in each of the first ≈1 s samples: the ramp. */
+  firstSeconds: number[];
 }
 
 function median(values: number[]): number {
@@ -231,6 +233,7 @@ export async function measureDrain(settings: DrainSettings): Promise<DrainMeasur
       requests: after.total - before.total,
       busiestSecond: Math.max(0, ...perSecond.values()),
       medianSecond: median([...perSecond.values()]),
+      firstSeconds: [...perSecond.values()].slice(0, 12).map((n) => round(n)),
     };
   } finally {
     await Promise.all(workers.map(stopWorker));
@@ -292,6 +295,7 @@ export function drainJson(m: DrainMeasurement) {
     requests: m.requests,
     busiestSecond: round(m.busiestSecond),
     medianSecondRatio: round(m.medianSecond / m.settings.rate, 3),
+    firstSeconds: m.firstSeconds,
     goal: 0.97,
     met: m.perSecond / m.settings.rate >= 0.97 && m.duplicates === 0 && m.quotaAnswers === 0,
   };
