@@ -24,8 +24,6 @@ export interface LoadResult {
   p99: number;
   non2xx: number;
   errors: number;
-  /** The offered rate (`-R`), or undefined when closed-loop. */
-  offered?: number;
   /** Requests in flight (autocannon's connections). */
   connections: number;
 }
@@ -39,12 +37,11 @@ export interface LoadTarget {
 
 export async function autocannon(
   target: LoadTarget,
-  options: { connections: number; seconds: number; rate?: number },
+  options: { connections: number; seconds: number },
 ): Promise<LoadResult> {
   const args = [AUTOCANNON, "-j", "-I", "-m", "POST", "-c", String(options.connections)];
   args.push("-d", String(options.seconds), "-b", target.body);
   for (const [k, v] of Object.entries(target.headers)) args.push("-H", `${k}=${v}`);
-  if (options.rate) args.push("-R", String(Math.max(1, Math.round(options.rate))));
   args.push(target.url);
   const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   const r = JSON.parse(stdout) as {
@@ -62,7 +59,6 @@ export async function autocannon(
     non2xx: r.non2xx,
     errors: r.errors,
     connections: options.connections,
-    ...(options.rate && { offered: Math.round(options.rate) }),
   };
 }
 

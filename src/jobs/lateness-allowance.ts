@@ -2,7 +2,7 @@
  * How much room the rate limiter leaves for requests that reach the provider later than their
  * slot. A request paced for second t may be sent at t + L; a provider counting in one-second
  * windows can then see the slots of 1 + L seconds in one window. The bucket is shaped for the
- * lateness this controller reports (see bucketShape), so the room follows what this process
+ * lateness this controller reports (see bucketRate), so the room follows what this process
  * actually measures instead of a fixed guess: a quiet machine (timers a millisecond late)
  * gives up well under 1 % of the quota, a loaded one (timers tens of milliseconds late) keeps
  * the room it needs to stay under quota.

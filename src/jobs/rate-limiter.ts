@@ -3,7 +3,7 @@ import type { Db } from "../db/database.ts";
 import { createLatenessAllowance, LATENESS_DEFAULTS, type LatenessAllowance } from "./lateness-allowance.ts";
 
 /**
- * The shape of the shared bucket for a configured rate R, leaving room for requests that reach
+ * The rate of the shared bucket for a configured rate R, leaving room for requests that reach
  * the provider up to `lateMs` after their slot. Providers count in windows (ON24 answers 403
  * once one is spent). Slots are reserved one interval (1 / rate) apart, so any interval of T
  * seconds holds at most rate × T + 1 of them. Requests sent up to L late put the slots of
@@ -13,12 +13,9 @@ import { createLatenessAllowance, LATENESS_DEFAULTS, type LatenessAllowance } fr
  * only have cost one request a second (the earlier R / 50 cost 1 % of R = 100). At 30 ms (the
  * room until a process has measured itself) R = 100 gives 97 /s; at 5 ms, 99.4 /s.
  */
-export function bucketShape(
-  perSecond: number,
-  lateMs: number = LATENESS_DEFAULTS.initialMs,
-): { rate: number } {
+export function bucketRate(perSecond: number, lateMs: number = LATENESS_DEFAULTS.initialMs): number {
   // × 0.999: strictly below R, so a window's count (a whole number) is at most R.
-  return { rate: (perSecond / (1 + lateMs / 1000)) * 0.999 };
+  return (perSecond / (1 + lateMs / 1000)) * 0.999;
 }
 
 /**
@@ -70,7 +67,7 @@ export function createSharedRateLimiter(deps: {
 
   /** The reserved slot on the database clock, or null when it would be further than `maxWaitMs` away. */
   async function reserve(bucketKey: string, perSecond: number, maxWaitMs: number) {
-    const { rate } = bucketShape(perSecond, lateness.allowanceMs());
+    const rate = bucketRate(perSecond, lateness.allowanceMs());
     // The bucket as the time of its next free slot (GCRA, the token bucket's equivalent in
     // time): each reservation moves it on by one interval from itself or from now, whichever
     // is later. A time means the same to every process, whatever rate each shapes for its own

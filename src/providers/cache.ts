@@ -24,17 +24,26 @@ export class TtlCache<V> {
     if (cached !== undefined) return Promise.resolve(cached);
     const pending = this.loading.get(key);
     if (pending) return pending;
-    const started = read().then((value) => {
-      // Not cached when the key was cleared meanwhile (the event changed or was deleted).
-      if (this.loading.get(key) === started) this.set(key, value);
-      return value;
-    });
-    const settled = () => {
-      if (this.loading.get(key) === started) this.loading.delete(key);
-    };
-    started.then(settled, settled);
+    const started: Promise<V> = read().then(
+      (value) => {
+        // Not cached when the key was cleared meanwhile (the event changed or was deleted).
+        if (this.finished(key, started)) this.set(key, value);
+        return value;
+      },
+      (error: unknown) => {
+        this.finished(key, started);
+        throw error;
+      },
+    );
     this.loading.set(key, started);
     return started;
+  }
+
+  /** Forgets `read` as the key's read under way; whether it still was (not cleared meanwhile). */
+  private finished(key: string, read: Promise<V>): boolean {
+    if (this.loading.get(key) !== read) return false;
+    this.loading.delete(key);
+    return true;
   }
 
   get(key: string): V | undefined {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLatenessAllowance, LATENESS_DEFAULTS } from "../../src/jobs/lateness-allowance.ts";
-import { bucketShape } from "../../src/jobs/rate-limiter.ts";
+import { bucketRate } from "../../src/jobs/rate-limiter.ts";
 
 /** A clock the test moves by hand, and a controller on it. */
 function onFakeClock() {
@@ -89,7 +89,7 @@ test("samples that are not numbers change nothing", () => {
  * lateness than it has, some window does (so the room is what keeps it under quota).
  */
 function busiestWindow(perSecond: number, shapedForMs: number, lateMs: number): number {
-  const { rate } = bucketShape(perSecond, shapedForMs);
+  const rate = bucketRate(perSecond, shapedForMs);
   const sends: number[] = [];
   // Grants: one at t = 0, then one every 1/rate s; the first second of grants is sent
   // `lateMs` late, the rest on time.
@@ -119,10 +119,10 @@ test("the bucket shaped for the measured lateness keeps every provider window at
 
 test("at the floor the bucket refills at ≥ 0.99 R, so a quiet drain can pass 0.97 R; at 30 ms it keeps the room of before", () => {
   for (const perSecond of [50, 100, 150, 500, 1000]) {
-    const { rate } = bucketShape(perSecond, minMs);
+    const rate = bucketRate(perSecond, minMs);
     // No burst is taken out of R: with R / 50 of one, R = 100 refilled at 98.4 /s here.
     assert.ok(rate >= 0.99 * perSecond, `${perSecond}/s: refill ${rate}`);
-    const fixed = bucketShape(perSecond, initialMs).rate;
+    const fixed = bucketRate(perSecond, initialMs);
     assert.ok(fixed >= 0.95 * perSecond && fixed < rate, `${perSecond}/s at 30 ms: ${fixed}`);
   }
 });

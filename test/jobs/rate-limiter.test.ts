@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { KyselyPlugin } from "kysely";
 import type { LatenessAllowance } from "../../src/jobs/lateness-allowance.ts";
 import {
-  bucketShape,
+  bucketRate,
   createProviderRateLimiter,
   type SharedRateLimiter,
 } from "../../src/jobs/rate-limiter.ts";
@@ -13,7 +13,7 @@ import { webinarSetup } from "../webinars/fixtures.ts";
 
 test("the bucket's slots never put more than the rate into one second, and give up little of it", () => {
   for (const perSecond of [1, 2, 5, 10, 49, 50, 100, 150, 500, 1000]) {
-    const { rate } = bucketShape(perSecond);
+    const rate = bucketRate(perSecond);
     // Slots one interval apart: at most floor(rate × T) + 1 of them in any T seconds.
     assert.ok(Math.floor(rate) + 1 <= perSecond, `${perSecond}/s: ${rate} lets more in`);
     assert.ok(rate >= perSecond * 0.95, `${perSecond}/s: the refill ${rate} gives up too much`);
