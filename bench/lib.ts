@@ -173,7 +173,9 @@ export async function intakeTargets(app: FastifyInstance, token: string, label: 
   });
   const apiEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} API`));
   const formEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} form`));
-  if (apiEvent.status !== 201 || formEvent.status !== 201) throw new Error(`event: ${apiEvent.text}`);
+  const rowsEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} rows`));
+  if (apiEvent.status !== 201 || formEvent.status !== 201 || rowsEvent.status !== 201)
+    throw new Error(`event: ${apiEvent.text}`);
   const published = await call(app, "POST", `/api/v1/events/${formEvent.body.id}/publish`, token);
   if (published.status !== 200) throw new Error(`publish: ${published.text}`);
   const json = { "content-type": "application/json" };
@@ -182,6 +184,8 @@ export async function intakeTargets(app: FastifyInstance, token: string, label: 
   });
   return {
     apiEventId: apiEvent.body.id as string,
+    /** The event the minimal service's "registration's rows" mode writes into. */
+    rowsEventId: rowsEvent.body.id as string,
     /** The API's registration route's body (the minimal service takes the same). */
     contactBody,
     api: (base: string): LoadTarget => ({

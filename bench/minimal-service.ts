@@ -2,6 +2,8 @@ import Fastify from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import pg from "pg";
 import { z } from "zod";
+import { normalizeEmail } from "../src/lib/email-address.ts";
+import { uuidv7 } from "../src/lib/ids.ts";
 
 /**
  * The intake benchmark's second baseline: what Node itself allows. A minimal Fastify + zod
@@ -9,11 +11,23 @@ import { z } from "zod";
  * doing one INSERT per request and answering 201. Run as its own process:
  *   DATABASE_URL=… PORT=… AUDITORIUM_DB_POOL_SIZE=10 npx tsx bench/minimal-service.ts
  * It prints "listening" once it does. Not part of the product.
+ *
+ * With MINIMAL_ROWS=registration (and MINIMAL_ORG_ID, MINIMAL_EVENT_ID) it writes instead the
+ * rows an API registration is, into the product's own tables with their indexes and foreign
+ * keys: a contact and its registration, in one statement, ids from the product's generator.
+ * It decides nothing (no matching rule, no duplicate, no lock, no capacity): the difference
+ * between it and the one-row service is the data a registration is; the difference between it
+ * and the API is the API's own work.
  */
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.AUDITORIUM_DB_POOL_SIZE ?? 10),
 });
+const registrationRows = process.env.MINIMAL_ROWS === "registration";
+const INSERT_REGISTRATION = `with c as (insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company)
+    values ($1, $3, $4, $5, $6, $7, $8) returning id)
+  insert into registrations (id, organization_id, event_id, contact_id, status, source, created_at, updated_at)
+  select $2, $3, $9, c.id, 'registered', 'api', clock_timestamp(), now() from c returning id::text`;
 await pool.query(
   "CREATE TABLE IF NOT EXISTS bench_minimal (id bigserial PRIMARY KEY, email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, company text, created_at timestamptz NOT NULL DEFAULT now())",
 );
@@ -37,10 +51,22 @@ app
     { schema: { body, response: { 201: z.object({ id: z.string(), email: z.string() }) } } },
     async (request, reply) => {
       const { contact } = request.body;
-      const { rows } = await pool.query<{ id: string }>(
-        "INSERT INTO bench_minimal (email, first_name, last_name, company) VALUES ($1, $2, $3, $4) RETURNING id::text",
-        [contact.email, contact.firstName, contact.lastName, contact.company ?? null],
-      );
+      const { rows } = registrationRows
+        ? await pool.query<{ id: string }>(INSERT_REGISTRATION, [
+            uuidv7(),
+            uuidv7(),
+            process.env.MINIMAL_ORG_ID,
+            contact.firstName,
+            contact.lastName,
+            contact.email,
+            normalizeEmail(contact.email),
+            contact.company ?? null,
+            process.env.MINIMAL_EVENT_ID,
+          ])
+        : await pool.query<{ id: string }>(
+            "INSERT INTO bench_minimal (email, first_name, last_name, company) VALUES ($1, $2, $3, $4) RETURNING id::text",
+            [contact.email, contact.firstName, contact.lastName, contact.company ?? null],
+          );
       return reply.code(201).send({ id: rows[0]?.id ?? "", email: contact.email });
     },
   );

@@ -29,6 +29,7 @@ import * as m0190 from "./migrations/0190_organizer_consent.ts";
 import * as m0195 from "./migrations/0195_lease_holder.ts";
 import * as m0197 from "./migrations/0197_email_render_later.ts";
 import * as m0200 from "./migrations/0200_rate_bucket_slots.ts";
+import * as m0205 from "./migrations/0205_redundant_contact_index.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   "0195_lease_holder": m0195,
   "0197_email_render_later": m0197,
   "0200_rate_bucket_slots": m0200,
+  "0205_redundant_contact_index": m0205,
   "0185_registration_questions": m0185,
   "0180_webinar_reconciliations": m0180,
   "0150_attendance_tail": m0150,
