@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -50,6 +50,37 @@ export function ignoreTerminatedConnections() {
 
 export function log(line: string) {
   process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** The machine's CPU time so far, all cores: idle and total, in clock ticks (/proc/stat). */
+async function cpuTicks(): Promise<{ idle: number; total: number } | undefined> {
+  const stat = await readFile("/proc/stat", "utf8").catch(() => undefined);
+  const fields = stat?.split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number);
+  if (!fields || fields.length < 5) return undefined;
+  // idle + iowait count as idle: a disk flush from the run before is not CPU taken from this one.
+  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Waits until the machine is quiet: the share of idle CPU over 2 s at least `idle` (0.9), for
+ * at most `maxSeconds`. A benchmark that follows another would otherwise start while the last
+ * one's database is still being dropped and checkpointed, and measure that too (issue 18's
+ * drain goal is for a quiet machine). Returns the idle share it started with (null: no /proc).
+ */
+export async function waitForQuiet(
+  idle = 0.9,
+  maxSeconds = 90,
+): Promise<{ idle: number | null; waitedSeconds: number }> {
+  const started = Date.now();
+  for (;;) {
+    const before = await cpuTicks();
+    await sleep(2000);
+    const after = await cpuTicks();
+    if (!before || !after) return { idle: null, waitedSeconds: 0 };
+    const share = (after.idle - before.idle) / Math.max(1, after.total - before.total);
+    const waitedSeconds = round((Date.now() - started) / 1000);
+    if (share >= idle || waitedSeconds >= maxSeconds) return { idle: round(share, 3), waitedSeconds };
+  }
 }
 
 /** A database of its own on the server, created here and dropped by `drop()`. */

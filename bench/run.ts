@@ -1,5 +1,12 @@
 import os from "node:os";
-import { type BenchResult, ignoreTerminatedConnections, type Options } from "./lib.ts";
+import {
+  type BenchResult,
+  ignoreTerminatedConnections,
+  log,
+  type Options,
+  round,
+  waitForQuiet,
+} from "./lib.ts";
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name> [--option value …]` runs one.
@@ -70,10 +77,14 @@ async function main() {
       const mod = (await import(`./${name}.ts`)) as {
         run(options: Options, previous: Record<string, BenchResult>): Promise<BenchResult>;
       };
+      const quiet = await waitForQuiet();
+      log(
+        `${name}: machine ${quiet.idle === null ? "idle unknown" : `${round(quiet.idle * 100)} % idle`} after ${quiet.waitedSeconds} s`,
+      );
       const result = await mod.run(options, results);
       results[name] = result;
       printTable(result);
-      process.stdout.write(`${JSON.stringify({ bench: name, machine, ...result.json })}\n`);
+      process.stdout.write(`${JSON.stringify({ bench: name, machine, quiet, ...result.json })}\n`);
     } catch (error) {
       failed = true;
       process.stderr.write(
