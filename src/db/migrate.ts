@@ -30,6 +30,7 @@ import * as m0195 from "./migrations/0195_lease_holder.ts";
 import * as m0197 from "./migrations/0197_email_render_later.ts";
 import * as m0200 from "./migrations/0200_rate_bucket_slots.ts";
 import * as m0205 from "./migrations/0205_redundant_contact_index.ts";
+import * as m0206 from "./migrations/0206_foreign_key_indexes.ts";
 
 /** Migrations are listed here, not discovered on disk, so a bundled build carries them too. */
 const migrations: Record<string, Migration> = {
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   "0197_email_render_later": m0197,
   "0200_rate_bucket_slots": m0200,
   "0205_redundant_contact_index": m0205,
+  "0206_foreign_key_indexes": m0206,
   "0185_registration_questions": m0185,
   "0180_webinar_reconciliations": m0180,
   "0150_attendance_tail": m0150,

@@ -28,3 +28,35 @@ test("no plain index is the leading part of another index on the same table", as
     await database.close();
   }
 });
+
+/**
+ * Deleting a row runs, for each foreign key that references it, a lookup of the rows that
+ * point at it (ON DELETE CASCADE or SET NULL, and the check of NO ACTION). Without an index
+ * leading with the key's columns that lookup reads the whole referencing table once per row
+ * deleted: an erasure of one person read every registration of every organization, and the
+ * webhook history's retention read every attempt once per delivery it removed. Organizations
+ * and users are left out: one is deleted at a time, rarely, and their keys are on most tables.
+ * A partial index on `key IS NOT NULL` serves: the lookup's equality implies it.
+ */
+test("every foreign key to a row deleted in the course of work leads an index on its own table", async () => {
+  const database = await openDatabase({});
+  try {
+    await migrateToLatest(database.db);
+    const { rows } = await sql<{ constraint: string }>`
+      select c.conname as constraint
+      from pg_constraint c
+      where c.contype = 'f'
+        and c.confrelid not in ('organizations'::regclass, 'users'::regclass)
+        and not exists (
+          select 1 from pg_index i
+          where i.indrelid = c.conrelid
+            and (i.indpred is null or (cardinality(c.conkey) = 1 and pg_get_expr(i.indpred, i.indrelid) =
+              format('(%I IS NOT NULL)', (select attname from pg_attribute where attrelid = c.conrelid and attnum = c.conkey[1]))))
+            and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+            and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+      order by 1`.execute(database.db);
+    assert.deepEqual(rows, []);
+  } finally {
+    await database.close();
+  }
+});

@@ -57,7 +57,7 @@ const isText = (v: unknown) => typeof v === "string" && v.length <= 300;
 /**
  * Sorts on a contact column order by (column, contact id) first: the contacts index
  * (organization_id, column, id) then yields rows already in order, and a page is a short
- * nested loop into registrations (event_id, contact_id) instead of a sort of the event.
+ * nested loop into registrations (contact_id, event_id) instead of a sort of the event.
  */
 const contactSort = (column: RawBuilder<unknown>): SortSpec => ({
   keys: [column, sql`c.id`],
