@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import type { Db } from "../../src/db/database.ts";
+import type { JobQueue } from "../../src/jobs/queue.ts";
+import { createReconciliationService } from "../../src/modules/webinars/reconciliations.service.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
 import { type Simulator, startSimulator, waitUntil, webinarSetup } from "./fixtures.ts";
 
@@ -118,6 +121,29 @@ forEachBackend("webinar reconciliation API", (ctx) => {
     const contacts = await ctx.request("GET", "/api/v1/contacts?limit=100", { token: org.tokens.viewer });
     const emails = contacts.body.data.map((c: { email: string }) => c.email).sort();
     assert.deepEqual(emails, ["ada@example.com", "grace@example.org"], "no second Ada");
+  });
+
+  test("the answer is the run as queued, even when a worker takes its job as soon as it is committed", async () => {
+    // Seen in CI: the run was read back after the commit, and a worker had already set it
+    // running, so the 202 said "running". Here the job's sending sets the run running in the
+    // same transaction, which is what a read after the commit would see.
+    const takenAtOnce = {
+      async send(executor: Db, _name: string, data: { runId: string }) {
+        await executor
+          .updateTable("webinar_reconciliations")
+          .set({ state: "running" })
+          .where("id", "=", data.runId)
+          .execute();
+      },
+    } as unknown as JobQueue;
+    const service = createReconciliationService({ db: ctx.database.db, queue: takenAtOnce });
+    const run = await service.requestNow(org.id, webinarId);
+    try {
+      assert.equal(run.state, "queued");
+      assert.equal(run.trigger, "api");
+    } finally {
+      await ctx.database.db.deleteFrom("webinar_reconciliations").where("id", "=", run.id).execute();
+    }
   });
 
   test("a run whose provider account is switched off fails with the reason, and changes nothing", async () => {

@@ -35,14 +35,7 @@ export function createReconciliationService(deps: { db: Db; queue: JobQueue }) {
           "webinar_not_provisioned",
           "The webinar is not live at its provider yet (or no longer); nothing to reconcile",
         );
-      const id = await db
-        .transaction()
-        .execute((trx) => requestReconciliation(queue, trx, w, "api", uuidv7()));
-      return db
-        .selectFrom("webinar_reconciliations")
-        .selectAll()
-        .where("id", "=", id)
-        .executeTakeFirstOrThrow();
+      return db.transaction().execute((trx) => requestReconciliation(queue, trx, w, "api", uuidv7()));
     },
 
     async list(organizationId: string, webinarId: string): Promise<WebinarReconciliationRow[]> {

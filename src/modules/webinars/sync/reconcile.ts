@@ -47,7 +47,11 @@ export const DEFAULT_RECONCILE_PLAN: ReconcilePlan = {
   sweepSeconds: 300,
 };
 
-/** Queues a run of one webinar in the caller's transaction (the run row and its job); returns its id. */
+/**
+ * Queues a run of one webinar in the caller's transaction (the run row and its job); returns
+ * the run as queued. Read back after the commit it could already be running: a worker may
+ * take the job at once.
+ */
 export async function requestReconciliation(
   queue: Pick<JobQueue, "send">,
   executor: Db | Trx,
@@ -55,12 +59,13 @@ export async function requestReconciliation(
   trigger: "schedule" | "api",
   id: string,
 ) {
-  await executor
+  const run = await executor
     .insertInto("webinar_reconciliations")
     .values({ id, organization_id: webinar.organization_id, webinar_id: webinar.id, trigger })
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
   await queue.send(executor, "webinar.reconcile", { runId: id });
-  return id;
+  return run;
 }
 
 /** The drift of one run, as stored and as the API shows it. */
