@@ -5,6 +5,7 @@ import { WEBHOOK_EVENT_TYPES } from "../../src/modules/webhooks-out/event-types.
 import { webhookIdOf } from "../../src/modules/webhooks-out/signing.ts";
 import { registered } from "../helpers/events.ts";
 import { forEachBackend, type TestOrg, testEnv } from "../helpers/harness.ts";
+import { quiesce } from "../providers/guarantees/setup.ts";
 import { type Simulator, startSimulator, waitUntil, webinarSetup } from "../webinars/fixtures.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
@@ -151,6 +152,11 @@ forEachBackend("outgoing webhook events from the real flow", (ctx, backend) => {
   });
 
   test("registration.sync_failed: the provider fails every attempt", async () => {
+    // The earlier tests' provider work (the cancellation's, the confirmed registration's) must
+    // be done first: failing too, it took the account's failures past the breaker's eight in a
+    // row, and the next test's registration then waited out the open breaker (15 s, past its
+    // 30 s wait on a loaded CI machine).
+    await quiesce(ctx, org);
     sim.state.setKnobs({ errorRate: 1 });
     try {
       const failing = await register(`fails-${backend}@example.com`);
