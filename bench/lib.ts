@@ -205,8 +205,8 @@ export async function intakeTargets(app: FastifyInstance, token: string, label: 
   const apiEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} API`));
   const formEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} form`));
   const rowsEvent = await call(app, "POST", "/api/v1/events", token, eventBody(`${label} rows`));
-  if (apiEvent.status !== 201 || formEvent.status !== 201 || rowsEvent.status !== 201)
-    throw new Error(`event: ${apiEvent.text}`);
+  for (const created of [apiEvent, formEvent, rowsEvent])
+    if (created.status !== 201) throw new Error(`event: ${created.text}`);
   const published = await call(app, "POST", `/api/v1/events/${formEvent.body.id}/publish`, token);
   if (published.status !== 200) throw new Error(`publish: ${published.text}`);
   const json = { "content-type": "application/json" };

@@ -23,11 +23,32 @@ const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.AUDITORIUM_DB_POOL_SIZE ?? 10),
 });
-const registrationRows = process.env.MINIMAL_ROWS === "registration";
+type Contact = { firstName: string; lastName: string; email: string; company?: string | undefined };
 const INSERT_REGISTRATION = `with c as (insert into contacts (id, organization_id, first_name, last_name, email, email_normalized, company)
     values ($1, $3, $4, $5, $6, $7, $8) returning id)
   insert into registrations (id, organization_id, event_id, contact_id, status, source, created_at, updated_at)
   select $2, $3, $9, c.id, 'registered', 'api', clock_timestamp(), now() from c returning id::text`;
+/** The one statement a request runs, chosen once for the mode. */
+const statementFor: (c: Contact) => [string, unknown[]] =
+  process.env.MINIMAL_ROWS === "registration"
+    ? (c) => [
+        INSERT_REGISTRATION,
+        [
+          uuidv7(),
+          uuidv7(),
+          process.env.MINIMAL_ORG_ID,
+          c.firstName,
+          c.lastName,
+          c.email,
+          normalizeEmail(c.email),
+          c.company ?? null,
+          process.env.MINIMAL_EVENT_ID,
+        ],
+      ]
+    : (c) => [
+        "INSERT INTO bench_minimal (email, first_name, last_name, company) VALUES ($1, $2, $3, $4) RETURNING id::text",
+        [c.email, c.firstName, c.lastName, c.company ?? null],
+      ];
 await pool.query(
   "CREATE TABLE IF NOT EXISTS bench_minimal (id bigserial PRIMARY KEY, email text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, company text, created_at timestamptz NOT NULL DEFAULT now())",
 );
@@ -51,22 +72,7 @@ app
     { schema: { body, response: { 201: z.object({ id: z.string(), email: z.string() }) } } },
     async (request, reply) => {
       const { contact } = request.body;
-      const { rows } = registrationRows
-        ? await pool.query<{ id: string }>(INSERT_REGISTRATION, [
-            uuidv7(),
-            uuidv7(),
-            process.env.MINIMAL_ORG_ID,
-            contact.firstName,
-            contact.lastName,
-            contact.email,
-            normalizeEmail(contact.email),
-            contact.company ?? null,
-            process.env.MINIMAL_EVENT_ID,
-          ])
-        : await pool.query<{ id: string }>(
-            "INSERT INTO bench_minimal (email, first_name, last_name, company) VALUES ($1, $2, $3, $4) RETURNING id::text",
-            [contact.email, contact.firstName, contact.lastName, contact.company ?? null],
-          );
+      const { rows } = await pool.query<{ id: string }>(...statementFor(contact));
       return reply.code(201).send({ id: rows[0]?.id ?? "", email: contact.email });
     },
   );
